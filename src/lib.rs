@@ -1,0 +1,8 @@
+//! rlsof: lsof for Linux. See DESIGN in the repository for the data flow:
+//! cli → scan → select → print.
+
+pub mod cli;
+pub mod model;
+pub mod print;
+pub mod scan;
+pub mod select;

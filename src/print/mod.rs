@@ -1,0 +1,1 @@
+//! Turning typed records into bytes: table, -F fields, -t, JSON.

@@ -1,0 +1,1 @@
+//! Reading /proc into typed records, one process at a time.

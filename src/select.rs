@@ -1,0 +1,1 @@
+//! lsof's selection rules: which processes and files are listed.
