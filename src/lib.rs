@@ -3,6 +3,7 @@
 
 pub mod cli;
 pub mod model;
+pub mod net;
 pub mod print;
 pub mod scan;
 pub mod select;
