@@ -5,5 +5,6 @@ pub mod cli;
 pub mod model;
 pub mod net;
 pub mod print;
+pub mod run;
 pub mod scan;
 pub mod select;

@@ -1,0 +1,489 @@
+//! One process (and its threads): cwd, rtd, txt, mappings, descriptors.
+
+use super::maps::parse_maps;
+use super::node;
+use super::procfs::{errno_text, number_cstr, parse_decimal, Dir};
+use super::stat::{parse_stat, StatLine};
+use super::{Buffers, Scanner};
+use crate::model::{Dev, FdName, FileType, OpenFile, Process};
+use std::ffi::CStr;
+use std::io;
+
+/// The identity of a process or thread, known before its files are read,
+/// so selection can skip it without touching its files.
+#[derive(Debug, Clone)]
+pub struct Header {
+    pub pid: i32,
+    pub tid: Option<i32>,
+    pub uid: u32,
+    pub stat: StatLine,
+}
+
+/// Where one process's or thread's /proc entries are, for reading and for
+/// the paths lsof prints in its error rows.
+struct Place<'a> {
+    dir: &'a Dir,
+    /// "/proc/PID" or "/proc/PID/task/TID".
+    path: Vec<u8>,
+    pid: i32,
+    uid: u32,
+}
+
+impl Scanner {
+    /// Scans process `pid` and, when threads are listed, its threads. Each
+    /// header is offered to `wanted` before its files are read; what it
+    /// answers (selection flags) comes back beside the process.
+    pub fn scan_pid(
+        &self,
+        pid: i32,
+        bufs: &mut Buffers,
+        wanted: &dyn Fn(&Header) -> Option<u32>,
+    ) -> Vec<(u32, Process)> {
+        let mut out = Vec::new();
+        let Ok(dir) = self.root.open(number_cstr(pid as u64, &mut bufs.num)) else {
+            return out;
+        };
+        let Ok(st) = dir.stat_self() else {
+            return out;
+        };
+        let uid = st.st_uid;
+        if dir.read_file(c"stat", &mut bufs.text).is_err() {
+            return out;
+        }
+        let Some(stat) = parse_stat(&bufs.text, pid) else {
+            return out;
+        };
+        if stat.is_zombie() {
+            return out;
+        }
+        let header = Header {
+            pid,
+            tid: None,
+            uid,
+            stat,
+        };
+        let mut path = self.root_text.clone();
+        path.extend_from_slice(format!("/{pid}").as_bytes());
+        let place = Place {
+            dir: &dir,
+            path,
+            pid,
+            uid,
+        };
+        let leader = wanted(&header).map(|flags| {
+            let files = self.scan_files(&place, bufs);
+            (flags, process_of(&header, None, files))
+        });
+        let threads = if self.cfg.list_tasks {
+            self.scan_threads(&place, &header, leader.as_ref().map(|l| &l.1), bufs, wanted)
+        } else {
+            Vec::new()
+        };
+        out.extend(leader);
+        out.extend(threads);
+        out
+    }
+
+    fn scan_threads(
+        &self,
+        place: &Place,
+        leader: &Header,
+        leader_rows: Option<&Process>,
+        bufs: &mut Buffers,
+        wanted: &dyn Fn(&Header) -> Option<u32>,
+    ) -> Vec<(u32, Process)> {
+        let mut out = Vec::new();
+        let Ok(tasks) = place.dir.open(c"task") else {
+            return out;
+        };
+        let mut tids = Vec::new();
+        let _ = tasks.for_each_entry(|name| {
+            if let Some(tid) = parse_decimal(name.to_bytes()) {
+                if tid != place.pid as u64 {
+                    tids.push(tid as i32);
+                }
+            }
+        });
+        tids.sort_unstable();
+        for tid in tids {
+            let Ok(tdir) = tasks.open(number_cstr(tid as u64, &mut bufs.num)) else {
+                continue;
+            };
+            if tdir.read_file(c"stat", &mut bufs.text).is_err() {
+                continue;
+            }
+            let Some(tstat) = parse_stat(&bufs.text, tid) else {
+                continue;
+            };
+            if tstat.is_zombie() {
+                continue;
+            }
+            let header = Header {
+                pid: place.pid,
+                tid: Some(tid),
+                uid: place.uid,
+                stat: StatLine {
+                    command: leader.stat.command.clone(),
+                    ..tstat.clone()
+                },
+            };
+            let Some(flags) = wanted(&header) else {
+                continue;
+            };
+            let files = match leader_rows {
+                Some(rows) if shares_everything(place.pid, tid) && !has_notes(&rows.files) => {
+                    rows.files.clone()
+                }
+                _ => {
+                    let mut path = place.path.clone();
+                    path.extend_from_slice(format!("/task/{tid}").as_bytes());
+                    let tplace = Place {
+                        dir: &tdir,
+                        path,
+                        pid: place.pid,
+                        uid: place.uid,
+                    };
+                    self.scan_files(&tplace, bufs)
+                }
+            };
+            out.push((flags, process_of(&header, Some(tstat.command), files)));
+        }
+        out
+    }
+
+    fn scan_files(&self, place: &Place, bufs: &mut Buffers) -> Vec<OpenFile> {
+        let mut files = Vec::new();
+        files.extend(self.special_link(place, c"cwd", FdName::Cwd, bufs));
+        files.extend(self.special_link(place, c"root", FdName::Rtd, bufs));
+        let exe = self.special_link(place, c"exe", FdName::Txt, bufs);
+        let exe_id = exe
+            .as_ref()
+            .filter(|f| f.note.is_none())
+            .and_then(|f| Some((f.dev?, f.inode?)));
+        files.extend(exe);
+        self.mappings(place, exe_id, bufs, &mut files);
+        self.descriptors(place, bufs, &mut files);
+        files
+    }
+
+    /// cwd, root, exe: readlink, then stat through the link.
+    fn special_link(
+        &self,
+        place: &Place,
+        name: &CStr,
+        fd: FdName,
+        bufs: &mut Buffers,
+    ) -> Option<OpenFile> {
+        let mut file = OpenFile {
+            fd: Some(fd),
+            ..Default::default()
+        };
+        if let Err(e) = place.dir.readlink(name, &mut bufs.link) {
+            if !self.cfg.warnings {
+                return None;
+            }
+            file.file_type = Some(FileType::Unknown);
+            file.name = proc_path(place, name.to_bytes());
+            let kernel_thread_exe =
+                fd == FdName::Txt && e.raw_os_error() == Some(libc::ENOENT) && place.uid == 0;
+            if !kernel_thread_exe {
+                file.note = Some(format!("readlink: {}", errno_text(&e)));
+            }
+            return Some(file);
+        }
+        node::name_from_link(&mut file, &bufs.link, None);
+        match place.dir.stat(name, false) {
+            Ok(st) => node::apply_stat(&mut file, &st, &bufs.link, self.mqueue_dev()),
+            Err(e) => {
+                file.file_type = Some(FileType::Unknown);
+                if self.cfg.warnings {
+                    file.note = Some(format!("stat: {}", errno_text(&e)));
+                }
+            }
+        }
+        self.add_lock(place, &mut file);
+        Some(file)
+    }
+
+    fn mappings(
+        &self,
+        place: &Place,
+        exe: Option<(Dev, u64)>,
+        bufs: &mut Buffers,
+        files: &mut Vec<OpenFile>,
+    ) {
+        if place.dir.read_file(c"maps", &mut bufs.text).is_err() {
+            return;
+        }
+        for m in parse_maps(&bufs.text) {
+            if Some((m.dev, m.inode)) == exe {
+                continue;
+            }
+            let mut file = OpenFile {
+                fd: Some(FdName::Mem),
+                ..Default::default()
+            };
+            let stat = stat_path(&m.path);
+            match stat {
+                Ok(st) if Dev::from_raw(st.st_dev) == m.dev && st.st_ino == m.inode => {
+                    node::apply_stat(&mut file, &st, &m.path, self.mqueue_dev());
+                }
+                other => {
+                    if m.deleted {
+                        file.fd = Some(FdName::Del);
+                    } else if self.cfg.warnings {
+                        file.note = Some(match other {
+                            Err(e) => format!("stat: {}", errno_text(&e)),
+                            Ok(st) => mismatch_note(&st, m.dev, m.inode),
+                        });
+                    }
+                    file.file_type = Some(FileType::Reg);
+                    file.dev = Some(m.dev);
+                    file.inode = Some(m.inode);
+                }
+            }
+            file.name = m.path;
+            self.add_lock(place, &mut file);
+            files.push(file);
+        }
+    }
+
+    fn descriptors(&self, place: &Place, bufs: &mut Buffers, files: &mut Vec<OpenFile>) {
+        let fd_dir = match place.dir.open(c"fd") {
+            Ok(d) => d,
+            Err(e) => {
+                if self.cfg.warnings {
+                    let mut name = proc_path(place, b"fd");
+                    name.extend_from_slice(format!(" (opendir: {})", errno_text(&e)).as_bytes());
+                    files.push(OpenFile {
+                        fd: Some(FdName::NoFd),
+                        name,
+                        ..Default::default()
+                    });
+                }
+                return;
+            }
+        };
+        let mut numbers = Vec::new();
+        let _ = fd_dir.for_each_entry(|name| {
+            if let Some(n) = parse_decimal(name.to_bytes()) {
+                numbers.push(n as u32);
+            }
+        });
+        numbers.sort_unstable();
+        let mut info_dir: Option<io::Result<Dir>> = None;
+        for n in numbers {
+            if let Some(file) = self.descriptor(place, &fd_dir, &mut info_dir, n, bufs) {
+                files.push(file);
+            }
+        }
+    }
+
+    fn descriptor(
+        &self,
+        place: &Place,
+        fd_dir: &Dir,
+        info_dir: &mut Option<io::Result<Dir>>,
+        n: u32,
+        bufs: &mut Buffers,
+    ) -> Option<OpenFile> {
+        let mut file = OpenFile {
+            fd: Some(FdName::Num(n)),
+            ..Default::default()
+        };
+        let mut num = std::mem::take(&mut bufs.num);
+        let name = number_cstr(n as u64, &mut num);
+        let result = self.descriptor_at(place, fd_dir, info_dir, name, &mut file, bufs);
+        bufs.num = num;
+        result.map(|()| file)
+    }
+
+    fn descriptor_at(
+        &self,
+        place: &Place,
+        fd_dir: &Dir,
+        info_dir: &mut Option<io::Result<Dir>>,
+        name: &CStr,
+        file: &mut OpenFile,
+        bufs: &mut Buffers,
+    ) -> Option<()> {
+        if let Err(e) = fd_dir.readlink(name, &mut bufs.link) {
+            if !self.cfg.warnings {
+                return None;
+            }
+            file.file_type = Some(FileType::Unknown);
+            let mut rel = b"fd/".to_vec();
+            rel.extend_from_slice(name.to_bytes());
+            file.name = proc_path(place, &rel);
+            file.note = Some(format!("readlink: {}", errno_text(&e)));
+            return Some(());
+        }
+        let st = match fd_dir.stat(name, false) {
+            Ok(st) => Some(st),
+            Err(e) => {
+                file.file_type = Some(FileType::Unknown);
+                if self.cfg.warnings {
+                    file.note = Some(format!("stat: {}", errno_text(&e)));
+                }
+                None
+            }
+        };
+        if let Some(st) = &st {
+            node::apply_stat(file, st, &bufs.link, self.mqueue_dev());
+        }
+        let info = if self.wants_fdinfo(file, &bufs.link) {
+            let dir = info_dir.get_or_insert_with(|| place.dir.open(c"fdinfo"));
+            match dir {
+                Ok(d) if d.read_file(name, &mut bufs.text).is_ok() => {
+                    Some(node::parse_fdinfo(&bufs.text))
+                }
+                _ => None,
+            }
+        } else {
+            None
+        };
+        match info.as_ref().and_then(|i| i.flags) {
+            Some(flags) => file.access = node::access_from_flags(flags),
+            None => {
+                if let Ok(lst) = fd_dir.stat(name, true) {
+                    file.access = node::access_from_link_mode(lst.st_mode);
+                }
+            }
+        }
+        if let Some(info) = &info {
+            file.offset = info.pos;
+            file.flags = info.flags;
+            file.mnt_id = info.mnt_id;
+        }
+        node::name_from_link(file, &bufs.link, info.as_ref());
+        if file.file_type == Some(FileType::Sock) {
+            if let Some(inode) = file.inode {
+                self.describe_socket(place, name, inode, file);
+            }
+        }
+        self.add_lock(place, file);
+        Some(())
+    }
+
+    /// fdinfo costs three system calls; read it only where lsof shows what
+    /// it holds: offsets (devices, pipes, sockets, or `-o`), flags (`+f`),
+    /// and the ids of anonymous inodes.
+    fn wants_fdinfo(&self, file: &OpenFile, link: &[u8]) -> bool {
+        if self.cfg.offsets || self.cfg.file_flags {
+            return true;
+        }
+        match &file.file_type {
+            Some(FileType::Chr | FileType::Blk | FileType::Fifo | FileType::Sock) => true,
+            Some(FileType::AnonInode) => true,
+            None | Some(FileType::Unknown) => link.starts_with(b"anon_inode:"),
+            _ => false,
+        }
+    }
+
+    fn add_lock(&self, place: &Place, file: &mut OpenFile) {
+        if let (Some(dev), Some(inode)) = (file.dev, file.inode) {
+            file.lock = self.locks().lock_of(place.pid, dev, inode);
+        }
+    }
+
+    fn describe_socket(&self, place: &Place, name: &CStr, inode: u64, file: &mut OpenFile) {
+        let info = self.sockets.describe(place.dir, place.pid, inode);
+        let info = match info {
+            Some(info) => info,
+            None => {
+                let mut rel = b"fd/".to_vec();
+                rel.extend_from_slice(name.to_bytes());
+                let path = proc_path(place, &rel);
+                match socket_protocol_name(&path) {
+                    Some(proto) => crate::model::SocketInfo::Protocol(proto),
+                    None => return,
+                }
+            }
+        };
+        file.file_type = Some(super::socket::socket_file_type(&info));
+        file.socket = Some(Box::new(info));
+    }
+}
+
+fn process_of(header: &Header, task_cmd: Option<Vec<u8>>, files: Vec<OpenFile>) -> Process {
+    Process {
+        pid: header.pid,
+        tid: header.tid,
+        task_cmd,
+        pgid: header.stat.pgid,
+        ppid: header.stat.ppid,
+        uid: header.uid,
+        command: header.stat.command.clone(),
+        files,
+    }
+}
+
+fn has_notes(files: &[OpenFile]) -> bool {
+    files
+        .iter()
+        .any(|f| f.note.is_some() || f.fd == Some(FdName::NoFd))
+}
+
+/// Whether a thread shares its leader's descriptor table, filesystem
+/// context and address space, so the leader's records serve for it.
+fn shares_everything(pid: i32, tid: i32) -> bool {
+    const KCMP_FILES: libc::c_long = 2;
+    const KCMP_FS: libc::c_long = 3;
+    const KCMP_VM: libc::c_long = 1;
+    [KCMP_FILES, KCMP_FS, KCMP_VM].iter().all(|&kind| {
+        let rc = unsafe { libc::syscall(libc::SYS_kcmp, pid, tid, kind, 0, 0) };
+        rc == 0
+    })
+}
+
+fn proc_path(place: &Place, rel: &[u8]) -> Vec<u8> {
+    let mut p = place.path.clone();
+    p.push(b'/');
+    p.extend_from_slice(rel);
+    p
+}
+
+fn stat_path(path: &[u8]) -> io::Result<libc::stat> {
+    let c = std::ffi::CString::new(path).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
+    let mut st = std::mem::MaybeUninit::<libc::stat>::uninit();
+    let rc = unsafe { libc::stat(c.as_ptr(), st.as_mut_ptr()) };
+    if rc < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(unsafe { st.assume_init() })
+}
+
+fn mismatch_note(st: &libc::stat, dev: Dev, inode: u64) -> String {
+    let sdev = Dev::from_raw(st.st_dev);
+    let mut note = String::new();
+    if sdev != dev {
+        note.push_str(&format!("path dev={},{}", sdev.major, sdev.minor));
+        if st.st_ino != inode {
+            note.push_str(&format!(",inode={}", st.st_ino));
+        }
+    } else {
+        note.push_str(&format!("path inode={}", st.st_ino));
+    }
+    note
+}
+
+/// The `system.sockprotoname` attribute: what lsof shows as `protocol: X`
+/// for a socket it found in no table.
+fn socket_protocol_name(path: &[u8]) -> Option<String> {
+    let c = std::ffi::CString::new(path).ok()?;
+    let mut buf = [0u8; 64];
+    let n = unsafe {
+        libc::getxattr(
+            c.as_ptr(),
+            c"system.sockprotoname".as_ptr(),
+            buf.as_mut_ptr() as *mut libc::c_void,
+            buf.len(),
+        )
+    };
+    if n <= 0 {
+        return None;
+    }
+    let text = &buf[..n as usize];
+    let text = text.strip_suffix(b"\0").unwrap_or(text);
+    Some(String::from_utf8_lossy(text).into_owned())
+}
