@@ -8,3 +8,4 @@ pub mod print;
 pub mod run;
 pub mod scan;
 pub mod select;
+pub mod users;

@@ -1,0 +1,83 @@
+//! Login names for UIDs and back, from the system's user database, cached:
+//! a listing asks about the same few users thousands of times.
+
+use std::collections::HashMap;
+use std::ffi::{CStr, CString};
+use std::sync::Mutex;
+
+#[derive(Default)]
+pub struct Users {
+    names: Mutex<HashMap<u32, Option<String>>>,
+}
+
+impl Users {
+    pub fn name_of(&self, uid: u32) -> Option<String> {
+        let mut names = self.names.lock().unwrap_or_else(|e| e.into_inner());
+        names.entry(uid).or_insert_with(|| lookup_name(uid)).clone()
+    }
+}
+
+fn lookup_name(uid: u32) -> Option<String> {
+    let mut buf = vec![0u8; 1024];
+    loop {
+        let mut pwd = std::mem::MaybeUninit::<libc::passwd>::uninit();
+        let mut result: *mut libc::passwd = std::ptr::null_mut();
+        let rc = unsafe {
+            libc::getpwuid_r(
+                uid,
+                pwd.as_mut_ptr(),
+                buf.as_mut_ptr() as *mut libc::c_char,
+                buf.len(),
+                &mut result,
+            )
+        };
+        if rc == libc::ERANGE && buf.len() < 1 << 20 {
+            buf.resize(buf.len() * 2, 0);
+            continue;
+        }
+        if rc != 0 || result.is_null() {
+            return None;
+        }
+        let name = unsafe { CStr::from_ptr((*result).pw_name) };
+        return Some(name.to_string_lossy().into_owned());
+    }
+}
+
+/// The UID of a login name, if the user database knows it.
+pub fn uid_of(name: &str) -> Option<u32> {
+    let c = CString::new(name).ok()?;
+    let mut buf = vec![0u8; 1024];
+    loop {
+        let mut pwd = std::mem::MaybeUninit::<libc::passwd>::uninit();
+        let mut result: *mut libc::passwd = std::ptr::null_mut();
+        let rc = unsafe {
+            libc::getpwnam_r(
+                c.as_ptr(),
+                pwd.as_mut_ptr(),
+                buf.as_mut_ptr() as *mut libc::c_char,
+                buf.len(),
+                &mut result,
+            )
+        };
+        if rc == libc::ERANGE && buf.len() < 1 << 20 {
+            buf.resize(buf.len() * 2, 0);
+            continue;
+        }
+        if rc != 0 || result.is_null() {
+            return None;
+        }
+        return Some(unsafe { (*result).pw_uid });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn root_both_ways() {
+        assert_eq!(Users::default().name_of(0).as_deref(), Some("root"));
+        assert_eq!(uid_of("root"), Some(0));
+        assert_eq!(uid_of("no-such-user-rlsof"), None);
+    }
+}
