@@ -18,10 +18,11 @@ use locks::Locks;
 use mounts::Mount;
 use procfs::{parse_decimal, Dir};
 use socket::SocketLookup;
+use std::collections::HashMap;
 use std::io;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
 /// What the scan must learn, derived from the options.
 #[derive(Debug, Clone)]
@@ -65,6 +66,8 @@ pub struct Scanner {
     locks: OnceLock<Locks>,
     mounts: OnceLock<Vec<Mount>>,
     sockets: Box<dyn SocketLookup + Send>,
+    /// stat results of mapped files that matched their maps entry.
+    mapped: Mutex<HashMap<(Dev, u64), (Vec<u8>, libc::stat)>>,
 }
 
 impl Scanner {
@@ -78,6 +81,7 @@ impl Scanner {
             locks: OnceLock::new(),
             mounts: OnceLock::new(),
             sockets,
+            mapped: Mutex::new(HashMap::new()),
         })
     }
 

@@ -223,7 +223,7 @@ impl Scanner {
                 fd: Some(FdName::Mem),
                 ..Default::default()
             };
-            let stat = stat_path(&m.path);
+            let stat = self.stat_mapped(&m.path, m.dev, m.inode);
             match stat {
                 Ok(st) if Dev::from_raw(st.st_dev) == m.dev && st.st_ino == m.inode => {
                     node::apply_stat(&mut file, &st, &m.path, self.mqueue_dev());
@@ -246,6 +246,24 @@ impl Scanner {
             self.add_lock(place, &mut file);
             files.push(file);
         }
+    }
+
+    /// Shared libraries are mapped by nearly every process: stat each
+    /// (device, inode, path) once per run, not once per process.
+    fn stat_mapped(&self, path: &[u8], dev: Dev, inode: u64) -> io::Result<libc::stat> {
+        let cache = self.mapped.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((known, st)) = cache.get(&(dev, inode)) {
+            if known == path {
+                return Ok(*st);
+            }
+        }
+        drop(cache);
+        let st = stat_path(path)?;
+        if Dev::from_raw(st.st_dev) == dev && st.st_ino == inode {
+            let mut cache = self.mapped.lock().unwrap_or_else(|e| e.into_inner());
+            cache.insert((dev, inode), (path.to_vec(), st));
+        }
+        Ok(st)
     }
 
     fn descriptors(&self, place: &Place, bufs: &mut Buffers, files: &mut Vec<OpenFile>) {
