@@ -67,8 +67,11 @@ pub struct Scanner {
     mounts: OnceLock<Vec<Mount>>,
     sockets: Box<dyn SocketLookup + Send>,
     /// stat results of mapped files that matched their maps entry.
-    mapped: Mutex<HashMap<(Dev, u64), (Vec<u8>, libc::stat)>>,
+    mapped: Mutex<MappedStats>,
 }
+
+/// (device, inode) of a mapped file → the path stat'ed and its result.
+type MappedStats = HashMap<(Dev, u64), (Vec<u8>, libc::stat)>;
 
 impl Scanner {
     pub fn new(cfg: ScanConfig, sockets: Box<dyn SocketLookup + Send>) -> io::Result<Scanner> {
