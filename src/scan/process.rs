@@ -6,6 +6,7 @@ use super::procfs::{errno_text, number_cstr, parse_decimal, Dir};
 use super::stat::{parse_stat, StatLine};
 use super::{Buffers, Scanner};
 use crate::model::{Dev, FdName, FileType, OpenFile, Process};
+use std::cell::OnceCell;
 use std::ffi::CStr;
 use std::io;
 
@@ -23,6 +24,8 @@ pub struct Header {
 /// the paths lsof prints in its error rows.
 struct Place<'a> {
     dir: &'a Dir,
+    /// The network namespace inode, looked up when the first socket is met.
+    netns: OnceCell<Option<u64>>,
     /// "/proc/PID" or "/proc/PID/task/TID".
     path: Vec<u8>,
     pid: i32,
@@ -66,6 +69,7 @@ impl Scanner {
         path.extend_from_slice(format!("/{pid}").as_bytes());
         let place = Place {
             dir: &dir,
+            netns: OnceCell::new(),
             path,
             pid,
             uid,
@@ -139,6 +143,7 @@ impl Scanner {
                     path.extend_from_slice(format!("/task/{tid}").as_bytes());
                     let tplace = Place {
                         dir: &tdir,
+                        netns: OnceCell::new(),
                         path,
                         pid: place.pid,
                         uid: place.uid,
@@ -405,7 +410,10 @@ impl Scanner {
     }
 
     fn describe_socket(&self, place: &Place, name: &CStr, inode: u64, file: &mut OpenFile) {
-        let info = self.sockets.describe(place.dir, place.pid, inode);
+        let netns = place
+            .netns
+            .get_or_init(|| place.dir.stat(c"ns/net", false).ok().map(|st| st.st_ino));
+        let info = netns.and_then(|ns| self.sockets.describe(ns, place.pid, inode));
         let info = match info {
             Some(info) => info,
             None => {

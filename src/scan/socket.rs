@@ -1,20 +1,20 @@
 //! How a socket's kernel description maps to lsof's TYPE, and the seam
 //! through which the scan asks the socket tables about an inode.
 
-use super::procfs::Dir;
 use crate::model::{FileType, SocketInfo};
 
 /// Answers "what is socket inode N of this process?".
 pub trait SocketLookup: Sync {
-    /// `proc_dir` is the process's /proc directory (for its namespace).
-    fn describe(&self, proc_dir: &Dir, pid: i32, inode: u64) -> Option<SocketInfo>;
+    /// `netns` is the inode of the process's network namespace: each
+    /// namespace has its own socket tables.
+    fn describe(&self, netns: u64, pid: i32, inode: u64) -> Option<SocketInfo>;
 }
 
 /// A lookup that knows nothing: every socket is shown by protocol name.
 pub struct NoSockets;
 
 impl SocketLookup for NoSockets {
-    fn describe(&self, _: &Dir, _: i32, _: u64) -> Option<SocketInfo> {
+    fn describe(&self, _: u64, _: i32, _: u64) -> Option<SocketInfo> {
         None
     }
 }
