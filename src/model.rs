@@ -303,6 +303,9 @@ pub struct UnixSocket {
     pub sock_type: u32,
     /// `/proc/net/unix` st column: 1 unconnected, 3 connected ...
     pub state: u32,
+    /// `/proc/net/unix` Flags column; `0x10000` (`__SO_ACCEPTCON`) marks a
+    /// listening socket, which lsof's `-T s` shows as `LISTEN`.
+    pub flags: u32,
     /// Bound path or abstract name (leading `@`), raw bytes.
     pub path: Option<Vec<u8>>,
     /// Peer socket inode, from sock_diag, when known.
