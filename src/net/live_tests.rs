@@ -156,3 +156,43 @@ fn tables_are_shared_across_threads() {
         }
     });
 }
+
+/// A thread that moves to a new network namespace (root only) holds a UDP
+/// socket and a UNIX pair there; they are found through /proc/TID/net and
+/// the pair's peers through a thread that joins that namespace.
+#[test]
+fn sockets_of_another_network_namespace() {
+    use std::sync::mpsc;
+    let (ready_tx, ready_rx) = mpsc::channel();
+    let (done_tx, done_rx) = mpsc::channel::<()>();
+    let holder = std::thread::spawn(move || {
+        // SAFETY: unshare of this thread's network namespace only.
+        if unsafe { libc::unshare(libc::CLONE_NEWNET) } != 0 {
+            let _ = ready_tx.send(None);
+            return;
+        }
+        // SAFETY: gettid has no preconditions.
+        let tid = unsafe { libc::gettid() };
+        let udp = UdpSocket::bind("0.0.0.0:0").expect("bind");
+        let (a, b) = UnixStream::pair().expect("pair");
+        let _ = ready_tx.send(Some((tid, inode_of(&udp), inode_of(&a), inode_of(&b))));
+        let _ = done_rx.recv();
+    });
+    let Ok(Some((tid, udp, a, b))) = ready_rx.recv() else {
+        let _ = holder.join();
+        eprintln!("skipped: cannot unshare the network namespace");
+        return;
+    };
+    let (tables, own_netns, pid) = own();
+    let netns = netns_of(Path::new("/proc"), tid).expect("netns of thread");
+    assert_ne!(netns, own_netns);
+    assert_eq!(tables.lookup(own_netns, pid, udp), None);
+    assert!(matches!(
+        tables.lookup(netns, tid, udp),
+        Some(SocketInfo::Ip(ref s)) if s.proto == IpProto::Udp
+    ));
+    assert_eq!(tables.unix_peer(netns, tid, a), Some(b));
+    assert_eq!(tables.unix_peer(own_netns, pid, a), None);
+    let _ = done_tx.send(());
+    let _ = holder.join();
+}
