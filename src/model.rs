@@ -288,6 +288,9 @@ pub struct IpSocket {
     pub local: (IpAddr, u16),
     /// None when unconnected (remote is the wildcard with port 0).
     pub remote: Option<(IpAddr, u16)>,
+    /// The table's `st` byte, set for every protocol by `net` (UDP: 1 when
+    /// connected, 7 otherwise); lsof shows it only for TCP, and for raw
+    /// sockets as `st=XX` in NAME.
     pub state: Option<TcpState>,
     pub recv_queue: u64,
     pub send_queue: u64,
