@@ -288,6 +288,9 @@ pub struct IpSocket {
     pub local: (IpAddr, u16),
     /// None when unconnected (remote is the wildcard with port 0).
     pub remote: Option<(IpAddr, u16)>,
+    /// The table's `st` byte, set for every protocol by `net` (UDP: 1 when
+    /// connected, 7 otherwise); lsof shows it only for TCP, and for raw
+    /// sockets as `st=XX` in NAME.
     pub state: Option<TcpState>,
     pub recv_queue: u64,
     pub send_queue: u64,
@@ -303,6 +306,9 @@ pub struct UnixSocket {
     pub sock_type: u32,
     /// `/proc/net/unix` st column: 1 unconnected, 3 connected ...
     pub state: u32,
+    /// `/proc/net/unix` Flags column; `0x10000` (`__SO_ACCEPTCON`) marks a
+    /// listening socket, which lsof's `-T s` shows as `LISTEN`.
+    pub flags: u32,
     /// Bound path or abstract name (leading `@`), raw bytes.
     pub path: Option<Vec<u8>>,
     /// Peer socket inode, from sock_diag, when known.

@@ -1,2 +1,27 @@
 //! The kernel's socket tables (/proc/net/*, per network namespace), and the
 //! names of hosts and services.
+//!
+//! * [`NetTables`]: sockets by inode, per network namespace, each table read
+//!   once on first need through `/proc/PID/net` ([`netns_of`] names the
+//!   namespace); UNIX peers from sock_diag for `+E`/`-E`.
+//! * Parsers, pure over bytes: [`SocketTable::parse`] and the modules below.
+//! * [`Names`]: host and service names as lsof prints them.
+//! * Helpers for printing and `-i` selection: [`is_wildcard`],
+//!   [`lsof_endpoints`], [`lsof_raw_name`], [`lsof_path`].
+
+pub mod addr;
+pub mod diag;
+pub mod inet;
+pub mod link;
+pub mod names;
+pub mod tables;
+pub mod unix;
+
+pub use addr::{is_v4_mapped, is_wildcard, lsof_endpoints};
+pub use inet::{kernel_hex, lsof_raw_name};
+pub use names::{numeric_host, Names};
+pub use tables::{netns_of, netns_of_dir, NetTables, SocketTable};
+pub use unix::lsof_path;
+
+#[cfg(test)]
+mod live_tests;

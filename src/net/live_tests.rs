@@ -1,0 +1,198 @@
+//! Tests against this machine's kernel: real tables, real sockets.
+
+use std::net::{TcpListener, UdpSocket};
+use std::os::fd::AsRawFd;
+use std::os::linux::fs::MetadataExt;
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::path::Path;
+
+use super::*;
+use crate::model::{IpProto, SocketInfo, TcpState};
+
+fn inode_of(fd: &impl AsRawFd) -> u64 {
+    let path = format!("/proc/self/fd/{}", fd.as_raw_fd());
+    std::fs::metadata(path).map(|m| m.st_ino()).unwrap_or(0)
+}
+
+fn own() -> (NetTables, u64, i32) {
+    let proc_root = Path::new("/proc");
+    let tables = NetTables::new(proc_root);
+    let pid = std::process::id() as i32;
+    let netns = netns_of(proc_root, pid).expect("own netns");
+    assert_eq!(netns, tables.own_netns());
+    (tables, netns, pid)
+}
+
+#[test]
+fn every_real_table_parses() {
+    for table in SocketTable::ALL {
+        let Ok(text) = std::fs::read(Path::new("/proc/self/net").join(table.file_name())) else {
+            continue;
+        };
+        let parsed = table.parse(&text);
+        let rows = text
+            .split(|&b| b == b'\n')
+            .filter(|l| !l.is_empty())
+            .count();
+        assert!(
+            parsed.len() < rows.max(1),
+            "{table:?}: {} of {rows}",
+            parsed.len()
+        );
+    }
+}
+
+#[test]
+fn finds_a_tcp_listener_by_inode() {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let (tables, netns, pid) = own();
+    let found = tables.lookup(netns, pid, inode_of(&listener));
+    let Some(SocketInfo::Ip(socket)) = found else {
+        panic!("not found: {found:?}");
+    };
+    assert_eq!(socket.proto, IpProto::Tcp);
+    assert_eq!(socket.local, ("127.0.0.1".parse().unwrap(), port));
+    assert_eq!(socket.state, Some(TcpState(10)));
+}
+
+#[test]
+fn finds_a_connected_udp6_socket_and_its_peer() {
+    let Ok(a) = UdpSocket::bind("[::1]:0") else {
+        return; // no IPv6 here
+    };
+    let b = UdpSocket::bind("[::1]:0").expect("bind");
+    a.connect(b.local_addr().expect("addr")).expect("connect");
+    b.connect(a.local_addr().expect("addr")).expect("connect");
+    let (tables, netns, pid) = own();
+    let found = tables.lookup(netns, pid, inode_of(&a));
+    let Some(SocketInfo::Ip(socket)) = found else {
+        panic!("not found: {found:?}");
+    };
+    assert!(socket.v6);
+    assert_eq!(socket.proto, IpProto::Udp);
+    assert_eq!(tables.ip_peer(netns, pid, inode_of(&a)), Some(inode_of(&b)));
+}
+
+#[test]
+fn finds_unix_sockets_and_their_peers() {
+    let dir = std::env::temp_dir().join(format!("rlsof-net-{}", std::process::id()));
+    let _ = std::fs::create_dir_all(&dir);
+    let path = dir.join("odd name:x.sock");
+    let _ = std::fs::remove_file(&path);
+    let listener = UnixListener::bind(&path).expect("bind");
+    let client = UnixStream::connect(&path).expect("connect");
+    let (tables, netns, pid) = own();
+    let found = tables.lookup(netns, pid, inode_of(&listener));
+    let Some(SocketInfo::Unix(socket)) = found else {
+        panic!("not found: {found:?}");
+    };
+    assert_eq!(
+        socket.path.as_deref(),
+        Some(path.as_os_str().as_encoded_bytes())
+    );
+    assert_eq!(socket.flags, 0x10000);
+    // Not yet accepted: the listener names the connecting client.
+    let incoming = tables.unix_incoming(netns, pid, inode_of(&listener));
+    assert_eq!(incoming, vec![inode_of(&client)]);
+    let (server, _) = listener.accept().expect("accept");
+    let fresh = NetTables::new(Path::new("/proc"));
+    assert_eq!(
+        fresh.unix_peer(netns, pid, inode_of(&client)),
+        Some(inode_of(&server))
+    );
+    let (pair_a, pair_b) = UnixStream::pair().expect("pair");
+    // Created after the first read of this namespace's tables: not seen,
+    // as in lsof (tables are read once per run).
+    assert_eq!(tables.lookup(netns, pid, inode_of(&pair_a)), None);
+    let fresh = NetTables::new(Path::new("/proc"));
+    assert_eq!(
+        fresh.unix_peer(netns, 0, inode_of(&pair_a)),
+        Some(inode_of(&pair_b))
+    );
+    drop(listener);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn unknown_inode_and_vanished_pid() {
+    let (tables, netns, _) = own();
+    assert_eq!(tables.lookup(netns, i32::MAX, 1), None);
+    assert_eq!(tables.lookup(netns, 0, u64::MAX), None);
+    assert_eq!(netns_of(Path::new("/proc"), i32::MAX), None);
+    let dir = std::fs::File::open("/proc/self").expect("open");
+    assert_eq!(netns_of_dir(&dir), Some(netns));
+}
+
+#[test]
+fn fake_proc_tree() {
+    let root = std::env::temp_dir().join(format!("rlsof-fakeproc-{}", std::process::id()));
+    let net = root.join("42/net");
+    std::fs::create_dir_all(&net).expect("mkdir");
+    std::fs::write(
+        net.join("tcp"),
+        "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n   0: 0100007F:0016 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 4242 1\n",
+    )
+    .expect("write");
+    let tables = NetTables::new(&root);
+    // unix is missing: an empty table, then tcp is searched.
+    let found = tables.lookup(7, 42, 4242);
+    assert!(
+        matches!(found, Some(SocketInfo::Ip(ref s)) if s.local.1 == 22),
+        "{found:?}"
+    );
+    assert_eq!(tables.lookup(7, 42, 1), None);
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+#[test]
+fn tables_are_shared_across_threads() {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let inode = inode_of(&listener);
+    let (tables, netns, pid) = own();
+    std::thread::scope(|scope| {
+        for _ in 0..4 {
+            scope.spawn(|| assert!(tables.lookup(netns, pid, inode).is_some()));
+        }
+    });
+}
+
+/// A thread that moves to a new network namespace (root only) holds a UDP
+/// socket and a UNIX pair there; they are found through /proc/TID/net and
+/// the pair's peers through a thread that joins that namespace.
+#[test]
+fn sockets_of_another_network_namespace() {
+    use std::sync::mpsc;
+    let (ready_tx, ready_rx) = mpsc::channel();
+    let (done_tx, done_rx) = mpsc::channel::<()>();
+    let holder = std::thread::spawn(move || {
+        // SAFETY: unshare of this thread's network namespace only.
+        if unsafe { libc::unshare(libc::CLONE_NEWNET) } != 0 {
+            let _ = ready_tx.send(None);
+            return;
+        }
+        // SAFETY: gettid has no preconditions.
+        let tid = unsafe { libc::gettid() };
+        let udp = UdpSocket::bind("0.0.0.0:0").expect("bind");
+        let (a, b) = UnixStream::pair().expect("pair");
+        let _ = ready_tx.send(Some((tid, inode_of(&udp), inode_of(&a), inode_of(&b))));
+        let _ = done_rx.recv();
+    });
+    let Ok(Some((tid, udp, a, b))) = ready_rx.recv() else {
+        let _ = holder.join();
+        eprintln!("skipped: cannot unshare the network namespace");
+        return;
+    };
+    let (tables, own_netns, pid) = own();
+    let netns = netns_of(Path::new("/proc"), tid).expect("netns of thread");
+    assert_ne!(netns, own_netns);
+    assert_eq!(tables.lookup(own_netns, pid, udp), None);
+    assert!(matches!(
+        tables.lookup(netns, tid, udp),
+        Some(SocketInfo::Ip(ref s)) if s.proto == IpProto::Udp
+    ));
+    assert_eq!(tables.unix_peer(netns, tid, a), Some(b));
+    assert_eq!(tables.unix_peer(own_netns, pid, a), None);
+    let _ = done_tx.send(());
+    let _ = holder.join();
+}

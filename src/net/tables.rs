@@ -1,0 +1,356 @@
+//! The socket tables of every network namespace met during a run, each read
+//! once, lazily, through `/proc/PID/net/*` of the first process of that
+//! namespace that needs it (so containers' sockets are found too; lsof
+//! reads only its own `/proc/net`).
+
+use std::collections::HashMap;
+use std::os::fd::AsRawFd;
+use std::os::linux::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+
+use super::diag::{query_unix_diag, query_unix_diag_in, UnixDiag};
+use super::inet::parse_ip_table;
+use super::link::{parse_netlink_table, parse_packet_table};
+use super::unix::parse_unix_table;
+use std::net::IpAddr;
+
+use crate::model::{IpProto, SocketInfo};
+
+/// One of the kernel's socket tables under `/proc/net`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SocketTable {
+    Unix,
+    Tcp,
+    Tcp6,
+    Udp,
+    Udp6,
+    Netlink,
+    Packet,
+    Raw,
+    Raw6,
+    UdpLite,
+    UdpLite6,
+    Icmp,
+    /// Read only on request: lsof 4.95 does not know ICMPv6 ("ping6")
+    /// sockets and shows them as `sock` with `protocol: PINGv6`.
+    Icmp6,
+}
+
+impl SocketTable {
+    pub const ALL: [SocketTable; 13] = [
+        SocketTable::Unix,
+        SocketTable::Tcp,
+        SocketTable::Tcp6,
+        SocketTable::Udp,
+        SocketTable::Udp6,
+        SocketTable::Netlink,
+        SocketTable::Packet,
+        SocketTable::Raw,
+        SocketTable::Raw6,
+        SocketTable::UdpLite,
+        SocketTable::UdpLite6,
+        SocketTable::Icmp,
+        SocketTable::Icmp6,
+    ];
+
+    /// The tables lsof 4.95 searches, most common first so that a process
+    /// with only UNIX sockets causes only `/proc/net/unix` to be read.
+    pub const LSOF: [SocketTable; 12] = [
+        SocketTable::Unix,
+        SocketTable::Tcp,
+        SocketTable::Tcp6,
+        SocketTable::Udp,
+        SocketTable::Udp6,
+        SocketTable::Netlink,
+        SocketTable::Packet,
+        SocketTable::Raw,
+        SocketTable::Raw6,
+        SocketTable::UdpLite,
+        SocketTable::UdpLite6,
+        SocketTable::Icmp,
+    ];
+
+    pub fn file_name(self) -> &'static str {
+        match self {
+            SocketTable::Unix => "unix",
+            SocketTable::Tcp => "tcp",
+            SocketTable::Tcp6 => "tcp6",
+            SocketTable::Udp => "udp",
+            SocketTable::Udp6 => "udp6",
+            SocketTable::Netlink => "netlink",
+            SocketTable::Packet => "packet",
+            SocketTable::Raw => "raw",
+            SocketTable::Raw6 => "raw6",
+            SocketTable::UdpLite => "udplite",
+            SocketTable::UdpLite6 => "udplite6",
+            SocketTable::Icmp => "icmp",
+            SocketTable::Icmp6 => "icmp6",
+        }
+    }
+
+    /// The table holding sockets of a kernel protocol name, as the
+    /// `system.sockprotoname` xattr of `/proc/PID/fd/N` gives it.
+    pub fn for_protocol_name(name: &[u8]) -> Option<SocketTable> {
+        Some(match name {
+            b"UNIX" | b"UNIX-STREAM" => SocketTable::Unix,
+            b"TCP" => SocketTable::Tcp,
+            b"TCPv6" => SocketTable::Tcp6,
+            b"UDP" => SocketTable::Udp,
+            b"UDPv6" => SocketTable::Udp6,
+            b"NETLINK" => SocketTable::Netlink,
+            b"PACKET" => SocketTable::Packet,
+            b"RAW" => SocketTable::Raw,
+            b"RAWv6" => SocketTable::Raw6,
+            b"UDP-Lite" => SocketTable::UdpLite,
+            b"UDPLITEv6" => SocketTable::UdpLite6,
+            b"PING" => SocketTable::Icmp,
+            b"PINGv6" => SocketTable::Icmp6,
+            _ => return None,
+        })
+    }
+
+    /// Parses this table's text (pure; see the parser modules).
+    pub fn parse(self, text: &[u8]) -> HashMap<u64, SocketInfo> {
+        let ip = |proto, v6| parse_ip_table(text, proto, v6);
+        match self {
+            SocketTable::Unix => parse_unix_table(text),
+            SocketTable::Netlink => parse_netlink_table(text),
+            SocketTable::Packet => parse_packet_table(text),
+            SocketTable::Tcp => ip(IpProto::Tcp, false),
+            SocketTable::Tcp6 => ip(IpProto::Tcp, true),
+            SocketTable::Udp => ip(IpProto::Udp, false),
+            SocketTable::Udp6 => ip(IpProto::Udp, true),
+            SocketTable::UdpLite => ip(IpProto::UdpLite, false),
+            SocketTable::UdpLite6 => ip(IpProto::UdpLite, true),
+            SocketTable::Raw => ip(IpProto::Raw, false),
+            SocketTable::Raw6 => ip(IpProto::Raw, true),
+            SocketTable::Icmp => ip(IpProto::Icmp, false),
+            SocketTable::Icmp6 => ip(IpProto::Icmp, true),
+        }
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// The network namespace of a process: the inode of `/proc/PID/ns/net`.
+/// None when it cannot be read (process gone, no permission).
+pub fn netns_of(proc_root: &Path, pid: i32) -> Option<u64> {
+    std::fs::metadata(proc_root.join(pid.to_string()).join("ns/net"))
+        .ok()
+        .map(|m| m.st_ino())
+}
+
+/// The same, relative to an open `/proc/PID` directory (one `fstatat`).
+pub fn netns_of_dir(proc_pid_dir: &impl AsRawFd) -> Option<u64> {
+    // SAFETY: zeroed stat filled by fstatat on a NUL-terminated name.
+    let mut stat: libc::stat = unsafe { std::mem::zeroed() };
+    let done = unsafe { libc::fstatat(proc_pid_dir.as_raw_fd(), c"ns/net".as_ptr(), &mut stat, 0) };
+    (done == 0).then_some(stat.st_ino)
+}
+
+/// A value computed at most once, by the first caller that succeeds.
+struct Lazy<T> {
+    value: OnceLock<T>,
+    loading: Mutex<()>,
+}
+
+impl<T> Default for Lazy<T> {
+    fn default() -> Self {
+        Lazy {
+            value: OnceLock::new(),
+            loading: Mutex::new(()),
+        }
+    }
+}
+
+impl<T> Lazy<T> {
+    fn get_or_try(&self, load: impl FnOnce() -> Option<T>) -> Option<&T> {
+        if let Some(value) = self.value.get() {
+            return Some(value);
+        }
+        let _only_one_loader = self.loading.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(value) = self.value.get() {
+            return Some(value);
+        }
+        let _ = self.value.set(load()?);
+        self.value.get()
+    }
+}
+
+/// An established TCP/UDP connection's ends, to find the other end of a
+/// connection within the machine.
+type ConnectionKey = (IpProto, (IpAddr, u16), (IpAddr, u16));
+
+#[derive(Default)]
+struct Namespace {
+    tables: [Lazy<HashMap<u64, SocketInfo>>; SocketTable::ALL.len()],
+    unix_diag: Lazy<UnixDiag>,
+    connections: Lazy<HashMap<ConnectionKey, u64>>,
+}
+
+/// All socket tables of the run, per network namespace. Shared by the
+/// scanning threads (`&NetTables` is `Sync`).
+pub struct NetTables {
+    proc_root: PathBuf,
+    own_netns: Option<u64>,
+    namespaces: Mutex<HashMap<u64, Arc<Namespace>>>,
+}
+
+impl NetTables {
+    pub fn new(proc_root: &Path) -> NetTables {
+        NetTables {
+            proc_root: proc_root.to_path_buf(),
+            own_netns: std::fs::metadata(proc_root.join("self/ns/net"))
+                .ok()
+                .map(|m| m.st_ino()),
+            namespaces: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Our own network namespace: what to pass when `netns_of` fails for
+    /// a process (lsof then reads its own `/proc/net`); use pid 0 with it.
+    pub fn own_netns(&self) -> u64 {
+        self.own_netns.unwrap_or(0)
+    }
+
+    /// The socket with this inode in namespace `netns`, searching the
+    /// tables lsof searches ([`SocketTable::LSOF`]) and reading each the
+    /// first time it is needed, through `/proc/PID/net` (`pid <= 0`: through
+    /// `/proc/net`). A UNIX socket's `peer` is not filled: see
+    /// [`NetTables::unix_peer`].
+    pub fn lookup(&self, netns: u64, pid: i32, inode: u64) -> Option<SocketInfo> {
+        self.lookup_in(netns, pid, inode, &SocketTable::LSOF)
+    }
+
+    /// Like [`NetTables::lookup`], searching only the given tables (e.g.
+    /// the one named by the socket's `system.sockprotoname`).
+    pub fn lookup_in(
+        &self,
+        netns: u64,
+        pid: i32,
+        inode: u64,
+        tables: &[SocketTable],
+    ) -> Option<SocketInfo> {
+        let namespace = self.namespace(netns);
+        tables.iter().find_map(|&table| {
+            self.table(&namespace, netns, pid, table)?
+                .get(&inode)
+                .cloned()
+        })
+    }
+
+    /// The peer inode of a UNIX socket (unix_diag, queried once per
+    /// namespace on first use; for another namespace than ours a thread
+    /// joins it with `setns`).
+    pub fn unix_peer(&self, netns: u64, pid: i32, inode: u64) -> Option<u64> {
+        let namespace = self.namespace(netns);
+        self.unix_diag(&namespace, netns, pid)?
+            .peers
+            .get(&inode)
+            .copied()
+    }
+
+    /// The not yet accepted connections of a listening UNIX socket.
+    pub fn unix_incoming(&self, netns: u64, pid: i32, inode: u64) -> Vec<u64> {
+        let namespace = self.namespace(netns);
+        self.unix_diag(&namespace, netns, pid)
+            .and_then(|diag| diag.incoming.get(&inode).cloned())
+            .unwrap_or_default()
+    }
+
+    /// The other end of an established TCP or UDP connection whose two ends
+    /// are both in this namespace (lsof's `+E` for INET sockets): the socket
+    /// whose local and remote ends are this one's remote and local ends.
+    pub fn ip_peer(&self, netns: u64, pid: i32, inode: u64) -> Option<u64> {
+        let tables = [
+            SocketTable::Tcp,
+            SocketTable::Tcp6,
+            SocketTable::Udp,
+            SocketTable::Udp6,
+            SocketTable::UdpLite,
+            SocketTable::UdpLite6,
+        ];
+        let Some(SocketInfo::Ip(socket)) = self.lookup_in(netns, pid, inode, &tables) else {
+            return None;
+        };
+        let remote = socket.remote?;
+        let namespace = self.namespace(netns);
+        let connections = namespace.connections.get_or_try(|| {
+            let mut index = HashMap::new();
+            for table in tables {
+                let Some(sockets) = self.table(&namespace, netns, pid, table) else {
+                    continue;
+                };
+                for (&inode, info) in sockets {
+                    if let SocketInfo::Ip(s) = info {
+                        if let (Some(remote), Some(1)) = (s.remote, s.state.map(|st| st.0)) {
+                            index.entry((s.proto, s.local, remote)).or_insert(inode);
+                        }
+                    }
+                }
+            }
+            Some(index)
+        })?;
+        connections
+            .get(&(socket.proto, remote, socket.local))
+            .copied()
+    }
+
+    fn namespace(&self, netns: u64) -> Arc<Namespace> {
+        let mut namespaces = self
+            .namespaces
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        Arc::clone(namespaces.entry(netns).or_default())
+    }
+
+    fn table<'a>(
+        &self,
+        namespace: &'a Namespace,
+        netns: u64,
+        pid: i32,
+        table: SocketTable,
+    ) -> Option<&'a HashMap<u64, SocketInfo>> {
+        namespace.tables[table.index()].get_or_try(|| {
+            let file = table.file_name();
+            let text = if pid > 0 {
+                let dir = self.proc_root.join(pid.to_string()).join("net");
+                match std::fs::read(dir.join(file)) {
+                    Ok(text) => text,
+                    // The table does not exist in a live process's
+                    // namespace (e.g. no IPv6): remember it as empty.
+                    Err(_) if dir.exists() => Vec::new(),
+                    Err(_) if Some(netns) == self.own_netns => {
+                        std::fs::read(self.proc_root.join("net").join(file)).ok()?
+                    }
+                    // The process is gone: let another of the namespace load it.
+                    Err(_) => return None,
+                }
+            } else {
+                std::fs::read(self.proc_root.join("net").join(file)).unwrap_or_default()
+            };
+            Some(table.parse(&text))
+        })
+    }
+
+    fn unix_diag<'a>(
+        &self,
+        namespace: &'a Namespace,
+        netns: u64,
+        pid: i32,
+    ) -> Option<&'a UnixDiag> {
+        namespace.unix_diag.get_or_try(|| {
+            if Some(netns) == self.own_netns || pid <= 0 {
+                Some(query_unix_diag().unwrap_or_default())
+            } else {
+                let path = self.proc_root.join(pid.to_string()).join("ns/net");
+                // Not joinable though alive: go without; gone: leave it to
+                // another process of the namespace.
+                query_unix_diag_in(&path).or_else(|| path.exists().then(UnixDiag::default))
+            }
+        })
+    }
+}
