@@ -1,7 +1,7 @@
 //! How a socket's kernel description maps to lsof's TYPE, and the seam
 //! through which the scan asks the socket tables about an inode.
 
-use crate::model::{FileType, SocketInfo};
+use crate::model::{FileType, IpProto, SocketInfo};
 
 /// Answers "what is socket inode N of this process?".
 pub trait SocketLookup: Sync {
@@ -19,8 +19,18 @@ impl SocketLookup for NoSockets {
     }
 }
 
+impl SocketLookup for crate::net::NetTables {
+    fn describe(&self, netns: u64, pid: i32, inode: u64) -> Option<SocketInfo> {
+        self.lookup(netns, pid, inode)
+    }
+}
+
 pub fn socket_file_type(info: &SocketInfo) -> FileType {
     match info {
+        SocketInfo::Ip(ip) if ip.proto == IpProto::Raw => {
+            FileType::Other(if ip.v6 { "raw6" } else { "raw" }.into())
+        }
+        SocketInfo::Ip(ip) if ip.proto == IpProto::Icmp => FileType::Other("icmp".into()),
         SocketInfo::Ip(ip) if ip.v6 => FileType::Ipv6,
         SocketInfo::Ip(_) => FileType::Ipv4,
         SocketInfo::Unix(_) => FileType::Unix,
