@@ -1,0 +1,423 @@
+//! rlsof against /usr/bin/lsof 4.95, byte for byte, on processes of the
+//! fixture (tests/fixture/holder.py). One test per option and per kind of
+//! file, so that the name of a failing test says what is wrong.
+
+mod common;
+
+use common::stable::assert_same_on_stable_processes;
+use common::{assert_same_as_lsof, require_lsof, vanished_pid, Fixture};
+
+/// Files of many kinds, for the tests of options that change every row.
+const MIXED: &[&str] = &[
+    "regular",
+    "deleted",
+    "directory",
+    "devices",
+    "pipes",
+    "unix_sockets",
+    "tcp_ipv4",
+    "tcp_ipv6",
+    "udp_ipv4",
+    "eventfd",
+    "mmaps",
+    "locks_posix_whole",
+];
+const NETWORK: &[&str] = &[
+    "tcp_ipv4",
+    "tcp_ipv6",
+    "udp_ipv4",
+    "udp_ipv6",
+    "ipv4_mapped",
+];
+
+/// Compares `lsof OPTIONS -p PID` on a fixture holding `kinds`.
+fn compare_on(kinds: &[&str], options: &[&str]) {
+    if !require_lsof() {
+        return;
+    }
+    let fixture = Fixture::start(kinds);
+    let pid = fixture.pid_arg();
+    let args: Vec<&str> = options.iter().copied().chain(["-p", &pid]).collect();
+    assert_same_as_lsof(&args);
+}
+
+/// A kind of file on its own; network kinds numerically, so that socket
+/// decoding is tested apart from name lookups.
+fn kind(kind: &str) {
+    if NETWORK.contains(&kind) {
+        compare_on(&[kind], &["-n", "-P"]);
+    } else {
+        compare_on(&[kind], &[]);
+    }
+}
+
+// ---- -p and the process selection -----------------------------------------
+
+#[test]
+fn baseline_interpreter_only() {
+    compare_on(&[], &[]);
+}
+
+#[test]
+fn p_one_pid_every_kind() {
+    compare_on(&["all"], &["-n", "-P"]);
+}
+
+#[test]
+fn p_two_pids() {
+    if !require_lsof() {
+        return;
+    }
+    let fixture = Fixture::start(&["regular", "pipes", "child"]);
+    let pids = format!("{},{}", fixture.pid, fixture.child_pid());
+    assert_same_as_lsof(&["-p", &pids]);
+}
+
+#[test]
+fn p_included_and_excluded() {
+    if !require_lsof() {
+        return;
+    }
+    let fixture = Fixture::start(&["regular", "child"]);
+    let pids = format!("{},^{}", fixture.pid, fixture.child_pid());
+    assert_same_as_lsof(&["-p", &pids]);
+}
+
+#[test]
+fn p_same_pid_included_and_excluded_is_an_error() {
+    if !require_lsof() {
+        return;
+    }
+    let fixture = Fixture::start(&[]);
+    let pids = format!("{},^{}", fixture.pid, fixture.pid);
+    assert_same_as_lsof(&["-p", &pids]);
+}
+
+#[test]
+fn p_excluded_only_lists_everything_else() {
+    if !require_lsof() {
+        return;
+    }
+    let fixture = Fixture::start(&["regular", "child"]);
+    let excluded = format!("^{}", fixture.child_pid());
+    assert_same_on_stable_processes(&["-n", "-P", "-p", &excluded], &[fixture.pid]);
+}
+
+#[test]
+fn p_and_selection_with_a() {
+    if !require_lsof() {
+        return;
+    }
+    let fixture = Fixture::start(&["regular", "child"]);
+    let (pid, child) = (fixture.pid.to_string(), format!("^{}", fixture.child_pid()));
+    assert_same_as_lsof(&["-a", "-p", &pid, "-p", &child]);
+}
+
+#[test]
+fn p_nonexistent_pid() {
+    if !require_lsof() {
+        return;
+    }
+    assert_same_as_lsof(&["-p", &vanished_pid().to_string()]);
+}
+
+#[test]
+fn p_one_existing_one_nonexistent() {
+    if !require_lsof() {
+        return;
+    }
+    let fixture = Fixture::start(&["regular"]);
+    let pids = format!("{},{}", fixture.pid, vanished_pid());
+    assert_same_as_lsof(&["-p", &pids]);
+}
+
+#[test]
+fn p_unreadable_init_process() {
+    if !require_lsof() {
+        return;
+    }
+    assert_same_as_lsof(&["-p", "1"]);
+}
+
+// ---- options that change the rows ------------------------------------------
+
+#[test]
+fn name_lookups_default() {
+    compare_on(NETWORK, &[]);
+}
+
+#[test]
+fn option_n() {
+    compare_on(NETWORK, &["-n"]);
+}
+
+#[test]
+fn option_capital_p() {
+    compare_on(NETWORK, &["-P"]);
+}
+
+#[test]
+fn option_n_capital_p_clustered() {
+    compare_on(NETWORK, &["-nP"]);
+}
+
+#[test]
+fn option_l() {
+    compare_on(MIXED, &["-l"]);
+}
+
+#[test]
+fn option_w() {
+    compare_on(MIXED, &["-w"]);
+}
+
+#[test]
+fn option_plus_w() {
+    compare_on(MIXED, &["+w"]);
+}
+
+#[test]
+fn option_o() {
+    compare_on(MIXED, &["-o"]);
+}
+
+#[test]
+fn option_o_with_digits() {
+    compare_on(MIXED, &["-o", "4"]);
+}
+
+#[test]
+fn option_o_with_digits_clustered() {
+    compare_on(MIXED, &["-o4"]);
+}
+
+#[test]
+fn option_s() {
+    compare_on(MIXED, &["-s"]);
+}
+
+#[test]
+fn option_plus_c_0() {
+    compare_on(&["regular", "long_command"], &["+c", "0"]);
+}
+
+#[test]
+fn option_plus_c_15() {
+    compare_on(&["regular", "long_command"], &["+c", "15"]);
+}
+
+#[test]
+fn option_plus_c_5() {
+    compare_on(&["regular", "long_command"], &["+c", "5"]);
+}
+
+#[test]
+fn option_capital_r() {
+    if !require_lsof() {
+        return;
+    }
+    let fixture = Fixture::start(&["regular", "child"]);
+    let pids = format!("{},{}", fixture.pid, fixture.child_pid());
+    assert_same_as_lsof(&["-R", "-p", &pids]);
+}
+
+#[test]
+fn option_capital_k_and_p() {
+    let kinds: Vec<&str> = MIXED.iter().copied().chain(["thread"]).collect();
+    compare_on(&kinds, &["-K", "-a"]);
+}
+
+/// lsof 4.95 with `-K` and without `-a` also lists other processes' tasks.
+#[test]
+fn option_capital_k_or_p() {
+    if !require_lsof() {
+        return;
+    }
+    let fixture = Fixture::start(&["regular", "thread"]);
+    assert_same_on_stable_processes(
+        &["-K", "-n", "-P", "-p", &fixture.pid_arg()],
+        &[fixture.pid],
+    );
+}
+
+#[test]
+fn option_capital_k_i() {
+    compare_on(&["regular", "thread"], &["-K", "i"]);
+}
+
+#[test]
+fn option_h() {
+    if require_lsof() {
+        assert_same_as_lsof(&["-h"]);
+    }
+}
+
+#[test]
+fn option_question_mark() {
+    if require_lsof() {
+        assert_same_as_lsof(&["-?"]);
+    }
+}
+
+// ---- one kind of file at a time ---------------------------------------------
+
+#[test]
+fn regular_files() {
+    kind("regular");
+}
+
+#[test]
+fn regular_file_offsets() {
+    compare_on(&["regular"], &["-o"]);
+}
+
+#[test]
+fn deleted_file() {
+    kind("deleted");
+}
+
+#[test]
+fn directory_fd() {
+    kind("directory");
+}
+
+#[test]
+fn devices() {
+    kind("devices");
+}
+
+#[test]
+fn pipes() {
+    kind("pipes");
+}
+
+#[test]
+fn fifo() {
+    kind("fifo");
+}
+
+#[test]
+fn unix_sockets() {
+    kind("unix_sockets");
+}
+
+#[test]
+fn tcp_ipv4() {
+    kind("tcp_ipv4");
+}
+
+#[test]
+fn tcp_ipv6() {
+    kind("tcp_ipv6");
+}
+
+#[test]
+fn udp_ipv4_connected_and_not() {
+    kind("udp_ipv4");
+}
+
+#[test]
+fn udp_ipv6_connected_and_not() {
+    kind("udp_ipv6");
+}
+
+#[test]
+fn ipv4_mapped_ipv6() {
+    kind("ipv4_mapped");
+}
+
+#[test]
+fn eventfd() {
+    kind("eventfd");
+}
+
+#[test]
+fn epoll() {
+    kind("epoll");
+}
+
+#[test]
+fn inotify() {
+    kind("inotify");
+}
+
+#[test]
+fn signalfd() {
+    kind("signalfd");
+}
+
+#[test]
+fn timerfd() {
+    kind("timerfd");
+}
+
+#[test]
+fn pidfd() {
+    kind("pidfd");
+}
+
+#[test]
+fn mmap_and_deleted_mmap() {
+    kind("mmaps");
+}
+
+#[test]
+fn locks_posix_whole() {
+    kind("locks_posix_whole");
+}
+
+#[test]
+fn locks_posix_partial() {
+    kind("locks_posix_partial");
+}
+
+#[test]
+fn locks_flock() {
+    kind("locks_flock");
+}
+
+#[test]
+fn locks_ofd() {
+    kind("locks_ofd");
+}
+
+#[test]
+fn odd_names() {
+    kind("odd_names");
+}
+
+#[test]
+fn odd_command_name() {
+    kind("odd_command");
+}
+
+#[test]
+fn long_command_name() {
+    kind("long_command");
+}
+
+/// lsof 4.95 lists tasks only with -K.
+#[test]
+fn threads() {
+    compare_on(&["thread"], &["-K", "-a"]);
+}
+
+#[test]
+fn child_sharing_descriptors() {
+    if !require_lsof() {
+        return;
+    }
+    let fixture = Fixture::start(&["regular", "pipes", "unix_sockets", "child"]);
+    assert_same_as_lsof(&["-p", &fixture.child_pid().to_string()]);
+}
+
+// ---- the whole machine --------------------------------------------------------
+
+#[test]
+fn whole_system_numeric() {
+    if !require_lsof() {
+        return;
+    }
+    let fixture = Fixture::start(&["all"]);
+    assert_same_on_stable_processes(&["-n", "-P"], &[fixture.pid, fixture.child_pid()]);
+}
