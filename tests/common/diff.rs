@@ -127,12 +127,12 @@ fn middle(old: &[&[u8]], new: &[&[u8]], offset: usize) -> Vec<Edit> {
             edits.push(Edit::Same(offset + i, offset + j));
             i += 1;
             j += 1;
-        } else if j < m && (i == n || common[i][j + 1] >= common[i + 1][j]) {
-            edits.push(Edit::Added(offset + j));
-            j += 1;
-        } else {
+        } else if i < n && (j == m || common[i + 1][j] >= common[i][j + 1]) {
             edits.push(Edit::Removed(offset + i));
             i += 1;
+        } else {
+            edits.push(Edit::Added(offset + j));
+            j += 1;
         }
     }
     edits

@@ -136,6 +136,7 @@ pub fn assert_same_as_lsof(args: &[&str]) {
         let after = run(LSOF, args);
         if before != after {
             last_unstable = report(args, &before, &after, "lsof (second run)");
+            eprintln!("lsof changed between its two runs; comparing again");
             continue;
         }
         if got != before {
