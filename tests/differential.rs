@@ -5,7 +5,7 @@
 mod common;
 
 use common::stable::assert_same_on_stable_processes;
-use common::{assert_same_as_lsof, require_lsof, vanished_pid, Fixture};
+use common::{assert_lsof_shows, assert_same_as_lsof, require_lsof, vanished_pid, Fixture, Output};
 
 /// Files of many kinds, for the tests of options that change every row.
 const MIXED: &[&str] = &[
@@ -30,24 +30,26 @@ const NETWORK: &[&str] = &[
     "ipv4_mapped",
 ];
 
-/// Compares `lsof OPTIONS -p PID` on a fixture holding `kinds`.
-fn compare_on(kinds: &[&str], options: &[&str]) {
+/// Compares `lsof OPTIONS -p PID` on a fixture holding `kinds`, and checks
+/// that lsof's output shows each of `markers`. Skipped without lsof 4.95.
+fn compare_on(kinds: &[&str], options: &[&str], markers: &[&str]) {
     if !require_lsof() {
         return;
     }
     let fixture = Fixture::start(kinds);
     let pid = fixture.pid_arg();
     let args: Vec<&str> = options.iter().copied().chain(["-p", &pid]).collect();
-    assert_same_as_lsof(&args);
+    let output: Output = assert_same_as_lsof(&args);
+    assert_lsof_shows(&output, markers);
 }
 
 /// A kind of file on its own; network kinds numerically, so that socket
 /// decoding is tested apart from name lookups.
-fn kind(kind: &str) {
+fn kind(kind: &str, markers: &[&str]) {
     if NETWORK.contains(&kind) {
-        compare_on(&[kind], &["-n", "-P"]);
+        compare_on(&[kind], &["-n", "-P"], markers);
     } else {
-        compare_on(&[kind], &[]);
+        compare_on(&[kind], &[], markers);
     }
 }
 
@@ -55,12 +57,12 @@ fn kind(kind: &str) {
 
 #[test]
 fn baseline_interpreter_only() {
-    compare_on(&[], &[]);
+    compare_on(&[], &[], &["cwd", "rtd", "txt", "mem"]);
 }
 
 #[test]
 fn p_one_pid_every_kind() {
-    compare_on(&["all"], &["-n", "-P"]);
+    compare_on(&["all"], &["-n", "-P"], &[]);
 }
 
 #[test]
@@ -143,72 +145,80 @@ fn p_unreadable_init_process() {
 
 #[test]
 fn name_lookups_default() {
-    compare_on(NETWORK, &[]);
+    compare_on(NETWORK, &[], &[]);
 }
 
 #[test]
 fn option_n() {
-    compare_on(NETWORK, &["-n"]);
+    compare_on(NETWORK, &["-n"], &["127.0.0.1:"]);
 }
 
 #[test]
 fn option_capital_p() {
-    compare_on(NETWORK, &["-P"]);
+    compare_on(NETWORK, &["-P"], &[]);
 }
 
 #[test]
 fn option_n_capital_p_clustered() {
-    compare_on(NETWORK, &["-nP"]);
+    compare_on(NETWORK, &["-nP"], &["127.0.0.1:"]);
 }
 
 #[test]
 fn option_l() {
-    compare_on(MIXED, &["-l"]);
+    compare_on(MIXED, &["-l"], &[]);
 }
 
 #[test]
 fn option_w() {
-    compare_on(MIXED, &["-w"]);
+    compare_on(MIXED, &["-w"], &[]);
 }
 
 #[test]
 fn option_plus_w() {
-    compare_on(MIXED, &["+w"]);
+    compare_on(MIXED, &["+w"], &[]);
 }
 
 #[test]
 fn option_o() {
-    compare_on(MIXED, &["-o"]);
+    compare_on(MIXED, &["-o"], &[" OFFSET "]);
 }
 
 #[test]
 fn option_o_with_digits() {
-    compare_on(MIXED, &["-o", "4"]);
+    compare_on(MIXED, &["-o", "4"], &[]);
 }
 
 #[test]
 fn option_o_with_digits_clustered() {
-    compare_on(MIXED, &["-o4"]);
+    compare_on(MIXED, &["-o4"], &[]);
 }
 
 #[test]
 fn option_s() {
-    compare_on(MIXED, &["-s"]);
+    compare_on(MIXED, &["-s"], &[" SIZE "]);
 }
 
 #[test]
 fn option_plus_c_0() {
-    compare_on(&["regular", "long_command"], &["+c", "0"]);
+    compare_on(
+        &["regular", "long_command"],
+        &["+c", "0"],
+        &["rlsof-fixture-h "],
+    );
 }
 
 #[test]
 fn option_plus_c_15() {
-    compare_on(&["regular", "long_command"], &["+c", "15"]);
+    compare_on(
+        &["regular", "long_command"],
+        &["+c", "15"],
+        &["rlsof-fixture-h "],
+    );
 }
 
 #[test]
 fn option_plus_c_5() {
-    compare_on(&["regular", "long_command"], &["+c", "5"]);
+    compare_on(&["regular", "long_command"], &["+c", "5"], &["rlsof-f "]);
 }
 
 #[test]
@@ -224,7 +234,7 @@ fn option_capital_r() {
 #[test]
 fn option_capital_k_and_p() {
     let kinds: Vec<&str> = MIXED.iter().copied().chain(["thread"]).collect();
-    compare_on(&kinds, &["-K", "-a"]);
+    compare_on(&kinds, &["-K", "-a"], &[" TID ", "fx-worker"]);
 }
 
 /// lsof 4.95 with `-K` and without `-a` also lists other processes' tasks.
@@ -242,7 +252,7 @@ fn option_capital_k_or_p() {
 
 #[test]
 fn option_capital_k_i() {
-    compare_on(&["regular", "thread"], &["-K", "i"]);
+    compare_on(&["regular", "thread"], &["-K", "i"], &[]);
 }
 
 #[test]
@@ -263,143 +273,168 @@ fn option_question_mark() {
 
 #[test]
 fn regular_files() {
-    kind("regular");
+    kind("regular", &["/read.txt", "/write.txt", "/readwrite.txt"]);
 }
 
 #[test]
 fn regular_file_offsets() {
-    compare_on(&["regular"], &["-o"]);
+    compare_on(&["regular"], &["-o"], &["0t7 ", "0t123456 "]);
 }
 
 #[test]
 fn deleted_file() {
-    kind("deleted");
+    kind("deleted", &["/deleted.txt (deleted)"]);
 }
 
 #[test]
 fn directory_fd() {
-    kind("directory");
+    kind("directory", &["r   DIR"]);
 }
 
 #[test]
 fn devices() {
-    kind("devices");
+    kind("devices", &["/dev/null", "/dev/zero", "/dev/full"]);
 }
 
 #[test]
 fn pipes() {
-    kind("pipes");
+    kind("pipes", &[" pipe"]);
 }
 
 #[test]
 fn fifo() {
-    kind("fifo");
+    kind("fifo", &["/fifo"]);
 }
 
 #[test]
 fn unix_sockets() {
-    kind("unix_sockets");
+    kind(
+        "unix_sockets",
+        &[
+            "type=SEQPACKET",
+            "type=DGRAM",
+            "stream.sock type=STREAM (LISTEN)",
+            "@rlsof-fixture-",
+        ],
+    );
 }
 
 #[test]
 fn tcp_ipv4() {
-    kind("tcp_ipv4");
+    kind("tcp_ipv4", &["IPv4", "(LISTEN)", "(ESTABLISHED)"]);
 }
 
 #[test]
 fn tcp_ipv6() {
-    kind("tcp_ipv6");
+    kind("tcp_ipv6", &["IPv6", "TCP [::1]:", "(ESTABLISHED)"]);
 }
 
 #[test]
 fn udp_ipv4_connected_and_not() {
-    kind("udp_ipv4");
+    kind("udp_ipv4", &["UDP 127.0.0.1:", "->127.0.0.1:"]);
 }
 
 #[test]
 fn udp_ipv6_connected_and_not() {
-    kind("udp_ipv6");
+    kind("udp_ipv6", &["UDP [::1]:", "->[::1]:"]);
 }
 
 #[test]
 fn ipv4_mapped_ipv6() {
-    kind("ipv4_mapped");
+    kind("ipv4_mapped", &["IPv6", "TCP 127.0.0.1:", "UDP 127.0.0.1:"]);
 }
 
 #[test]
 fn eventfd() {
-    kind("eventfd");
+    kind("eventfd", &["[eventfd"]);
 }
 
 #[test]
 fn epoll() {
-    kind("epoll");
+    kind("epoll", &["[eventpoll"]);
 }
 
 #[test]
 fn inotify() {
-    kind("inotify");
+    kind("inotify", &[" inotify"]);
 }
 
 #[test]
 fn signalfd() {
-    kind("signalfd");
+    kind("signalfd", &["[signalfd]"]);
 }
 
 #[test]
 fn timerfd() {
-    kind("timerfd");
+    kind("timerfd", &["[timerfd]"]);
 }
 
 #[test]
 fn pidfd() {
-    kind("pidfd");
+    kind("pidfd", &["[pidfd:"]);
 }
 
 #[test]
 fn mmap_and_deleted_mmap() {
-    kind("mmaps");
+    kind(
+        "mmaps",
+        &["mem ", "/mapped.bin", "DEL ", "/mapped-deleted.bin"],
+    );
 }
 
 #[test]
 fn locks_posix_whole() {
-    kind("locks_posix_whole");
+    kind("locks_posix_whole", &["uW ", "rR "]);
 }
 
 #[test]
 fn locks_posix_partial() {
-    kind("locks_posix_partial");
+    kind("locks_posix_partial", &["uw ", "rr "]);
 }
 
 #[test]
 fn locks_flock() {
-    kind("locks_flock");
+    kind("locks_flock", &["/flock-shared", "/flock-exclusive"]);
 }
 
 #[test]
 fn locks_ofd() {
-    kind("locks_ofd");
+    kind("locks_ofd", &["/ofd-write-whole", "/ofd-read-part"]);
 }
 
 #[test]
 fn odd_names() {
-    kind("odd_names");
+    kind(
+        "odd_names",
+        &[
+            "/with space",
+            "/new\\nline",
+            "/esc^[[0m",
+            "/bad\\xff",
+            "/tab\\there",
+        ],
+    );
 }
 
 #[test]
 fn odd_command_name() {
-    kind("odd_command");
+    kind("odd_command", &["fx\\x20^[o "]);
+}
+
+#[test]
+fn odd_command_name_in_full() {
+    compare_on(&["odd_command"], &["+c", "0"], &["fx\\x20^[odd\\tc "]);
 }
 
 #[test]
 fn long_command_name() {
-    kind("long_command");
+    kind("long_command", &["rlsof-fix "]);
 }
 
 /// lsof 4.95 lists tasks only with -K.
 #[test]
 fn threads() {
-    compare_on(&["thread"], &["-K", "-a"]);
+    compare_on(&["thread"], &["-K", "-a"], &["fx-worker"]);
 }
 
 #[test]

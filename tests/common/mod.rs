@@ -3,7 +3,7 @@
 //! with the installed lsof byte for byte.
 //!
 //! Shared by several test crates, each of which uses only part of it.
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
 pub mod diff;
 mod fixture;
@@ -128,7 +128,10 @@ pub fn require_root() -> bool {
 /// lsof runs before and after rlsof; if its two runs differ the machine
 /// changed in between, and the comparison is tried again. A test whose
 /// arguments make lsof unstable fails with that diff instead.
-pub fn assert_same_as_lsof(args: &[&str]) {
+///
+/// Returns lsof's output (which is rlsof's), for checks that the fixture
+/// really holds what the test is about.
+pub fn assert_same_as_lsof(args: &[&str]) -> Output {
     let mut last_unstable = String::new();
     for _ in 0..ATTEMPTS {
         let before = run(LSOF, args);
@@ -142,7 +145,7 @@ pub fn assert_same_as_lsof(args: &[&str]) {
         if got != before {
             panic!("{}", report(args, &before, &got, "rlsof"));
         }
-        return;
+        return before;
     }
     panic!("lsof's own output changed between runs {ATTEMPTS} times, so these arguments cannot be compared; make the fixture stable\n{last_unstable}");
 }
@@ -168,6 +171,22 @@ pub fn report(args: &[&str], expected: &Output, got: &Output, got_name: &str) ->
         );
     }
     text
+}
+
+/// Panics unless lsof's output shows each marker: a test that compares
+/// listings without the thing it is about would pass for nothing.
+pub fn assert_lsof_shows(output: &Output, markers: &[&str]) {
+    for marker in markers {
+        let found = output
+            .stdout
+            .windows(marker.len())
+            .any(|w| w == marker.as_bytes());
+        assert!(
+            found,
+            "the fixture is not what this test expects: lsof's output lacks {marker:?}:\n{}",
+            String::from_utf8_lossy(&output.stdout)
+        );
+    }
 }
 
 pub fn shell_words(args: &[&str]) -> String {

@@ -97,7 +97,10 @@ pub fn assert_same_on_stable_processes(args: &[&str], must_compare: &[u32]) {
         let outcome = compare(&before, &got, &after, &alive_throughout, must_compare);
         match outcome {
             Ok(()) => return,
-            Err(text) => last = text,
+            Err(text) => {
+                eprintln!("rlsof differs from lsof on stable processes; comparing again");
+                last = text;
+            }
         }
     }
     panic!(
@@ -106,7 +109,8 @@ pub fn assert_same_on_stable_processes(args: &[&str], must_compare: &[u32]) {
     );
 }
 
-fn compare(
+/// One attempt of the comparison; `Err` describes every difference found.
+pub fn compare(
     before: &Output,
     got: &Output,
     after: &Output,
