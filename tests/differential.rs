@@ -40,7 +40,14 @@ fn compare_on(kinds: &[&str], options: &[&str], markers: &[&str]) {
     let pid = fixture.pid_arg();
     let args: Vec<&str> = options.iter().copied().chain(["-p", &pid]).collect();
     let output: Output = assert_same_as_lsof(&args);
-    assert_lsof_shows(&output, markers);
+    if fixture.unavailable.is_empty() {
+        assert_lsof_shows(&output, markers);
+    } else {
+        eprintln!(
+            "not checked: this machine cannot hold {:?}",
+            fixture.unavailable
+        );
+    }
 }
 
 /// A kind of file on its own; network kinds numerically, so that socket

@@ -20,6 +20,8 @@ pub struct Fixture {
     pub child: Option<u32>,
     /// With kind "thread": the thread's id.
     pub tid: Option<u32>,
+    /// Kinds this machine cannot hold (IPv6 ones, without IPv6).
+    pub unavailable: Vec<String>,
     /// The directory holding the fixture's files; also its working directory.
     pub dir: PathBuf,
     process: Child,
@@ -53,6 +55,7 @@ impl Fixture {
             pid: 0,
             child: None,
             tid: None,
+            unavailable: Vec::new(),
             dir,
             process,
             stdin,
@@ -67,17 +70,17 @@ impl Fixture {
         };
         fixture._stdout = Some(stdout);
         for line in &lines {
-            let mut words = line.split(' ');
-            let (Some(key), Some(value)) = (words.next(), words.next()) else {
-                continue;
+            let (key, value) = line.split_once(' ').unwrap_or((line, ""));
+            let number = || -> u32 {
+                value
+                    .parse()
+                    .unwrap_or_else(|_| panic!("holder.py said {line:?}"))
             };
-            let value: u32 = value
-                .parse()
-                .unwrap_or_else(|_| panic!("holder.py said {line:?}"));
             match key {
-                "pid" => fixture.pid = value,
-                "child" => fixture.child = Some(value),
-                "tid" => fixture.tid = Some(value),
+                "pid" => fixture.pid = number(),
+                "child" => fixture.child = Some(number()),
+                "tid" => fixture.tid = Some(number()),
+                "unavailable" => fixture.unavailable.push(value.to_string()),
                 _ => {}
             }
         }
