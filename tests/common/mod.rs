@@ -1,0 +1,217 @@
+//! Harness for the integration tests: run a command with a time limit,
+//! start the fixture process that holds known files, and compare rlsof
+//! with the installed lsof byte for byte.
+//!
+//! Shared by several test crates, each of which uses only part of it.
+#![allow(dead_code, unused_imports)]
+
+pub mod diff;
+mod fixture;
+pub mod stable;
+
+pub use fixture::Fixture;
+
+use std::ffi::OsStr;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+pub const LSOF: &str = "/usr/bin/lsof";
+const ORACLE_VERSION: &str = "revision: 4.95";
+/// No listing of this machine takes anywhere near this long; a tool that
+/// does is hanging, and the test says so instead of hanging too.
+const RUN_TIME_LIMIT: Duration = Duration::from_secs(120);
+/// Attempts before a comparison gives up on an unstable oracle.
+const ATTEMPTS: usize = 3;
+
+/// The binary under test: rlsof, or whatever `RLSOF_UNDER_TEST` names
+/// (`RLSOF_UNDER_TEST=/usr/bin/lsof` checks the harness against lsof itself).
+pub fn rlsof() -> PathBuf {
+    match std::env::var_os("RLSOF_UNDER_TEST") {
+        Some(path) if !path.is_empty() => PathBuf::from(path),
+        _ => PathBuf::from(env!("CARGO_BIN_EXE_rlsof")),
+    }
+}
+
+/// What a finished command did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Output {
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+    /// "exit N", "signal N" or "timed out".
+    pub status: String,
+}
+
+/// Runs `program args` with stdin closed, capturing everything; kills it
+/// after `RUN_TIME_LIMIT`.
+pub fn run<S: AsRef<OsStr>>(program: impl AsRef<OsStr>, args: &[S]) -> Output {
+    let program = program.as_ref();
+    let mut child = Command::new(program)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {}: {e}", program.to_string_lossy()));
+    let stdout = read_all_in_background(child.stdout.take());
+    let stderr = read_all_in_background(child.stderr.take());
+    let started = Instant::now();
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break describe_status(status),
+            Ok(None) if started.elapsed() > RUN_TIME_LIMIT => {
+                let _ = child.kill();
+                let _ = child.wait();
+                break "timed out".to_string();
+            }
+            Ok(None) => thread::sleep(Duration::from_millis(5)),
+            Err(e) => panic!("waiting for {}: {e}", program.to_string_lossy()),
+        }
+    };
+    Output {
+        stdout: stdout.join().unwrap_or_default(),
+        stderr: stderr.join().unwrap_or_default(),
+        status,
+    }
+}
+
+fn read_all_in_background(pipe: Option<impl Read + Send + 'static>) -> thread::JoinHandle<Vec<u8>> {
+    thread::spawn(move || {
+        let mut bytes = Vec::new();
+        if let Some(mut pipe) = pipe {
+            let _ = pipe.read_to_end(&mut bytes);
+        }
+        bytes
+    })
+}
+
+fn describe_status(status: std::process::ExitStatus) -> String {
+    use std::os::unix::process::ExitStatusExt;
+    match (status.code(), status.signal()) {
+        (Some(code), _) => format!("exit {code}"),
+        (None, Some(signal)) => format!("signal {signal}"),
+        (None, None) => "unknown status".to_string(),
+    }
+}
+
+/// False (with the reason printed) when the oracle is missing or is not
+/// lsof 4.95; tests then return early.
+pub fn require_lsof() -> bool {
+    if !Path::new(LSOF).exists() {
+        eprintln!("skipped: {LSOF} is not installed");
+        return false;
+    }
+    let version = run(LSOF, &["-v"]);
+    let text = [version.stdout, version.stderr].concat();
+    if !String::from_utf8_lossy(&text).contains(ORACLE_VERSION) {
+        eprintln!("skipped: {LSOF} is not lsof 4.95, the version rlsof matches");
+        return false;
+    }
+    true
+}
+
+/// False (with the reason printed) when not running as root.
+pub fn require_root() -> bool {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("skipped: needs root");
+        return false;
+    }
+    true
+}
+
+/// Runs `lsof ARGS` and `rlsof ARGS` and panics with a readable diff unless
+/// stdout, stderr and exit status are identical.
+///
+/// lsof runs before and after rlsof; if its two runs differ the machine
+/// changed in between, and the comparison is tried again. A test whose
+/// arguments make lsof unstable fails with that diff instead.
+///
+/// Returns lsof's output (which is rlsof's), for checks that the fixture
+/// really holds what the test is about.
+pub fn assert_same_as_lsof(args: &[&str]) -> Output {
+    let mut last_unstable = String::new();
+    for _ in 0..ATTEMPTS {
+        let before = run(LSOF, args);
+        let got = run(rlsof(), args);
+        let after = run(LSOF, args);
+        if before != after {
+            last_unstable = report(args, &before, &after, "lsof (second run)");
+            eprintln!("lsof changed between its two runs; comparing again");
+            continue;
+        }
+        if got != before {
+            panic!("{}", report(args, &before, &got, "rlsof"));
+        }
+        return before;
+    }
+    panic!("lsof's own output changed between runs {ATTEMPTS} times, so these arguments cannot be compared; make the fixture stable\n{last_unstable}");
+}
+
+/// Describes every way `got` differs from `expected` (lsof's output).
+pub fn report(args: &[&str], expected: &Output, got: &Output, got_name: &str) -> String {
+    let mut text = format!(
+        "{got_name} differs from lsof for: lsof {}\n",
+        shell_words(args)
+    );
+    for (what, e, g) in [
+        ("stdout", &expected.stdout, &got.stdout),
+        ("stderr", &expected.stderr, &got.stderr),
+    ] {
+        if e != g {
+            text += &format!("--- {what} (- lsof, + {got_name})\n{}", diff::unified(e, g));
+        }
+    }
+    if expected.status != got.status {
+        text += &format!(
+            "--- status: lsof {}, {got_name} {}\n",
+            expected.status, got.status
+        );
+    }
+    text
+}
+
+/// Panics unless lsof's output shows each marker: a test that compares
+/// listings without the thing it is about would pass for nothing.
+pub fn assert_lsof_shows(output: &Output, markers: &[&str]) {
+    for marker in markers {
+        let found = output
+            .stdout
+            .windows(marker.len())
+            .any(|w| w == marker.as_bytes());
+        assert!(
+            found,
+            "the fixture is not what this test expects: lsof's output lacks {marker:?}:\n{}",
+            String::from_utf8_lossy(&output.stdout)
+        );
+    }
+}
+
+pub fn shell_words(args: &[&str]) -> String {
+    let quoted: Vec<String> = args
+        .iter()
+        .map(|a| {
+            if !a.is_empty()
+                && a.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-+,^./:_=".contains(&b))
+            {
+                a.to_string()
+            } else {
+                format!("'{}'", a.replace('\'', r"'\''"))
+            }
+        })
+        .collect();
+    quoted.join(" ")
+}
+
+/// A PID that no process has: one of our own children, already reaped.
+pub fn vanished_pid() -> u32 {
+    let mut child = Command::new("true")
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start true: {e}"));
+    let pid = child.id();
+    let _ = child.wait();
+    pid
+}

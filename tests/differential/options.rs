@@ -1,0 +1,131 @@
+//! Options that change what each row shows.
+
+use crate::common::stable::assert_same_on_stable_processes;
+use crate::common::{assert_same_as_lsof, require_lsof, Fixture};
+use crate::{compare_on, MIXED, NETWORK};
+
+#[test]
+fn name_lookups_default() {
+    compare_on(NETWORK, &[], &[]);
+}
+
+#[test]
+fn option_n() {
+    compare_on(NETWORK, &["-n"], &["127.0.0.1:"]);
+}
+
+#[test]
+fn option_capital_p() {
+    compare_on(NETWORK, &["-P"], &[]);
+}
+
+#[test]
+fn option_n_capital_p_clustered() {
+    compare_on(NETWORK, &["-nP"], &["127.0.0.1:"]);
+}
+
+#[test]
+fn option_l() {
+    compare_on(MIXED, &["-l"], &[]);
+}
+
+#[test]
+fn option_w() {
+    compare_on(MIXED, &["-w"], &[]);
+}
+
+#[test]
+fn option_plus_w() {
+    compare_on(MIXED, &["+w"], &[]);
+}
+
+#[test]
+fn option_o() {
+    compare_on(MIXED, &["-o"], &[" OFFSET "]);
+}
+
+#[test]
+fn option_o_with_digits() {
+    compare_on(MIXED, &["-o", "4"], &[]);
+}
+
+#[test]
+fn option_o_with_digits_clustered() {
+    compare_on(MIXED, &["-o4"], &[]);
+}
+
+#[test]
+fn option_s() {
+    compare_on(MIXED, &["-s"], &[" SIZE "]);
+}
+
+#[test]
+fn option_plus_c_0() {
+    compare_on(
+        &["regular", "long_command"],
+        &["+c", "0"],
+        &["rlsof-fixture-h "],
+    );
+}
+
+#[test]
+fn option_plus_c_15() {
+    compare_on(
+        &["regular", "long_command"],
+        &["+c", "15"],
+        &["rlsof-fixture-h "],
+    );
+}
+
+#[test]
+fn option_plus_c_5() {
+    compare_on(&["regular", "long_command"], &["+c", "5"], &["rlsof-f "]);
+}
+
+#[test]
+fn option_capital_r() {
+    if !require_lsof() {
+        return;
+    }
+    let fixture = Fixture::start(&["regular", "child"]);
+    let pids = format!("{},{}", fixture.pid, fixture.child_pid());
+    assert_same_as_lsof(&["-R", "-p", &pids]);
+}
+
+#[test]
+fn option_capital_k_and_p() {
+    let kinds: Vec<&str> = MIXED.iter().copied().chain(["thread"]).collect();
+    compare_on(&kinds, &["-K", "-a"], &[" TID ", "fx-worker"]);
+}
+
+/// lsof 4.95 with `-K` and without `-a` also lists other processes' tasks.
+#[test]
+fn option_capital_k_or_p() {
+    if !require_lsof() {
+        return;
+    }
+    let fixture = Fixture::start(&["regular", "thread"]);
+    assert_same_on_stable_processes(
+        &["-K", "-n", "-P", "-p", &fixture.pid_arg()],
+        &[fixture.pid],
+    );
+}
+
+#[test]
+fn option_capital_k_i() {
+    compare_on(&["regular", "thread"], &["-K", "i"], &[]);
+}
+
+#[test]
+fn option_h() {
+    if require_lsof() {
+        assert_same_as_lsof(&["-h"]);
+    }
+}
+
+#[test]
+fn option_question_mark() {
+    if require_lsof() {
+        assert_same_as_lsof(&["-?"]);
+    }
+}
