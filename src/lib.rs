@@ -1,8 +1,10 @@
 //! rlsof: lsof for Linux. See DESIGN in the repository for the data flow:
 //! cli → scan → select → print.
 
+pub mod app;
 pub mod cli;
 pub mod model;
+pub mod names;
 pub mod net;
 pub mod print;
 pub mod run;

@@ -1,3 +1,3 @@
 fn main() {
-    std::process::exit(0);
+    std::process::exit(rlsof::app::main_with_args(std::env::args_os().skip(1)));
 }

@@ -217,6 +217,21 @@ impl Selection {
         !(self.and && sf & self.flags != self.flags)
     }
 
+    /// The PIDs to scan when nothing but `-p` PIDs can select a process
+    /// (so the rest of /proc need not be read); None otherwise.
+    pub fn only_pids(&self) -> Option<Vec<i32>> {
+        if self.all || self.flags != SEL_PID {
+            return None;
+        }
+        Some(
+            self.pids
+                .iter()
+                .filter(|p| !p.excluded)
+                .map(|p| p.value)
+                .collect(),
+        )
+    }
+
     /// True when every search item found something (lsof's exit status 0).
     pub fn all_found(&self) -> bool {
         let found = |f: &AtomicBool| f.load(Ordering::Relaxed);
