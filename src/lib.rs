@@ -2,6 +2,7 @@
 //! cli → scan → select → print.
 
 pub mod cli;
+pub mod deleted;
 pub mod model;
 pub mod net;
 pub mod print;
