@@ -149,7 +149,7 @@ pub fn group(files: Vec<DeletedFile>, mounts: &[Mount]) -> Report {
                     .then_with(|| a.inode.cmp(&b.inode))
             });
             for f in &mut files {
-                f.holders.sort_by(|a, b| (a.pid, a.fd).cmp(&(b.pid, b.fd)));
+                f.holders.sort_by_key(|h| (h.pid, h.fd));
             }
             Filesystem {
                 dev,
