@@ -152,6 +152,25 @@ print("ready", f.fileno(), flush=True)
 sys.stdin.read()
 "#;
 
+/// Holds a deleted file of known content only through a mapping (DEL).
+const HOLD_MAPPED_ONLY: &str = r#"
+import mmap, os, sys
+path = sys.argv[1]
+f = open(path, "w+b")
+f.write(bytes(range(256)) * int(sys.argv[2]) + b"end"); f.flush()
+mapping = mmap.mmap(f.fileno(), 0)
+f.close()
+for fd in os.listdir("/proc/self/fd"):
+    try:
+        if os.readlink("/proc/self/fd/" + fd).startswith(path):
+            os.close(int(fd))
+    except OSError:
+        pass
+os.unlink(path)
+print("ready", flush=True)
+sys.stdin.read()
+"#;
+
 /// Holds a deleted log that keeps growing.
 const HOLD_GROWING: &str = r#"
 import os, sys, threading, time
@@ -472,5 +491,32 @@ fn recover_all_takes_each_inode_once() {
         "{out}"
     );
     drop((first, second, third));
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn recover_all_reads_mapped_only_files_through_map_files() {
+    let dir = scratch_dir("mapped");
+    let holder = Holder::spawn(
+        HOLD_MAPPED_ONLY,
+        &[dir.join("lib.bin").to_str().unwrap_or(""), "33"],
+    );
+    let to = dir.join("out");
+    let scanner = scanner();
+    let opts = options_for(&[holder.pid]);
+    let selection = Selection::new(&opts, Vec::new());
+    let all = scanner.pids().expect("pids");
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let status = recover_all(&scanner, &selection, &all, &to, &mut out, &mut err);
+    let out = String::from_utf8_lossy(&out).into_owned();
+    let err = String::from_utf8_lossy(&err).into_owned();
+    assert_eq!(status, 0, "{out}{err}");
+    let copy = to.join(format!("{}-DEL-lib.bin", holder.pid));
+    assert_eq!(std::fs::read(copy).expect("copy"), pattern(33), "{out}");
+    assert!(
+        out.contains("Total: recovered 1 of 1 deleted file "),
+        "{out}"
+    );
+    drop(holder);
     let _ = std::fs::remove_dir_all(dir);
 }

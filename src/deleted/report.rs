@@ -91,7 +91,7 @@ fn filesystem_title(fs: &Filesystem) -> String {
             printable(&m.source),
             m.fs_type
         ),
-        None => format!("device {dev} (no mount in this namespace)"),
+        None => format!("device {dev} (not mounted in this namespace: memfd or shared memory, or another container's)"),
     }
 }
 
