@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod cli;
+pub mod deleted;
 pub mod model;
 pub mod names;
 pub mod net;
