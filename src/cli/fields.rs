@@ -52,7 +52,9 @@ pub fn field_help_text() -> String {
 }
 
 fn is_field(letter: u8) -> bool {
-    FIELD_HELP.iter().any(|(l, _)| *l as u32 == u32::from(letter))
+    FIELD_HELP
+        .iter()
+        .any(|(l, _)| *l as u32 == u32::from(letter))
         || UNLISTED_FIELDS.as_bytes().contains(&letter)
 }
 

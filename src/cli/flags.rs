@@ -41,34 +41,83 @@ const fn flag(letter: u8, takes_value: bool, help: &'static str, update: Update)
 
 pub static FLAGS: &[FlagDef] = &[
     flag(b'?', false, "list help", |s, _, _| set(&mut s.opts.help)),
-    flag(b'a', false, "AND selections", |s, _, _| set(&mut s.opts.and)),
+    flag(b'a', false, "AND selections", |s, _, _| {
+        set(&mut s.opts.and)
+    }),
     flag(b'b', false, "avoid kernel blocks", |s, _, _| {
         set(&mut s.opts.avoid_blocking)
     }),
-    flag(b'c', true, "-c c: command c ^c /c/[bix]; +c w: COMMAND width", command),
-    flag(b'D', true, "+D D: dir D tree", |s, p, v| directory(s, p, v, true)),
-    flag(b'd', true, "-d s: FD set; +d s: dir s files", fd_or_directory),
-    flag(b'e', true, "+|-e s: exempt file system s", exempt),
-    flag(b'E', false, "-E endpoint info, +E endpoints and files", |s, p, _| {
-        s.opts.endpoints = Some(p == b'+');
-        ValueUse::Taken
+    flag(
+        b'c',
+        true,
+        "-c c: command c ^c /c/[bix]; +c w: COMMAND width",
+        command,
+    ),
+    flag(b'D', true, "+D D: dir D tree", |s, p, v| {
+        directory(s, p, v, true)
     }),
-    flag(b'f', true, "+f|-f names are file systems|files; +|-f[gG] flags", file_struct),
-    flag(b'F', true, "-F [f]: select fields; -F? for help", fields::select),
-    flag(b'g', true, "-g [s]: exclude(^)|select and print PGIDs", pgids),
+    flag(
+        b'd',
+        true,
+        "-d s: FD set; +d s: dir s files",
+        fd_or_directory,
+    ),
+    flag(b'e', true, "+|-e s: exempt file system s", exempt),
+    flag(
+        b'E',
+        false,
+        "-E endpoint info, +E endpoints and files",
+        |s, p, _| {
+            s.opts.endpoints = Some(p == b'+');
+            ValueUse::Taken
+        },
+    ),
+    flag(
+        b'f',
+        true,
+        "+f|-f names are file systems|files; +|-f[gG] flags",
+        file_struct,
+    ),
+    flag(
+        b'F',
+        true,
+        "-F [f]: select fields; -F? for help",
+        fields::select,
+    ),
+    flag(
+        b'g',
+        true,
+        "-g [s]: exclude(^)|select and print PGIDs",
+        pgids,
+    ),
     flag(b'h', false, "list help", |s, _, _| set(&mut s.opts.help)),
     flag(b'H', false, "human readable sizes", |s, _, _| {
         set(&mut s.opts.human_sizes)
     }),
-    flag(b'i', true, "-i [i]: select IPv[46] files or addresses", inet),
+    flag(
+        b'i',
+        true,
+        "-i [i]: select IPv[46] files or addresses",
+        inet,
+    ),
     flag(b'J', false, "JSON output", |s, p, _| json(s, p, b'J')),
     flag(b'j', false, "JSON Lines output", |s, p, _| json(s, p, b'j')),
     flag(b'K', true, "-K [i]: list|(i)gnore tasks", tasks),
     flag(b'l', false, "list UID numbers", |s, _, _| {
         set(&mut s.opts.numeric_users)
     }),
-    flag(b'L', true, "+|-L [l]: list (+) or suppress (-) link counts < l", links),
-    flag(b'm', true, "+m [m]: use|create mount supplement", mount_supplement),
+    flag(
+        b'L',
+        true,
+        "+|-L [l]: list (+) or suppress (-) link counts < l",
+        links,
+    ),
+    flag(
+        b'm',
+        true,
+        "+m [m]: use|create mount supplement",
+        mount_supplement,
+    ),
     flag(b'M', false, "+|-M portMap registration", |s, p, _| {
         s.opts.portmap = p == b'+';
         ValueUse::Taken
@@ -77,8 +126,15 @@ pub static FLAGS: &[FlagDef] = &[
         s.opts.no_host_names = p == b'-';
         ValueUse::Taken
     }),
-    flag(b'N', false, "select NFS files", |s, _, _| set(&mut s.opts.nfs)),
-    flag(b'o', true, "-o [o]: list file offset; o 0t offset digits", offset),
+    flag(b'N', false, "select NFS files", |s, _, _| {
+        set(&mut s.opts.nfs)
+    }),
+    flag(
+        b'o',
+        true,
+        "-o [o]: list file offset; o 0t offset digits",
+        offset,
+    ),
     flag(b'O', false, "no overhead", |s, p, _| {
         s.opts.no_overhead = p == b'-';
         ValueUse::Taken
@@ -94,23 +150,42 @@ pub static FLAGS: &[FlagDef] = &[
     flag(b'Q', false, "allow failed search", |s, _, _| {
         set(&mut s.opts.quiet_failures)
     }),
-    flag(b'r', true, "+|-r [t[c<n>][m<fmt>]]: repeat every t seconds", fields::repeat),
-    flag(b'R', false, "list paRent PID", |s, _, _| set(&mut s.opts.ppid)),
-    flag(b's', true, "-s: list file size; -s p:s select protocol states", size_or_states),
+    flag(
+        b'r',
+        true,
+        "+|-r [t[c<n>][m<fmt>]]: repeat every t seconds",
+        fields::repeat,
+    ),
+    flag(b'R', false, "list paRent PID", |s, _, _| {
+        set(&mut s.opts.ppid)
+    }),
+    flag(
+        b's',
+        true,
+        "-s: list file size; -s p:s select protocol states",
+        size_or_states,
+    ),
     flag(b'S', true, "-S [t]: t second stat timeout", timeout),
     flag(b't', false, "terse listing", |s, _, _| {
         s.terse = true;
         set(&mut s.opts.no_warnings)
     }),
     flag(b'T', true, "-T [fqs]: TCP/TPI info", tcp_info),
-    flag(b'u', true, "-u s: exclude(^)|select login|UID set s", |s, _, v| {
-        lists::enter_users(s, v);
-        ValueUse::Taken
-    }),
+    flag(
+        b'u',
+        true,
+        "-u s: exclude(^)|select login|UID set s",
+        |s, _, v| {
+            lists::enter_users(s, v);
+            ValueUse::Taken
+        },
+    ),
     flag(b'U', false, "select Unix sockets", |s, _, _| {
         set(&mut s.opts.unix_sockets)
     }),
-    flag(b'v', false, "list version info", |s, _, _| set(&mut s.opts.version)),
+    flag(b'v', false, "list version info", |s, _, _| {
+        set(&mut s.opts.version)
+    }),
     flag(b'V', false, "verbose search", |s, _, _| {
         set(&mut s.opts.verbose_failures)
     }),
@@ -118,7 +193,12 @@ pub static FLAGS: &[FlagDef] = &[
         s.opts.no_warnings = p == b'-';
         ValueUse::Taken
     }),
-    flag(b'x', true, "-x [fl]: cross over +d|+D file systems or symbolic links", cross),
+    flag(
+        b'x',
+        true,
+        "-x [fl]: cross over +d|+D file systems or symbolic links",
+        cross,
+    ),
     flag(b'X', false, "skip TCP&UDP* files", |s, _, _| {
         s.opts.skip_tcp_udp = !s.opts.skip_tcp_udp;
         ValueUse::Taken
@@ -222,7 +302,9 @@ fn directory(state: &mut State, prefix: u8, value: Option<&[u8]>, recursive: boo
 fn exempt(state: &mut State, prefix: u8, value: Option<&[u8]>) -> ValueUse {
     let Some(path) = value.filter(|v| v.first() == Some(&b'/')) else {
         let shown = value.map_or("(null)".into(), String::from_utf8_lossy);
-        state.warning_error(format!("-e not followed by a file system path: \"{shown}\""));
+        state.warning_error(format!(
+            "-e not followed by a file system path: \"{shown}\""
+        ));
         return ValueUse::Taken;
     };
     let kept = path.len() - path.iter().rev().take_while(|&&b| b == b'/').count();

@@ -154,9 +154,9 @@ fn ipv4_literal(text: &[u8]) -> Option<(Ipv4Addr, &[u8])> {
         if count == 4 || part.is_empty() || !part.iter().all(u8::is_ascii_digit) {
             return None;
         }
-        let value = part
-            .iter()
-            .try_fold(0u32, |acc, &d| acc.checked_mul(10)?.checked_add(u32::from(d - b'0')))?;
+        let value = part.iter().try_fold(0u32, |acc, &d| {
+            acc.checked_mul(10)?.checked_add(u32::from(d - b'0'))
+        })?;
         octets[count] = u8::try_from(value).ok()?;
         count += 1;
     }
@@ -201,7 +201,9 @@ fn parse_ports(spec: &mut InetSpec, list: &[u8]) -> Result<(), String> {
                         return Err(BAD_PORT.to_string());
                     }
                     let number = if is_range { &mut end } else { &mut start };
-                    *number = number.saturating_mul(10).saturating_add(u64::from(byte - b'0'));
+                    *number = number
+                        .saturating_mul(10)
+                        .saturating_add(u64::from(byte - b'0'));
                     i += 1;
                 }
             }

@@ -178,11 +178,17 @@ pub fn enter_users(state: &mut State, value: Option<&[u8]>) {
             UserSpec::Name(String::from_utf8_lossy(name).into_owned())
         };
         let users = &mut state.opts.users;
-        if users.iter().any(|i| i.value == spec && i.excluded == excluded) {
+        if users
+            .iter()
+            .any(|i| i.value == spec && i.excluded == excluded)
+        {
             continue;
         }
         if let (UserSpec::Uid(uid), true) = (&spec, users.iter().any(|i| i.value == spec)) {
-            state.error(format!("UID {} has been included and excluded.", *uid as i32));
+            state.error(format!(
+                "UID {} has been included and excluded.",
+                *uid as i32
+            ));
             continue;
         }
         users.push(item(spec, excluded));
@@ -196,7 +202,11 @@ fn safe_text_limited(bytes: &[u8], width: usize) -> String {
     let mut used = 0;
     for &byte in bytes {
         let piece = safe_text(&[byte], false);
-        let piece = if byte >= 0x80 { format!("\\x{byte:02x}") } else { piece };
+        let piece = if byte >= 0x80 {
+            format!("\\x{byte:02x}")
+        } else {
+            piece
+        };
         if used + piece.len() > width {
             break;
         }
@@ -278,7 +288,8 @@ pub fn enter_states(state: &mut State, text: &[u8]) {
             state.error(format!("duplicate TCP {kind}clusion: {name_text}"));
             continue;
         }
-        spec.states.push(item(TCP_STATES[index].to_string(), excluded));
+        spec.states
+            .push(item(TCP_STATES[index].to_string(), excluded));
     }
     state.opts.states.push(spec);
 }

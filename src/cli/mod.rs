@@ -24,6 +24,8 @@ mod tests;
 #[cfg(test)]
 mod tests_fuzz;
 #[cfg(test)]
+mod tests_oracle;
+#[cfg(test)]
 mod tests_values;
 
 use std::ffi::OsString;

@@ -124,9 +124,9 @@ fn check_long_options(state: &mut State, long: LongOptions) {
     }
     state.opts.extra = match (kinds.first(), long.to) {
         (Some(&"deleted"), _) => Some(Extra::DeletedReport),
-        (Some(&"recover"), Some(to)) => long
-            .recover
-            .map(|(pid, fd)| Extra::Recover { pid, fd, to }),
+        (Some(&"recover"), Some(to)) => {
+            long.recover.map(|(pid, fd)| Extra::Recover { pid, fd, to })
+        }
         (Some(&"recover-all"), Some(to)) => Some(Extra::RecoverAll { to }),
         _ => None,
     };
