@@ -11,6 +11,7 @@ mod escape;
 mod fields;
 mod flags;
 mod inet;
+pub mod later;
 mod lists;
 pub mod options;
 mod parser;
@@ -82,13 +83,12 @@ pub fn version_text() -> String {
 }
 
 /// A failure found by the caller after parsing (unknown login name, host,
-/// service, directory...): `lines` are the message texts without the
-/// `lsof: ` prefix; lsof follows them with the short usage and exits 1.
-pub fn usage_error<S: AsRef<str>>(lines: &[S]) -> CliError {
-    let mut message = String::new();
-    for line in lines {
-        message.push_str(&format!("{PROGRAM}: {}\n", line.as_ref()));
+/// service, directory...): `messages` are complete stderr lines (see
+/// `later`), possibly empty; lsof follows them with the short usage and
+/// exits 1.
+pub fn usage_error(messages: &str) -> CliError {
+    CliError {
+        message: format!("{messages}{}", usage_text(false)),
+        status: 1,
     }
-    message.push_str(&usage_text(false));
-    CliError { message, status: 1 }
 }
