@@ -18,10 +18,13 @@ mod parser;
 mod regex;
 mod state;
 mod tokenizer;
+mod updates;
 mod usage;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_flags;
 #[cfg(test)]
 mod tests_fuzz;
 #[cfg(test)]

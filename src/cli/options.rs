@@ -49,13 +49,14 @@ pub struct InetSpec {
     pub text: String,
     /// Some(4) or Some(6).
     pub family: Option<u8>,
-    /// "TCP" or "UDP" (upper case), if given.
+    /// "TCP", "UDP" or "UDPLITE" (upper case), if given.
     pub protocol: Option<String>,
     pub host: Option<String>,
     /// `host` when it was a literal address (`1.2.3.4`, `[::1]`); a
     /// v4-mapped IPv6 literal is stored as IPv4, as lsof does.
     pub addr: Option<std::net::IpAddr>,
-    /// Port ranges; a service name is resolved to its port by the parser.
+    /// Port items in the order given; service names are left for the
+    /// caller to resolve (see `cli::later` for lsof's messages).
     pub ports: Vec<PortSpec>,
 }
 
@@ -95,7 +96,7 @@ pub enum LinkCount {
     Off,
     /// `+L`: show the NLINK column.
     Show,
-    /// `+L n`: show, and select files with fewer than n links.
+    /// `+L n` (n > 0): show, and select files with fewer than n links.
     Below(u64),
 }
 
@@ -156,7 +157,8 @@ pub struct Options {
     pub commands: Vec<Item<CommandSpec>>,
     pub fds: Vec<Item<FdSpec>>,
     pub inet: Vec<InetSpec>,
-    /// `-i` given with or without addresses.
+    /// `-i` alone, `-i4` or `-i6` (all Internet files; `inet_family`
+    /// narrows them); `-i ADDR` fills `inet` instead.
     pub inet_selected: bool,
     pub unix_sockets: bool,
     pub nfs: bool,
@@ -173,7 +175,8 @@ pub struct Options {
     pub no_port_names: bool,
     /// `-l`.
     pub numeric_users: bool,
-    /// `-w`/`+w`: suppress warnings (default true).
+    /// `-w` (or `-t`): suppress warnings; `+w` re-enables them. Default
+    /// false: lsof 4.95 as built here warns.
     pub no_warnings: bool,
     /// Show the offset column (`-o`, `-Fo`): Some(offset_digits).
     pub offset: Option<usize>,
