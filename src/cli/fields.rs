@@ -3,9 +3,8 @@
 use super::options::Repeat;
 use super::state::*;
 
-/// lsof 4.95's field letters, in `-F?` order, with their descriptions.
-/// `r` (raw device), `z` (zone) and `Z` (SELinux context) are accepted but
-/// not listed, as on this system.
+/// lsof 4.95's field letters, in `-F?` order, with their descriptions, as
+/// listed on this system.
 const FIELD_HELP: &[(char, &str)] = &[
     ('a', "access: r = read; w = write; u = read/write"),
     ('c', "command name"),
@@ -35,12 +34,13 @@ const FIELD_HELP: &[(char, &str)] = &[
     ('0', "(zero) use NUL field terminator instead of NL"),
 ];
 
-/// Letters `-F` accepts besides those listed: lsof's file-struct fields
-/// (never printed on Linux), zone and context.
+/// Letters `-F` accepts without listing them: lsof's file-struct count,
+/// address and node (never printed on Linux), zone and SELinux context.
 const UNLISTED_FIELDS: &str = "CFNzZ";
 
-/// The letters `-F` alone selects, for when more are added to it.
-pub const DEFAULT_FIELDS: &str = "acCdDfFGiklLmMnNopgPRsStTuK0";
+/// The letters `-F` alone selects (all but `r`, `z`, `Z`), spelled out when
+/// another `-F` adds to them. The NUL terminator is separate (`-F0`).
+pub const DEFAULT_FIELDS: &str = "acCdDfFGiklLmMnNopgPRsStTuK";
 
 /// What `lsof -F?` prints (on stderr).
 pub fn field_help_text() -> String {
