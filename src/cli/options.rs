@@ -49,17 +49,36 @@ pub struct InetSpec {
     pub text: String,
     /// Some(4) or Some(6).
     pub family: Option<u8>,
-    /// "TCP" or "UDP" (upper case), if given.
+    /// "TCP", "UDP" or "UDPLITE" (upper case), if given.
     pub protocol: Option<String>,
     pub host: Option<String>,
-    /// Port ranges; a service name is resolved to its port by the parser.
+    /// `host` when it was a literal address (`1.2.3.4`, `[::1]`); a
+    /// v4-mapped IPv6 literal is stored as IPv4, as lsof does.
+    pub addr: Option<std::net::IpAddr>,
+    /// Port items in the order given; service names are left for the
+    /// caller to resolve (see `cli::later` for lsof's messages).
     pub ports: Vec<PortSpec>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PortSpec {
+    /// Ports lo..=hi. A number above 65535 (which lsof accepts and never
+    /// matches) is kept as an empty range (lo > hi).
     Range(u16, u16),
+    /// A service name, resolved by the caller (`getservbyname`).
     Service(String),
+    /// `N-name`: from port N to the port of a service name (resolved later;
+    /// lsof rejects it when the service's port is below N).
+    RangeToService(u16, String),
+}
+
+/// `+m [m]`: the mount supplement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MountSupplement {
+    /// `+m`: write a mount supplement to stdout and exit.
+    Create,
+    /// `+m path`: read the mount supplement from path.
+    Use(OsString),
 }
 
 /// `-s p:s` state selection.
@@ -77,7 +96,7 @@ pub enum LinkCount {
     Off,
     /// `+L`: show the NLINK column.
     Show,
-    /// `+L n`: show, and select files with fewer than n links.
+    /// `+L n` (n > 0): show, and select files with fewer than n links.
     Below(u64),
 }
 
@@ -138,7 +157,8 @@ pub struct Options {
     pub commands: Vec<Item<CommandSpec>>,
     pub fds: Vec<Item<FdSpec>>,
     pub inet: Vec<InetSpec>,
-    /// `-i` given with or without addresses.
+    /// `-i` alone, `-i4` or `-i6` (all Internet files; `inet_family`
+    /// narrows them); `-i ADDR` fills `inet` instead.
     pub inet_selected: bool,
     pub unix_sockets: bool,
     pub nfs: bool,
@@ -155,9 +175,10 @@ pub struct Options {
     pub no_port_names: bool,
     /// `-l`.
     pub numeric_users: bool,
-    /// `-w`/`+w`: suppress warnings (default true).
+    /// `-w` (or `-t`): suppress warnings; `+w` re-enables them. Default
+    /// false: lsof 4.95 as built here warns.
     pub no_warnings: bool,
-    /// `-o [n]`: show offsets; the digit count.
+    /// Show the offset column (`-o`, `-Fo`): Some(offset_digits).
     pub offset: Option<usize>,
     /// `-s` without a value: show sizes only.
     pub size_only: bool,
@@ -169,11 +190,15 @@ pub struct Options {
     pub show_pgid: bool,
     pub tasks: Tasks,
     pub link_count: LinkCount,
-    /// `-T [fqs]` letters, None when -T not given ("s" by default).
+    /// `-T [fqs]` letters, None when -T not given ("s" by default); `-T`
+    /// alone gives Some("") (no TCP/TPI info), `+T` alone Some("s"); `-FT`
+    /// adds all of "fqs".
     pub tcp_info: Option<String>,
-    /// `+E`/`-E`.
+    /// `+E` (Some(true): endpoints and files) / `-E` (Some(false): endpoint
+    /// info only).
     pub endpoints: Option<bool>,
-    /// `+f g` / `+f G`: show file flags.
+    /// Show the file flags column: Some('g') as names (`+fg`), Some('G') in
+    /// hex (`+fG`, or `-F` with no letters or with `G`); `-fg` clears it.
     pub file_flags: Option<char>,
     /// `-H`.
     pub human_sizes: bool,
@@ -181,7 +206,7 @@ pub struct Options {
     pub timeout_secs: u32,
     /// `-b`, `-O`: avoid blocking kernel calls.
     pub avoid_blocking: bool,
-    /// `-x [fl]`.
+    /// `-x [fl]`: the letters in effect, "fl" for `-x` alone.
     pub cross: Option<String>,
     /// `+e`/`-e` paths exempt from blocking calls.
     pub exempt_fs: Vec<OsString>,
@@ -196,6 +221,41 @@ pub struct Options {
     pub help: bool,
     /// `-v`.
     pub version: bool,
+
+    /// `-F?`: print lsof's field list (`cli::info_text`) and exit 0.
+    pub field_help: bool,
+    /// For `-h`, `-?`, `-v`, `-F?`: the exact text lsof prints on stderr
+    /// before exiting 0 (after `notices`). Empty otherwise.
+    pub info_message: String,
+    /// Messages lsof prints to stderr while parsing without failing (e.g.
+    /// `-S 1`); the caller prints them before anything else.
+    pub notices: Vec<String>,
+    /// `-i4`/`-i6` alone (lsof's FnetTy): Some(4|6); None for both.
+    pub inet_family: Option<u8>,
+    /// `-o n`: digits of a 0t offset before switching to 0x (default 8).
+    /// Setting it does not turn on the offset column (`offset`).
+    pub offset_digits: usize,
+    /// `+f` (Some(true): names are file systems) / `-f` (Some(false): names
+    /// are files); None: lsof decides per name.
+    pub file_system_names: Option<bool>,
+    /// The flags column was asked for with `+f g|G` (lsof warns about
+    /// flags it cannot decode only then).
+    pub file_flags_by_option: bool,
+    /// `+M`: report portmapper registrations (`-M`: don't, the default).
+    pub portmap: bool,
+    /// `-O`: no overhead (no child process for blocking calls).
+    pub no_overhead: bool,
+    /// `+m [m]`.
+    pub mount_supplement: Option<MountSupplement>,
+    /// `-X` (toggles): skip TCP and UDP files.
+    pub skip_tcp_udp: bool,
+    /// `+e path`: exempt file systems whose path is used as given (no
+    /// readlink); `exempt_fs` holds the `-e` ones, which the caller must
+    /// resolve with readlink. Trailing slashes are already removed.
+    pub exempt_fs_literal: Vec<OsString>,
+    /// `-F` letters given together with `-J`/`-j` (JSON follows -F's field
+    /// selection); None when -F was not given.
+    pub json_fields: Option<String>,
 }
 
 impl Options {
@@ -205,6 +265,7 @@ impl Options {
             no_warnings: false,
             command_width: 9,
             timeout_secs: 15,
+            offset_digits: 8,
             ..Default::default()
         }
     }

@@ -1,0 +1,319 @@
+//! Drives the tokenizer over the option table, then makes lsof's checks
+//! that need all options (conflicts, `-a` without selections) and builds
+//! the final `Options` or the error text.
+
+use std::ffi::OsString;
+use std::os::unix::ffi::OsStringExt;
+
+use super::fields::{chosen_letters, field_help_text};
+use super::flags::find_long;
+use super::lists::TCP_STATES;
+use super::options::{Extra, LinkCount, Options, Output};
+use super::state::*;
+use super::tokenizer::{Token, Tokenizer};
+use super::usage::{full_help, short_usage, version_text, FileStructNote, MORE_HELP};
+use super::CliError;
+
+/// rlsof's long options as given.
+#[derive(Default)]
+struct LongOptions {
+    extras: Vec<&'static str>,
+    recover: Option<(i32, u32)>,
+    to: Option<OsString>,
+}
+
+pub fn parse_args(args: &[Vec<u8>]) -> Result<Options, CliError> {
+    let mut state = State::new();
+    let mut long = LongOptions::default();
+    let mut tokens = Tokenizer::new(args);
+    loop {
+        match tokens.next_token() {
+            Token::End => break,
+            Token::Illegal { letter: b':' } => {
+                state.error("colon is an illegal option character.");
+            }
+            Token::Illegal { letter } => state.error(format!(
+                "illegal option character: {}",
+                String::from_utf8_lossy(&[letter])
+            )),
+            Token::Flag { def, prefix, value } => {
+                let used = (def.update)(&mut state, prefix, value);
+                match (used, value) {
+                    (ValueUse::Refused, Some(_)) => tokens.refuse_value(),
+                    (ValueUse::Prefix(n), Some(v)) if n < v.len() => tokens.keep_value_prefix(n),
+                    _ => {}
+                }
+            }
+            Token::Long { name, inline_value } => {
+                long_option(&mut state, &mut long, &mut tokens, name, inline_value);
+            }
+        }
+    }
+    state.opts.names = args[tokens.names_start()..]
+        .iter()
+        .map(|a| OsString::from_vec(a.clone()))
+        .collect();
+    check_long_options(&mut state, long);
+    check_combinations(&mut state);
+    finish(state)
+}
+
+fn long_option(
+    state: &mut State,
+    long: &mut LongOptions,
+    tokens: &mut Tokenizer,
+    name: &[u8],
+    inline_value: Option<&[u8]>,
+) {
+    let Some(def) = find_long(name) else {
+        return;
+    };
+    let value = match (def.value_name, inline_value) {
+        (Some(_), Some(v)) => Some(v),
+        (Some(_), None) => tokens.take_argument(),
+        (None, Some(_)) => {
+            state.error(format!("--{} takes no value", def.name));
+            return;
+        }
+        (None, None) => None,
+    };
+    match def.name {
+        "to" => match value {
+            Some(path) if !path.is_empty() => long.to = Some(OsString::from_vec(path.to_vec())),
+            _ => state.error("--to needs a path"),
+        },
+        "recover" => {
+            long.extras.push(def.name);
+            match value.and_then(pid_and_fd) {
+                Some(target) => long.recover = Some(target),
+                None => state.error(format!(
+                    "--recover needs PID:FD, not \"{}\"",
+                    shown(value.unwrap_or_default())
+                )),
+            }
+        }
+        other => long.extras.push(other),
+    }
+}
+
+fn pid_and_fd(text: &[u8]) -> Option<(i32, u32)> {
+    let text = std::str::from_utf8(text).ok()?;
+    let (pid, fd) = text.split_once(':')?;
+    let all_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if !all_digits(pid) || !all_digits(fd) {
+        return None;
+    }
+    Some((pid.parse().ok()?, fd.parse().ok()?))
+}
+
+fn check_long_options(state: &mut State, long: LongOptions) {
+    let mut kinds = long.extras.clone();
+    kinds.dedup();
+    if kinds.len() > 1 {
+        state.error("--deleted, --recover and --recover-all are mutually exclusive");
+        return;
+    }
+    let needs_target = matches!(kinds.first(), Some(&"recover" | &"recover-all"));
+    if needs_target && long.to.is_none() {
+        state.error(format!("--{} needs --to PATH", kinds[0]));
+        return;
+    }
+    if !needs_target && long.to.is_some() {
+        state.error("--to goes only with --recover or --recover-all");
+        return;
+    }
+    state.opts.extra = match (kinds.first(), long.to) {
+        (Some(&"deleted"), _) => Some(Extra::DeletedReport),
+        (Some(&"recover"), Some(to)) => {
+            long.recover.map(|(pid, fd)| Extra::Recover { pid, fd, to })
+        }
+        (Some(&"recover-all"), Some(to)) => Some(Extra::RecoverAll { to }),
+        _ => None,
+    };
+}
+
+/// lsof's checks once all options are read, in its order.
+fn check_combinations(state: &mut State) {
+    let commands = state.opts.commands.clone();
+    for excluded in commands.iter().rev().filter(|c| c.excluded) {
+        for included in commands.iter().rev().filter(|c| !c.excluded) {
+            if excluded.value == included.value {
+                if let super::options::CommandSpec::Prefix(name) = &excluded.value {
+                    let name = String::from_utf8_lossy(name);
+                    state.error(format!("-c^{name} and -c{name} conflict."));
+                }
+            }
+        }
+    }
+    for (index, name) in TCP_STATES.iter().enumerate() {
+        if state.tcp_included[index] && state.tcp_excluded[index] {
+            state.error(format!("can't include and exclude TCP state: {name}"));
+        }
+    }
+    if state.size_flag && state.offset_flag {
+        state.error("-o and -s are mutually exclusive");
+    }
+    if state.fields_given && state.terse {
+        state.error("-F and -t are mutually exclusive");
+    }
+    if state.fields_given || state.json || state.json_lines {
+        check_marker(state);
+    }
+    if state.cross != 0 && !state.dir_given {
+        state.error("-x must accompany +d or +D");
+    }
+    if state.json && state.json_lines {
+        state.error("-J and -j are mutually exclusive");
+    }
+    if (state.json || state.json_lines) && state.terse {
+        state.error("-J/-j and -t are mutually exclusive");
+    }
+}
+
+/// A marker line cannot hold `%n` when output is in fields.
+fn check_marker(state: &mut State) {
+    let Some(format) = state.marker.clone() else {
+        return;
+    };
+    let mut chars = format.chars();
+    while let Some(c) = chars.next() {
+        if c == '%' {
+            match chars.next() {
+                Some('n') => {
+                    state.error(format!(
+                        "%n illegal in -r m<fmt> when -F has been specified: \"{format}\""
+                    ));
+                    return;
+                }
+                Some('%') | None => {}
+                Some(_) => {}
+            }
+        }
+    }
+}
+
+fn file_struct_note(state: &State) -> FileStructNote {
+    FileStructNote {
+        extras: state.file_struct_extras.clone(),
+        flags: state.flags_column,
+        flags_hex: state.flags_hex,
+    }
+}
+
+fn finish(mut state: State) -> Result<Options, CliError> {
+    let opts = &state.opts;
+    if state.failed || opts.help || opts.field_help || opts.version {
+        let mut text = state.messages();
+        if opts.help || state.failed {
+            text.push_str(&short_usage());
+        }
+        if state.failed && !opts.help {
+            text.push_str(MORE_HELP);
+            if !opts.field_help {
+                return Err(CliError::new(text));
+            }
+        }
+        let mut info = String::new();
+        if opts.help {
+            info.push_str(&full_help(&file_struct_note(&state)));
+        }
+        if opts.field_help {
+            info.push_str(&field_help_text());
+        }
+        if opts.version {
+            info.push_str(&version_text());
+        }
+        if state.failed {
+            return Err(CliError::new(text + &info));
+        }
+        if opts.help {
+            info = short_usage() + &info;
+        }
+        state.opts.info_message = info;
+    } else if state.opts.and && !has_selection(&state) {
+        let text = state.messages()
+            + &format!("{PROGRAM}: no select options to AND via -a\n")
+            + &short_usage()
+            + MORE_HELP;
+        return Err(CliError::new(text));
+    }
+    Ok(settle(state))
+}
+
+/// What lsof counts as a selection for `-a`.
+fn has_selection(state: &State) -> bool {
+    let opts = &state.opts;
+    state.dir_given
+        || state.task_selected
+        || state.link_selected
+        || state.inet_any
+        || opts.commands.iter().any(|c| !c.excluded)
+        || !opts.fds.is_empty()
+        || opts.nfs
+        || opts.unix_sockets
+        || opts.pgids.iter().any(|p| !p.excluded)
+        || opts.pids.iter().any(|p| !p.excluded)
+        || opts.users.iter().any(|u| !u.excluded)
+        || !opts.inet.is_empty()
+        || !opts.names.is_empty()
+}
+
+/// Turn lsof's bookkeeping into the typed options.
+fn settle(mut state: State) -> Options {
+    let letters = chosen_letters(&state);
+    let opts = &mut state.opts;
+    opts.notices = std::mem::take(&mut state.lines);
+    opts.output = if state.json {
+        Output::Json
+    } else if state.json_lines {
+        Output::JsonLines
+    } else if state.fields_given {
+        Output::Fields {
+            letters: letters.clone(),
+            nul: state.nul_terminator,
+        }
+    } else if state.terse {
+        Output::Terse
+    } else {
+        Output::Table
+    };
+    if (state.json || state.json_lines) && state.fields_given {
+        opts.json_fields = Some(letters);
+    }
+    opts.tcp_info = state.tcp_bits.map(|bits| {
+        [(TCP_FLAGS, 'f'), (TCP_QUEUES, 'q'), (TCP_STATE, 's')]
+            .iter()
+            .filter(|(bit, _)| bits & bit != 0)
+            .map(|(_, letter)| *letter)
+            .collect()
+    });
+    opts.link_count = match (state.link_column, state.link_selected) {
+        (true, true) if state.link_limit > 0 => LinkCount::Below(state.link_limit),
+        (true, _) => LinkCount::Show,
+        (false, _) => LinkCount::Off,
+    };
+    opts.offset = state.offset_flag.then_some(opts.offset_digits);
+    opts.size_only = state.size_flag;
+    opts.cross = (state.cross != 0).then(|| {
+        let mut letters = String::new();
+        if state.cross & CROSS_FS != 0 {
+            letters.push('f');
+        }
+        if state.cross & CROSS_LINKS != 0 {
+            letters.push('l');
+        }
+        letters
+    });
+    opts.file_flags = state
+        .flags_column
+        .then_some(if state.flags_hex { 'G' } else { 'g' });
+    opts.inet_selected = state.inet_any;
+    opts.inet_family = (state.inet_family != 0).then_some(state.inet_family);
+    state.opts
+}
+
+impl CliError {
+    fn new(message: String) -> CliError {
+        CliError { message, status: 1 }
+    }
+}
