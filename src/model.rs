@@ -303,6 +303,8 @@ pub struct UnixSocket {
     pub sock_type: u32,
     /// `/proc/net/unix` st column: 1 unconnected, 3 connected ...
     pub state: u32,
+    /// The Flags column has `__SO_ACCEPTCON` (0x10000): lsof says LISTEN.
+    pub listening: bool,
     /// Bound path or abstract name (leading `@`), raw bytes.
     pub path: Option<Vec<u8>>,
     /// Peer socket inode, from sock_diag, when known.

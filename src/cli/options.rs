@@ -155,7 +155,13 @@ pub struct Options {
     /// `-w`/`+w`: suppress warnings (default true).
     pub no_warnings: bool,
     /// `-o [n]`: show offsets; the digit count.
+    /// Printers read only `is_some()`: bare `-o` (offsets instead of sizes).
+    /// lsof 4.95 does NOT switch to offsets for `-o n`; that form only sets
+    /// `offset_digits`.
     pub offset: Option<usize>,
+    /// `-o n`: decimal digits of an offset before `0x` form (None: 8;
+    /// Some(0): always decimal).
+    pub offset_digits: Option<usize>,
     /// `-s` without a value: show sizes only.
     pub size_only: bool,
     /// `+c w`: command width (default 9; 0 means as long as available).
@@ -166,7 +172,8 @@ pub struct Options {
     pub show_pgid: bool,
     pub tasks: Tasks,
     pub link_count: LinkCount,
-    /// `-T [fqs]` letters, None when -T not given ("s" by default).
+    /// `-T [fqs]` letters, None when -T not given ("s" by default);
+    /// Some("") for a bare `-T` (no TCP/TPI information).
     pub tcp_info: Option<String>,
     /// `+E`/`-E`.
     pub endpoints: Option<bool>,

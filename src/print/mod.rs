@@ -1,1 +1,74 @@
 //! Turning typed records into bytes: table, -F fields, -t, JSON.
+//!
+//! Every printer takes processes one at a time ([`Printer::process`]) and
+//! writes to any `io::Write`; [`Printer::finish`] ends the output (the table
+//! prints everything there, since lsof sizes its columns over all rows).
+
+mod columns;
+pub mod escape;
+mod fields;
+mod json;
+mod name;
+mod table;
+
+use std::io::{self, Write};
+use std::net::IpAddr;
+
+use crate::cli::options::{Options, Output};
+use crate::model::{IpProto, Process};
+
+pub use columns::Render;
+pub use fields::{FieldPrinter, TersePrinter};
+pub use json::JsonPrinter;
+pub use table::TablePrinter;
+
+/// Turns one process (already selected, with only its selected files) into
+/// output.
+pub trait Printer {
+    fn process(&mut self, p: &Process) -> io::Result<()>;
+    /// Ends the output; call once after the last process.
+    fn finish(&mut self) -> io::Result<()>;
+}
+
+/// Name services the printers consult (implemented with caches elsewhere).
+/// Printers ask only when `-n`, `-P`, `-l` do not forbid it.
+pub trait NameLookup: Sync {
+    fn host(&self, ip: IpAddr) -> Option<String>;
+    /// Asked for TCP and UDP ports only, as lsof does.
+    fn service(&self, port: u16, proto: IpProto) -> Option<String>;
+    fn user(&self, uid: u32) -> Option<String>;
+}
+
+/// A lookup that knows no names: everything prints as numbers.
+pub struct NumericNames;
+
+impl NameLookup for NumericNames {
+    fn host(&self, _ip: IpAddr) -> Option<String> {
+        None
+    }
+    fn service(&self, _port: u16, _proto: IpProto) -> Option<String> {
+        None
+    }
+    fn user(&self, _uid: u32) -> Option<String> {
+        None
+    }
+}
+
+/// The printer for `opts.output`.
+pub fn printer_for<'a, W: Write + 'a>(
+    opts: &'a Options,
+    names: &'a dyn NameLookup,
+    out: W,
+) -> Box<dyn Printer + 'a> {
+    let render = Render::new(opts, names);
+    match &opts.output {
+        Output::Table => Box::new(TablePrinter::new(render, out)),
+        Output::Fields { letters, nul } => {
+            Box::new(FieldPrinter::new(render, letters, *nul, out))
+        }
+        Output::Terse => Box::new(TersePrinter::new(out)),
+        Output::Json => Box::new(JsonPrinter::new(render, false, out)),
+        Output::JsonLines => Box::new(JsonPrinter::new(render, true, out)),
+    }
+}
+
