@@ -22,7 +22,10 @@ pub enum UserSpec {
 pub enum CommandSpec {
     Prefix(Vec<u8>),
     /// `/regex/[bix]`, kept as written; compiled by select.
-    Regex { pattern: String, modifiers: String },
+    Regex {
+        pattern: String,
+        modifiers: String,
+    },
 }
 
 /// `-d` value.

@@ -197,7 +197,12 @@ pub fn nlink(f: &OpenFile) -> Option<u64> {
 fn decoded_socket(f: &OpenFile) -> bool {
     matches!(
         f.socket.as_deref(),
-        Some(SocketInfo::Ip(_) | SocketInfo::Unix(_) | SocketInfo::Netlink(_) | SocketInfo::Packet(_))
+        Some(
+            SocketInfo::Ip(_)
+                | SocketInfo::Unix(_)
+                | SocketInfo::Netlink(_)
+                | SocketInfo::Packet(_)
+        )
     )
 }
 
@@ -262,8 +267,13 @@ pub fn node_text(f: &OpenFile, out: &mut Vec<u8>) {
 /// FD label plus lsof's two mode characters (access, then lock; a lock
 /// without access shows `-`).
 pub fn fd_text(f: &OpenFile, out: &mut Vec<u8>) {
-    if let Some(fd) = f.fd {
-        out.extend_from_slice(fd.label().as_bytes());
+    match f.fd {
+        // lsof pads descriptor numbers to four places in the table.
+        Some(FdName::Num(n)) if n < 10000 => {
+            let _ = write!(out, "{n:>4}");
+        }
+        Some(fd) => out.extend_from_slice(fd_label_of(fd).as_bytes()),
+        None => {}
     }
     let (access, lock) = mode_chars(f);
     out.push(access);
@@ -273,13 +283,25 @@ pub fn fd_text(f: &OpenFile, out: &mut Vec<u8>) {
 pub fn mode_chars(f: &OpenFile) -> (u8, u8) {
     let access = f.access.as_char().map_or(b' ', |c| c as u8);
     let lock = f.lock.as_char().map_or(b' ', |c| c as u8);
-    let access = if lock != b' ' && access == b' ' { b'-' } else { access };
+    let access = if lock != b' ' && access == b' ' {
+        b'-'
+    } else {
+        access
+    };
     (access, lock)
 }
 
-/// The FD label alone (`-F f`, JSON).
+/// The FD label alone (`-F f`).
 pub fn fd_label(f: &OpenFile) -> Cow<'static, str> {
-    f.fd.map_or(Cow::Borrowed(""), FdName::label)
+    f.fd.map_or(Cow::Borrowed(""), fd_label_of)
+}
+
+/// lsof keeps only the last three digits of a descriptor >= 10000.
+fn fd_label_of(fd: FdName) -> Cow<'static, str> {
+    match fd {
+        FdName::Num(n) if n >= 10000 => format!("*{:03}", n % 1000).into(),
+        other => other.label(),
+    }
 }
 
 /// Open flags as lsof names them (`+f g`), or in hex (`+f G`, `-F G`).

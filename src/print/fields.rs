@@ -110,7 +110,11 @@ impl<'a, W: Write> FieldPrinter<'a, W> {
             self.field_fmt(b'R', format_args!("{}", p.ppid));
         }
         if cmd {
-            let command: &[u8] = if p.command.is_empty() { b"(unknown)" } else { &p.command };
+            let command: &[u8] = if p.command.is_empty() {
+                b"(unknown)"
+            } else {
+                &p.command
+            };
             self.buf.push(b'c');
             escape::escape_into(&mut self.buf, command);
             self.buf.push(self.term);

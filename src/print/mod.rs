@@ -63,12 +63,14 @@ pub fn printer_for<'a, W: Write + 'a>(
     let render = Render::new(opts, names);
     match &opts.output {
         Output::Table => Box::new(TablePrinter::new(render, out)),
-        Output::Fields { letters, nul } => {
-            Box::new(FieldPrinter::new(render, letters, *nul, out))
-        }
+        Output::Fields { letters, nul } => Box::new(FieldPrinter::new(render, letters, *nul, out)),
         Output::Terse => Box::new(TersePrinter::new(out)),
         Output::Json => Box::new(JsonPrinter::new(render, false, out)),
         Output::JsonLines => Box::new(JsonPrinter::new(render, true, out)),
     }
 }
 
+#[cfg(test)]
+mod testdata;
+#[cfg(test)]
+mod tests;

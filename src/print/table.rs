@@ -129,7 +129,11 @@ impl<'a, W: Write> TablePrinter<'a, W> {
     fn store_process(&mut self, p: &Process) {
         let start = self.buf.len();
         let mut ends = [0; P_CELLS];
-        let command: &[u8] = if p.command.is_empty() { b"(unknown)" } else { &p.command };
+        let command: &[u8] = if p.command.is_empty() {
+            b"(unknown)"
+        } else {
+            &p.command
+        };
         self.buf.extend_from_slice(command);
         ends[P_COMMAND] = self.buf.len();
         let _ = write!(self.buf, "{}", p.pid);
@@ -217,7 +221,14 @@ impl<'a, W: Write> TablePrinter<'a, W> {
 
     fn write_header(&mut self, line: &mut Vec<u8>) {
         let w = &self.widths;
-        let _ = write!(line, "{:<cw$} {:>pw$}", "COMMAND", "PID", cw = w.command, pw = w.pid);
+        let _ = write!(
+            line,
+            "{:<cw$} {:>pw$}",
+            "COMMAND",
+            "PID",
+            cw = w.command,
+            pw = w.pid
+        );
         if self.any_tid {
             let _ = write!(line, " {:>w$}", "TID", w = w.tid);
         }
@@ -231,11 +242,26 @@ impl<'a, W: Write> TablePrinter<'a, W> {
             let _ = write!(line, " {:>w$}", "PGID", w = w.pgid);
         }
         let fd_w = w.fd.saturating_sub(2);
-        let _ = write!(line, " {:>uw$} {:>fd_w$}   {:>tw$}", "USER", "FD", "TYPE", uw = w.user, tw = w.file_type);
+        let _ = write!(
+            line,
+            " {:>uw$} {:>fd_w$}   {:>tw$}",
+            "USER",
+            "FD",
+            "TYPE",
+            uw = w.user,
+            tw = w.file_type
+        );
         if self.render.file_flags.is_some() {
             let _ = write!(line, " {:>w$}", "FILE-FLAG", w = w.flags);
         }
-        let _ = write!(line, " {:>dw$} {:>sw$}", "DEVICE", self.size_title, dw = w.device, sw = w.size_off);
+        let _ = write!(
+            line,
+            " {:>dw$} {:>sw$}",
+            "DEVICE",
+            self.size_title,
+            dw = w.device,
+            sw = w.size_off
+        );
         if self.render.show_nlink {
             let _ = write!(line, " {:>w$}", "NLINK", w = w.nlink);
         }
