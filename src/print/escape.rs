@@ -151,7 +151,7 @@ pub fn command_width(s: &[u8]) -> usize {
         .map(|&b| {
             if b != b'\\' && b != b' ' && ascii_printable(b) {
                 1
-            } else if b < 0x20 || b >= 0x80 || b == b'\\' {
+            } else if !(0x20..0x80).contains(&b) || b == b'\\' {
                 2
             } else {
                 4

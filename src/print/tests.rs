@@ -143,3 +143,105 @@ fn terse() {
     };
     check(&o, include_bytes!("testdata/terse.txt"));
 }
+
+fn json_lines(o: &Options) -> Vec<serde_json::Value> {
+    let out = print(o);
+    out.split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(|l| serde_json::from_slice(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn json_document() {
+    let o = Options {
+        output: Output::Json,
+        ..opts()
+    };
+    let out = print(&o);
+    assert!(out.ends_with(b"]}\n"));
+    let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(doc["lsof_version"], "4.95.0");
+    let procs = doc["processes"].as_array().unwrap();
+    assert_eq!(procs.len(), 1);
+    let p = &procs[0];
+    // Keys in lsof's field order; pgid/ppid only with -g/-R.
+    let keys: Vec<&str> = p.as_object().unwrap().keys().map(String::as_str).collect();
+    let text = String::from_utf8_lossy(&out);
+    assert!(text.starts_with(r#"{"lsof_version":"4.95.0","processes":[{"pid":5005,"command":"python3","uid":0,"login":"root","files":["#));
+    assert!(keys.contains(&"files") && !keys.contains(&"pgid"));
+    let files = p["files"].as_array().unwrap();
+    assert_eq!(files.len(), python_process().files.len());
+    assert_eq!(
+        serde_json::to_string(&files[0]).unwrap(),
+        r#"{"device":"254,0","device_number":"0xfe00","fd":"cwd","inode":"10019170","name":"/tmp/pr","size":"4096","type":"DIR"}"#
+    );
+    let tcp = files.iter().find(|f| f["fd"] == "40").unwrap();
+    assert!(text.contains(r#"{"fd":"40","access":"u","type":"IPv4","device":"12763","offset":"0","inode":"12763","protocol":"TCP","name":"localhost:57342->localhost:41303 (ESTABLISHED)","tcp_info":{"state":"ESTABLISHED"}}"#), "{tcp}");
+    let bad = files.iter().find(|f| f["fd"] == "14").unwrap();
+    assert_eq!(bad["name"], "/tmp/pr/files/bad\u{fffd}x\u{fffd}y");
+    assert_eq!(
+        bad["name_bytes"],
+        super::json::base64(b"/tmp/pr/files/bad\xffx\x80y")
+    );
+    let locked = files.iter().find(|f| f["fd"] == "22").unwrap();
+    assert_eq!(
+        (&locked["access"], &locked["lock"]),
+        (&"u".into(), &"W".into())
+    );
+}
+
+#[test]
+fn json_empty() {
+    escape::init_for_tests();
+    let o = Options {
+        output: Output::Json,
+        ..opts()
+    };
+    let mut out = Vec::new();
+    printer_for(&o, &MachineNames, &mut out).finish().unwrap();
+    assert_eq!(out, b"{\"lsof_version\":\"4.95.0\",\"processes\":[]}\n");
+    let o = Options {
+        output: Output::JsonLines,
+        ..opts()
+    };
+    let mut out = Vec::new();
+    printer_for(&o, &MachineNames, &mut out).finish().unwrap();
+    assert!(out.is_empty());
+}
+
+#[test]
+fn json_lines_one_object_per_file() {
+    let o = Options {
+        output: Output::JsonLines,
+        show_pgid: true,
+        ppid: true,
+        link_count: LinkCount::Show,
+        file_flags: Some('g'),
+        tcp_info: Some("qs".into()),
+        ..opts()
+    };
+    let lines = json_lines(&o);
+    assert_eq!(lines.len(), python_process().files.len());
+    for l in &lines {
+        assert_eq!(
+            (l["pid"].as_i64(), l["pgid"].as_i64(), l["ppid"].as_i64()),
+            (Some(5005), Some(5001), Some(1))
+        );
+    }
+    let listen6 = lines.iter().find(|l| l["fd"] == "43").unwrap();
+    assert_eq!(
+        listen6["tcp_info"],
+        serde_json::json!({"state": "LISTEN", "recv_queue": 1, "send_queue": 0})
+    );
+    let big = lines.iter().find(|l| l["fd"] == "19").unwrap();
+    assert_eq!(
+        (&big["size"], &big["offset"], &big["flags"], &big["nlink"]),
+        (
+            &"123456789012".into(),
+            &"987654321".into(),
+            &"RW,LG,CX".into(),
+            &1.into()
+        )
+    );
+}
