@@ -70,6 +70,32 @@ pub fn printer_for<'a, W: Write + 'a>(
     }
 }
 
+/// The line lsof writes after each `-r` cycle: `=======` (or the `m<fmt>`
+/// text, already formatted by the caller) in the table, an `m` field in
+/// `-F` output.
+pub fn write_repeat_marker(
+    opts: &Options,
+    marker: Option<&str>,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    match &opts.output {
+        Output::Fields { letters, nul } => {
+            let term: &[u8] = if *nul || letters.contains('0') {
+                b"\0\n"
+            } else {
+                b"\n"
+            };
+            out.write_all(b"m")?;
+            out.write_all(marker.unwrap_or("").as_bytes())?;
+            out.write_all(term)
+        }
+        _ => {
+            out.write_all(marker.unwrap_or("=======").as_bytes())?;
+            out.write_all(b"\n")
+        }
+    }
+}
+
 #[cfg(test)]
 mod testdata;
 #[cfg(test)]

@@ -69,6 +69,27 @@ struct Widths {
     node: usize,
 }
 
+impl Widths {
+    fn titles(size_title: &str) -> Widths {
+        Widths {
+            command: "COMMAND".len(),
+            pid: "PID".len(),
+            tid: "TID".len(),
+            taskcmd: "TASKCMD".len(),
+            ppid: "PPID".len(),
+            pgid: "PGID".len(),
+            user: "USER".len(),
+            fd: "FD".len(),
+            file_type: "TYPE".len(),
+            flags: "FILE-FLAG".len(),
+            device: "DEVICE".len(),
+            size_off: size_title.len(),
+            nlink: "NLINK".len(),
+            node: "NODE".len(),
+        }
+    }
+}
+
 pub struct TablePrinter<'a, W: Write> {
     render: Render<'a>,
     out: W,
@@ -90,22 +111,7 @@ impl<'a, W: Write> TablePrinter<'a, W> {
         } else {
             "SIZE/OFF"
         };
-        let widths = Widths {
-            command: "COMMAND".len(),
-            pid: "PID".len(),
-            tid: "TID".len(),
-            taskcmd: "TASKCMD".len(),
-            ppid: "PPID".len(),
-            pgid: "PGID".len(),
-            user: "USER".len(),
-            fd: "FD".len(),
-            file_type: "TYPE".len(),
-            flags: "FILE-FLAG".len(),
-            device: "DEVICE".len(),
-            size_off: size_title.len(),
-            nlink: "NLINK".len(),
-            node: "NODE".len(),
-        };
+        let widths = Widths::titles(size_title);
         TablePrinter {
             render,
             out,
@@ -339,9 +345,13 @@ impl<W: Write> Printer for TablePrinter<'_, W> {
             }
         }
         self.out.write_all(&chunk)?;
+        // Ready for the next `-r` cycle, which lsof sizes afresh.
         self.rows = Vec::new();
         self.processes = Vec::new();
         self.buf = Vec::new();
+        self.widths = Widths::titles(self.size_title);
+        self.any_tid = false;
+        self.any_taskcmd = false;
         self.out.flush()
     }
 }

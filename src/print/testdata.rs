@@ -358,3 +358,100 @@ pub fn python_process() -> Process {
         ..Default::default()
     }
 }
+
+/// PID 7198 and two threads (named "worker one" and "w2"), as `-K` lists
+/// them.
+pub fn threaded_processes() -> Vec<Process> {
+    let files = vec![
+        OpenFile {
+            size: Some(4096),
+            nlink: Some(3),
+            name: b"/tmp/pr".to_vec(),
+            ..file(FdName::Cwd, Access::None, FileType::Dir, DISK, 10019170)
+        },
+        OpenFile {
+            rdev: Some(Dev { major: 1, minor: 3 }),
+            size: Some(0),
+            offset: Some(0),
+            flags: Some(0o100000),
+            name: b"/dev/null".to_vec(),
+            ..file(
+                FdName::Num(0),
+                Access::Read,
+                FileType::Chr,
+                Dev { major: 0, minor: 6 },
+                3,
+            )
+        },
+        reg(
+            1,
+            Access::Write,
+            5,
+            10019591,
+            b"/tmp/pr/thr.out",
+            5,
+            0o100001,
+        ),
+        OpenFile {
+            deleted: true,
+            nlink: Some(0),
+            ..reg(
+                2,
+                Access::Write,
+                0,
+                10019587,
+                b"/tmp/bash_jobs.0/b3fadeac766f/stderr",
+                0,
+                0o100001,
+            )
+        },
+        reg(
+            3,
+            Access::Write,
+            0,
+            10019592,
+            b"/tmp/pr/thr.txt",
+            0,
+            0o2100001,
+        ),
+    ];
+    let leader = Process {
+        pid: 7198,
+        pgid: 7195,
+        ppid: 1,
+        uid: 0,
+        command: b"python3".to_vec(),
+        files,
+        ..Default::default()
+    };
+    let thread = |tid, name: &[u8]| Process {
+        tid: Some(tid),
+        task_cmd: Some(name.to_vec()),
+        ..leader.clone()
+    };
+    vec![
+        leader.clone(),
+        thread(7240, b"worker one"),
+        thread(7241, b"w2"),
+    ]
+}
+
+/// Two rows of PID 1, whose /proc entries we may not read.
+pub fn unreadable_process() -> Process {
+    let denied = |fd, name: &[u8]| OpenFile {
+        fd: Some(fd),
+        file_type: Some(FileType::Unknown),
+        name: name.to_vec(),
+        note: Some("readlink: Permission denied".into()),
+        ..Default::default()
+    };
+    Process {
+        pid: 1,
+        command: b"process_api".to_vec(),
+        files: vec![
+            denied(FdName::Cwd, b"/proc/1/cwd"),
+            denied(FdName::Num(0), b"/proc/1/fd/0"),
+        ],
+        ..Default::default()
+    }
+}

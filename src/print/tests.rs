@@ -245,3 +245,92 @@ fn json_lines_one_object_per_file() {
         )
     );
 }
+
+fn print_all(o: &Options, procs: &[crate::model::Process]) -> Vec<u8> {
+    escape::init_for_tests();
+    let mut out = Vec::new();
+    {
+        let mut p = printer_for(o, &MachineNames, &mut out);
+        for proc_ in procs {
+            p.process(proc_).unwrap();
+        }
+        p.finish().unwrap();
+    }
+    out
+}
+
+#[test]
+fn table_threads() {
+    let procs = super::testdata::threaded_processes();
+    let got = print_all(&opts(), &procs);
+    assert_eq!(
+        String::from_utf8_lossy(&got),
+        include_str!("testdata/threads.txt")
+    );
+    let mut procs = procs;
+    for p in &mut procs {
+        p.files
+            .retain(|f| f.fd == Some(crate::model::FdName::Num(3)));
+    }
+    let got = print_all(&fields("", false), &procs);
+    assert_eq!(
+        String::from_utf8_lossy(&got),
+        include_str!("testdata/threads_fields.txt")
+    );
+    let got = print_all(
+        &Options {
+            output: Output::Terse,
+            ..opts()
+        },
+        &procs,
+    );
+    assert_eq!(got, b"7198\n");
+}
+
+#[test]
+fn table_unreadable() {
+    let got = print_all(&opts(), &[super::testdata::unreadable_process()]);
+    assert_eq!(
+        String::from_utf8_lossy(&got),
+        include_str!("testdata/pid1.txt")
+    );
+}
+
+#[test]
+fn nothing_listed_prints_nothing() {
+    assert!(print_all(&opts(), &[]).is_empty());
+    assert!(print_all(&fields("", false), &[]).is_empty());
+}
+
+#[test]
+fn human_sizes() {
+    let mut out = Vec::new();
+    for s in [0u64, 1023, 1024, 1536, 123456789012, u64::MAX] {
+        super::columns::human_size(s, &mut out);
+        out.push(b' ');
+    }
+    assert_eq!(
+        String::from_utf8_lossy(&out),
+        "0B 1023B 1.0K 1.5K 115.0G 16.0E "
+    );
+}
+
+#[test]
+fn repeat_cycles_reuse_a_printer() {
+    escape::init_for_tests();
+    let o = opts();
+    let mut out = Vec::new();
+    {
+        let mut p = printer_for(&o, &MachineNames, &mut out);
+        p.process(&super::testdata::unreadable_process()).unwrap();
+        p.finish().unwrap();
+        p.process(&super::testdata::unreadable_process()).unwrap();
+        p.finish().unwrap();
+    }
+    let once = include_str!("testdata/pid1.txt");
+    assert_eq!(String::from_utf8_lossy(&out), format!("{once}{once}"));
+    let mut marker = Vec::new();
+    super::write_repeat_marker(&o, None, &mut marker).unwrap();
+    super::write_repeat_marker(&fields("pn0", false), Some("x"), &mut marker).unwrap();
+    assert_eq!(marker, b"=======\nmx\0\n");
+}
