@@ -197,6 +197,8 @@ pub struct Options {
     /// `-V`: report items not found.
     pub verbose_failures: bool,
     pub output: Output,
+    /// `-F` letters given together with `-J`/`-j`: they choose the JSON keys.
+    pub json_fields: Option<String>,
     pub repeat: Option<Repeat>,
     pub extra: Option<Extra>,
     /// `-h`/`-?`.

@@ -121,8 +121,9 @@ impl<'a> Render<'a> {
     /// SIZE/OFF by lsof's rule: devices, FIFOs and sockets show offsets
     /// (unless `-s`), other files sizes (offsets with `-o`).
     pub fn size_off(&self, f: &OpenFile) -> SizeOff {
-        let pick_offset = |yes: bool| match (yes, f.offset) {
-            (true, Some(o)) => SizeOff::Offset(o),
+        // lsof learns offsets only for descriptors, never for cwd, txt, mem.
+        let pick_offset = |yes: bool| match (yes, f.fd, f.offset) {
+            (true, Some(FdName::Num(_)), Some(o)) => SizeOff::Offset(o),
             _ => SizeOff::Blank,
         };
         if is_socket(f) {

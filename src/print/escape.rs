@@ -109,7 +109,15 @@ fn multibyte_char(s: &[u8]) -> Option<(char, usize)> {
 
 /// Appends `s` escaped as lsof prints names (NAME column, `-F n`, `-F c`).
 pub fn escape_into(out: &mut Vec<u8>, s: &[u8]) {
-    let mb = multibyte();
+    escape_with(out, s, multibyte());
+}
+
+/// `escape_into` for a given locale kind (multibyte: UTF-8).
+pub fn escape_with(out: &mut Vec<u8>, s: &[u8], mb: bool) {
+    if s.iter().all(|&b| b != b'\\' && ascii_printable(b)) {
+        out.extend_from_slice(s);
+        return;
+    }
     let mut i = 0;
     while i < s.len() {
         let b = s[i];
@@ -220,6 +228,14 @@ mod tests {
         assert_eq!(esc(b"@abstract\x01name"), "@abstract^Aname");
         // A truncated sequence is not a character.
         assert_eq!(esc(b"a\xc3"), "a\\xc3");
+    }
+
+    #[test]
+    fn single_byte_locale_escapes_every_high_byte() {
+        // From lsof 4.95 run with LANG=C.
+        let mut out = Vec::new();
+        escape_with(&mut out, "utféx cjk中".as_bytes(), false);
+        assert_eq!(out, b"utf\\xc3\\xa9x cjk\\xe4\\xb8\\xad");
     }
 
     #[test]

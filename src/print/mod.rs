@@ -65,8 +65,14 @@ pub fn printer_for<'a, W: Write + 'a>(
         Output::Table => Box::new(TablePrinter::new(render, out)),
         Output::Fields { letters, nul } => Box::new(FieldPrinter::new(render, letters, *nul, out)),
         Output::Terse => Box::new(TersePrinter::new(out)),
-        Output::Json => Box::new(JsonPrinter::new(render, false, out)),
-        Output::JsonLines => Box::new(JsonPrinter::new(render, true, out)),
+        Output::Json | Output::JsonLines => {
+            let lines = opts.output == Output::JsonLines;
+            let printer = JsonPrinter::new(render, lines, out);
+            match &opts.json_fields {
+                Some(letters) => Box::new(printer.with_fields(letters)),
+                None => Box::new(printer),
+            }
+        }
     }
 }
 

@@ -334,3 +334,15 @@ fn repeat_cycles_reuse_a_printer() {
     super::write_repeat_marker(&fields("pn0", false), Some("x"), &mut marker).unwrap();
     assert_eq!(marker, b"=======\nmx\0\n");
 }
+
+#[test]
+fn json_fields_choose_keys() {
+    let o = Options {
+        output: Output::JsonLines,
+        json_fields: Some("pfn".into()),
+        ..opts()
+    };
+    let text = String::from_utf8(print(&o)).unwrap();
+    let first = text.lines().next().unwrap();
+    assert_eq!(first, r#"{"pid":5005,"fd":"cwd","name":"/tmp/pr"}"#);
+}
