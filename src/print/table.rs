@@ -33,21 +33,22 @@ const F_NAME: usize = 7;
 const F_CELLS: usize = 8;
 
 /// Where a record's cells end in the buffer; cell i spans
-/// `ends[i-1]..ends[i]` (cell 0 starts at `start`).
+/// `ends[i-1]..ends[i]` past `start` (cell 0 starts at `start`).
 struct Spans<const N: usize> {
     start: usize,
-    ends: [usize; N],
+    ends: [u32; N],
 }
 
 impl<const N: usize> Spans<N> {
     fn cell<'b>(&self, buf: &'b [u8], i: usize) -> &'b [u8] {
-        let from = if i == 0 { self.start } else { self.ends[i - 1] };
-        buf.get(from..self.ends[i]).unwrap_or_default()
+        let from = if i == 0 { 0 } else { self.ends[i - 1] };
+        let span = self.start + from as usize..self.start + self.ends[i] as usize;
+        buf.get(span).unwrap_or_default()
     }
 }
 
 struct Row {
-    process: usize,
+    process: u32,
     cells: Spans<F_CELLS>,
 }
 
@@ -141,28 +142,28 @@ impl<'a, W: Write> TablePrinter<'a, W> {
             &p.command
         };
         self.buf.extend_from_slice(command);
-        ends[P_COMMAND] = self.buf.len();
+        ends[P_COMMAND] = offset(self.buf.len(), start);
         let _ = write!(self.buf, "{}", p.pid);
-        ends[P_PID] = self.buf.len();
+        ends[P_PID] = offset(self.buf.len(), start);
         if let Some(tid) = p.tid {
             let _ = write!(self.buf, "{tid}");
             self.any_tid = true;
         }
-        ends[P_TID] = self.buf.len();
+        ends[P_TID] = offset(self.buf.len(), start);
         if let Some(cmd) = &p.task_cmd {
             self.buf.extend_from_slice(cmd);
             self.any_taskcmd = true;
             let w = self.limited(escape::command_width(cmd));
             self.widths.taskcmd = self.widths.taskcmd.max(w);
         }
-        ends[P_TASKCMD] = self.buf.len();
+        ends[P_TASKCMD] = offset(self.buf.len(), start);
         let _ = write!(self.buf, "{}", p.ppid);
-        ends[P_PPID] = self.buf.len();
+        ends[P_PPID] = offset(self.buf.len(), start);
         let _ = write!(self.buf, "{}", p.pgid);
-        ends[P_PGID] = self.buf.len();
+        ends[P_PGID] = offset(self.buf.len(), start);
         let (user, _) = self.render.user(p.uid);
         self.buf.extend_from_slice(user.as_bytes());
-        ends[P_USER] = self.buf.len();
+        ends[P_USER] = offset(self.buf.len(), start);
         let spans = Spans { start, ends };
         let cell_len = |i| spans.cell(&self.buf, i).len();
         let command_w = self.limited(escape::command_width(command));
@@ -182,33 +183,33 @@ impl<'a, W: Write> TablePrinter<'a, W> {
         let start = buf.len();
         let mut ends = [0; F_CELLS];
         columns::fd_text(f, buf);
-        ends[F_FD] = buf.len();
+        ends[F_FD] = offset(buf.len(), start);
         if let Some(t) = &f.file_type {
             buf.extend_from_slice(t.label().as_bytes());
         }
-        ends[F_TYPE] = buf.len();
+        ends[F_TYPE] = offset(buf.len(), start);
         if let Some(mode) = r.file_flags {
             let hex = mode == 'G';
             if let (true, Some(flags)) = (columns::has_flags(f, hex), f.flags) {
                 columns::flags_text(flags, hex, buf);
             }
         }
-        ends[F_FLAGS] = buf.len();
+        ends[F_FLAGS] = offset(buf.len(), start);
         columns::device_text(f, buf);
-        ends[F_DEVICE] = buf.len();
+        ends[F_DEVICE] = offset(buf.len(), start);
         r.size_off_text(f, buf);
-        ends[F_SIZEOFF] = buf.len();
+        ends[F_SIZEOFF] = offset(buf.len(), start);
         if let (true, Some(n)) = (r.show_nlink, columns::nlink(f)) {
             // lsof's NLINK cell carries a leading space.
             let _ = write!(buf, " {n}");
         }
-        ends[F_NLINK] = buf.len();
+        ends[F_NLINK] = offset(buf.len(), start);
         columns::node_text(f, buf);
-        ends[F_NODE] = buf.len();
+        ends[F_NODE] = offset(buf.len(), start);
         let mut name = Vec::new();
         r.name_text(f, true, &mut name);
         escape::escape_into(buf, &name);
-        ends[F_NAME] = buf.len();
+        ends[F_NAME] = offset(buf.len(), start);
         let cells = Spans { start, ends };
         let len = |i| cells.cell(&self.buf, i).len();
         let w = &mut self.widths;
@@ -220,7 +221,7 @@ impl<'a, W: Write> TablePrinter<'a, W> {
         w.nlink = w.nlink.max(len(F_NLINK));
         w.node = w.node.max(len(F_NODE));
         self.rows.push(Row {
-            process: self.processes.len() - 1,
+            process: offset(self.processes.len(), 1),
             cells,
         });
     }
@@ -276,7 +277,9 @@ impl<'a, W: Write> TablePrinter<'a, W> {
 
     fn write_row(&self, row: &Row, line: &mut Vec<u8>) {
         let w = &self.widths;
-        let p = &self.processes[row.process];
+        let Some(p) = self.processes.get(row.process as usize) else {
+            return;
+        };
         let pcell = |i| p.cell(&self.buf, i);
         let fcell = |i| row.cells.cell(&self.buf, i);
         escape::command_padded(line, pcell(P_COMMAND), w.command);
@@ -310,6 +313,11 @@ impl<'a, W: Write> TablePrinter<'a, W> {
         line.extend_from_slice(fcell(F_NAME));
         line.push(b'\n');
     }
+}
+
+/// `end - start` as a compact offset (cells are far below 4 GiB).
+fn offset(end: usize, start: usize) -> u32 {
+    u32::try_from(end.saturating_sub(start)).unwrap_or(u32::MAX)
 }
 
 /// A space, then `text` right-aligned in `width`.
