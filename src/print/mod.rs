@@ -3,6 +3,26 @@
 //! Every printer takes processes one at a time ([`Printer::process`]) and
 //! writes to any `io::Write`; [`Printer::finish`] ends the output (the table
 //! prints everything there, since lsof sizes its columns over all rows).
+//!
+//! What the printers read from each `OpenFile` (scan fills, print decides):
+//! * `fd`, `access`, `lock`, `file_type`: FD and TYPE columns.
+//! * `dev` (`st_dev`), `rdev` (`st_rdev`, CHR/BLK only), `device` (socket
+//!   override: `KernelAddr` for UNIX sockets, `Decimal(inode)` for TCP/UDP
+//!   and packet sockets): DEVICE; `-F D` is `dev`, `-F d` is `device`.
+//!   `dev` is ignored for sockets decoded from kernel tables.
+//! * `size` (`st_size`) and `offset` (fdinfo `pos`, descriptors only): the
+//!   printer applies lsof's rule (CHR/BLK/FIFO/sockets show the offset, others
+//!   the size; `-o` offsets, `-s` sizes). By default only CHR, BLK, FIFO and
+//!   socket descriptors need `pos`; with `-o` (or `-F o`, JSON) all do; with
+//!   `-s` none do.
+//! * `inode` (NODE, except IP/packet sockets which show the protocol),
+//!   `nlink` (`+L`, `-F k`, JSON; not for sockets), `flags` (fdinfo `flags`,
+//!   `+f g/G`, `-F G`).
+//! * `name` (+ `deleted` for " (deleted)", `note` for " (text)",
+//!   `endpoints` for `+E`), or `socket` whose fields the NAME is built from.
+//!
+//! `escape::init_locale()` must run at start (lsof's `setlocale`), or every
+//! byte >= 0x80 is escaped as in the C locale.
 
 mod columns;
 pub mod escape;
