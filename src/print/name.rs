@@ -136,7 +136,9 @@ impl Render<'_> {
                         let _ = write!(out, "{a}");
                     }
                     IpAddr::V6(a) => {
-                        let _ = write!(out, "[{a}]");
+                        out.push(b'[');
+                        ipv6_text(a, out);
+                        out.push(b']');
                     }
                 },
             }
@@ -157,6 +159,18 @@ impl Render<'_> {
                 let _ = write!(out, "{port}");
             }
         }
+    }
+}
+
+/// An IPv6 address as glibc's `inet_ntop` writes it: Rust's form, except
+/// that an IPv4-compatible address (`::a.b.c.d`) keeps its dotted tail.
+fn ipv6_text(a: std::net::Ipv6Addr, out: &mut Vec<u8>) {
+    let seg = a.segments();
+    if seg[..6].iter().all(|&s| s == 0) && seg[6] != 0 {
+        let o = a.octets();
+        let _ = write!(out, "::{}.{}.{}.{}", o[12], o[13], o[14], o[15]);
+    } else {
+        let _ = write!(out, "{a}");
     }
 }
 
@@ -358,5 +372,25 @@ pub fn ether_proto(proto: u16) -> Cow<'static, str> {
     match NAMES.iter().find(|(v, _)| *v == proto) {
         Some((_, name)) => Cow::Borrowed(name),
         None => Cow::Owned(proto.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ipv6_text;
+
+    #[test]
+    fn ipv6_like_inet_ntop() {
+        let text = |s: &str| {
+            let mut out = Vec::new();
+            ipv6_text(s.parse().unwrap(), &mut out);
+            String::from_utf8(out).unwrap()
+        };
+        assert_eq!(text("::1"), "::1");
+        assert_eq!(text("::"), "::");
+        assert_eq!(text("::102:304"), "::1.2.3.4");
+        assert_eq!(text("::ffff:1.2.3.4"), "::ffff:1.2.3.4");
+        assert_eq!(text("fe80::1:0:0:1"), "fe80::1:0:0:1");
+        assert_eq!(text("2001:db8:0:1:1:1:1:1"), "2001:db8:0:1:1:1:1:1");
     }
 }
