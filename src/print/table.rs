@@ -95,6 +95,8 @@ pub struct TablePrinter<'a, W: Write> {
     render: Render<'a>,
     out: W,
     buf: Vec<u8>,
+    /// The raw NAME of the file being stored, reused.
+    scratch: Vec<u8>,
     processes: Vec<Spans<P_CELLS>>,
     rows: Vec<Row>,
     widths: Widths,
@@ -117,6 +119,7 @@ impl<'a, W: Write> TablePrinter<'a, W> {
             render,
             out,
             buf: Vec::new(),
+            scratch: Vec::new(),
             processes: Vec::new(),
             rows: Vec::new(),
             widths,
@@ -206,9 +209,10 @@ impl<'a, W: Write> TablePrinter<'a, W> {
         ends[F_NLINK] = offset(buf.len(), start);
         columns::node_text(f, buf);
         ends[F_NODE] = offset(buf.len(), start);
-        let mut name = Vec::new();
-        r.name_text(f, true, &mut name);
-        escape::escape_into(buf, &name);
+        let name = &mut self.scratch;
+        name.clear();
+        r.name_text(f, true, name);
+        escape::escape_into(buf, name);
         ends[F_NAME] = offset(buf.len(), start);
         let cells = Spans { start, ends };
         let len = |i| cells.cell(&self.buf, i).len();
