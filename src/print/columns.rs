@@ -359,3 +359,30 @@ pub fn flags_text(flags: u32, hex: bool, out: &mut Vec<u8>) {
 pub fn has_flags(f: &OpenFile, hex: bool) -> bool {
     matches!(f.flags, Some(v) if hex || v != 0)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::flags_text;
+
+    #[test]
+    fn flag_names_as_lsof_prints_them() {
+        // fdinfo flags and lsof 4.95's +fg text for the same descriptors.
+        let cases = [
+            (0o2106001, "W,AP,ND,LG,CX"),
+            (0o2110002, "RW,SYN,LG,CX"),
+            (0o7110002, "RW,SYN,NATM,LG,CX"),
+            (0o2160000, "ASYN,DIR,LG,CX"),
+            (0o12600000, "DTY,NFLK,CX,PATH"),
+            (0o22300002, "RW,DTY,LG,CX,TMPF"),
+            (0o100000, "LG"),
+        ];
+        for (flags, want) in cases {
+            let mut out = Vec::new();
+            flags_text(flags, false, &mut out);
+            assert_eq!(String::from_utf8_lossy(&out), want, "{flags:o}");
+        }
+        let mut out = Vec::new();
+        flags_text(0o2100002, true, &mut out);
+        assert_eq!(out, b"0x88002;0x0");
+    }
+}
