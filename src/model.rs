@@ -315,6 +315,16 @@ pub struct UnixSocket {
     pub peer: Option<u64>,
 }
 
+/// `__SO_ACCEPTCON` in `/proc/net/unix`'s Flags column.
+pub const UNIX_ACCEPTING: u32 = 0x10000;
+
+impl UnixSocket {
+    /// A listening socket: lsof says LISTEN.
+    pub fn is_listening(&self) -> bool {
+        self.flags & UNIX_ACCEPTING != 0
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NetlinkSocket {
     pub addr: u64,

@@ -1,0 +1,387 @@
+//! The text of each column but NAME, as lsof 4.95 (Linux) spells it, and
+//! the option-derived settings every printer shares.
+
+use std::borrow::Cow;
+use std::io::Write as _;
+
+use super::NameLookup;
+use crate::cli::options::{LinkCount, Options};
+use crate::model::{Device, FdName, FileType, OpenFile, SocketInfo};
+
+/// lsof prints at most this many bytes of a login name (utmp's ut_user).
+const LOGIN_MAX: usize = 32;
+/// lsof pads a numeric UID to this width.
+const UID_WIDTH: usize = 8;
+/// Decimal offset digits before lsof switches to hex (`-o n` changes it).
+
+/// Which parts of TCP/TPI information `-T` asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TcpSel {
+    pub state: bool,
+    pub queues: bool,
+    /// Any `-T` letter at all (even one Linux cannot show, like `f`).
+    pub any: bool,
+}
+
+impl TcpSel {
+    fn from_letters(letters: Option<&str>) -> TcpSel {
+        let letters = letters.unwrap_or("s");
+        TcpSel {
+            state: letters.contains('s'),
+            queues: letters.contains('q'),
+            any: letters.chars().any(|c| "fqsw".contains(c)),
+        }
+    }
+
+    pub(crate) fn all() -> TcpSel {
+        TcpSel {
+            state: true,
+            queues: true,
+            any: true,
+        }
+    }
+}
+
+/// What the SIZE/OFF column (and `-F s`/`o`) shows for a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SizeOff {
+    Size(u64),
+    Offset(u64),
+    Blank,
+}
+
+/// What the NODE column shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Node<'f> {
+    Inode(u64),
+    Protocol(Cow<'f, str>),
+    Blank,
+}
+
+/// Option-derived settings shared by all printers.
+pub struct Render<'a> {
+    pub(crate) names: &'a dyn NameLookup,
+    pub(crate) host_names: bool,
+    pub(crate) port_names: bool,
+    pub(crate) user_names: bool,
+    pub(crate) tcp: TcpSel,
+    /// `-o`: offsets instead of sizes.
+    pub(crate) offset_mode: bool,
+    /// `-s`: sizes only.
+    pub(crate) size_mode: bool,
+    pub(crate) offset_digits: usize,
+    pub(crate) human: bool,
+    /// `+c w`; 0 means no limit.
+    pub(crate) command_limit: usize,
+    pub(crate) show_pgid: bool,
+    pub(crate) show_ppid: bool,
+    pub(crate) show_nlink: bool,
+    /// `+f g` (names) or `+f G` (hex).
+    pub(crate) file_flags: Option<char>,
+}
+
+impl<'a> Render<'a> {
+    pub fn new(opts: &Options, names: &'a dyn NameLookup) -> Render<'a> {
+        Render {
+            names,
+            host_names: !opts.no_host_names,
+            port_names: !opts.no_port_names,
+            user_names: !opts.numeric_users,
+            tcp: TcpSel::from_letters(opts.tcp_info.as_deref()),
+            offset_mode: opts.offset.is_some(),
+            size_mode: opts.size_only,
+            offset_digits: opts.offset_digits,
+            human: opts.human_sizes,
+            command_limit: opts.command_width,
+            show_pgid: opts.show_pgid,
+            show_ppid: opts.ppid,
+            show_nlink: opts.link_count != LinkCount::Off,
+            file_flags: opts.file_flags,
+        }
+    }
+
+    /// The USER column text and whether it is a login name.
+    pub fn user(&self, uid: u32) -> (Cow<'static, str>, bool) {
+        if self.user_names {
+            if let Some(mut name) = self.names.user(uid) {
+                if name.len() > LOGIN_MAX {
+                    let mut cut = LOGIN_MAX;
+                    while !name.is_char_boundary(cut) {
+                        cut -= 1;
+                    }
+                    name.truncate(cut);
+                }
+                return (name.into(), true);
+            }
+        }
+        (format!("{uid:>UID_WIDTH$}").into(), false)
+    }
+
+    /// SIZE/OFF by lsof's rule: devices, FIFOs and sockets show offsets
+    /// (unless `-s`), other files sizes (offsets with `-o`).
+    pub fn size_off(&self, f: &OpenFile) -> SizeOff {
+        // lsof learns offsets only for descriptors, never for cwd, txt, mem.
+        let pick_offset = |yes: bool| match (yes, f.fd, f.offset) {
+            (true, Some(FdName::Num(_)), Some(o)) => SizeOff::Offset(o),
+            _ => SizeOff::Blank,
+        };
+        if is_socket(f) {
+            pick_offset(self.offset_mode || !self.size_mode)
+        } else if matches!(
+            f.file_type,
+            Some(FileType::Chr | FileType::Blk | FileType::Fifo)
+        ) {
+            pick_offset(!self.size_mode)
+        } else if self.offset_mode {
+            pick_offset(true)
+        } else {
+            f.size.map_or(SizeOff::Blank, SizeOff::Size)
+        }
+    }
+
+    /// An offset as `0t<decimal>`, or `0x<hex>` past the digit limit.
+    pub fn offset_text(&self, off: u64, out: &mut Vec<u8>) {
+        let start = out.len();
+        let _ = write!(out, "0t{off}");
+        if self.offset_digits > 0 && out.len() - start > self.offset_digits + 2 {
+            out.truncate(start);
+            let _ = write!(out, "{off:#x}");
+        }
+    }
+
+    /// The table's SIZE/OFF cell.
+    pub fn size_off_text(&self, f: &OpenFile, out: &mut Vec<u8>) {
+        match self.size_off(f) {
+            SizeOff::Size(s) if self.human => human_size(s, out),
+            SizeOff::Size(s) => {
+                let _ = write!(out, "{s}");
+            }
+            SizeOff::Offset(o) => self.offset_text(o, out),
+            SizeOff::Blank => {}
+        }
+    }
+}
+
+/// `-H`: 1024-based, one decimal, B under 1K (upstream lsof's form).
+pub fn human_size(size: u64, out: &mut Vec<u8>) {
+    const SUFFIX: [&str; 6] = ["K", "M", "G", "T", "P", "E"];
+    if size < 1024 {
+        let _ = write!(out, "{size}B");
+        return;
+    }
+    let mut unit: u64 = 1024;
+    let mut i = 0;
+    while i < SUFFIX.len() - 1 && size >= unit.saturating_mul(1024) {
+        unit = unit.saturating_mul(1024);
+        i += 1;
+    }
+    let value = (size / (unit / 1024)) as f64 / 1024.0;
+    let _ = write!(out, "{value:.1}{}", SUFFIX[i]);
+}
+
+/// A socket lsof reached through its socket path (no stat device shown).
+pub fn is_socket(f: &OpenFile) -> bool {
+    f.socket.is_some() || f.file_type.as_ref().is_some_and(FileType::is_socket)
+}
+
+/// The link count; lsof has none for sockets.
+pub fn nlink(f: &OpenFile) -> Option<u64> {
+    if is_socket(f) {
+        None
+    } else {
+        f.nlink
+    }
+}
+
+/// A socket found in a kernel table: lsof shows no `st_dev` for it.
+fn decoded_socket(f: &OpenFile) -> bool {
+    matches!(
+        f.socket.as_deref(),
+        Some(
+            SocketInfo::Ip(_)
+                | SocketInfo::Unix(_)
+                | SocketInfo::Netlink(_)
+                | SocketInfo::Packet(_)
+        )
+    )
+}
+
+/// `st_dev` as lsof knows it (`-F D`).
+pub fn stat_dev(f: &OpenFile) -> Option<crate::model::Dev> {
+    if decoded_socket(f) {
+        None
+    } else {
+        f.dev
+    }
+}
+
+/// lsof's device characters (`-F d`): socket addresses and inodes.
+pub fn device_chars(f: &OpenFile, out: &mut Vec<u8>) -> bool {
+    match f.device {
+        Device::None => return false,
+        Device::KernelAddr(a) => {
+            let _ = write!(out, "0x{a:016x}");
+        }
+        Device::Decimal(n) => {
+            let _ = write!(out, "{n}");
+        }
+        Device::Number(d) => {
+            let _ = write!(out, "{},{}", d.major, d.minor);
+        }
+    }
+    true
+}
+
+/// The DEVICE cell.
+pub fn device_text(f: &OpenFile, out: &mut Vec<u8>) {
+    if device_chars(f, out) {
+        return;
+    }
+    if let Some(d) = f.rdev.or_else(|| stat_dev(f)) {
+        let _ = write!(out, "{},{}", d.major, d.minor);
+    }
+}
+
+/// The NODE cell's content: a protocol for IP and packet sockets, else the
+/// inode.
+pub fn node(f: &OpenFile) -> Node<'_> {
+    match f.socket.as_deref() {
+        Some(SocketInfo::Ip(ip)) if !super::name::is_raw(ip) => {
+            Node::Protocol(Cow::Borrowed(ip.proto.label()))
+        }
+        Some(SocketInfo::Packet(p)) => Node::Protocol(super::name::ether_proto(p.protocol)),
+        _ => f.inode.map_or(Node::Blank, Node::Inode),
+    }
+}
+
+pub fn node_text(f: &OpenFile, out: &mut Vec<u8>) {
+    match node(f) {
+        Node::Inode(i) => {
+            let _ = write!(out, "{i}");
+        }
+        Node::Protocol(p) => out.extend_from_slice(p.as_bytes()),
+        Node::Blank => {}
+    }
+}
+
+/// FD label plus lsof's two mode characters (access, then lock; a lock
+/// without access shows `-`).
+pub fn fd_text(f: &OpenFile, out: &mut Vec<u8>) {
+    match f.fd {
+        // lsof pads descriptor numbers to four places in the table.
+        Some(FdName::Num(n)) if n < 10000 => {
+            let _ = write!(out, "{n:>4}");
+        }
+        Some(fd) => out.extend_from_slice(fd_label_of(fd).as_bytes()),
+        None => {}
+    }
+    let (access, lock) = mode_chars(f);
+    out.push(access);
+    out.push(lock);
+}
+
+pub fn mode_chars(f: &OpenFile) -> (u8, u8) {
+    let access = f.access.as_char().map_or(b' ', |c| c as u8);
+    let lock = f.lock.as_char().map_or(b' ', |c| c as u8);
+    let access = if lock != b' ' && access == b' ' {
+        b'-'
+    } else {
+        access
+    };
+    (access, lock)
+}
+
+/// The FD label alone (`-F f`).
+pub fn fd_label(f: &OpenFile) -> Cow<'static, str> {
+    f.fd.map_or(Cow::Borrowed(""), fd_label_of)
+}
+
+/// lsof keeps only the last three digits of a descriptor >= 10000.
+fn fd_label_of(fd: FdName) -> Cow<'static, str> {
+    match fd {
+        FdName::Num(n) if n >= 10000 => format!("*{:03}", n % 1000).into(),
+        other => other.label(),
+    }
+}
+
+/// Open flags as lsof names them (`+f g`), or in hex (`+f G`, `-F G`).
+pub fn flags_text(flags: u32, hex: bool, out: &mut Vec<u8>) {
+    const TABLE: [(u32, &str); 19] = [
+        (0o1, "W"),
+        (0o2, "RW"),
+        (0o100, "CR"),
+        (0o200, "EXCL"),
+        (0o400, "NTTY"),
+        (0o1000, "TR"),
+        (0o2000, "AP"),
+        (0o4000, "ND"),
+        (0o4010000, "SYN"),
+        (0o20000, "ASYN"),
+        (0o40000, "DIR"),
+        (0o200000, "DTY"),
+        (0o400000, "NFLK"),
+        (0o1000000, "NATM"),
+        (0o10000, "DSYN"),
+        (0o4010000, "RSYN"),
+        (0o100000, "LG"),
+        (0o2000000, "CX"),
+        (0o10000000, "PATH"),
+    ];
+    const TMPFILE: (u32, &str) = (0o20200000, "TMPF");
+    let mut rest = flags;
+    let mut first = true;
+    if !hex {
+        for (bits, name) in TABLE.iter().chain(std::iter::once(&TMPFILE)) {
+            if rest & bits != 0 {
+                if !first {
+                    out.push(b',');
+                }
+                out.extend_from_slice(name.as_bytes());
+                first = false;
+                rest &= !bits;
+            }
+        }
+    }
+    if rest != 0 || hex {
+        if !first {
+            out.push(b',');
+        }
+        let _ = write!(out, "{rest:#x}");
+    }
+    // Linux has no per-process file flags; lsof shows them as ";0x0" in hex.
+    if hex {
+        out.extend_from_slice(b";0x0");
+    }
+}
+
+/// Whether lsof shows a FILE-FLAG value for this file.
+pub fn has_flags(f: &OpenFile, hex: bool) -> bool {
+    matches!(f.flags, Some(v) if hex || v != 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::flags_text;
+
+    #[test]
+    fn flag_names_as_lsof_prints_them() {
+        // fdinfo flags and lsof 4.95's +fg text for the same descriptors.
+        let cases = [
+            (0o2106001, "W,AP,ND,LG,CX"),
+            (0o2110002, "RW,SYN,LG,CX"),
+            (0o7110002, "RW,SYN,NATM,LG,CX"),
+            (0o2160000, "ASYN,DIR,LG,CX"),
+            (0o12600000, "DTY,NFLK,CX,PATH"),
+            (0o22300002, "RW,DTY,LG,CX,TMPF"),
+            (0o100000, "LG"),
+        ];
+        for (flags, want) in cases {
+            let mut out = Vec::new();
+            flags_text(flags, false, &mut out);
+            assert_eq!(String::from_utf8_lossy(&out), want, "{flags:o}");
+        }
+        let mut out = Vec::new();
+        flags_text(0o2100002, true, &mut out);
+        assert_eq!(out, b"0x88002;0x0");
+    }
+}

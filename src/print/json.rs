@@ -1,0 +1,324 @@
+//! `-J` (one JSON document) and `-j` (JSON Lines), streamed per process.
+//!
+//! Keys keep a fixed order, so objects are written key by key; every key
+//! and value is encoded by serde_json.
+
+use std::io::{self, Write};
+
+use serde_json::Value;
+
+use super::columns::{self, Node, Render};
+use super::fields::FieldSet;
+use super::Printer;
+use crate::model::{FdName, OpenFile, Process};
+
+/// The lsof release whose behaviour rlsof reproduces.
+pub const LSOF_VERSION: &str = "4.95.0";
+
+pub struct JsonPrinter<'a, W: Write> {
+    render: Render<'a>,
+    lines: bool,
+    fields: Option<FieldSet>,
+    out: W,
+    buf: Vec<u8>,
+    opened: bool,
+    any_process: bool,
+}
+
+/// Writes one JSON object with keys in the order they are added.
+struct Object<'b> {
+    buf: &'b mut Vec<u8>,
+    empty: bool,
+}
+
+impl<'b> Object<'b> {
+    fn open(buf: &'b mut Vec<u8>) -> Self {
+        buf.push(b'{');
+        Object { buf, empty: true }
+    }
+
+    fn key(&mut self, key: &str) {
+        if !self.empty {
+            self.buf.push(b',');
+        }
+        self.empty = false;
+        let _ = serde_json::to_writer(&mut *self.buf, key);
+        self.buf.push(b':');
+    }
+
+    fn put(&mut self, key: &str, value: impl Into<Value>) {
+        self.key(key);
+        let _ = serde_json::to_writer(&mut *self.buf, &value.into());
+    }
+
+    /// A text that may not be UTF-8: lossy text, plus the exact bytes in
+    /// base64 under `<key>_bytes` when it is not.
+    fn put_bytes(&mut self, key: &str, bytes: &[u8]) {
+        match std::str::from_utf8(bytes) {
+            Ok(s) => self.put(key, s),
+            Err(_) => {
+                self.put(key, String::from_utf8_lossy(bytes).into_owned());
+                self.put(&format!("{key}_bytes"), base64(bytes));
+            }
+        }
+    }
+
+    fn close(self) {
+        self.buf.push(b'}');
+    }
+}
+
+impl<'a, W: Write> JsonPrinter<'a, W> {
+    pub fn new(render: Render<'a>, lines: bool, out: W) -> Self {
+        JsonPrinter {
+            render,
+            lines,
+            fields: None,
+            out,
+            buf: Vec::with_capacity(4096),
+            opened: false,
+            any_process: false,
+        }
+    }
+
+    /// Limits the keys to those of `-F` letters (`p` is always kept).
+    pub fn with_fields(mut self, letters: &str) -> Self {
+        if letters.chars().any(|c| c != '0') {
+            self.fields = Some(FieldSet::from_letters(letters));
+        }
+        self
+    }
+
+    fn want(&self, letter: char) -> bool {
+        self.fields.is_none_or(|f| f.has(letter))
+    }
+
+    fn process_keys(&self, p: &Process, obj: &mut Object) {
+        obj.put("pid", p.pid);
+        if let (true, Some(tid)) = (self.want('K'), p.tid) {
+            obj.put("tid", tid);
+        }
+        if let (true, Some(cmd)) = (self.want('M'), &p.task_cmd) {
+            obj.put("task_cmd", String::from_utf8_lossy(cmd).into_owned());
+        }
+        let chosen = self.fields.is_some();
+        if self.want('g') && (chosen || self.render.show_pgid) {
+            obj.put("pgid", p.pgid);
+        }
+        if self.want('R') && (chosen || self.render.show_ppid) {
+            obj.put("ppid", p.ppid);
+        }
+        if self.want('c') {
+            let cmd: &[u8] = if p.command.is_empty() {
+                b"(unknown)"
+            } else {
+                &p.command
+            };
+            obj.put("command", String::from_utf8_lossy(cmd).into_owned());
+        }
+        if self.want('u') {
+            obj.put("uid", p.uid);
+        }
+        if self.want('L') {
+            if let (login, true) = self.render.user(p.uid) {
+                obj.put("login", login.into_owned());
+            }
+        }
+    }
+
+    fn file_keys(&self, f: &OpenFile, obj: &mut Object, scratch: &mut Vec<u8>) {
+        let r = &self.render;
+        let text = |scratch: &mut Vec<u8>| String::from_utf8_lossy(scratch).into_owned();
+        if self.want('f') {
+            let fd = match f.fd {
+                Some(FdName::Num(n)) => n.to_string(),
+                Some(other) => other.label().into_owned(),
+                None => String::new(),
+            };
+            obj.put("fd", fd);
+        }
+        let (access, lock) = (f.access.as_char(), f.lock.as_char());
+        if let (true, Some(a)) = (self.want('a'), access) {
+            obj.put("access", a.to_string());
+        }
+        if let (true, Some(l)) = (self.want('l'), lock) {
+            obj.put("lock", l.to_string());
+        }
+        if let (true, Some(t)) = (self.want('t'), &f.file_type) {
+            if !t.label().is_empty() {
+                obj.put("type", t.label());
+            }
+        }
+        scratch.clear();
+        columns::device_text(f, scratch);
+        if self.want('d') && !scratch.is_empty() {
+            obj.put("device", text(scratch));
+        }
+        if let (true, Some(d)) = (self.want('D'), columns::stat_dev(f)) {
+            obj.put("device_number", format!("{:#x}", d.raw()));
+        }
+        if let (true, Some(d)) = (self.want('r'), f.rdev) {
+            obj.put("raw_device", format!("{:#x}", d.raw()));
+        }
+        if let (true, Some(s), false) = (self.want('s'), f.size, columns::is_socket(f)) {
+            obj.put("size", s.to_string());
+        }
+        if let (true, Some(o)) = (self.want('o'), f.offset) {
+            obj.put("offset", o.to_string());
+        }
+        if let (true, Some(i)) = (self.want('i'), f.inode) {
+            obj.put("inode", i.to_string());
+        }
+        let chosen = self.fields.is_some();
+        if let (true, Some(n)) = (
+            self.want('k') && (chosen || r.show_nlink),
+            columns::nlink(f),
+        ) {
+            obj.put("nlink", n);
+        }
+        if let (true, Node::Protocol(p)) = (self.want('P'), columns::node(f)) {
+            obj.put("protocol", p.into_owned());
+        }
+        let flag_mode = if chosen { Some('G') } else { r.file_flags };
+        if let (true, Some(mode), Some(flags)) = (self.want('G'), flag_mode, f.flags) {
+            let hex = mode == 'G';
+            if columns::has_flags(f, hex) {
+                scratch.clear();
+                columns::flags_text(flags, hex, scratch);
+                obj.put("flags", text(scratch));
+            }
+        }
+        if self.want('n') {
+            scratch.clear();
+            r.name_text(f, true, scratch);
+            obj.put_bytes("name", scratch);
+        }
+        if self.want('T') && r.tcp.any {
+            if let Some(info) = r.tcp_info(f) {
+                let mut order = Vec::new();
+                if let Some(s) = info.state {
+                    order.push(("state", Value::from(s)));
+                }
+                if let Some(q) = info.recv_queue {
+                    order.push(("recv_queue", Value::from(q)));
+                }
+                if let Some(q) = info.send_queue {
+                    order.push(("send_queue", Value::from(q)));
+                }
+                if !order.is_empty() {
+                    obj.key("tcp_info");
+                    let mut inner = Object::open(obj.buf);
+                    for (k, v) in order {
+                        inner.put(k, v);
+                    }
+                    inner.close();
+                }
+            }
+        }
+    }
+
+    fn open_document(&mut self) -> io::Result<()> {
+        if !self.opened {
+            self.opened = true;
+            self.out.write_all(b"{\"lsof_version\":")?;
+            serde_json::to_writer(&mut self.out, LSOF_VERSION)?;
+            self.out.write_all(b",\"processes\":[")?;
+        }
+        Ok(())
+    }
+}
+
+impl<W: Write> Printer for JsonPrinter<'_, W> {
+    fn process(&mut self, p: &Process) -> io::Result<()> {
+        if p.files.is_empty() {
+            return Ok(());
+        }
+        let mut buf = std::mem::take(&mut self.buf);
+        let mut scratch = Vec::new();
+        buf.clear();
+        if self.lines {
+            for f in &p.files {
+                let mut obj = Object::open(&mut buf);
+                self.process_keys(p, &mut obj);
+                self.file_keys(f, &mut obj, &mut scratch);
+                obj.close();
+                buf.push(b'\n');
+            }
+        } else {
+            self.open_document()?;
+            if self.any_process {
+                buf.push(b',');
+            }
+            let mut obj = Object::open(&mut buf);
+            self.process_keys(p, &mut obj);
+            obj.key("files");
+            obj.buf.push(b'[');
+            for (i, f) in p.files.iter().enumerate() {
+                if i > 0 {
+                    obj.buf.push(b',');
+                }
+                let mut file = Object::open(obj.buf);
+                self.file_keys(f, &mut file, &mut scratch);
+                file.close();
+            }
+            obj.buf.push(b']');
+            obj.close();
+        }
+        self.any_process = true;
+        let result = self.out.write_all(&buf);
+        self.buf = buf;
+        result
+    }
+
+    fn finish(&mut self) -> io::Result<()> {
+        if !self.lines {
+            self.open_document()?;
+            self.out.write_all(b"]}\n")?;
+        }
+        self.out.flush()
+    }
+}
+
+/// Standard base64 with padding.
+pub fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::base64;
+
+    #[test]
+    fn base64_matches_rfc4648_vectors() {
+        let cases: [(&[u8], &str); 7] = [
+            (b"", ""),
+            (b"f", "Zg=="),
+            (b"fo", "Zm8="),
+            (b"foo", "Zm9v"),
+            (b"foob", "Zm9vYg=="),
+            (b"fooba", "Zm9vYmE="),
+            (b"foobar", "Zm9vYmFy"),
+        ];
+        for (input, want) in cases {
+            assert_eq!(base64(input), want);
+        }
+        assert_eq!(base64(b"bad\xffx\x80y"), "YmFk/3iAeQ==");
+    }
+}
