@@ -427,6 +427,7 @@ impl Scanner {
             }
         };
         file.file_type = Some(super::socket::socket_file_type(&info));
+        file.device = super::socket::socket_device(&info, inode);
         file.socket = Some(Box::new(info));
     }
 }

@@ -1,7 +1,7 @@
 //! How a socket's kernel description maps to lsof's TYPE, and the seam
 //! through which the scan asks the socket tables about an inode.
 
-use crate::model::{FileType, IpProto, SocketInfo};
+use crate::model::{Device, FileType, IpProto, SocketInfo};
 
 /// Answers "what is socket inode N of this process?".
 pub trait SocketLookup: Sync {
@@ -22,6 +22,17 @@ impl SocketLookup for NoSockets {
 impl SocketLookup for crate::net::NetTables {
     fn describe(&self, netns: u64, pid: i32, inode: u64) -> Option<SocketInfo> {
         self.lookup(netns, pid, inode)
+    }
+}
+
+/// The DEVICE column lsof shows for a socket: the kernel address of a
+/// UNIX socket, the inode of a TCP, UDP or packet socket, nothing else.
+pub fn socket_device(info: &SocketInfo, inode: u64) -> Device {
+    match info {
+        SocketInfo::Unix(u) => Device::KernelAddr(u.addr),
+        SocketInfo::Ip(ip) if matches!(ip.proto, IpProto::Raw | IpProto::Icmp) => Device::None,
+        SocketInfo::Ip(_) | SocketInfo::Packet(_) => Device::Decimal(inode),
+        SocketInfo::Netlink(_) | SocketInfo::Protocol(_) => Device::None,
     }
 }
 
