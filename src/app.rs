@@ -77,6 +77,7 @@ fn list(opts: &Options) -> io::Result<i32> {
         offsets: opts.offset.is_some() || !matches!(opts.output, Output::Table | Output::Terse),
         file_flags: opts.file_flags.is_some(),
         list_tasks: selection.lists_tasks(),
+        and_tasks: opts.and && selection.lists_tasks(),
         ..Default::default()
     };
     let tables = crate::net::NetTables::new(&cfg.proc_root);
@@ -92,7 +93,11 @@ fn list(opts: &Options) -> io::Result<i32> {
         printer.process(&p)
     })?;
     printer.finish()?;
-    Ok(if selection.all_found() { SUCCESS } else { FAILURE })
+    Ok(if selection.all_found() {
+        SUCCESS
+    } else {
+        FAILURE
+    })
 }
 
 /// With only PIDs selected (no `-a` tricks needed), scan just those.

@@ -206,7 +206,7 @@ fn error_text_ends_with_short_usage() {
     assert!(e
         .message
         .ends_with("Use the ``-h'' option to get more help information.\n"));
-    assert!(e.message.contains(" usage: [-?abhHjJKlnNoOPRtUvVX]"));
+    assert!(e.message.contains(" usage: [-?abhKlnNoOPRtUvVX]"));
 }
 
 #[test]
@@ -263,7 +263,8 @@ fn usage_text_forms() {
     assert!(short.starts_with("lsof 4.95.0\n latest revision:"));
     assert!(short.ends_with("information.\n"));
     let full = super::usage_text(true);
-    assert!(full.contains("  -Z Z  context [Z]        -H human readable size     -J JSON output\n"));
+    assert!(full.contains("  -Z Z  context [Z]        -- end option scan       \n"));
+    assert!(full.contains("rlsof options (newer than lsof 4.95, or rlsof's own):\n  -H "));
     assert!(full.contains("  +|-f[gG] flaGs \n"));
     assert!(full.ends_with("  --to PATH            where --recover or --recover-all write\n"));
 }

@@ -1,6 +1,7 @@
 //! lsof's usage texts: the short form printed after an error, the full
-//! `-h` help (as `/usr/bin/lsof -h` prints it here, plus rlsof's `-H`, `-J`,
-//! `-j` and long options), and the `-v` version report. All go to stderr.
+//! `-h` help (as `/usr/bin/lsof -h` prints it here, then a section for
+//! rlsof's `-H`, `-J`, `-j` and long options), and the `-v` version report.
+//! All go to stderr.
 
 use super::flags::LONG_FLAGS;
 use super::state::PROGRAM;
@@ -24,7 +25,7 @@ pub fn short_usage() -> String {
     format!(
         "{PROGRAM} {VERSION}\n latest revision: {REPO_URL}\n latest FAQ: {FAQ_URL}\n \
          latest (non-formatted) man page: {MAN_URL}\n \
-         usage: [-?abhHjJKlnNoOPRtUvVX] [+|-c c] [+|-d s] [+D D] [+|-E] [+|-e s] [+|-f[gG]]\n \
+         usage: [-?abhKlnNoOPRtUvVX] [+|-c c] [+|-d s] [+D D] [+|-E] [+|-e s] [+|-f[gG]]\n \
          [-F [f]] [-g [s]] [-i [i]] [+|-L [l]] [+m [m]] [+|-M] [-o [o]] [-p s]\n \
          [+|-r [t]] [-s [p:s]] [-S [t]] [-T [t]] [-u s] [+|-w] [-x [fl]] [--] [names]\n"
     )
@@ -63,9 +64,6 @@ const GRID: &[&str] = &[
     "+|-w  Warnings (+)",
     "-X skip TCP&UDP* files",
     "-Z Z  context [Z]",
-    "-H human readable size",
-    "-J JSON output",
-    "-j JSON Lines output",
     "-- end option scan",
 ];
 
@@ -118,7 +116,16 @@ pub fn full_help(note: &FileStructNote) -> String {
         "  names  select named files or files on named file systems\n",
         "Anyone can list all files; /dev warnings disabled; kernel ID check disabled.\n",
     ));
-    text.push_str("rlsof options:\n");
+    // rlsof's additions come after everything lsof 4.95 prints, so the
+    // text above stays byte for byte lsof's.
+    text.push_str("rlsof options (newer than lsof 4.95, or rlsof's own):\n");
+    for (name, help) in [
+        ("-H", "human readable sizes (1024-based)"),
+        ("-J", "JSON output"),
+        ("-j", "JSON Lines output"),
+    ] {
+        text.push_str(&format!("  {name:<19}  {help}\n"));
+    }
     for long in LONG_FLAGS {
         let name = match long.value_name {
             Some(value) => format!("--{} {value}", long.name),

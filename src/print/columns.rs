@@ -12,7 +12,6 @@ use crate::model::{Device, FdName, FileType, OpenFile, SocketInfo};
 const LOGIN_MAX: usize = 32;
 /// lsof pads a numeric UID to this width.
 const UID_WIDTH: usize = 8;
-/// Decimal offset digits before lsof switches to hex (`-o n` changes it).
 
 /// Which parts of TCP/TPI information `-T` asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

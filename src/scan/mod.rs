@@ -36,6 +36,8 @@ pub struct ScanConfig {
     pub file_flags: bool,
     /// Threads get their own row sets.
     pub list_tasks: bool,
+    /// `-a` with `-K`: a leader with selected threads counts as a task.
+    pub and_tasks: bool,
 }
 
 impl Default for ScanConfig {
@@ -46,6 +48,7 @@ impl Default for ScanConfig {
             offsets: false,
             file_flags: false,
             list_tasks: false,
+            and_tasks: false,
         }
     }
 }

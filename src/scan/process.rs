@@ -32,6 +32,14 @@ struct Place<'a> {
     uid: u32,
 }
 
+/// A thread that selection wants, before its files are read.
+struct Thread {
+    dir: Dir,
+    header: Header,
+    task_cmd: Vec<u8>,
+    flags: u32,
+}
+
 impl Scanner {
     /// Scans process `pid` and, when threads are listed, its threads. Each
     /// header is offered to `wanted` before its files are read; what it
@@ -74,28 +82,43 @@ impl Scanner {
             pid,
             uid,
         };
-        let leader = wanted(&header).map(|flags| {
-            let files = self.scan_files(&place, bufs);
-            (flags, process_of(&header, None, files))
-        });
         let threads = if self.cfg.list_tasks {
-            self.scan_threads(&place, &header, leader.as_ref().map(|l| &l.1), bufs, wanted)
+            self.wanted_threads(&place, &header, bufs, wanted)
         } else {
             Vec::new()
         };
+        // Under `-a -K`, lsof lets a leader that has selected threads pass
+        // the task test too, so the leader is listed with its threads.
+        let leader_flags = if self.cfg.and_tasks && !threads.is_empty() {
+            wanted(&Header {
+                tid: Some(pid),
+                ..header.clone()
+            })
+        } else {
+            wanted(&header)
+        };
+        let leader = leader_flags.map(|flags| {
+            let files = self.scan_files(&place, bufs);
+            (flags, process_of(&header, None, files))
+        });
+        let leader_rows = leader.as_ref().map(|l| &l.1);
+        let threads: Vec<(u32, Process)> = threads
+            .into_iter()
+            .map(|t| self.thread_rows(&place, t, leader_rows, bufs))
+            .collect();
         out.extend(leader);
         out.extend(threads);
         out
     }
 
-    fn scan_threads(
+    /// The threads (other than the leader) that selection wants, in TID order.
+    fn wanted_threads(
         &self,
         place: &Place,
         leader: &Header,
-        leader_rows: Option<&Process>,
         bufs: &mut Buffers,
         wanted: &dyn Fn(&Header) -> Option<u32>,
-    ) -> Vec<(u32, Process)> {
+    ) -> Vec<Thread> {
         let mut out = Vec::new();
         let Ok(tasks) = place.dir.open(c"task") else {
             return out;
@@ -110,10 +133,10 @@ impl Scanner {
         });
         tids.sort_unstable();
         for tid in tids {
-            let Ok(tdir) = tasks.open(number_cstr(tid as u64, &mut bufs.num)) else {
+            let Ok(dir) = tasks.open(number_cstr(tid as u64, &mut bufs.num)) else {
                 continue;
             };
-            if tdir.read_file(c"stat", &mut bufs.text).is_err() {
+            if dir.read_file(c"stat", &mut bufs.text).is_err() {
                 continue;
             }
             let Some(tstat) = parse_stat(&bufs.text, tid) else {
@@ -131,29 +154,46 @@ impl Scanner {
                     ..tstat.clone()
                 },
             };
-            let Some(flags) = wanted(&header) else {
-                continue;
-            };
-            let files = match leader_rows {
-                Some(rows) if shares_everything(place.pid, tid) && !has_notes(&rows.files) => {
-                    rows.files.clone()
-                }
-                _ => {
-                    let mut path = place.path.clone();
-                    path.extend_from_slice(format!("/task/{tid}").as_bytes());
-                    let tplace = Place {
-                        dir: &tdir,
-                        netns: OnceCell::new(),
-                        path,
-                        pid: place.pid,
-                        uid: place.uid,
-                    };
-                    self.scan_files(&tplace, bufs)
-                }
-            };
-            out.push((flags, process_of(&header, Some(tstat.command), files)));
+            if let Some(flags) = wanted(&header) {
+                out.push(Thread {
+                    dir,
+                    header,
+                    task_cmd: tstat.command,
+                    flags,
+                });
+            }
         }
         out
+    }
+
+    /// A thread's rows: its leader's when they share descriptors, working
+    /// directory and address space (the usual case), else its own.
+    fn thread_rows(
+        &self,
+        place: &Place,
+        t: Thread,
+        leader_rows: Option<&Process>,
+        bufs: &mut Buffers,
+    ) -> (u32, Process) {
+        let tid = t.header.tid.unwrap_or(place.pid);
+        let files = match leader_rows {
+            Some(rows) if shares_everything(place.pid, tid) && !has_notes(&rows.files) => {
+                rows.files.clone()
+            }
+            _ => {
+                let mut path = place.path.clone();
+                path.extend_from_slice(format!("/task/{tid}").as_bytes());
+                let tplace = Place {
+                    dir: &t.dir,
+                    netns: OnceCell::new(),
+                    path,
+                    pid: place.pid,
+                    uid: place.uid,
+                };
+                self.scan_files(&tplace, bufs)
+            }
+        };
+        (t.flags, process_of(&t.header, Some(t.task_cmd), files))
     }
 
     fn scan_files(&self, place: &Place, bufs: &mut Buffers) -> Vec<OpenFile> {

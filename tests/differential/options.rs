@@ -1,7 +1,7 @@
 //! Options that change what each row shows.
 
 use crate::common::stable::assert_same_on_stable_processes;
-use crate::common::{assert_same_as_lsof, require_lsof, Fixture};
+use crate::common::{assert_same_as_lsof, report, require_lsof, rlsof, run, Fixture, LSOF};
 use crate::{compare_on, MIXED, NETWORK};
 
 #[test]
@@ -119,13 +119,32 @@ fn option_capital_k_i() {
 #[test]
 fn option_h() {
     if require_lsof() {
-        assert_same_as_lsof(&["-h"]);
+        assert_help_is_lsofs_plus_rlsof_section("-h");
+    }
+}
+
+/// rlsof's help is lsof's, byte for byte, followed by one section for the
+/// options lsof 4.95 lacks (DIVERGENCES.md).
+fn assert_help_is_lsofs_plus_rlsof_section(option: &str) {
+    let lsof = run(LSOF, &[option]);
+    let ours = run(rlsof(), &[option]);
+    assert_eq!(ours.status, lsof.status);
+    assert!(ours.stdout.is_empty() && lsof.stdout.is_empty());
+    assert!(
+        ours.stderr.starts_with(&lsof.stderr),
+        "rlsof {option} does not begin with lsof's help:\n{}",
+        report(&[option], &lsof, &ours, "rlsof")
+    );
+    let extra = String::from_utf8_lossy(&ours.stderr[lsof.stderr.len()..]).into_owned();
+    assert!(extra.starts_with("rlsof options"), "{extra}");
+    for option in ["-H", "-J", "-j", "--deleted", "--recover", "--recover-all"] {
+        assert!(extra.contains(option), "{option} missing from:\n{extra}");
     }
 }
 
 #[test]
 fn option_question_mark() {
     if require_lsof() {
-        assert_same_as_lsof(&["-?"]);
+        assert_help_is_lsofs_plus_rlsof_section("-?");
     }
 }
