@@ -1,6 +1,7 @@
 //! The program: parse, resolve, scan, print, and the exit status.
 
-use crate::cli::options::{Item, Options, Output, UserSpec};
+use crate::cli::options::{Extra, Item, Options, Output, UserSpec};
+use crate::deleted;
 use crate::cli::{self, CliError};
 use crate::names::SystemNames;
 use crate::print::{printer_for, NameLookup};
@@ -9,6 +10,7 @@ use crate::scan::{ScanConfig, Scanner};
 use crate::select::{Selection, UserSel};
 use std::ffi::OsString;
 use std::io::{self, Write};
+use std::path::Path;
 
 /// lsof's exit statuses.
 pub const SUCCESS: i32 = 0;
@@ -82,8 +84,11 @@ fn list(opts: &Options) -> io::Result<i32> {
     };
     let tables = crate::net::NetTables::new(&cfg.proc_root);
     let scanner = Scanner::new(cfg, Box::new(tables))?;
-    let names = SystemNames::default();
     let pids = pids_to_scan(&scanner, &selection)?;
+    if let Some(extra) = &opts.extra {
+        return Ok(run_extra(extra, opts, &scanner, &selection, &pids));
+    }
+    let names = SystemNames::default();
     let stdout = io::stdout().lock();
     let out = io::BufWriter::with_capacity(64 * 1024, stdout);
     let lookup: &dyn NameLookup = &names;
@@ -98,6 +103,42 @@ fn list(opts: &Options) -> io::Result<i32> {
     } else {
         FAILURE
     })
+}
+
+/// rlsof's own long options: the deleted-files report and recovery.
+fn run_extra(
+    extra: &Extra,
+    opts: &Options,
+    scanner: &Scanner,
+    selection: &Selection,
+    pids: &[i32],
+) -> i32 {
+    let mut out = io::stdout().lock();
+    let mut err = io::stderr().lock();
+    match extra {
+        Extra::DeletedReport => {
+            let json = matches!(opts.output, Output::Json | Output::JsonLines);
+            match deleted::deleted_report(scanner, selection, pids, opts, json, &mut out) {
+                Ok(status) => status,
+                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => SUCCESS,
+                Err(e) => {
+                    let _ = writeln!(err, "{}: {e}", cli::PROGRAM);
+                    FAILURE
+                }
+            }
+        }
+        Extra::Recover { pid, fd, to } => deleted::recover(
+            scanner.proc_root(),
+            *pid,
+            *fd,
+            Path::new(to),
+            &mut out,
+            &mut err,
+        ),
+        Extra::RecoverAll { to } => {
+            deleted::recover_all(scanner, selection, pids, Path::new(to), &mut out, &mut err)
+        }
+    }
 }
 
 /// With only PIDs selected (no `-a` tricks needed), scan just those.
