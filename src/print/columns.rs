@@ -31,14 +31,6 @@ impl TcpSel {
             any: letters.chars().any(|c| "fqsw".contains(c)),
         }
     }
-
-    pub(crate) fn all() -> TcpSel {
-        TcpSel {
-            state: true,
-            queues: true,
-            any: true,
-        }
-    }
 }
 
 /// What the SIZE/OFF column (and `-F s`/`o`) shows for a file.

@@ -111,14 +111,11 @@ fn table_tcp_info() {
     check(&o, include_bytes!("testdata/tcp_qs.txt"));
 }
 
+/// `-F<letters>` (`-F0<letters>` for NUL) as the command line sets it up:
+/// field letters switch on the options that feed them.
 fn fields(letters: &str, nul: bool) -> Options {
-    Options {
-        output: Output::Fields {
-            letters: letters.into(),
-            nul,
-        },
-        ..opts()
-    }
+    let arg = format!("-F{}{letters}", if nul { "0" } else { "" });
+    crate::cli::parse([std::ffi::OsString::from(arg)]).unwrap_or_else(|e| panic!("{}", e.message))
 }
 
 #[test]
