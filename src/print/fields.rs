@@ -242,6 +242,16 @@ impl<W: Write> Printer for FieldPrinter<'_, W> {
     fn finish(&mut self) -> io::Result<()> {
         self.out.flush()
     }
+
+    fn end_cycle(&mut self, marker: Option<&[u8]>) -> io::Result<()> {
+        self.out.write_all(b"m")?;
+        self.out.write_all(marker.unwrap_or_default())?;
+        self.out.write_all(&[self.term])?;
+        if self.term == 0 {
+            self.out.write_all(b"\n")?;
+        }
+        self.out.flush()
+    }
 }
 
 /// `-t`: each listed PID once.
@@ -269,6 +279,14 @@ impl<W: Write> Printer for TersePrinter<W> {
     }
 
     fn finish(&mut self) -> io::Result<()> {
+        // Each `-r` cycle lists every PID again, as lsof does.
+        self.last_pid = None;
+        self.out.flush()
+    }
+
+    fn end_cycle(&mut self, marker: Option<&[u8]>) -> io::Result<()> {
+        self.out.write_all(marker.unwrap_or(super::REPEAT_MARKER))?;
+        self.out.write_all(b"\n")?;
         self.out.flush()
     }
 }

@@ -275,6 +275,18 @@ impl<W: Write> Printer for JsonPrinter<'_, W> {
             self.open_document()?;
             self.out.write_all(b"]}\n")?;
         }
+        // The next `-r` cycle is a document of its own (upstream's design).
+        self.opened = false;
+        self.any_process = false;
+        self.out.flush()
+    }
+
+    /// Upstream writes no marker in JSON: `-J` cycles are separate
+    /// documents (one per line), `-j` cycles end with an empty line.
+    fn end_cycle(&mut self, _marker: Option<&[u8]>) -> io::Result<()> {
+        if self.lines {
+            self.out.write_all(b"\n")?;
+        }
         self.out.flush()
     }
 }

@@ -321,15 +321,23 @@ fn repeat_cycles_reuse_a_printer() {
         let mut p = printer_for(&o, &MachineNames, &mut out);
         p.process(&super::testdata::unreadable_process()).unwrap();
         p.finish().unwrap();
+        p.end_cycle(None).unwrap();
         p.process(&super::testdata::unreadable_process()).unwrap();
         p.finish().unwrap();
+        p.end_cycle(Some(b"12:00")).unwrap();
     }
     let once = include_str!("testdata/pid1.txt");
-    assert_eq!(String::from_utf8_lossy(&out), format!("{once}{once}"));
+    assert_eq!(
+        String::from_utf8_lossy(&out),
+        format!("{once}=======\n{once}12:00\n")
+    );
     let mut marker = Vec::new();
-    super::write_repeat_marker(&o, None, &mut marker).unwrap();
-    super::write_repeat_marker(&fields("pn0", false), Some("x"), &mut marker).unwrap();
-    assert_eq!(marker, b"=======\nmx\0\n");
+    {
+        let mut p = printer_for(&fields("pn0", false), &MachineNames, &mut marker);
+        p.end_cycle(Some(b"x")).unwrap();
+        p.end_cycle(None).unwrap();
+    }
+    assert_eq!(marker, b"mx\0\nm\0\n");
 }
 
 #[test]
