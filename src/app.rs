@@ -84,9 +84,8 @@ fn list(opts: &Options) -> io::Result<i32> {
         ..Default::default()
     };
     let proc_root = cfg.proc_root.clone();
-    let fresh_sockets = || -> Box<dyn SocketLookup + Send> {
-        Box::new(crate::net::NetTables::new(&proc_root))
-    };
+    let fresh_sockets =
+        || -> Box<dyn SocketLookup + Send> { Box::new(crate::net::NetTables::new(&proc_root)) };
     let scanner = Scanner::new(cfg, fresh_sockets())?;
     if let Some(extra) = &opts.extra {
         let pids = pids_to_scan(&scanner, &selection)?;

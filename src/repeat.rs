@@ -62,7 +62,10 @@ pub fn run(
         printer.end_cycle(marker.as_deref())?;
         std::thread::sleep(Duration::from_secs(u64::from(repeat.seconds)));
         cycles_done = cycles_done.saturating_add(1);
-        if repeat.cycles.is_some_and(|max| max > 0 && cycles_done >= max) {
+        if repeat
+            .cycles
+            .is_some_and(|max| max > 0 && cycles_done >= max)
+        {
             return Ok(outcome);
         }
         scanner = scanner.next_cycle(fresh_sockets());
@@ -114,12 +117,7 @@ pub fn format_marker(format: &str) -> Vec<u8> {
         if libc::localtime_r(&now, &mut tm).is_null() {
             return Vec::new();
         }
-        libc::strftime(
-            buf.as_mut_ptr().cast(),
-            buf.len(),
-            c_format.as_ptr(),
-            &tm,
-        )
+        libc::strftime(buf.as_mut_ptr().cast(), buf.len(), c_format.as_ptr(), &tm)
     };
     buf.truncate(written);
     buf

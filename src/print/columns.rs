@@ -170,6 +170,29 @@ pub fn human_size(size: u64, out: &mut Vec<u8>) {
     let _ = write!(out, "{value:.1}{}", SUFFIX[i]);
 }
 
+/// The size, for the kinds of file lsof gives one (`-s`): not devices,
+/// FIFOs or sockets, whose `st_size` means nothing.
+pub fn defined_size(f: &OpenFile) -> Option<u64> {
+    let sizeless = is_socket(f)
+        || matches!(
+            f.file_type,
+            Some(FileType::Chr | FileType::Blk | FileType::Fifo)
+        );
+    if sizeless {
+        None
+    } else {
+        f.size
+    }
+}
+
+/// The offset, known for descriptors only (fdinfo `pos`).
+pub fn defined_offset(f: &OpenFile) -> Option<u64> {
+    match f.fd {
+        Some(FdName::Num(_)) => f.offset,
+        _ => None,
+    }
+}
+
 /// A socket lsof reached through its socket path (no stat device shown).
 pub fn is_socket(f: &OpenFile) -> bool {
     f.socket.is_some() || f.file_type.as_ref().is_some_and(FileType::is_socket)

@@ -332,8 +332,9 @@ fn repeat_cycles_reuse_a_printer() {
         format!("{once}=======\n{once}12:00\n")
     );
     let mut marker = Vec::new();
+    let nul_fields = fields("pn0", false);
     {
-        let mut p = printer_for(&fields("pn0", false), &MachineNames, &mut marker);
+        let mut p = printer_for(&nul_fields, &MachineNames, &mut marker);
         p.end_cycle(Some(b"x")).unwrap();
         p.end_cycle(None).unwrap();
     }
