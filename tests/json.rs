@@ -525,3 +525,29 @@ fn human_sizes_in_the_table() {
         "{text}"
     );
 }
+
+#[test]
+fn repeat_cycles_in_json() {
+    if !require_root() {
+        return;
+    }
+    let f = Fixture::start(&["regular"]);
+    let pid = f.pid_arg();
+    let doc = run(rlsof(), &["-J", "-r1c2", "-p", &pid]);
+    let text = String::from_utf8_lossy(&doc.stdout).into_owned();
+    let docs: Vec<&str> = text.lines().collect();
+    assert_eq!(docs.len(), 2, "{text}");
+    for d in docs {
+        let one = Output {
+            stdout: format!("{d}\n").into_bytes(),
+            ..doc.clone()
+        };
+        assert_eq!(check_document(&one).len(), 1);
+    }
+    let lines = run(rlsof(), &["-j", "-r1c2", "-p", &pid]);
+    let text = String::from_utf8_lossy(&lines.stdout).into_owned();
+    let cycles: Vec<&str> = text.split("\n\n").filter(|c| !c.is_empty()).collect();
+    assert_eq!(cycles.len(), 2, "{text}");
+    assert!(text.ends_with("}\n\n"));
+    assert_eq!(cycles[0].trim_end(), cycles[1].trim_end());
+}

@@ -116,3 +116,46 @@ fn plus_r_ends_when_nothing_is_listed() {
     assert_eq!((&lsof.status, &lsof.stderr), (&ours.status, &ours.stderr));
     assert_eq!(ours.status, "exit 0");
 }
+
+/// A process that holds a file from the start, then after about 1.5 s
+/// takes a write lock on it and opens a TCP listener; it lives 4 s.
+fn changes_midway(dir: &std::path::Path) -> Child {
+    let script = r#"
+import fcntl, os, socket, sys, time
+f = open(sys.argv[1], "w")
+time.sleep(1.5)
+fcntl.lockf(f, fcntl.LOCK_EX)
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(1)
+time.sleep(2.5)
+"#;
+    Command::new("python3")
+        .args(["-c", script])
+        .arg(dir.join("locked"))
+        .stdin(Stdio::null())
+        .spawn()
+        .expect("cannot start python3")
+}
+
+#[test]
+fn each_cycle_reads_locks_and_sockets_afresh() {
+    let dir = std::env::temp_dir().join(format!("rlsof-repeat-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let mut child = changes_midway(&dir);
+    let pid = child.id().to_string();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let out = run(rlsof(), &["-r1c3", "-n", "-P", "-Ffln", "-p", &pid]);
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    // Each cycle ends with the marker line "m".
+    let cycles: Vec<String> = text.split("\nm\n").map(|c| format!("{c}\n")).collect();
+    assert_eq!(cycles.len(), 4, "{text}");
+    let locked = format!("lW\nn{}", dir.join("locked").display());
+    assert!(!cycles[0].contains(&locked), "{text}");
+    assert!(!cycles[0].contains("(LISTEN)") && !cycles[0].contains("n127.0.0.1:"));
+    assert!(cycles[2].contains(&locked), "{text}");
+    assert!(cycles[2].contains("n127.0.0.1:"), "{text}");
+}
