@@ -276,3 +276,16 @@ fn terse_exit_status_when_nothing_is_found() {
 fn fields_match_on_mixed_kinds_with_the_default_options() {
     compare_on(MIXED, &["-F"], &["fmem\n"]);
 }
+
+#[test]
+fn odd_command_and_task_names() {
+    compare_each(
+        &["odd_command", "regular", "thread"],
+        &[
+            &["-F"],
+            &["-F0"],
+            &["-FpcKM", "-a", "-K"],
+            &["-Fc", "+c", "0"],
+        ],
+    );
+}
