@@ -4,8 +4,9 @@ use crate::cli::options::{Extra, Item, Options, Output, UserSpec};
 use crate::cli::{self, CliError};
 use crate::deleted;
 use crate::names::SystemNames;
-use crate::print::{printer_for, NameLookup};
+use crate::print::{printer_for, NameLookup, Printer};
 use crate::run::scan_in_order;
+use crate::scan::socket::SocketLookup;
 use crate::scan::{ScanConfig, Scanner};
 use crate::select::{Selection, UserSel};
 use std::ffi::OsString;
@@ -82,10 +83,12 @@ fn list(opts: &Options) -> io::Result<i32> {
         and_tasks: opts.and && selection.lists_tasks(),
         ..Default::default()
     };
-    let tables = crate::net::NetTables::new(&cfg.proc_root);
-    let scanner = Scanner::new(cfg, Box::new(tables))?;
-    let pids = pids_to_scan(&scanner, &selection)?;
+    let proc_root = cfg.proc_root.clone();
+    let fresh_sockets =
+        || -> Box<dyn SocketLookup + Send> { Box::new(crate::net::NetTables::new(&proc_root)) };
+    let scanner = Scanner::new(cfg, fresh_sockets())?;
     if let Some(extra) = &opts.extra {
+        let pids = pids_to_scan(&scanner, &selection)?;
         return Ok(run_extra(extra, opts, &scanner, &selection, &pids));
     }
     let names = SystemNames::default();
@@ -93,16 +96,37 @@ fn list(opts: &Options) -> io::Result<i32> {
     let out = io::BufWriter::with_capacity(64 * 1024, stdout);
     let lookup: &dyn NameLookup = &names;
     let mut printer = printer_for(opts, lookup, out);
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    scan_in_order(&scanner, &selection, &pids, threads, &mut |p| {
-        printer.process(&p)
-    })?;
-    printer.finish()?;
-    Ok(if selection.all_found() {
-        SUCCESS
-    } else {
-        FAILURE
-    })
+    let mut list_once = |scanner: &Scanner, printer: &mut dyn Printer| -> io::Result<()> {
+        let pids = pids_to_scan(scanner, &selection)?;
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        scan_in_order(scanner, &selection, &pids, threads, &mut |p| {
+            printer.process(&p)
+        })?;
+        printer.finish()
+    };
+    let Some(repeat) = &opts.repeat else {
+        list_once(&scanner, &mut *printer)?;
+        return Ok(if selection.all_found() {
+            SUCCESS
+        } else {
+            FAILURE
+        });
+    };
+    let outcome = crate::repeat::run(
+        repeat,
+        scanner,
+        &mut *printer,
+        &fresh_sockets,
+        &mut list_once,
+    )?;
+    // lsof: a search failure wins; then `+r` fails unless a cycle listed.
+    Ok(
+        if !selection.all_found() || (repeat.until_empty && !outcome.listed) {
+            FAILURE
+        } else {
+            SUCCESS
+        },
+    )
 }
 
 /// rlsof's own long options: the deleted-files report and recovery.

@@ -7,7 +7,7 @@ use crate::select::Selection;
 use std::collections::BTreeMap;
 use std::io;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc;
+use std::sync::{mpsc, Condvar, Mutex, PoisonError};
 
 /// Scans `pids` (ascending) with up to `threads` workers and hands each
 /// selected process to `sink` in PID order. Only a small window of scanned
@@ -33,17 +33,20 @@ pub fn scan_in_order(
         return Ok(());
     }
     let next = AtomicUsize::new(0);
+    let window = Window::new(threads * 4);
     let (tx, rx) = mpsc::sync_channel::<(usize, Vec<Process>)>(threads * 4);
     std::thread::scope(|scope| {
         for _ in 0..threads {
             let tx = tx.clone();
             let next = &next;
+            let window = &window;
             let wanted = &wanted;
             scope.spawn(move || {
                 let mut bufs = Buffers::default();
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(&pid) = pids.get(i) else { break };
+                    window.wait_for(i);
                     let procs: Vec<Process> = scanner
                         .scan_pid(pid, &mut bufs, wanted)
                         .into_iter()
@@ -65,6 +68,7 @@ pub fn scan_in_order(
             waiting.insert(i, procs);
             while let Some(procs) = waiting.remove(&turn) {
                 turn += 1;
+                window.advance(turn);
                 for p in procs {
                     if result.is_ok() {
                         result = sink(p);
@@ -74,12 +78,47 @@ pub fn scan_in_order(
             if result.is_err() {
                 // Stop the workers: they see the closed channel.
                 next.store(pids.len(), Ordering::Relaxed);
+                window.advance(usize::MAX / 2);
                 break;
             }
         }
         drop(rx);
         result
     })
+}
+
+/// Keeps workers at most `size` processes ahead of the one printed next,
+/// so that a slow process does not make the others pile up in memory.
+struct Window {
+    size: usize,
+    turn: Mutex<usize>,
+    advanced: Condvar,
+}
+
+impl Window {
+    fn new(size: usize) -> Window {
+        Window {
+            size,
+            turn: Mutex::new(0),
+            advanced: Condvar::new(),
+        }
+    }
+
+    /// Blocks until process `i` is inside the window.
+    fn wait_for(&self, i: usize) {
+        let mut turn = self.turn.lock().unwrap_or_else(PoisonError::into_inner);
+        while i >= turn.saturating_add(self.size) {
+            turn = self
+                .advanced
+                .wait(turn)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+    }
+
+    fn advance(&self, turn: usize) {
+        *self.turn.lock().unwrap_or_else(PoisonError::into_inner) = turn;
+        self.advanced.notify_all();
+    }
 }
 
 /// Drops the files selection does not list; false when none is left.

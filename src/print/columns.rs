@@ -31,14 +31,6 @@ impl TcpSel {
             any: letters.chars().any(|c| "fqsw".contains(c)),
         }
     }
-
-    pub(crate) fn all() -> TcpSel {
-        TcpSel {
-            state: true,
-            queues: true,
-            any: true,
-        }
-    }
 }
 
 /// What the SIZE/OFF column (and `-F s`/`o`) shows for a file.
@@ -176,6 +168,29 @@ pub fn human_size(size: u64, out: &mut Vec<u8>) {
     }
     let value = (size / (unit / 1024)) as f64 / 1024.0;
     let _ = write!(out, "{value:.1}{}", SUFFIX[i]);
+}
+
+/// The size, for the kinds of file lsof gives one (`-s`): not devices,
+/// FIFOs or sockets, whose `st_size` means nothing.
+pub fn defined_size(f: &OpenFile) -> Option<u64> {
+    let sizeless = is_socket(f)
+        || matches!(
+            f.file_type,
+            Some(FileType::Chr | FileType::Blk | FileType::Fifo)
+        );
+    if sizeless {
+        None
+    } else {
+        f.size
+    }
+}
+
+/// The offset, known for descriptors only (fdinfo `pos`).
+pub fn defined_offset(f: &OpenFile) -> Option<u64> {
+    match f.fd {
+        Some(FdName::Num(_)) => f.offset,
+        _ => None,
+    }
 }
 
 /// A socket lsof reached through its socket path (no stat device shown).

@@ -91,6 +91,19 @@ impl Scanner {
         })
     }
 
+    /// The scanner for the next `-r` cycle. What changes between cycles
+    /// (locks, socket tables, stat results of mapped files) is read afresh;
+    /// the proc root and the mount table, which lsof also reads only once,
+    /// are kept.
+    pub fn next_cycle(self, sockets: Box<dyn SocketLookup + Send>) -> Scanner {
+        Scanner {
+            locks: OnceLock::new(),
+            sockets,
+            mapped: Mutex::new(HashMap::new()),
+            ..self
+        }
+    }
+
     pub fn config(&self) -> &ScanConfig {
         &self.cfg
     }

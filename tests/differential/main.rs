@@ -4,6 +4,9 @@
 
 #[path = "../common/mod.rs"]
 mod common;
+mod fields;
+mod fields_machine;
+mod fields_repeat;
 mod file_kinds;
 mod options;
 mod selection;
