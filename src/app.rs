@@ -7,10 +7,15 @@ use crate::names::SystemNames;
 use crate::print::{printer_for, NameLookup};
 use crate::run::scan_in_order;
 use crate::scan::{ScanConfig, Scanner};
-use crate::select::{Selection, UserSel};
+use crate::scan::timeout::BlockGuard;
+use crate::scan::FdWanted;
+use crate::select::args::{resolve_file_args, FileArgs};
+use crate::select::{report, Messages, Selection, UserSel};
 use std::ffi::OsString;
 use std::io::{self, Write};
 use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
 
 /// lsof's exit statuses.
 pub const SUCCESS: i32 = 0;
@@ -73,13 +78,43 @@ fn list(opts: &Options) -> io::Result<i32> {
             return Ok(FAILURE);
         }
     };
-    let selection = Selection::new(opts, users);
+    let guard = Arc::new(BlockGuard::new(
+        Duration::from_secs(opts.timeout_secs.into()),
+        opts.avoid_blocking,
+    ));
+    let mounts = read_mounts();
+    let mut msgs = Messages::new(!opts.no_warnings);
+    let file_args = resolve_file_args(opts, &guard, &mounts, &mut msgs);
+    eprint!("{}", msgs.take());
+    let (names, args_failed) = match file_args {
+        FileArgs::Ready { names, failed } => (names, failed),
+        FileArgs::Usage => {
+            eprint!("{}", cli::usage_text(false));
+            return Ok(FAILURE);
+        }
+        FileArgs::Stop => return Ok(FAILURE),
+    };
+    let nfs_devs = mounts
+        .iter()
+        .filter(|m| matches!(m.fs_type.as_str(), "nfs" | "nfs3" | "nfs4"))
+        .map(|m| m.dev.raw());
+    let selection = Arc::new(
+        Selection::new(opts, users)
+            .with_names(names)
+            .with_nfs_devices(nfs_devs),
+    );
+    let early = Arc::clone(&selection);
     let cfg = ScanConfig {
         warnings: !opts.no_warnings,
         offsets: opts.offset.is_some() || !matches!(opts.output, Output::Table | Output::Terse),
         file_flags: opts.file_flags.is_some(),
         list_tasks: selection.lists_tasks(),
         and_tasks: opts.and && selection.lists_tasks(),
+        // Threads may reuse their leader's rows, so only skip early when
+        // no thread is listed.
+        fd_wanted: (!selection.lists_tasks())
+            .then(|| FdWanted(Arc::new(move |flags, fd| early.fd_may_be_listed(flags, fd)))),
+        guard: Some(guard),
         ..Default::default()
     };
     let tables = crate::net::NetTables::new(&cfg.proc_root);
@@ -98,11 +133,31 @@ fn list(opts: &Options) -> io::Result<i32> {
         printer.process(&p)
     })?;
     printer.finish()?;
-    Ok(if selection.all_found() {
-        SUCCESS
-    } else {
+    drop(printer);
+    Ok(exit_status(opts, &selection, args_failed)?)
+}
+
+/// lsof's end: `-V` lines for what was not found, then the status (a
+/// search failure is forgiven by `-Q`, an unusable file argument is not).
+fn exit_status(opts: &Options, selection: &Selection, args_failed: bool) -> io::Result<i32> {
+    let missing = report::not_found(selection);
+    if opts.verbose_failures && !missing.is_empty() {
+        let mut out = io::stdout().lock();
+        out.write_all(report::verbose_text(&missing).as_bytes())?;
+        out.flush()?;
+    }
+    let search_failed = !missing.is_empty() && !opts.quiet_failures;
+    Ok(if search_failed || args_failed {
         FAILURE
+    } else {
+        SUCCESS
     })
+}
+
+fn read_mounts() -> Vec<crate::scan::mounts::Mount> {
+    std::fs::read("/proc/self/mountinfo")
+        .map(|t| crate::scan::mounts::parse_mountinfo(&t))
+        .unwrap_or_default()
 }
 
 /// rlsof's own long options: the deleted-files report and recovery.
