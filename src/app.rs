@@ -49,32 +49,50 @@ pub fn main_with_args<I: IntoIterator<Item = OsString>>(args: I) -> i32 {
     }
 }
 
-/// Resolves `-u` names to UIDs; lsof stops at the first unknown name.
+/// Resolves `-u` names to UIDs; lsof reports every unknown name.
 fn resolve_users(opts: &Options) -> Result<Vec<Item<UserSel>>, String> {
-    opts.users
-        .iter()
-        .map(|u| {
-            let uid = match &u.value {
-                UserSpec::Uid(uid) => *uid,
-                UserSpec::Name(name) => crate::users::uid_of(name)
-                    .ok_or_else(|| format!("{}: can't get UID for {}\n", cli::PROGRAM, name))?,
-            };
-            Ok(Item {
-                value: UserSel {
-                    spec: u.value.clone(),
-                    uid,
-                },
-                excluded: u.excluded,
-            })
-        })
-        .collect()
+    let mut unknown = String::new();
+    let mut users = Vec::new();
+    for u in &opts.users {
+        let uid = match &u.value {
+            UserSpec::Uid(uid) => *uid,
+            UserSpec::Name(name) => match crate::users::uid_of(name) {
+                Some(uid) => uid,
+                None => {
+                    unknown += &cli::later::unknown_login(name);
+                    continue;
+                }
+            },
+        };
+        // lsof compares UIDs as it enters them: a repeat is dropped, an
+        // inclusion and an exclusion of one UID is an error.
+        if let Some(known) = users.iter().find(|k: &&Item<UserSel>| k.value.uid == uid) {
+            if known.excluded != u.excluded {
+                unknown += &cli::later::uid_included_and_excluded(uid);
+            }
+            continue;
+        }
+        users.push(Item {
+            value: UserSel {
+                spec: u.value.clone(),
+                uid,
+            },
+            excluded: u.excluded,
+        });
+    }
+    if unknown.is_empty() {
+        Ok(users)
+    } else {
+        Err(unknown)
+    }
 }
 
 fn list(opts: &Options) -> io::Result<i32> {
     let users = match resolve_users(opts) {
         Ok(u) => u,
         Err(message) => {
-            eprint!("{message}");
+            // lsof meets unknown names while parsing: usage follows.
+            eprint!("{message}{}", cli::usage_text(false));
             return Ok(FAILURE);
         }
     };

@@ -1,7 +1,8 @@
 //! Bounded `stat`: a file on a dead NFS server or a stuck FUSE daemon can
 //! block `stat` forever. lsof forks a helper per call and gives up after
-//! `-S` seconds; rlsof runs such a call on a helper thread and stops
-//! waiting at the deadline (the thread stays blocked, the listing goes on).
+//! `-S` seconds; rlsof does the same, without lsof's long-lived helper:
+//! a child forked for the one call, abandoned (killed, left to init) at
+//! the deadline, while the listing goes on.
 //!
 //! Only files on file systems that can block (network and FUSE mounts)
 //! pay for the thread; everything else keeps the direct system call.
@@ -11,13 +12,13 @@ use super::procfs::Dir;
 use std::collections::HashSet;
 use std::ffi::{CStr, CString};
 use std::io;
-use std::os::fd::{FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{mpsc, Mutex, OnceLock};
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
-/// Blocked helper threads left behind; past this many, calls on blocking
-/// file systems fail at once rather than leave more threads behind.
+/// Stuck children left behind; past this many, calls on blocking file
+/// systems fail at once rather than leave more behind.
 const MAX_ABANDONED: usize = 32;
 
 /// File system types whose `stat` may wait on a server or a daemon.
@@ -146,39 +147,123 @@ fn stat_at_raw(at: RawFd, name: &CStr) -> io::Result<libc::stat> {
     Ok(unsafe { st.assume_init() })
 }
 
-/// Runs `fstatat` on a helper thread; None when it did not answer in time
-/// (the thread is left blocked; it owns copies of everything it uses).
+/// Runs `fstatat` in a forked child that writes the result to a pipe;
+/// None when it did not answer in time. A child stuck in a FUSE or NFS
+/// request cannot be killed until the server answers, so it must be a
+/// separate process holding nothing of ours (a thread would keep rlsof
+/// itself, and its output pipe, alive at exit).
 fn stat_with_deadline(
     at: RawFd,
     name: &CStr,
     timeout: Duration,
 ) -> Option<io::Result<libc::stat>> {
-    // The helper may outlive this call, so it gets its own descriptor.
-    let own_dir = if at == libc::AT_FDCWD {
-        None
-    } else {
-        // SAFETY: duplicating an open descriptor.
-        let fd = unsafe { libc::fcntl(at, libc::F_DUPFD_CLOEXEC, 0) };
-        if fd < 0 {
-            return Some(Err(io::Error::last_os_error()));
-        }
-        // SAFETY: fd is a fresh descriptor that nothing else owns.
-        Some(unsafe { OwnedFd::from_raw_fd(fd) })
-    };
-    let name = name.to_owned();
-    let (tx, rx) = mpsc::channel();
-    let spawned = std::thread::Builder::new()
-        .name("rlsof-stat".into())
-        .stack_size(64 * 1024)
-        .spawn(move || {
-            use std::os::fd::AsRawFd;
-            let at = own_dir.as_ref().map_or(libc::AT_FDCWD, |d| d.as_raw_fd());
-            let _ = tx.send(stat_at_raw(at, &name));
-        });
-    if let Err(e) = spawned {
-        return Some(Err(e));
+    let mut fds = [0 as RawFd; 2];
+    // SAFETY: fds has room for the two descriptors.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } < 0 {
+        return Some(Err(io::Error::last_os_error()));
     }
-    rx.recv_timeout(timeout).ok()
+    // SAFETY: both descriptors are fresh and owned here.
+    let (read_end, write_end) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    // SAFETY: the child only makes async-signal-safe system calls.
+    let pid = unsafe { libc::fork() };
+    if pid < 0 {
+        return Some(Err(io::Error::last_os_error()));
+    }
+    if pid == 0 {
+        // SAFETY: in the child; never returns.
+        unsafe { child_stat(at, name, write_end.as_raw_fd()) }
+    }
+    drop(write_end);
+    let answer = read_answer(read_end.as_raw_fd(), timeout);
+    // SAFETY: pid is our child.
+    unsafe {
+        if answer.is_none() {
+            libc::kill(pid, libc::SIGKILL);
+            libc::waitpid(pid, std::ptr::null_mut(), libc::WNOHANG);
+        } else {
+            libc::waitpid(pid, std::ptr::null_mut(), 0);
+        }
+    }
+    answer
+}
+
+/// What the child writes: errno (0 on success), then the stat buffer.
+const ANSWER_LEN: usize = std::mem::size_of::<i32>() + std::mem::size_of::<libc::stat>();
+
+/// The child: keep only the directory and the pipe, stat, report, exit.
+unsafe fn child_stat(at: RawFd, name: &CStr, pipe: RawFd) -> ! {
+    libc::dup2(pipe, 1);
+    let dir = if at == libc::AT_FDCWD {
+        libc::AT_FDCWD
+    } else {
+        libc::dup2(at, 0);
+        0
+    };
+    libc::close(2);
+    if libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 0u32) != 0 {
+        for fd in 3..4096 {
+            libc::close(fd);
+        }
+    }
+    let mut answer = [0u8; ANSWER_LEN];
+    let mut st = std::mem::MaybeUninit::<libc::stat>::zeroed();
+    let errno = if libc::fstatat(dir, name.as_ptr(), st.as_mut_ptr(), 0) == 0 {
+        0
+    } else {
+        *libc::__errno_location()
+    };
+    answer[..4].copy_from_slice(&errno.to_ne_bytes());
+    std::ptr::copy_nonoverlapping(
+        st.as_ptr().cast::<u8>(),
+        answer.as_mut_ptr().add(4),
+        std::mem::size_of::<libc::stat>(),
+    );
+    libc::write(1, answer.as_ptr().cast(), ANSWER_LEN);
+    libc::_exit(0)
+}
+
+/// Waits up to `timeout` for the child's answer.
+fn read_answer(fd: RawFd, timeout: Duration) -> Option<io::Result<libc::stat>> {
+    let deadline = std::time::Instant::now() + timeout;
+    let mut answer = [0u8; ANSWER_LEN];
+    let mut got = 0;
+    while got < ANSWER_LEN {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        let mut pfd = libc::pollfd {
+            fd,
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        let ms = left.as_millis().min(i32::MAX as u128) as i32;
+        // SAFETY: one valid pollfd.
+        let rc = unsafe { libc::poll(&mut pfd, 1, ms) };
+        if rc < 0 && io::Error::last_os_error().kind() == io::ErrorKind::Interrupted {
+            continue;
+        }
+        if rc <= 0 {
+            return None;
+        }
+        // SAFETY: reading into the rest of the buffer.
+        let n = unsafe { libc::read(fd, answer[got..].as_mut_ptr().cast(), ANSWER_LEN - got) };
+        if n <= 0 {
+            return Some(Err(io::Error::from_raw_os_error(libc::EIO)));
+        }
+        got += n as usize;
+    }
+    let errno = i32::from_ne_bytes([answer[0], answer[1], answer[2], answer[3]]);
+    if errno != 0 {
+        return Some(Err(io::Error::from_raw_os_error(errno)));
+    }
+    let mut st = std::mem::MaybeUninit::<libc::stat>::uninit();
+    // SAFETY: the child wrote a whole stat buffer after the errno.
+    unsafe {
+        std::ptr::copy_nonoverlapping(
+            answer.as_ptr().add(4),
+            st.as_mut_ptr().cast::<u8>(),
+            std::mem::size_of::<libc::stat>(),
+        );
+        Some(Ok(st.assume_init()))
+    }
 }
 
 #[cfg(test)]
