@@ -1,14 +1,14 @@
 //! The program: parse, resolve, scan, print, and the exit status.
 
 use crate::cli::options::{Extra, Item, Options, Output, UserSpec};
-use crate::deleted;
 use crate::cli::{self, CliError};
+use crate::deleted;
 use crate::names::SystemNames;
 use crate::print::{printer_for, NameLookup};
 use crate::run::scan_in_order;
-use crate::scan::{ScanConfig, Scanner};
 use crate::scan::timeout::BlockGuard;
 use crate::scan::FdWanted;
+use crate::scan::{ScanConfig, Scanner};
 use crate::select::args::{resolve_file_args, FileArgs};
 use crate::select::{report, Messages, Selection, UserSel};
 use std::ffi::OsString;
@@ -152,7 +152,7 @@ fn list(opts: &Options) -> io::Result<i32> {
     })?;
     printer.finish()?;
     drop(printer);
-    Ok(exit_status(opts, &selection, args_failed)?)
+    exit_status(opts, &selection, args_failed)
 }
 
 /// lsof's end: `-V` lines for what was not found, then the status (a

@@ -95,7 +95,8 @@ fn mount(tag: &str) -> Option<StuckMount> {
 /// Starts a process that opens `file` (while the daemon still answers)
 /// and holds it; returns once it has.
 fn hold(file: &Path) -> Child {
-    let code = "import sys, time\nf = open(sys.argv[1])\nprint('held', flush=True)\ntime.sleep(3600)\n";
+    let code =
+        "import sys, time\nf = open(sys.argv[1])\nprint('held', flush=True)\ntime.sleep(3600)\n";
     let mut child = Command::new("python3")
         .arg("-c")
         .arg(code)
@@ -117,7 +118,9 @@ fn stuck_fuse_file_does_not_stop_the_listing() {
     if !common::require_root() {
         return;
     }
-    let Some(mut mounted) = mount("timeout") else { return };
+    let Some(mut mounted) = mount("timeout") else {
+        return;
+    };
     let held = mounted.mount_point.join("held");
     let holder = hold(&held);
     let holder_pid = holder.id();
@@ -170,7 +173,9 @@ fn avoid_blocking_skips_the_stuck_file_at_once() {
     if !common::require_root() {
         return;
     }
-    let Some(mut mounted) = mount("avoid") else { return };
+    let Some(mut mounted) = mount("avoid") else {
+        return;
+    };
     let held = mounted.mount_point.join("held");
     let holder = hold(&held);
     let pid = holder.id().to_string();
@@ -181,6 +186,9 @@ fn avoid_blocking_skips_the_stuck_file_at_once() {
     let out = common::run(common::rlsof(), &["-b", "-a", "-p", &pid, "-d", "3"]);
     assert!(started.elapsed() < Duration::from_secs(TIMEOUT_SECS));
     let stdout = String::from_utf8_lossy(&out.stdout);
-    let row = format!("{} (stat: Resource temporarily unavailable)", held.display());
+    let row = format!(
+        "{} (stat: Resource temporarily unavailable)",
+        held.display()
+    );
     assert!(stdout.contains(&row), "stdout:\n{stdout}");
 }

@@ -109,9 +109,10 @@ impl Scanner {
     pub fn new(cfg: ScanConfig, sockets: Box<dyn SocketLookup + Send>) -> io::Result<Scanner> {
         let root = Dir::open_path(&cfg.proc_root)?;
         let root_text = cfg.proc_root.as_os_str().as_bytes().to_vec();
-        let guard = cfg.guard.clone().unwrap_or_else(|| {
-            Arc::new(BlockGuard::new(cfg.stat_timeout, cfg.avoid_blocking))
-        });
+        let guard = cfg
+            .guard
+            .clone()
+            .unwrap_or_else(|| Arc::new(BlockGuard::new(cfg.stat_timeout, cfg.avoid_blocking)));
         Ok(Scanner {
             guard,
             cfg,

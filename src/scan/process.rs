@@ -326,7 +326,13 @@ impl Scanner {
         Ok(st)
     }
 
-    fn descriptors(&self, place: &Place, flags: u32, bufs: &mut Buffers, files: &mut Vec<OpenFile>) {
+    fn descriptors(
+        &self,
+        place: &Place,
+        flags: u32,
+        bufs: &mut Buffers,
+        files: &mut Vec<OpenFile>,
+    ) {
         let fd_dir = match place.dir.open(c"fd") {
             Ok(d) => d,
             Err(e) => {

@@ -24,8 +24,23 @@ const MAX_ABANDONED: usize = 32;
 /// File system types whose `stat` may wait on a server or a daemon.
 pub fn may_block_type(fs_type: &str) -> bool {
     const NETWORK: &[&str] = &[
-        "nfs", "nfs3", "nfs4", "cifs", "smb3", "smbfs", "ncpfs", "9p", "ceph", "glusterfs",
-        "afs", "coda", "lustre", "gfs2", "ocfs2", "davfs", "sshfs",
+        "nfs",
+        "nfs3",
+        "nfs4",
+        "cifs",
+        "smb3",
+        "smbfs",
+        "ncpfs",
+        "9p",
+        "ceph",
+        "glusterfs",
+        "afs",
+        "coda",
+        "lustre",
+        "gfs2",
+        "ocfs2",
+        "davfs",
+        "sshfs",
     ];
     NETWORK.contains(&fs_type) || fs_type == "fuse" || fs_type.starts_with("fuse.")
 }
@@ -69,10 +84,7 @@ impl BlockGuard {
         if risky.is_empty() || !path.starts_with(b"/") {
             return None;
         }
-        risky
-            .iter()
-            .find(|mp| is_under(path, mp))
-            .cloned()
+        risky.iter().find(|mp| is_under(path, mp)).cloned()
     }
 
     /// `fstatat(dir, name)` following links, bounded when `path` (what the
@@ -124,7 +136,10 @@ impl BlockGuard {
     }
 
     fn is_stuck(&self, mount: &[u8]) -> bool {
-        self.stuck.lock().map(|s| s.contains(mount)).unwrap_or(false)
+        self.stuck
+            .lock()
+            .map(|s| s.contains(mount))
+            .unwrap_or(false)
     }
 }
 
@@ -152,18 +167,15 @@ fn stat_at_raw(at: RawFd, name: &CStr) -> io::Result<libc::stat> {
 /// request cannot be killed until the server answers, so it must be a
 /// separate process holding nothing of ours (a thread would keep rlsof
 /// itself, and its output pipe, alive at exit).
-fn stat_with_deadline(
-    at: RawFd,
-    name: &CStr,
-    timeout: Duration,
-) -> Option<io::Result<libc::stat>> {
+fn stat_with_deadline(at: RawFd, name: &CStr, timeout: Duration) -> Option<io::Result<libc::stat>> {
     let mut fds = [0 as RawFd; 2];
     // SAFETY: fds has room for the two descriptors.
     if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } < 0 {
         return Some(Err(io::Error::last_os_error()));
     }
     // SAFETY: both descriptors are fresh and owned here.
-    let (read_end, write_end) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    let (read_end, write_end) =
+        unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
     // SAFETY: the child only makes async-signal-safe system calls.
     let pid = unsafe { libc::fork() };
     if pid < 0 {
@@ -300,7 +312,10 @@ mod tests {
         let mounts = || {
             vec![Mount {
                 mnt_id: 1,
-                dev: crate::model::Dev { major: 0, minor: 99 },
+                dev: crate::model::Dev {
+                    major: 0,
+                    minor: 99,
+                },
                 mount_point: b"/net".to_vec(),
                 fs_type: "nfs4".into(),
                 source: b"server:/".to_vec(),

@@ -29,22 +29,25 @@ impl Crossing {
     }
 }
 
+/// lsof refused a `+d`/`+D` directory (its message is written); the
+/// caller ends with the usage and status 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Refused;
+
 /// Walks one `+d`/`+D` directory into `out` (oldest first, lsof's order).
-/// Err(()) when lsof would refuse the option (its message is written):
-/// the caller ends with the usage and status 1.
 pub fn walk_dir(
     search: &DirSearch,
     cross: Crossing,
     avoid: bool,
     msgs: &mut Messages,
     out: &mut Vec<SearchFile>,
-) -> Result<(), ()> {
+) -> Result<(), Refused> {
     let arg = search.path.as_bytes();
     if arg.is_empty() || arg[0] == b'+' || arg[0] == b'-' {
         msgs.warn("+d not followed by a directory path".to_string());
-        return Err(());
+        return Err(Refused);
     }
-    let dir = resolve_links(arg, avoid, msgs).ok_or(())?;
+    let dir = resolve_links(arg, avoid, msgs).ok_or(Refused)?;
     let st = match stat(&dir, true, avoid, msgs) {
         Ok(st) => st,
         Err(e) => {
@@ -53,12 +56,12 @@ pub fn walk_dir(
                 msgs.shown(&dir),
                 errno_text(&e)
             ));
-            return Err(());
+            return Err(Refused);
         }
     };
     if st.st_mode & libc::S_IFMT != libc::S_IFDIR {
         msgs.warn(format!("WARNING: not a directory: {}", msgs.shown(&dir)));
-        return Err(());
+        return Err(Refused);
     }
     let top_dev = st.st_dev;
     out.push(search_file(trim_trailing_slashes(&dir).to_vec(), &st));

@@ -23,10 +23,7 @@ pub fn resolve_links(arg: &[u8], avoid_blocking: bool, msgs: &mut Messages) -> O
     let mut current = arg.to_vec();
     for _ in 0..MAX_ROUNDS {
         let Some(next) = one_round(&current) else {
-            msgs.warn(format!(
-                "readlink() path too long: {}",
-                msgs.shown(arg)
-            ));
+            msgs.warn(format!("readlink() path too long: {}", msgs.shown(arg)));
             return None;
         };
         if next == current {
@@ -34,7 +31,10 @@ pub fn resolve_links(arg: &[u8], avoid_blocking: bool, msgs: &mut Messages) -> O
         }
         current = next;
     }
-    msgs.warn(format!("too many (> {MAX_ROUNDS}) symbolic links in readlink() path: {}", msgs.shown(arg)));
+    msgs.warn(format!(
+        "too many (> {MAX_ROUNDS}) symbolic links in readlink() path: {}",
+        msgs.shown(arg)
+    ));
     None
 }
 

@@ -19,14 +19,22 @@ pub fn not_found(sel: &Selection) -> Vec<String> {
             lines.push(format!("command not located: {}", safe_text(p, false)));
         }
     }
-    for r in sel.regexes.iter().filter(|r| !r.found.load(Ordering::Relaxed)) {
+    for r in sel
+        .regexes
+        .iter()
+        .filter(|r| !r.found.load(Ordering::Relaxed))
+    {
         lines.push(format!(
             "no command found for regex: {}",
             safe_text(r.pattern.as_bytes(), false)
         ));
     }
     for f in sel.names.files.iter().filter(|f| !f.was_found()) {
-        let what = if f.file_system { "file system " } else { "file " };
+        let what = if f.file_system {
+            "file system "
+        } else {
+            "file "
+        };
         lines.push(format!(
             "no {what}use located: {}",
             safe_text(&f.arg, false)
@@ -56,8 +64,5 @@ pub fn not_found(sel: &Selection) -> Vec<String> {
 
 /// The `-V` report text for `lines`.
 pub fn verbose_text(lines: &[String]) -> String {
-    lines
-        .iter()
-        .map(|l| format!("{PROGRAM}: {l}\n"))
-        .collect()
+    lines.iter().map(|l| format!("{PROGRAM}: {l}\n")).collect()
 }

@@ -59,7 +59,11 @@ fn name_only_missing_files_stop_at_once() {
 #[test]
 fn name_quiet_and_verbose() {
     compare_with(&["regular"], &["-Q", "{dir}/no-such-file"], &[]);
-    compare_with(&["regular"], &["-Q", "-V", "{dir}/read.txt", "{dir}/none"], &[]);
+    compare_with(
+        &["regular"],
+        &["-Q", "-V", "{dir}/read.txt", "{dir}/none"],
+        &[],
+    );
 }
 
 #[test]
@@ -93,8 +97,16 @@ fn name_through_a_symbolic_link() {
 
 #[test]
 fn name_and_pid_or_and() {
-    compare_with(&["regular"], &["-p", "{pid}", "{dir}/read.txt"], &["read.txt"]);
-    compare_with(&["regular"], &["-a", "-p", "{pid}", "{dir}/read.txt"], &["read.txt"]);
+    compare_with(
+        &["regular"],
+        &["-p", "{pid}", "{dir}/read.txt"],
+        &["read.txt"],
+    );
+    compare_with(
+        &["regular"],
+        &["-a", "-p", "{pid}", "{dir}/read.txt"],
+        &["read.txt"],
+    );
 }
 
 #[test]
@@ -111,7 +123,11 @@ fn name_mount_point_with_pid() {
 fn name_forced_file_or_file_system() {
     compare_with(&["regular"], &["-f", "--", "{dir}/read.txt"], &["read.txt"]);
     compare_with(&["regular"], &["+f", "--", "{dir}/read.txt"], &[]);
-    compare_with(&["devices"], &["-a", "-p", "{pid}", "+f", "--", "/dev"], &["/dev/null"]);
+    compare_with(
+        &["devices"],
+        &["-a", "-p", "{pid}", "+f", "--", "/dev"],
+        &["/dev/null"],
+    );
 }
 
 #[test]
@@ -121,7 +137,11 @@ fn plus_d_one_level() {
 
 #[test]
 fn plus_cap_d_whole_tree_with_v() {
-    compare_with(&["regular", "directory"], &["-V", "+D", "{dir}"], &["read.txt"]);
+    compare_with(
+        &["regular", "directory"],
+        &["-V", "+D", "{dir}"],
+        &["read.txt"],
+    );
 }
 
 #[test]
@@ -133,7 +153,11 @@ fn plus_d_refused() {
 
 #[test]
 fn plus_cap_d_with_pid_and_x() {
-    compare_with(&["regular"], &["-a", "-p", "{pid}", "-x", "+D", "{dir}"], &["read.txt"]);
+    compare_with(
+        &["regular"],
+        &["-a", "-p", "{pid}", "-x", "+D", "{dir}"],
+        &["read.txt"],
+    );
 }
 
 // ---- -d ----------------------------------------------------------------------
@@ -145,7 +169,11 @@ fn d_numbers_and_ranges_with_a() {
 
 #[test]
 fn d_names_with_a() {
-    compare_on(&["regular", "mmaps"], &["-a", "-d", "cwd,txt,DEL"], &["cwd", "DEL"]);
+    compare_on(
+        &["regular", "mmaps"],
+        &["-a", "-d", "cwd,txt,DEL"],
+        &["cwd", "DEL"],
+    );
 }
 
 #[test]
@@ -175,7 +203,11 @@ fn c_prefix_regex_and_exclusion() {
     compare_on(&["regular"], &["-a", "-c", "pyth"], &["python3"]);
     compare_on(&["regular"], &["-a", "-c", "/^PYTH/i"], &["python3"]);
     compare_on(&["regular"], &["-a", "-c", "/py(th)+on/x"], &["python3"]);
-    compare_on(&["regular"], &["-a", "-c", "/py\\(th\\)\\{1\\}on/b"], &["python3"]);
+    compare_on(
+        &["regular"],
+        &["-a", "-c", "/py\\(th\\)\\{1\\}on/b"],
+        &["python3"],
+    );
     compare_on(&["regular"], &["-a", "-c", "^python"], &[]);
     compare_on(&["regular"], &["-V", "-a", "-c", "nomatch"], &[]);
 }
@@ -211,8 +243,16 @@ fn user_errors() {
 
 #[test]
 fn three_sets_and_exclusions() {
-    compare_on(&["regular"], &["-a", "-u", "root", "-c", "python", "-d", "3-5"], &["read.txt"]);
-    compare_on(&["regular", "child"], &["-a", "-u", "^4242", "-d", "^3"], &["cwd"]);
+    compare_on(
+        &["regular"],
+        &["-a", "-u", "root", "-c", "python", "-d", "3-5"],
+        &["read.txt"],
+    );
+    compare_on(
+        &["regular", "child"],
+        &["-a", "-u", "^4242", "-d", "^3"],
+        &["cwd"],
+    );
 }
 
 // ---- link counts, NFS, reports ------------------------------------------------------
@@ -238,7 +278,8 @@ fn plus_l1_includes_del_mappings() {
     let out = run(crate::common::rlsof(), &["-a", "+L1", "-p", &pid]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
-        text.lines().any(|l| l.contains(" DEL ") && l.contains("mapped-deleted.bin")),
+        text.lines()
+            .any(|l| l.contains(" DEL ") && l.contains("mapped-deleted.bin")),
         "{text}"
     );
     assert!(!text.contains("mapped.bin\n"), "{text}");
