@@ -9,7 +9,7 @@ use crate::run::scan_in_order;
 use crate::scan::timeout::BlockGuard;
 use crate::scan::FdWanted;
 use crate::scan::{ScanConfig, Scanner};
-use crate::select::args::{resolve_file_args, FileArgs};
+use crate::select::args::{resolve_exempt, resolve_file_args, FileArgs};
 use crate::select::{report, Messages, Selection, UserSel};
 use std::ffi::OsString;
 use std::io::{self, Write};
@@ -102,7 +102,11 @@ fn list(opts: &Options) -> io::Result<i32> {
     ));
     let mounts = read_mounts();
     let mut msgs = Messages::new(!opts.no_warnings);
-    let file_args = resolve_file_args(opts, &guard, &mounts, &mut msgs);
+    let Some(exempt) = resolve_exempt(opts, &mounts, &mut msgs) else {
+        eprint!("{}{}", msgs.take(), cli::usage_text(false));
+        return Ok(FAILURE);
+    };
+    let file_args = resolve_file_args(opts, &guard, &mounts, &exempt, &mut msgs);
     eprint!("{}", msgs.take());
     let (names, args_failed) = match file_args {
         FileArgs::Ready { names, failed } => (names, failed),
@@ -133,6 +137,7 @@ fn list(opts: &Options) -> io::Result<i32> {
         fd_wanted: (!selection.lists_tasks())
             .then(|| FdWanted(Arc::new(move |flags, fd| early.fd_may_be_listed(flags, fd)))),
         guard: Some(guard),
+        exempt,
         ..Default::default()
     };
     let tables = crate::net::NetTables::new(&cfg.proc_root);

@@ -192,3 +192,38 @@ fn avoid_blocking_skips_the_stuck_file_at_once() {
     );
     assert!(stdout.contains(&row), "stdout:\n{stdout}");
 }
+
+#[test]
+fn exempt_file_system_is_never_stat_ed() {
+    if !common::require_root() {
+        return;
+    }
+    let Some(mut mounted) = mount("exempt") else {
+        return;
+    };
+    let held = mounted.mount_point.join("held");
+    let holder = hold(&held);
+    let pid = holder.id().to_string();
+    mounted.holder = Some(holder);
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(mounted.daemon.id() as i32, libc::SIGUSR1) };
+    let mount_point = mounted.mount_point.to_string_lossy().into_owned();
+    let started = Instant::now();
+    let out = common::run(
+        common::rlsof(),
+        &["-e", &mount_point, "-a", "-p", &pid, "-d", "3"],
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(TIMEOUT_SECS),
+        "an exempt file system was waited for"
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let row = format!("{} (-e {mount_point})", held.display());
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.contains("UNKNfd") && l.contains("UNKNOWN") && l.contains(&row)),
+        "stdout:\n{stdout}\nstderr:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -227,6 +227,7 @@ pub fn device_chars(f: &OpenFile, out: &mut Vec<u8>) -> bool {
         Device::Number(d) => {
             let _ = write!(out, "{},{}", d.major, d.minor);
         }
+        Device::Unknown => out.extend_from_slice(b"UNKNOWN"),
     }
     true
 }

@@ -4,6 +4,7 @@
 //! tree. Tables shared by all processes (locks, mounts) are read once, when
 //! first needed.
 
+pub mod exempt;
 pub mod locks;
 pub mod maps;
 pub mod mounts;
@@ -51,6 +52,8 @@ pub struct ScanConfig {
     /// A guard shared with the caller (who may stat before the scan);
     /// None: the scanner makes its own from the two fields above.
     pub guard: Option<Arc<BlockGuard>>,
+    /// `-e`/`+e` file systems, in the order given.
+    pub exempt: Vec<exempt::ExemptPath>,
 }
 
 /// See `ScanConfig::fd_wanted`.
@@ -76,6 +79,7 @@ impl Default for ScanConfig {
             avoid_blocking: false,
             fd_wanted: None,
             guard: None,
+            exempt: Vec::new(),
         }
     }
 }

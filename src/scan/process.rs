@@ -1,5 +1,6 @@
 //! One process (and its threads): cwd, rtd, txt, mappings, descriptors.
 
+use super::exempt::{exempt_for, exempt_link, exempt_mapping};
 use super::maps::parse_maps;
 use super::node;
 use super::procfs::{errno_text, number_cstr, parse_decimal, Dir};
@@ -250,6 +251,11 @@ impl Scanner {
             }
             return Some(file);
         }
+        if let Some(e) = exempt_for(&self.cfg.exempt, &bufs.link) {
+            let kind = fd.label();
+            exempt_link(&mut file, &bufs.link, kind.trim(), e);
+            return Some(file);
+        }
         node::name_from_link(&mut file, &bufs.link, None);
         let mounts = || self.mounts().to_vec();
         match self.guard.stat_at(place.dir, name, &bufs.link, &mounts) {
@@ -283,6 +289,17 @@ impl Scanner {
                 fd: Some(FdName::Mem),
                 ..Default::default()
             };
+            if let Some(e) = exempt_for(&self.cfg.exempt, &m.path) {
+                if m.deleted {
+                    file.fd = Some(FdName::Del);
+                }
+                file.dev = Some(m.dev);
+                file.inode = Some(m.inode);
+                exempt_mapping(&mut file, m.deleted, e);
+                file.name = m.path;
+                files.push(file);
+                continue;
+            }
             let stat = self.stat_mapped(&m.path, m.dev, m.inode);
             match stat {
                 Ok(st) if Dev::from_raw(st.st_dev) == m.dev && st.st_ino == m.inode => {
@@ -402,6 +419,18 @@ impl Scanner {
             rel.extend_from_slice(name.to_bytes());
             file.name = proc_path(place, &rel);
             file.note = Some(format!("readlink: {}", errno_text(&e)));
+            return Some(());
+        }
+        if let Some(e) = exempt_for(&self.cfg.exempt, &bufs.link) {
+            exempt_link(file, &bufs.link, "fd", e);
+            if self.cfg.file_flags {
+                let dir = info_dir.get_or_insert_with(|| place.dir.open(c"fdinfo"));
+                if let Ok(d) = dir {
+                    if d.read_file(name, &mut bufs.text).is_ok() {
+                        file.flags = node::parse_fdinfo(&bufs.text).flags;
+                    }
+                }
+            }
             return Some(());
         }
         let mounts = || self.mounts().to_vec();

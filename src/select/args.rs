@@ -4,8 +4,10 @@
 use super::dirs::{walk_dir, Crossing};
 use super::mounts::read_mount_points;
 use super::names::{resolve_args, ArgKind, NameSet};
+use super::paths::{resolve_links, trim_trailing_slashes};
 use super::Messages;
 use crate::cli::options::Options;
+use crate::scan::exempt::ExemptPath;
 use crate::scan::mounts::Mount;
 use crate::scan::timeout::{may_block_type, BlockGuard};
 use std::os::unix::ffi::OsStrExt;
@@ -22,6 +24,45 @@ pub enum FileArgs {
     Stop,
 }
 
+/// The `-e` paths (links resolved) and `+e` paths (as written); None when
+/// one is no mount point (lsof's message is in `msgs`; the caller prints
+/// the usage and exits 1).
+pub fn resolve_exempt(
+    opts: &Options,
+    mounts: &[Mount],
+    msgs: &mut Messages,
+) -> Option<Vec<ExemptPath>> {
+    let mut list: Vec<ExemptPath> = Vec::new();
+    let given = opts
+        .exempt_fs
+        .iter()
+        .map(|p| (p, false))
+        .chain(opts.exempt_fs_literal.iter().map(|p| (p, true)));
+    for (path, literal) in given {
+        let path = path.as_bytes();
+        let path = if literal {
+            path.to_vec()
+        } else {
+            resolve_links(path, opts.avoid_blocking, msgs)?
+        };
+        let path = trim_trailing_slashes(&path).to_vec();
+        if !list.iter().any(|e| e.path == path) {
+            list.push(ExemptPath { path, literal });
+        }
+    }
+    let mut ok = true;
+    for e in &list {
+        if !mounts.iter().any(|m| m.mount_point == e.path) {
+            msgs.error(format!(
+                "\"-e {}\" is not a mounted file system.",
+                String::from_utf8_lossy(&e.path)
+            ));
+            ok = false;
+        }
+    }
+    ok.then_some(list)
+}
+
 /// Resolves `+d`/`+D` (in the order given) and then the file arguments;
 /// lsof's stderr lines go to `msgs`. `mounts` is the kernel's table, used
 /// to tell whether some file system may block.
@@ -29,6 +70,7 @@ pub fn resolve_file_args(
     opts: &Options,
     guard: &BlockGuard,
     mounts: &[Mount],
+    exempt: &[ExemptPath],
     msgs: &mut Messages,
 ) -> FileArgs {
     let avoid = opts.avoid_blocking;
@@ -52,7 +94,7 @@ pub fn resolve_file_args(
     let mut failed = false;
     let mut table_read = false;
     if !args.is_empty() {
-        let out = resolve_args(&args, kind, opts.quiet_failures, guard, avoid, msgs);
+        let out = resolve_args(&args, kind, opts.quiet_failures, guard, avoid, exempt, msgs);
         if out.none_usable {
             return FileArgs::Stop;
         }
@@ -64,7 +106,7 @@ pub fn resolve_file_args(
     // mount cannot be stat'ed (-b, or a file system that hangs).
     let risky = mounts.iter().any(|m| may_block_type(&m.fs_type));
     if !table_read && (avoid || risky) {
-        read_mount_points(guard, avoid, msgs);
+        read_mount_points(guard, avoid, exempt, msgs);
     }
     FileArgs::Ready {
         names: NameSet::new(files),

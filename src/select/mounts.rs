@@ -4,6 +4,7 @@
 
 use super::paths::resolve_links;
 use super::Messages;
+use crate::scan::exempt::ExemptPath;
 use crate::scan::mounts::{parse_mountinfo, Mount};
 use crate::scan::timeout::BlockGuard;
 
@@ -25,13 +26,24 @@ pub struct MountPoint {
 /// Reads the table lsof's way: later duplicates of a directory are dropped
 /// (except `/`, where the last one wins); a directory that cannot be
 /// stat'ed is left out with lsof's warning. Newest first, as lsof keeps it.
-pub fn read_mount_points(guard: &BlockGuard, avoid: bool, msgs: &mut Messages) -> Vec<MountPoint> {
+pub fn read_mount_points(
+    guard: &BlockGuard,
+    avoid: bool,
+    exempt: &[ExemptPath],
+    msgs: &mut Messages,
+) -> Vec<MountPoint> {
     let text = std::fs::read("/proc/self/mountinfo").unwrap_or_default();
     let table = parse_mountinfo(&text);
     let no_mounts = Vec::new;
     let mut points: Vec<MountPoint> = Vec::new();
     for m in &table {
-        let Some(dir) = resolve_links(&m.mount_point, avoid, msgs) else {
+        // lsof neither reads links of a `+e` mount nor stats an exempt one.
+        let exempted = exempt.iter().find(|e| e.path == m.mount_point);
+        let dir = match exempted {
+            Some(e) if e.literal => Some(m.mount_point.clone()),
+            _ => resolve_links(&m.mount_point, avoid, msgs),
+        };
+        let Some(dir) = dir else {
             msgs.warn_raw("      Output information may be incomplete.\n");
             continue;
         };
@@ -42,7 +54,10 @@ pub fn read_mount_points(guard: &BlockGuard, avoid: bool, msgs: &mut Messages) -
         if known.is_some() && dir != b"/" {
             continue;
         }
-        let st = if avoid {
+        let st = if exempted.is_some() {
+            // SAFETY: all-zero is a valid stat (no device known).
+            Ok(unsafe { std::mem::zeroed::<libc::stat>() })
+        } else if avoid {
             msgs.warn(format!(
                 "avoiding stat({}): -b was specified.",
                 msgs.shown(&dir)

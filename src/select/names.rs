@@ -6,6 +6,7 @@ use super::mounts::{read_mount_points, MountPoint};
 use super::paths::{resolve_links, trim_trailing_slashes};
 use super::Messages;
 use crate::model::{FileType, OpenFile, SocketInfo};
+use crate::scan::exempt::ExemptPath;
 use crate::scan::timeout::BlockGuard;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -135,6 +136,7 @@ pub fn resolve_args(
     quiet: bool,
     guard: &BlockGuard,
     avoid: bool,
+    exempt: &[ExemptPath],
     msgs: &mut Messages,
 ) -> ArgOutcome {
     let mut out = ArgOutcome::default();
@@ -149,7 +151,7 @@ pub fn resolve_args(
         let matches: Vec<MountPoint> = if kind == ArgKind::FilesOnly {
             Vec::new()
         } else {
-            let table = mounts.get_or_insert_with(|| read_mount_points(guard, avoid, msgs));
+            let table = mounts.get_or_insert_with(|| read_mount_points(guard, avoid, exempt, msgs));
             table
                 .iter()
                 .filter(|m| mount_matches(m, &path, kind))

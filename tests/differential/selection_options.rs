@@ -305,3 +305,21 @@ fn b_avoids_blocking_calls() {
 fn s_timeout_and_o() {
     compare_on(&["regular"], &["-S", "2", "-O"], &["read.txt"]);
 }
+
+/// `-e`: files on an exempt file system are listed unstat'ed. (lsof 4.95
+/// also shows stale offsets and flags on other descriptors under `-e`, so
+/// the comparison keeps to rows where it does not.)
+#[test]
+fn e_exempt_file_system() {
+    compare_on(
+        &["devices"],
+        &["-e", "/dev", "-a", "-d", "3-200"],
+        &["UNKNfd", "(-e /dev)"],
+    );
+    compare_on(
+        &["devices"],
+        &["+e", "/dev", "-a", "-d", "3-200"],
+        &["(+e /dev)"],
+    );
+    compare_on(&["devices"], &["-e", "/tmp/not-a-mount"], &[]);
+}
