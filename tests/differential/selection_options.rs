@@ -323,3 +323,15 @@ fn e_exempt_file_system() {
     );
     compare_on(&["devices"], &["-e", "/tmp/not-a-mount"], &[]);
 }
+
+/// Divergence: lsof 4.95's report of `-u` users not found depends on
+/// uninitialized memory; rlsof always reports them, as any search item.
+#[test]
+fn u_not_found_is_reported() {
+    let out = run(crate::common::rlsof(), &["-V", "-u", "4243"]);
+    assert_eq!(out.status, "exit 1");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "lsof: user ID not located: 4243\n"
+    );
+}
