@@ -14,6 +14,8 @@ pub mod mounts;
 pub mod names;
 pub mod paths;
 pub mod report;
+#[cfg(test)]
+mod tests_fuzz;
 
 use crate::cli::options::{CommandSpec, Item, LinkCount, Options, Tasks, UserSpec};
 use crate::model::{FdName, OpenFile};
