@@ -1,6 +1,6 @@
 //! The program: parse, resolve, scan, print, and the exit status.
 
-use crate::cli::options::{Extra, Item, Options, Output, UserSpec};
+use crate::cli::options::{Extra, Item, MountSupplement, Options, Output, UserSpec};
 use crate::cli::{self, CliError};
 use crate::deleted;
 use crate::names::SystemNames;
@@ -10,6 +10,7 @@ use crate::scan::timeout::BlockGuard;
 use crate::scan::FdWanted;
 use crate::scan::{ScanConfig, Scanner};
 use crate::select::args::{resolve_exempt, resolve_file_args, FileArgs};
+use crate::select::mounts::mount_supplement;
 use crate::select::{report, Messages, Selection, UserSel};
 use std::ffi::OsString;
 use std::io::{self, Write};
@@ -106,6 +107,12 @@ fn list(opts: &Options) -> io::Result<i32> {
         eprint!("{}{}", msgs.take(), cli::usage_text(false));
         return Ok(FAILURE);
     };
+    if opts.mount_supplement == Some(MountSupplement::Create) {
+        let text = mount_supplement(&guard, opts.avoid_blocking, &exempt, &mut msgs);
+        eprint!("{}", msgs.take());
+        io::stdout().lock().write_all(text.as_bytes())?;
+        return Ok(SUCCESS);
+    }
     let file_args = resolve_file_args(opts, &guard, &mounts, &exempt, &mut msgs);
     eprint!("{}", msgs.take());
     let (names, args_failed) = match file_args {

@@ -96,6 +96,8 @@ pub struct Selection {
     /// `-N`: devices of NFS mounts; `nfs_found` for the exit status.
     pub nfs: Option<HashSet<u64>>,
     pub nfs_found: AtomicBool,
+    /// `-K`: some thread had a file with selection flags (lsof's Ftask 2).
+    pub tasks_found: AtomicBool,
     /// File arguments, `+d`, `+D`.
     pub names: NameSet,
 }
@@ -164,6 +166,7 @@ impl Selection {
             nlink_below,
             nfs: opts.nfs.then(HashSet::new),
             nfs_found: AtomicBool::new(false),
+            tasks_found: AtomicBool::new(false),
             names: NameSet::default(),
         }
     }
@@ -294,6 +297,9 @@ impl Selection {
         let sf = process_flags | self.file_flags(file);
         if sf == 0 {
             return false;
+        }
+        if sf & SEL_TASK != 0 {
+            self.tasks_found.store(true, Ordering::Relaxed);
         }
         !(self.and && sf & self.flags != self.flags)
     }

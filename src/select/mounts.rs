@@ -32,6 +32,31 @@ pub fn read_mount_points(
     exempt: &[ExemptPath],
     msgs: &mut Messages,
 ) -> Vec<MountPoint> {
+    read_mount_points_with(guard, avoid, exempt, msgs, &mut |_| {})
+}
+
+/// `+m`: lsof's mount supplement, each mount directory it keeps with the
+/// device `stat` gave, in the order it reads them.
+pub fn mount_supplement(
+    guard: &BlockGuard,
+    avoid: bool,
+    exempt: &[ExemptPath],
+    msgs: &mut Messages,
+) -> String {
+    let mut text = String::new();
+    read_mount_points_with(guard, avoid, exempt, msgs, &mut |p| {
+        text += &format!("{} {:#x}\n", String::from_utf8_lossy(&p.dir), p.dev);
+    });
+    text
+}
+
+fn read_mount_points_with(
+    guard: &BlockGuard,
+    avoid: bool,
+    exempt: &[ExemptPath],
+    msgs: &mut Messages,
+    on_accept: &mut dyn FnMut(&MountPoint),
+) -> Vec<MountPoint> {
     let text = std::fs::read("/proc/self/mountinfo").unwrap_or_default();
     let table = parse_mountinfo(&text);
     let no_mounts = Vec::new;
@@ -86,6 +111,7 @@ pub fn read_mount_points(
             inode: st.st_ino,
             mode: st.st_mode,
         };
+        on_accept(&point);
         match known {
             Some(i) => points[i] = point,
             None => points.push(point),

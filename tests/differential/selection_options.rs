@@ -335,3 +335,17 @@ fn u_not_found_is_reported() {
         "lsof: user ID not located: 4243\n"
     );
 }
+
+#[test]
+fn k_without_threads_reports_no_tasks() {
+    compare_on(&["regular"], &["-V", "-K", "-a", "-d", "3"], &[]);
+}
+
+#[test]
+fn plus_m_mount_supplement() {
+    if !require_lsof() {
+        return;
+    }
+    assert_same_as_lsof(&["+m"]);
+    assert_same_as_lsof(&["-b", "+m"]);
+}
