@@ -272,11 +272,12 @@ pub fn fd_text(f: &OpenFile, out: &mut Vec<u8>) {
         Some(FdName::Num(n)) if n < 10000 => {
             let _ = write!(out, "{n:>4}");
         }
-        // lsof's names are four wide too (" cwd", " txt", "NOFD"), which
-        // shows when only named descriptors are listed (`-d cwd`).
-        Some(fd) => {
-            let _ = write!(out, "{:>4}", fd_label_of(fd));
+        // lsof spells these two " cwd" and " rtd", which shows when only
+        // named descriptors are listed (`-d cwd`).
+        Some(fd @ (FdName::Cwd | FdName::Rtd)) => {
+            let _ = write!(out, " {}", fd_label_of(fd));
         }
+        Some(fd) => out.extend_from_slice(fd_label_of(fd).as_bytes()),
         None => {}
     }
     let (access, lock) = mode_chars(f);

@@ -349,3 +349,12 @@ fn plus_m_mount_supplement() {
     assert_same_as_lsof(&["+m"]);
     assert_same_as_lsof(&["-b", "+m"]);
 }
+
+/// The FD column's width when only named descriptors are listed: lsof
+/// spells `cwd` and `rtd` with a leading space, `txt` and `mem` without.
+#[test]
+fn d_named_descriptors_alone() {
+    for names in ["cwd", "txt", "mem", "rtd,mem", "DEL"] {
+        compare_on(&["mmaps"], &["-a", "-d", names], &[]);
+    }
+}
