@@ -96,7 +96,9 @@ pub struct Selection {
     /// `-N`: devices of NFS mounts; `nfs_found` for the exit status.
     pub nfs: Option<HashSet<u64>>,
     pub nfs_found: AtomicBool,
-    /// `-K`: some thread had a file with selection flags (lsof's Ftask 2).
+    /// `-K` given (lsof's Ftask), and whether some thread had a file with
+    /// selection flags (Ftask 2).
+    pub tasks_wanted: bool,
     pub tasks_found: AtomicBool,
     /// File arguments, `+d`, `+D`.
     pub names: NameSet,
@@ -166,6 +168,7 @@ impl Selection {
             nlink_below,
             nfs: opts.nfs.then(HashSet::new),
             nfs_found: AtomicBool::new(false),
+            tasks_wanted: opts.tasks == Tasks::List,
             tasks_found: AtomicBool::new(false),
             names: NameSet::default(),
         }

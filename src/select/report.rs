@@ -46,7 +46,7 @@ pub fn not_found(sel: &Selection) -> Vec<String> {
     for p in sel.pids.iter().filter(|p| !p.excluded && !found(p)) {
         lines.push(format!("process ID not located: {}", p.value));
     }
-    if sel.lists_tasks() && !sel.tasks_found.load(Ordering::Relaxed) {
+    if sel.tasks_wanted && !sel.tasks_found.load(Ordering::Relaxed) {
         lines.push("no tasks located".to_string());
     }
     for p in sel.pgids.iter().filter(|p| !p.excluded && !found(p)) {
