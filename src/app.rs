@@ -6,6 +6,7 @@ use crate::deleted;
 use crate::names::SystemNames;
 use crate::print::{printer_for, NameLookup};
 use crate::run::scan_in_order;
+use crate::scan::exempt::ExemptPath;
 use crate::scan::timeout::BlockGuard;
 use crate::scan::FdWanted;
 use crate::scan::{ScanConfig, Scanner};
@@ -88,13 +89,24 @@ fn resolve_users(opts: &Options) -> Result<Vec<Item<UserSel>>, String> {
     }
 }
 
-fn list(opts: &Options) -> io::Result<i32> {
+/// What the selection options resolve to before the scan.
+struct Prepared {
+    selection: Arc<Selection>,
+    guard: Arc<BlockGuard>,
+    exempt: Vec<ExemptPath>,
+    /// A file argument could not be used (exit 1 at the end).
+    args_failed: bool,
+}
+
+/// Resolves users, `-e`, `+m`, `+d`/`+D` and file arguments, printing
+/// lsof's messages; Err(status) when lsof would stop here.
+fn prepare(opts: &Options) -> io::Result<Result<Prepared, i32>> {
     let users = match resolve_users(opts) {
         Ok(u) => u,
         Err(message) => {
             // lsof meets unknown names while parsing: usage follows.
             eprint!("{message}{}", cli::usage_text(false));
-            return Ok(FAILURE);
+            return Ok(Err(FAILURE));
         }
     };
     let guard = Arc::new(BlockGuard::new(
@@ -105,13 +117,13 @@ fn list(opts: &Options) -> io::Result<i32> {
     let mut msgs = Messages::new(!opts.no_warnings);
     let Some(exempt) = resolve_exempt(opts, &mounts, &mut msgs) else {
         eprint!("{}{}", msgs.take(), cli::usage_text(false));
-        return Ok(FAILURE);
+        return Ok(Err(FAILURE));
     };
     if opts.mount_supplement == Some(MountSupplement::Create) {
         let text = mount_supplement(&guard, opts.avoid_blocking, &exempt, &mut msgs);
         eprint!("{}", msgs.take());
         io::stdout().lock().write_all(text.as_bytes())?;
-        return Ok(SUCCESS);
+        return Ok(Err(SUCCESS));
     }
     let file_args = resolve_file_args(opts, &guard, &mounts, &exempt, &mut msgs);
     eprint!("{}", msgs.take());
@@ -119,19 +131,35 @@ fn list(opts: &Options) -> io::Result<i32> {
         FileArgs::Ready { names, failed } => (names, failed),
         FileArgs::Usage => {
             eprint!("{}", cli::usage_text(false));
-            return Ok(FAILURE);
+            return Ok(Err(FAILURE));
         }
-        FileArgs::Stop => return Ok(FAILURE),
+        FileArgs::Stop => return Ok(Err(FAILURE)),
     };
     let nfs_devs = mounts
         .iter()
         .filter(|m| matches!(m.fs_type.as_str(), "nfs" | "nfs3" | "nfs4"))
         .map(|m| m.dev.raw());
-    let selection = Arc::new(
-        Selection::new(opts, users)
-            .with_names(names)
-            .with_nfs_devices(nfs_devs),
-    );
+    let selection = Selection::new(opts, users)
+        .with_names(names)
+        .with_nfs_devices(nfs_devs);
+    Ok(Ok(Prepared {
+        selection: Arc::new(selection),
+        guard,
+        exempt,
+        args_failed,
+    }))
+}
+
+fn list(opts: &Options) -> io::Result<i32> {
+    let Prepared {
+        selection,
+        guard,
+        exempt,
+        args_failed,
+    } = match prepare(opts)? {
+        Ok(p) => p,
+        Err(status) => return Ok(status),
+    };
     let early = Arc::clone(&selection);
     let cfg = ScanConfig {
         warnings: !opts.no_warnings,
