@@ -271,7 +271,8 @@ impl Selection {
             .any(|c| c.excluded && command_matches(&c.value, command))
     }
 
-    /// lsof credits the first `-c` name that matches, else the first regex.
+    /// lsof credits one `-c` name that matches (the last given: it keeps
+    /// them newest first), else the first regex that does.
     fn command_flags(&self, command: &[u8]) -> u32 {
         if self.flags & SEL_CMD == 0 {
             return 0;
@@ -279,6 +280,7 @@ impl Selection {
         if let Some(c) = self
             .commands
             .iter()
+            .rev()
             .find(|c| !c.excluded && command_matches(&c.value, command))
         {
             c.mark();

@@ -358,3 +358,10 @@ fn d_named_descriptors_alone() {
         compare_on(&["mmaps"], &["-a", "-d", names], &[]);
     }
 }
+
+/// lsof credits only one of two `-c` names that both match: the last one.
+#[test]
+fn c_two_matching_prefixes() {
+    compare_on(&["regular"], &["-V", "-a", "-c", "py", "-c", "pyt"], &[]);
+    compare_on(&["regular"], &["-V", "-a", "-c", "pyt,py"], &[]);
+}
