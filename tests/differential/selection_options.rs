@@ -365,3 +365,32 @@ fn c_two_matching_prefixes() {
     compare_on(&["regular"], &["-V", "-a", "-c", "py", "-c", "pyt"], &[]);
     compare_on(&["regular"], &["-V", "-a", "-c", "pyt,py"], &[]);
 }
+
+/// `^` exclusions win over names, with and without `-a`.
+#[test]
+fn exclusions_and_names() {
+    compare_with(&["regular"], &["-p", "^{pid}", "{dir}/read.txt"], &[]);
+    compare_with(&["regular"], &["-a", "-p", "^{pid}", "{dir}/read.txt"], &[]);
+    compare_with(&["regular"], &["-c", "^python", "{dir}/read.txt"], &[]);
+    compare_with(
+        &["regular", "directory"],
+        &[
+            "-a",
+            "-u",
+            "root",
+            "-c",
+            "python3",
+            "-d",
+            "3,cwd",
+            "{dir}/read.txt",
+            "{dir}",
+        ],
+        &["read.txt"],
+    );
+}
+
+#[test]
+fn b_with_names() {
+    compare_with(&["regular"], &["-b", "{dir}/read.txt"], &[]);
+    compare_with(&["regular"], &["-b", "-w", "{dir}/read.txt"], &[]);
+}
