@@ -115,7 +115,7 @@ fn prepare(opts: &Options) -> io::Result<Result<Prepared, i32>> {
     ));
     let mounts = read_mounts();
     let mut msgs = Messages::new(!opts.no_warnings);
-    let Some(exempt) = resolve_exempt(opts, &mounts, &mut msgs) else {
+    let Some(exempt) = resolve_exempt(opts, &mounts, &guard, &mut msgs) else {
         eprint!("{}{}", msgs.take(), cli::usage_text(false));
         return Ok(Err(FAILURE));
     };

@@ -227,3 +227,34 @@ fn exempt_file_system_is_never_stat_ed() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn name_on_a_stuck_file_system_times_out() {
+    if !common::require_root() {
+        return;
+    }
+    let Some(mut mounted) = mount("name") else {
+        return;
+    };
+    let held = mounted.mount_point.join("held");
+    mounted.holder = Some(hold(&held));
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(mounted.daemon.id() as i32, libc::SIGUSR1) };
+    let held_text = held.to_string_lossy().into_owned();
+    let started = Instant::now();
+    let timeout = TIMEOUT_SECS.to_string();
+    let out = common::run(common::rlsof(), &["-S", &timeout, &held_text]);
+    let elapsed = started.elapsed();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        elapsed < Duration::from_secs(TIMEOUT_SECS) + SLACK,
+        "took {elapsed:?}; stderr:\n{stderr}"
+    );
+    assert_eq!(out.status, "exit 1");
+    assert!(
+        stderr.contains(&format!(
+            "status error on {held_text}: Connection timed out"
+        )),
+        "stderr:\n{stderr}"
+    );
+}

@@ -4,6 +4,7 @@
 //! tree. Tables shared by all processes (locks, mounts) are read once, when
 //! first needed.
 
+pub mod child;
 pub mod exempt;
 pub mod locks;
 pub mod maps;

@@ -7,12 +7,13 @@
 //! Only files on file systems that can block (network and FUSE mounts)
 //! pay for the thread; everything else keeps the direct system call.
 
+use super::child::{call_with_deadline, Answer, Call};
 use super::mounts::Mount;
 use super::procfs::Dir;
 use std::collections::HashSet;
 use std::ffi::{CStr, CString};
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::RawFd;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
@@ -121,11 +122,47 @@ impl BlockGuard {
         if self.avoid {
             return Err(io::Error::from_raw_os_error(libc::EWOULDBLOCK));
         }
+        match self.call(mount, Call::Stat, at, name)? {
+            Answer::Stat(st) => Ok(*st),
+            Answer::Link(_) => Err(io::Error::from_raw_os_error(libc::EIO)),
+        }
+    }
+
+    /// `readlink(path)`, bounded when `path` lies on a file system that
+    /// may block (lsof reads the links of its arguments in its helper).
+    pub fn readlink_path(
+        &self,
+        path: &[u8],
+        mounts: &dyn Fn() -> Vec<Mount>,
+    ) -> io::Result<Vec<u8>> {
+        let c = CString::new(path).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
+        let Some(mount) = self.risky_mount(path, mounts) else {
+            let mut buf = vec![0u8; 4096];
+            // SAFETY: valid C string; the buffer is 4096 bytes.
+            let n = unsafe { libc::readlink(c.as_ptr(), buf.as_mut_ptr().cast(), buf.len()) };
+            if n < 0 {
+                return Err(io::Error::last_os_error());
+            }
+            buf.truncate(n as usize);
+            return Ok(buf);
+        };
+        if self.avoid {
+            return Err(io::Error::from_raw_os_error(libc::EWOULDBLOCK));
+        }
+        match self.call(&mount, Call::Readlink, libc::AT_FDCWD, &c)? {
+            Answer::Link(l) => Ok(l),
+            Answer::Stat(_) => Err(io::Error::from_raw_os_error(libc::EIO)),
+        }
+    }
+
+    /// One bounded call for a file on `mount`; a timeout marks the mount
+    /// stuck, and later calls there fail at once.
+    fn call(&self, mount: &[u8], call: Call, at: RawFd, name: &CStr) -> io::Result<Answer> {
         let timed_out = || io::Error::from_raw_os_error(libc::ETIMEDOUT);
         if self.is_stuck(mount) || self.abandoned.load(Ordering::Relaxed) >= MAX_ABANDONED {
             return Err(timed_out());
         }
-        let result = stat_with_deadline(at, name, self.timeout);
+        let result = call_with_deadline(call, at, name, self.timeout);
         if result.is_none() {
             self.abandoned.fetch_add(1, Ordering::Relaxed);
             if let Ok(mut stuck) = self.stuck.lock() {
@@ -141,6 +178,13 @@ impl BlockGuard {
             .map(|s| s.contains(mount))
             .unwrap_or(false)
     }
+}
+
+/// The mount table of rlsof's own mount namespace.
+pub fn system_mounts() -> Vec<Mount> {
+    std::fs::read("/proc/self/mountinfo")
+        .map(|t| super::mounts::parse_mountinfo(&t))
+        .unwrap_or_default()
 }
 
 /// Whether `path` is `mount` or below it.
@@ -160,122 +204,6 @@ fn stat_at_raw(at: RawFd, name: &CStr) -> io::Result<libc::stat> {
     }
     // SAFETY: fstatat succeeded and filled the buffer.
     Ok(unsafe { st.assume_init() })
-}
-
-/// Runs `fstatat` in a forked child that writes the result to a pipe;
-/// None when it did not answer in time. A child stuck in a FUSE or NFS
-/// request cannot be killed until the server answers, so it must be a
-/// separate process holding nothing of ours (a thread would keep rlsof
-/// itself, and its output pipe, alive at exit).
-fn stat_with_deadline(at: RawFd, name: &CStr, timeout: Duration) -> Option<io::Result<libc::stat>> {
-    let mut fds = [0 as RawFd; 2];
-    // SAFETY: fds has room for the two descriptors.
-    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } < 0 {
-        return Some(Err(io::Error::last_os_error()));
-    }
-    // SAFETY: both descriptors are fresh and owned here.
-    let (read_end, write_end) =
-        unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
-    // SAFETY: the child only makes async-signal-safe system calls.
-    let pid = unsafe { libc::fork() };
-    if pid < 0 {
-        return Some(Err(io::Error::last_os_error()));
-    }
-    if pid == 0 {
-        // SAFETY: in the child; never returns.
-        unsafe { child_stat(at, name, write_end.as_raw_fd()) }
-    }
-    drop(write_end);
-    let answer = read_answer(read_end.as_raw_fd(), timeout);
-    // SAFETY: pid is our child.
-    unsafe {
-        if answer.is_none() {
-            libc::kill(pid, libc::SIGKILL);
-            libc::waitpid(pid, std::ptr::null_mut(), libc::WNOHANG);
-        } else {
-            libc::waitpid(pid, std::ptr::null_mut(), 0);
-        }
-    }
-    answer
-}
-
-/// What the child writes: errno (0 on success), then the stat buffer.
-const ANSWER_LEN: usize = std::mem::size_of::<i32>() + std::mem::size_of::<libc::stat>();
-
-/// The child: keep only the directory and the pipe, stat, report, exit.
-unsafe fn child_stat(at: RawFd, name: &CStr, pipe: RawFd) -> ! {
-    libc::dup2(pipe, 1);
-    let dir = if at == libc::AT_FDCWD {
-        libc::AT_FDCWD
-    } else {
-        libc::dup2(at, 0);
-        0
-    };
-    libc::close(2);
-    if libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 0u32) != 0 {
-        for fd in 3..4096 {
-            libc::close(fd);
-        }
-    }
-    let mut answer = [0u8; ANSWER_LEN];
-    let mut st = std::mem::MaybeUninit::<libc::stat>::zeroed();
-    let errno = if libc::fstatat(dir, name.as_ptr(), st.as_mut_ptr(), 0) == 0 {
-        0
-    } else {
-        *libc::__errno_location()
-    };
-    answer[..4].copy_from_slice(&errno.to_ne_bytes());
-    std::ptr::copy_nonoverlapping(
-        st.as_ptr().cast::<u8>(),
-        answer.as_mut_ptr().add(4),
-        std::mem::size_of::<libc::stat>(),
-    );
-    libc::write(1, answer.as_ptr().cast(), ANSWER_LEN);
-    libc::_exit(0)
-}
-
-/// Waits up to `timeout` for the child's answer.
-fn read_answer(fd: RawFd, timeout: Duration) -> Option<io::Result<libc::stat>> {
-    let deadline = std::time::Instant::now() + timeout;
-    let mut answer = [0u8; ANSWER_LEN];
-    let mut got = 0;
-    while got < ANSWER_LEN {
-        let left = deadline.saturating_duration_since(std::time::Instant::now());
-        let mut pfd = libc::pollfd {
-            fd,
-            events: libc::POLLIN,
-            revents: 0,
-        };
-        let ms = left.as_millis().min(i32::MAX as u128) as i32;
-        // SAFETY: one valid pollfd.
-        let rc = unsafe { libc::poll(&mut pfd, 1, ms) };
-        if rc < 0 && io::Error::last_os_error().kind() == io::ErrorKind::Interrupted {
-            continue;
-        }
-        if rc <= 0 {
-            return None;
-        }
-        // SAFETY: reading into the rest of the buffer.
-        let n = unsafe { libc::read(fd, answer[got..].as_mut_ptr().cast(), ANSWER_LEN - got) };
-        if n <= 0 {
-            return Some(Err(io::Error::from_raw_os_error(libc::EIO)));
-        }
-        got += n as usize;
-    }
-    let errno = i32::from_ne_bytes([answer[0], answer[1], answer[2], answer[3]]);
-    if errno != 0 {
-        return Some(Err(io::Error::from_raw_os_error(errno)));
-    }
-    let mut st = std::mem::MaybeUninit::<libc::stat>::uninit();
-    // SAFETY: the child wrote a whole stat buffer after the errno.
-    unsafe {
-        std::ptr::copy_nonoverlapping(
-            answer.as_ptr().add(4),
-            st.as_mut_ptr().cast::<u8>(),
-            std::mem::size_of::<libc::stat>(),
-        );
-        Some(Ok(st.assume_init()))
-    }
 }
 
 #[cfg(test)]
@@ -323,11 +251,5 @@ mod tests {
         };
         let e = guard.stat_path(b"/net/file", &mounts).unwrap_err();
         assert_eq!(e.raw_os_error(), Some(libc::EWOULDBLOCK));
-    }
-
-    #[test]
-    fn a_quick_call_answers_within_the_deadline() {
-        let r = stat_with_deadline(libc::AT_FDCWD, c"/", Duration::from_secs(5));
-        assert!(matches!(r, Some(Ok(_))));
     }
 }

@@ -30,6 +30,7 @@ pub enum FileArgs {
 pub fn resolve_exempt(
     opts: &Options,
     mounts: &[Mount],
+    guard: &BlockGuard,
     msgs: &mut Messages,
 ) -> Option<Vec<ExemptPath>> {
     let mut list: Vec<ExemptPath> = Vec::new();
@@ -43,7 +44,7 @@ pub fn resolve_exempt(
         let path = if literal {
             path.to_vec()
         } else {
-            resolve_links(path, opts.avoid_blocking, msgs)?
+            resolve_links(path, opts.avoid_blocking, guard, msgs)?
         };
         let path = trim_trailing_slashes(&path).to_vec();
         if !list.iter().any(|e| e.path == path) {
@@ -78,7 +79,7 @@ pub fn resolve_file_args(
     let mut files = Vec::new();
     let mut refused = false;
     for dir in &opts.dirs {
-        if walk_dir(dir, cross, avoid, msgs, &mut files).is_err() {
+        if walk_dir(dir, cross, avoid, guard, msgs, &mut files).is_err() {
             refused = true;
         }
     }

@@ -7,6 +7,7 @@ use super::paths::{resolve_links, trim_trailing_slashes};
 use super::Messages;
 use crate::cli::options::DirSearch;
 use crate::scan::procfs::errno_text;
+use crate::scan::timeout::{system_mounts, BlockGuard};
 use std::ffi::CString;
 use std::io;
 use std::os::unix::ffi::OsStrExt;
@@ -39,6 +40,7 @@ pub fn walk_dir(
     search: &DirSearch,
     cross: Crossing,
     avoid: bool,
+    guard: &BlockGuard,
     msgs: &mut Messages,
     out: &mut Vec<SearchFile>,
 ) -> Result<(), Refused> {
@@ -47,8 +49,13 @@ pub fn walk_dir(
         msgs.warn("+d not followed by a directory path".to_string());
         return Err(Refused);
     }
-    let dir = resolve_links(arg, avoid, msgs).ok_or(Refused)?;
-    let st = match stat(&dir, true, avoid, msgs) {
+    let dir = resolve_links(arg, avoid, guard, msgs).ok_or(Refused)?;
+    let top = if avoid {
+        stat(&dir, true, avoid, msgs)
+    } else {
+        guard.stat_path(&dir, &system_mounts)
+    };
+    let st = match top {
         Ok(st) => st,
         Err(e) => {
             msgs.warn(format!(
@@ -187,6 +194,10 @@ fn stat(path: &[u8], follow: bool, avoid: bool, msgs: &mut Messages) -> io::Resu
 mod tests {
     use super::*;
 
+    fn guard() -> BlockGuard {
+        BlockGuard::new(std::time::Duration::from_secs(5), false)
+    }
+
     fn tree() -> std::path::PathBuf {
         let dir = std::env::temp_dir().join(format!("rlsof-dirs-{}", std::process::id()));
         let _ = std::fs::create_dir_all(dir.join("sub/deeper"));
@@ -205,7 +216,7 @@ mod tests {
         };
         let mut msgs = Messages::new(true);
         let mut out = Vec::new();
-        walk_dir(&search, cross, false, &mut msgs, &mut out).expect("walks");
+        walk_dir(&search, cross, false, &guard(), &mut msgs, &mut out).expect("walks");
         let base = dir.to_string_lossy().into_owned();
         let mut v: Vec<String> = out
             .iter()
@@ -235,7 +246,15 @@ mod tests {
         };
         let mut msgs = Messages::new(true);
         let mut out = Vec::new();
-        assert!(walk_dir(&search, Crossing::default(), false, &mut msgs, &mut out).is_err());
+        assert!(walk_dir(
+            &search,
+            Crossing::default(),
+            false,
+            &guard(),
+            &mut msgs,
+            &mut out
+        )
+        .is_err());
         assert!(msgs.text().contains("WARNING: not a directory: "));
     }
 }

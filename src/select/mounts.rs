@@ -66,7 +66,7 @@ fn read_mount_points_with(
         let exempted = exempt.iter().find(|e| e.path == m.mount_point);
         let dir = match exempted {
             Some(e) if e.literal => Some(m.mount_point.clone()),
-            _ => resolve_links(&m.mount_point, avoid, msgs),
+            _ => resolve_links(&m.mount_point, avoid, guard, msgs),
         };
         let Some(dir) = dir else {
             msgs.warn_raw("      Output information may be incomplete.\n");
@@ -131,7 +131,7 @@ fn source_of(
     if !m.source.starts_with(b"/") {
         return (None, 0);
     }
-    let Some(resolved) = resolve_links(&m.source, avoid, msgs) else {
+    let Some(resolved) = resolve_links(&m.source, avoid, guard, msgs) else {
         return (None, 0);
     };
     let mode = if avoid {

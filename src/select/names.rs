@@ -143,7 +143,7 @@ pub fn resolve_args(
     let mut mounts: Option<Vec<MountPoint>> = None;
     let mut any_usable = false;
     for arg in args {
-        let Some(path) = resolve_links(arg, avoid, msgs) else {
+        let Some(path) = resolve_links(arg, avoid, guard, msgs) else {
             out.failed = true;
             continue;
         };

@@ -3,7 +3,7 @@
 //! over and over until nothing changes; `.` and `..` are left as written.
 
 use super::Messages;
-use std::ffi::CString;
+use crate::scan::timeout::{system_mounts, BlockGuard};
 
 /// lsof gives up after this many rounds of link replacement.
 const MAX_ROUNDS: usize = 20;
@@ -12,7 +12,12 @@ const PATH_MAX: usize = 4096;
 
 /// The path lsof uses for `arg`; None (after lsof's message) when it is too
 /// long or loops. Under `-b`, no link is read: the argument is used as is.
-pub fn resolve_links(arg: &[u8], avoid_blocking: bool, msgs: &mut Messages) -> Option<Vec<u8>> {
+pub fn resolve_links(
+    arg: &[u8],
+    avoid_blocking: bool,
+    guard: &BlockGuard,
+    msgs: &mut Messages,
+) -> Option<Vec<u8>> {
     if avoid_blocking {
         msgs.warn(format!(
             "avoiding readlink({}): -b was specified.",
@@ -22,7 +27,7 @@ pub fn resolve_links(arg: &[u8], avoid_blocking: bool, msgs: &mut Messages) -> O
     }
     let mut current = arg.to_vec();
     for _ in 0..MAX_ROUNDS {
-        let Some(next) = one_round(&current) else {
+        let Some(next) = one_round(&current, guard) else {
             msgs.warn(format!("readlink() path too long: {}", msgs.shown(arg)));
             return None;
         };
@@ -40,7 +45,7 @@ pub fn resolve_links(arg: &[u8], avoid_blocking: bool, msgs: &mut Messages) -> O
 
 /// Replaces each component that is a link, reading links by the original
 /// prefix of the path (later rounds resolve what earlier targets hold).
-fn one_round(path: &[u8]) -> Option<Vec<u8>> {
+fn one_round(path: &[u8], guard: &BlockGuard) -> Option<Vec<u8>> {
     let mut out: Vec<u8> = Vec::new();
     let mut start = 0;
     while start < path.len() {
@@ -52,7 +57,7 @@ fn one_round(path: &[u8]) -> Option<Vec<u8>> {
             return None;
         }
         let component = &path[start..end];
-        match read_link(&path[..end]) {
+        match guard.readlink_path(&path[..end], &system_mounts).ok() {
             Some(target) if target.starts_with(b"/") => out = target,
             Some(target) => {
                 let first_is_absolute = out.is_empty() && path.starts_with(b"/");
@@ -71,18 +76,6 @@ fn one_round(path: &[u8]) -> Option<Vec<u8>> {
     Some(out)
 }
 
-fn read_link(path: &[u8]) -> Option<Vec<u8>> {
-    let c = CString::new(path).ok()?;
-    let mut buf = vec![0u8; PATH_MAX];
-    // SAFETY: valid C string; the buffer is PATH_MAX bytes.
-    let n = unsafe { libc::readlink(c.as_ptr(), buf.as_mut_ptr().cast(), buf.len() - 1) };
-    if n < 0 {
-        return None;
-    }
-    buf.truncate(n as usize);
-    Some(buf)
-}
-
 /// lsof drops trailing `/` from a path longer than one byte.
 pub fn trim_trailing_slashes(path: &[u8]) -> &[u8] {
     let mut end = path.len();
@@ -97,9 +90,13 @@ mod tests {
     use super::*;
     use std::os::unix::ffi::OsStrExt;
 
+    fn guard() -> BlockGuard {
+        BlockGuard::new(std::time::Duration::from_secs(5), false)
+    }
+
     fn resolve(p: &[u8]) -> Vec<u8> {
         let mut msgs = Messages::new(true);
-        resolve_links(p, false, &mut msgs).expect("resolves")
+        resolve_links(p, false, &guard(), &mut msgs).expect("resolves")
     }
 
     #[test]
@@ -127,7 +124,10 @@ mod tests {
     #[test]
     fn avoiding_blocks_keeps_the_argument() {
         let mut msgs = Messages::new(true);
-        assert_eq!(resolve_links(b"/x", true, &mut msgs), Some(b"/x".to_vec()));
+        assert_eq!(
+            resolve_links(b"/x", true, &guard(), &mut msgs),
+            Some(b"/x".to_vec())
+        );
         assert_eq!(
             msgs.text(),
             "lsof: avoiding readlink(/x): -b was specified.\n"

@@ -157,6 +157,7 @@ fn random_selections_apply_without_panics_and_skip_safely() {
 #[test]
 fn random_paths_resolve_without_panics() {
     let mut r = Random(0xbad_5eed);
+    let guard = crate::scan::timeout::BlockGuard::new(std::time::Duration::from_secs(5), false);
     let parts = [
         "/", "//", ".", "..", "tmp", "proc", "self", "\u{ff}", "x", "-", "cwd",
     ];
@@ -166,7 +167,7 @@ fn random_paths_resolve_without_panics() {
             path.extend_from_slice(r.pick(&parts).as_bytes());
         }
         let mut msgs = Messages::new(true);
-        if let Some(p) = resolve_links(&path, r.below(4) == 0, &mut msgs) {
+        if let Some(p) = resolve_links(&path, r.below(4) == 0, &guard, &mut msgs) {
             let _ = trim_trailing_slashes(&p);
         }
     }
