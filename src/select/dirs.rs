@@ -71,7 +71,10 @@ pub fn walk_dir(
         return Err(Refused);
     }
     let top_dev = st.st_dev;
-    out.push(search_file(trim_trailing_slashes(&dir).to_vec(), &st));
+    // -V names the directory as resolved, before its trailing `/` go.
+    let mut top = search_file(trim_trailing_slashes(&dir).to_vec(), &st);
+    top.arg = dir.clone();
+    out.push(top);
     let mut stack = vec![dir];
     while let Some(d) = stack.pop() {
         let entries = match std::fs::read_dir(std::ffi::OsStr::from_bytes(&d)) {

@@ -394,3 +394,18 @@ fn b_with_names() {
     compare_with(&["regular"], &["-b", "{dir}/read.txt"], &[]);
     compare_with(&["regular"], &["-b", "-w", "{dir}/read.txt"], &[]);
 }
+
+/// `-V` names a `+d`/`+D` directory nobody has open as it was resolved,
+/// trailing slashes included.
+#[test]
+fn plus_d_unused_directory_with_v() {
+    if !require_lsof() {
+        return;
+    }
+    let fixture = Fixture::start(&["regular"]);
+    let empty = path_in(&fixture, "empty-dir");
+    std::fs::create_dir_all(&empty).expect("create a directory");
+    let with_slash = format!("{empty}/");
+    assert_same_as_lsof(&["-V", "+D", &with_slash]);
+    assert_same_as_lsof(&["-V", "+d", &empty]);
+}
