@@ -409,3 +409,16 @@ fn plus_d_unused_directory_with_v() {
     assert_same_as_lsof(&["-V", "+D", &with_slash]);
     assert_same_as_lsof(&["-V", "+d", &empty]);
 }
+
+/// Whole machine: a mount point names every file on its file system, and
+/// `-d` and `-c` select across all processes.
+#[test]
+fn whole_machine_selections() {
+    if !require_lsof() {
+        return;
+    }
+    let fixture = Fixture::start(&["regular"]);
+    assert_same_on_stable_processes(&["-n", "-P", "/"], &[fixture.pid]);
+    assert_same_on_stable_processes(&["-n", "-P", "-c", "python3"], &[fixture.pid]);
+    assert_same_on_stable_processes(&["-n", "-P", "-d", "cwd,0-3"], &[fixture.pid]);
+}
