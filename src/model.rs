@@ -198,6 +198,8 @@ pub enum Device {
     KernelAddr(u64),
     /// A decimal number (an IP socket's inode, as lsof prints it).
     Decimal(u64),
+    /// lsof's `UNKNOWN` (a file on an exempt file system, `-e`).
+    Unknown,
 }
 
 /// One open file of a process: an fd, cwd, root, text, or a mapping.

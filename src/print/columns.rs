@@ -242,6 +242,7 @@ pub fn device_chars(f: &OpenFile, out: &mut Vec<u8>) -> bool {
         Device::Number(d) => {
             let _ = write!(out, "{},{}", d.major, d.minor);
         }
+        Device::Unknown => out.extend_from_slice(b"UNKNOWN"),
     }
     true
 }
@@ -285,6 +286,11 @@ pub fn fd_text(f: &OpenFile, out: &mut Vec<u8>) {
         // lsof pads descriptor numbers to four places in the table.
         Some(FdName::Num(n)) if n < 10000 => {
             let _ = write!(out, "{n:>4}");
+        }
+        // lsof spells these two " cwd" and " rtd", which shows when only
+        // named descriptors are listed (`-d cwd`).
+        Some(fd @ (FdName::Cwd | FdName::Rtd)) => {
+            let _ = write!(out, " {}", fd_label_of(fd));
         }
         Some(fd) => out.extend_from_slice(fd_label_of(fd).as_bytes()),
         None => {}

@@ -4,6 +4,8 @@
 //! tree. Tables shared by all processes (locks, mounts) are read once, when
 //! first needed.
 
+pub mod child;
+pub mod exempt;
 pub mod locks;
 pub mod maps;
 pub mod mounts;
@@ -12,8 +14,9 @@ pub mod process;
 pub mod procfs;
 pub mod socket;
 pub mod stat;
+pub mod timeout;
 
-use crate::model::Dev;
+use crate::model::{Dev, FdName};
 use locks::Locks;
 use mounts::Mount;
 use procfs::{parse_decimal, Dir};
@@ -22,7 +25,9 @@ use std::collections::HashMap;
 use std::io;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+use timeout::BlockGuard;
 
 /// What the scan must learn, derived from the options.
 #[derive(Debug, Clone)]
@@ -38,6 +43,28 @@ pub struct ScanConfig {
     pub list_tasks: bool,
     /// `-a` with `-K`: a leader with selected threads counts as a task.
     pub and_tasks: bool,
+    /// `-S`: how long a `stat` on a file system that may block is waited for.
+    pub stat_timeout: Duration,
+    /// `-b`: don't make such calls at all.
+    pub avoid_blocking: bool,
+    /// Selection's early answer for a descriptor (given the process's
+    /// selection flags): false when it cannot be listed, so it is not read.
+    pub fd_wanted: Option<FdWanted>,
+    /// A guard shared with the caller (who may stat before the scan);
+    /// None: the scanner makes its own from the two fields above.
+    pub guard: Option<Arc<BlockGuard>>,
+    /// `-e`/`+e` file systems, in the order given.
+    pub exempt: Vec<exempt::ExemptPath>,
+}
+
+/// See `ScanConfig::fd_wanted`.
+#[derive(Clone)]
+pub struct FdWanted(pub Arc<dyn Fn(u32, FdName) -> bool + Send + Sync>);
+
+impl std::fmt::Debug for FdWanted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("FdWanted")
+    }
 }
 
 impl Default for ScanConfig {
@@ -49,6 +76,11 @@ impl Default for ScanConfig {
             file_flags: false,
             list_tasks: false,
             and_tasks: false,
+            stat_timeout: Duration::from_secs(15),
+            avoid_blocking: false,
+            fd_wanted: None,
+            guard: None,
+            exempt: Vec::new(),
         }
     }
 }
@@ -71,6 +103,8 @@ pub struct Scanner {
     sockets: Box<dyn SocketLookup + Send>,
     /// stat results of mapped files that matched their maps entry.
     mapped: Mutex<MappedStats>,
+    /// Bounds `stat` calls that may block (`-S`, `-b`).
+    guard: Arc<BlockGuard>,
 }
 
 /// (device, inode) of a mapped file → the path stat'ed and its result.
@@ -80,7 +114,12 @@ impl Scanner {
     pub fn new(cfg: ScanConfig, sockets: Box<dyn SocketLookup + Send>) -> io::Result<Scanner> {
         let root = Dir::open_path(&cfg.proc_root)?;
         let root_text = cfg.proc_root.as_os_str().as_bytes().to_vec();
+        let guard = cfg
+            .guard
+            .clone()
+            .unwrap_or_else(|| Arc::new(BlockGuard::new(cfg.stat_timeout, cfg.avoid_blocking)));
         Ok(Scanner {
+            guard,
             cfg,
             root,
             root_text,
@@ -144,6 +183,12 @@ impl Scanner {
                 Err(_) => Vec::new(),
             }
         })
+    }
+
+    /// Whether selection may list descriptor `fd` of a process it gave
+    /// `flags`; true when it has no early answer.
+    pub fn fd_wanted(&self, flags: u32, fd: FdName) -> bool {
+        self.cfg.fd_wanted.as_ref().is_none_or(|w| (w.0)(flags, fd))
     }
 
     /// The device of the POSIX message queue filesystem, if mounted.

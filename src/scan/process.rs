@@ -1,5 +1,6 @@
 //! One process (and its threads): cwd, rtd, txt, mappings, descriptors.
 
+use super::exempt::{exempt_for, exempt_link, exempt_mapping};
 use super::maps::parse_maps;
 use super::node;
 use super::procfs::{errno_text, number_cstr, parse_decimal, Dir};
@@ -98,7 +99,7 @@ impl Scanner {
             wanted(&header)
         };
         let leader = leader_flags.map(|flags| {
-            let files = self.scan_files(&place, bufs);
+            let files = self.scan_files(&place, flags, bufs);
             (flags, process_of(&header, None, files))
         });
         let leader_rows = leader.as_ref().map(|l| &l.1);
@@ -190,24 +191,38 @@ impl Scanner {
                     pid: place.pid,
                     uid: place.uid,
                 };
-                self.scan_files(&tplace, bufs)
+                self.scan_files(&tplace, t.flags, bufs)
             }
         };
         (t.flags, process_of(&t.header, Some(t.task_cmd), files))
     }
 
-    fn scan_files(&self, place: &Place, bufs: &mut Buffers) -> Vec<OpenFile> {
+    /// The files of one process or thread; `flags` (its selection flags)
+    /// let selection rule out descriptors before they are read.
+    fn scan_files(&self, place: &Place, flags: u32, bufs: &mut Buffers) -> Vec<OpenFile> {
+        let wanted = |fd| self.fd_wanted(flags, fd);
         let mut files = Vec::new();
-        files.extend(self.special_link(place, c"cwd", FdName::Cwd, bufs));
-        files.extend(self.special_link(place, c"root", FdName::Rtd, bufs));
-        let exe = self.special_link(place, c"exe", FdName::Txt, bufs);
-        let exe_id = exe
-            .as_ref()
-            .filter(|f| f.note.is_none())
-            .and_then(|f| Some((f.dev?, f.inode?)));
-        files.extend(exe);
-        self.mappings(place, exe_id, bufs, &mut files);
-        self.descriptors(place, bufs, &mut files);
+        if wanted(FdName::Cwd) {
+            files.extend(self.special_link(place, c"cwd", FdName::Cwd, bufs));
+        }
+        if wanted(FdName::Rtd) {
+            files.extend(self.special_link(place, c"root", FdName::Rtd, bufs));
+        }
+        let maps_wanted = wanted(FdName::Mem) || wanted(FdName::Del);
+        if wanted(FdName::Txt) || maps_wanted {
+            let exe = self.special_link(place, c"exe", FdName::Txt, bufs);
+            let exe_id = exe
+                .as_ref()
+                .filter(|f| f.note.is_none())
+                .and_then(|f| Some((f.dev?, f.inode?)));
+            if wanted(FdName::Txt) {
+                files.extend(exe);
+            }
+            if maps_wanted {
+                self.mappings(place, exe_id, bufs, &mut files);
+            }
+        }
+        self.descriptors(place, flags, bufs, &mut files);
         files
     }
 
@@ -236,8 +251,14 @@ impl Scanner {
             }
             return Some(file);
         }
+        if let Some(e) = exempt_for(&self.cfg.exempt, &bufs.link) {
+            let kind = fd.label();
+            exempt_link(&mut file, &bufs.link, kind.trim(), e);
+            return Some(file);
+        }
         node::name_from_link(&mut file, &bufs.link, None);
-        match place.dir.stat(name, false) {
+        let mounts = || self.mounts().to_vec();
+        match self.guard.stat_at(place.dir, name, &bufs.link, &mounts) {
             Ok(st) => node::apply_stat(&mut file, &st, &bufs.link, self.mqueue_dev()),
             Err(e) => {
                 file.file_type = Some(FileType::Unknown);
@@ -268,6 +289,17 @@ impl Scanner {
                 fd: Some(FdName::Mem),
                 ..Default::default()
             };
+            if let Some(e) = exempt_for(&self.cfg.exempt, &m.path) {
+                if m.deleted {
+                    file.fd = Some(FdName::Del);
+                }
+                file.dev = Some(m.dev);
+                file.inode = Some(m.inode);
+                exempt_mapping(&mut file, m.deleted, e);
+                file.name = m.path;
+                files.push(file);
+                continue;
+            }
             let stat = self.stat_mapped(&m.path, m.dev, m.inode);
             match stat {
                 Ok(st) if Dev::from_raw(st.st_dev) == m.dev && st.st_ino == m.inode => {
@@ -303,7 +335,7 @@ impl Scanner {
             }
         }
         drop(cache);
-        let st = stat_path(path)?;
+        let st = self.guard.stat_path(path, &|| self.mounts().to_vec())?;
         if Dev::from_raw(st.st_dev) == dev && st.st_ino == inode {
             let mut cache = self.mapped.lock().unwrap_or_else(|e| e.into_inner());
             cache.insert((dev, inode), (path.to_vec(), st));
@@ -311,11 +343,17 @@ impl Scanner {
         Ok(st)
     }
 
-    fn descriptors(&self, place: &Place, bufs: &mut Buffers, files: &mut Vec<OpenFile>) {
+    fn descriptors(
+        &self,
+        place: &Place,
+        flags: u32,
+        bufs: &mut Buffers,
+        files: &mut Vec<OpenFile>,
+    ) {
         let fd_dir = match place.dir.open(c"fd") {
             Ok(d) => d,
             Err(e) => {
-                if self.cfg.warnings {
+                if self.cfg.warnings && self.fd_wanted(flags, FdName::NoFd) {
                     let mut name = proc_path(place, b"fd");
                     name.extend_from_slice(format!(" (opendir: {})", errno_text(&e)).as_bytes());
                     files.push(OpenFile {
@@ -330,7 +368,9 @@ impl Scanner {
         let mut numbers = Vec::new();
         let _ = fd_dir.for_each_entry(|name| {
             if let Some(n) = parse_decimal(name.to_bytes()) {
-                numbers.push(n as u32);
+                if self.fd_wanted(flags, FdName::Num(n as u32)) {
+                    numbers.push(n as u32);
+                }
             }
         });
         numbers.sort_unstable();
@@ -381,7 +421,20 @@ impl Scanner {
             file.note = Some(format!("readlink: {}", errno_text(&e)));
             return Some(());
         }
-        let st = match fd_dir.stat(name, false) {
+        if let Some(e) = exempt_for(&self.cfg.exempt, &bufs.link) {
+            exempt_link(file, &bufs.link, "fd", e);
+            if self.cfg.file_flags {
+                let dir = info_dir.get_or_insert_with(|| place.dir.open(c"fdinfo"));
+                if let Ok(d) = dir {
+                    if d.read_file(name, &mut bufs.text).is_ok() {
+                        file.flags = node::parse_fdinfo(&bufs.text).flags;
+                    }
+                }
+            }
+            return Some(());
+        }
+        let mounts = || self.mounts().to_vec();
+        let st = match self.guard.stat_at(fd_dir, name, &bufs.link, &mounts) {
             Ok(st) => Some(st),
             Err(e) => {
                 file.file_type = Some(FileType::Unknown);
@@ -508,16 +561,6 @@ fn proc_path(place: &Place, rel: &[u8]) -> Vec<u8> {
     p.push(b'/');
     p.extend_from_slice(rel);
     p
-}
-
-fn stat_path(path: &[u8]) -> io::Result<libc::stat> {
-    let c = std::ffi::CString::new(path).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
-    let mut st = std::mem::MaybeUninit::<libc::stat>::uninit();
-    let rc = unsafe { libc::stat(c.as_ptr(), st.as_mut_ptr()) };
-    if rc < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(unsafe { st.assume_init() })
 }
 
 fn mismatch_note(st: &libc::stat, dev: Dev, inode: u64) -> String {

@@ -10,6 +10,7 @@ mod fields_repeat;
 mod file_kinds;
 mod options;
 mod selection;
+mod selection_options;
 
 use common::{assert_lsof_shows, assert_same_as_lsof, require_lsof, Fixture, Output};
 
