@@ -1,8 +1,8 @@
 //! The program: parse, resolve, scan, print, and the exit status.
 
 use crate::cli::options::{Extra, Item, Options, Output, UserSpec};
-use crate::deleted;
 use crate::cli::{self, CliError};
+use crate::deleted;
 use crate::names::SystemNames;
 use crate::print::{printer_for, NameLookup};
 use crate::run::scan_in_order;
@@ -73,17 +73,28 @@ fn list(opts: &Options) -> io::Result<i32> {
             return Ok(FAILURE);
         }
     };
-    let selection = Selection::new(opts, users);
+    let mut selection = Selection::new(opts, users);
+    match crate::select::NetworkSelection::new(opts, &crate::net::Names::new()) {
+        Ok(network) => selection.network = std::sync::Arc::new(network),
+        Err(message) => {
+            eprint!("{}", cli::usage_error(&message).message);
+            return Ok(FAILURE);
+        }
+    }
     let cfg = ScanConfig {
         warnings: !opts.no_warnings,
         offsets: opts.offset.is_some() || !matches!(opts.output, Output::Table | Output::Terse),
         file_flags: opts.file_flags.is_some(),
         list_tasks: selection.lists_tasks(),
         and_tasks: opts.and && selection.lists_tasks(),
+        sockets_only_unless: selection.sockets_only_unless(),
         ..Default::default()
     };
     let tables = crate::net::NetTables::new(&cfg.proc_root);
-    let scanner = Scanner::new(cfg, Box::new(tables))?;
+    let mut scanner = Scanner::new(cfg, Box::new(tables))?;
+    if opts.endpoints.is_none() {
+        scanner.set_socket_filter(selection.network.clone());
+    }
     let pids = pids_to_scan(&scanner, &selection)?;
     if let Some(extra) = &opts.extra {
         return Ok(run_extra(extra, opts, &scanner, &selection, &pids));

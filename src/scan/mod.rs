@@ -4,6 +4,7 @@
 //! tree. Tables shared by all processes (locks, mounts) are read once, when
 //! first needed.
 
+pub mod endpoints;
 pub mod locks;
 pub mod maps;
 pub mod mounts;
@@ -17,7 +18,7 @@ use crate::model::Dev;
 use locks::Locks;
 use mounts::Mount;
 use procfs::{parse_decimal, Dir};
-use socket::SocketLookup;
+use socket::{SocketFilter, SocketLookup};
 use std::collections::HashMap;
 use std::io;
 use std::os::unix::ffi::OsStrExt;
@@ -38,6 +39,10 @@ pub struct ScanConfig {
     pub list_tasks: bool,
     /// `-a` with `-K`: a leader with selected threads counts as a task.
     pub and_tasks: bool,
+    /// Only sockets can be listed (`-i`, `-U`): Some(mask) reads just the
+    /// socket descriptors of processes whose selection flags have no bit
+    /// of mask (see `Selection::sockets_only_unless`).
+    pub sockets_only_unless: Option<u32>,
 }
 
 impl Default for ScanConfig {
@@ -49,6 +54,7 @@ impl Default for ScanConfig {
             file_flags: false,
             list_tasks: false,
             and_tasks: false,
+            sockets_only_unless: None,
         }
     }
 }
@@ -71,6 +77,8 @@ pub struct Scanner {
     sockets: Box<dyn SocketLookup + Send>,
     /// stat results of mapped files that matched their maps entry.
     mapped: Mutex<MappedStats>,
+    /// Skips sockets that cannot be listed, in sockets-only processes.
+    socket_filter: Option<std::sync::Arc<dyn SocketFilter>>,
 }
 
 /// (device, inode) of a mapped file → the path stat'ed and its result.
@@ -88,7 +96,13 @@ impl Scanner {
             mounts: OnceLock::new(),
             sockets,
             mapped: Mutex::new(HashMap::new()),
+            socket_filter: None,
         })
+    }
+
+    /// Sets the filter of sockets in sockets-only processes.
+    pub fn set_socket_filter(&mut self, filter: std::sync::Arc<dyn SocketFilter>) {
+        self.socket_filter = Some(filter);
     }
 
     pub fn config(&self) -> &ScanConfig {

@@ -6,7 +6,7 @@ use super::procfs::{errno_text, number_cstr, parse_decimal, Dir};
 use super::stat::{parse_stat, StatLine};
 use super::{Buffers, Scanner};
 use crate::model::{Dev, FdName, FileType, OpenFile, Process};
-use std::cell::OnceCell;
+use std::cell::{Cell, OnceCell};
 use std::ffi::CStr;
 use std::io;
 
@@ -30,6 +30,8 @@ struct Place<'a> {
     path: Vec<u8>,
     pid: i32,
     uid: u32,
+    /// Only socket descriptors can be listed (lsof's Ckscko).
+    sockets_only: Cell<bool>,
 }
 
 /// A thread that selection wants, before its files are read.
@@ -81,6 +83,7 @@ impl Scanner {
             path,
             pid,
             uid,
+            sockets_only: Cell::new(false),
         };
         let threads = if self.cfg.list_tasks {
             self.wanted_threads(&place, &header, bufs, wanted)
@@ -98,6 +101,7 @@ impl Scanner {
             wanted(&header)
         };
         let leader = leader_flags.map(|flags| {
+            place.sockets_only.set(self.sockets_only(flags));
             let files = self.scan_files(&place, bufs);
             (flags, process_of(&header, None, files))
         });
@@ -176,8 +180,13 @@ impl Scanner {
         bufs: &mut Buffers,
     ) -> (u32, Process) {
         let tid = t.header.tid.unwrap_or(place.pid);
+        let sockets_only = self.sockets_only(t.flags);
         let files = match leader_rows {
-            Some(rows) if shares_everything(place.pid, tid) && !has_notes(&rows.files) => {
+            Some(rows)
+                if sockets_only == place.sockets_only.get()
+                    && shares_everything(place.pid, tid)
+                    && !has_notes(&rows.files) =>
+            {
                 rows.files.clone()
             }
             _ => {
@@ -189,6 +198,7 @@ impl Scanner {
                     path,
                     pid: place.pid,
                     uid: place.uid,
+                    sockets_only: Cell::new(sockets_only),
                 };
                 self.scan_files(&tplace, bufs)
             }
@@ -196,8 +206,19 @@ impl Scanner {
         (t.flags, process_of(&t.header, Some(t.task_cmd), files))
     }
 
+    /// Whether a process selected with `flags` needs only its sockets read.
+    fn sockets_only(&self, flags: u32) -> bool {
+        self.cfg
+            .sockets_only_unless
+            .is_some_and(|mask| flags & mask == 0)
+    }
+
     fn scan_files(&self, place: &Place, bufs: &mut Buffers) -> Vec<OpenFile> {
         let mut files = Vec::new();
+        if place.sockets_only.get() {
+            self.descriptors(place, bufs, &mut files);
+            return files;
+        }
         files.extend(self.special_link(place, c"cwd", FdName::Cwd, bufs));
         files.extend(self.special_link(place, c"root", FdName::Rtd, bufs));
         let exe = self.special_link(place, c"exe", FdName::Txt, bufs);
@@ -381,6 +402,9 @@ impl Scanner {
             file.note = Some(format!("readlink: {}", errno_text(&e)));
             return Some(());
         }
+        if place.sockets_only.get() && !self.may_list_socket(place, &bufs.link) {
+            return None;
+        }
         let st = match fd_dir.stat(name, false) {
             Ok(st) => Some(st),
             Err(e) => {
@@ -449,10 +473,29 @@ impl Scanner {
         }
     }
 
-    fn describe_socket(&self, place: &Place, name: &CStr, inode: u64, file: &mut OpenFile) {
-        let netns = place
+    /// In a sockets-only process: whether the descriptor whose link text
+    /// is `link` is a socket that selection could list (no stat needed).
+    fn may_list_socket(&self, place: &Place, link: &[u8]) -> bool {
+        let Some(inode) = super::endpoints::socket_inode(link) else {
+            return false;
+        };
+        let Some(filter) = &self.socket_filter else {
+            return true;
+        };
+        let info = self
+            .netns(place)
+            .and_then(|ns| self.sockets.describe(ns, place.pid, inode));
+        filter.may_select(info.as_ref())
+    }
+
+    fn netns(&self, place: &Place) -> Option<u64> {
+        *place
             .netns
-            .get_or_init(|| place.dir.stat(c"ns/net", false).ok().map(|st| st.st_ino));
+            .get_or_init(|| place.dir.stat(c"ns/net", false).ok().map(|st| st.st_ino))
+    }
+
+    fn describe_socket(&self, place: &Place, name: &CStr, inode: u64, file: &mut OpenFile) {
+        let netns = self.netns(place);
         let info = netns.and_then(|ns| self.sockets.describe(ns, place.pid, inode));
         let info = match info {
             Some(info) => info,

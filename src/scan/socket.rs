@@ -10,6 +10,14 @@ pub trait SocketLookup: Sync {
     fn describe(&self, netns: u64, pid: i32, inode: u64) -> Option<SocketInfo>;
 }
 
+/// Tells the scan, before it stats a socket descriptor of a process whose
+/// other files cannot be listed, whether the socket could be (so `-i :PORT`
+/// reads only the sockets that match). `info` is None for a socket found
+/// in no table.
+pub trait SocketFilter: Send + Sync {
+    fn may_select(&self, info: Option<&SocketInfo>) -> bool;
+}
+
 /// A lookup that knows nothing: every socket is shown by protocol name.
 pub struct NoSockets;
 

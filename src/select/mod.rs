@@ -9,6 +9,10 @@ use crate::cli::options::{CommandSpec, Item, Options, Tasks, UserSpec};
 use crate::model::OpenFile;
 use crate::scan::process::Header;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+pub mod inet;
+pub use inet::NetworkSelection;
 
 pub const SEL_CMD: u32 = 0x0001;
 pub const SEL_FD: u32 = 0x0004;
@@ -72,6 +76,8 @@ pub struct Selection {
     pub users: Vec<Wanted<UserSel>>,
     pub commands: Vec<Wanted<CommandSpec>>,
     pub ignore_tasks: bool,
+    /// `-i`, `-U`, `-s TCP:`: resolved by the caller ([`NetworkSelection::new`]).
+    pub network: Arc<NetworkSelection>,
 }
 
 impl Selection {
@@ -96,6 +102,7 @@ impl Selection {
         if !opts.names.is_empty() || !opts.dirs.is_empty() {
             flags |= SEL_NM;
         }
+        flags |= inet::selection_flags(opts);
         let ignore_tasks = opts.tasks == Tasks::Ignore;
         let all = flags == 0;
         if all {
@@ -114,6 +121,7 @@ impl Selection {
             users: users.iter().map(Wanted::new).collect(),
             commands: opts.commands.iter().map(Wanted::new).collect(),
             ignore_tasks,
+            network: Arc::default(),
         }
     }
 
@@ -206,8 +214,11 @@ impl Selection {
     }
 
     /// Whether a file of a process selected with `process_flags` is listed.
-    pub fn file(&self, process_flags: u32, _file: &OpenFile) -> bool {
-        let sf = process_flags;
+    pub fn file(&self, process_flags: u32, file: &OpenFile) -> bool {
+        let Some(network_flags) = self.network.file_flags(file) else {
+            return false;
+        };
+        let sf = process_flags | network_flags;
         if self.all {
             return true;
         }
@@ -239,6 +250,7 @@ impl Selection {
             && self.pgids.iter().all(|p| p.excluded || found(&p.found))
             && self.users.iter().all(|u| u.excluded || found(&u.found))
             && self.commands.iter().all(|c| c.excluded || found(&c.found))
+            && self.network.all_found()
     }
 }
 
