@@ -5,6 +5,8 @@
 #[path = "../common/mod.rs"]
 mod common;
 mod file_kinds;
+mod network;
+mod network_fixture;
 mod options;
 mod selection;
 
