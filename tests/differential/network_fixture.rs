@@ -79,13 +79,6 @@ impl NetFixture {
         fixture
     }
 
-    pub fn port(&self, name: &str) -> String {
-        self.ports
-            .get(name)
-            .unwrap_or_else(|| panic!("the fixture has no {name} port"))
-            .to_string()
-    }
-
     /// Both fixture processes, for `-p`.
     pub fn pids(&self) -> String {
         format!("{},{}", self.pid, self.child)
