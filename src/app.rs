@@ -6,6 +6,7 @@ use crate::deleted;
 use crate::names::SystemNames;
 use crate::print::{printer_for, NameLookup};
 use crate::run::scan_in_order;
+use crate::scan::endpoints::{list_with_endpoints, EndpointListing};
 use crate::scan::{ScanConfig, Scanner};
 use crate::select::{Selection, UserSel};
 use std::ffi::OsString;
@@ -88,6 +89,7 @@ fn list(opts: &Options) -> io::Result<i32> {
         list_tasks: selection.lists_tasks(),
         and_tasks: opts.and && selection.lists_tasks(),
         sockets_only_unless: selection.sockets_only_unless(),
+        endpoints: opts.endpoints.is_some(),
         ..Default::default()
     };
     let tables = crate::net::NetTables::new(&cfg.proc_root);
@@ -95,7 +97,12 @@ fn list(opts: &Options) -> io::Result<i32> {
     if opts.endpoints.is_none() {
         scanner.set_socket_filter(selection.network.clone());
     }
-    let pids = pids_to_scan(&scanner, &selection)?;
+    // The other ends of endpoints may be held by any process.
+    let pids = if opts.endpoints.is_some() {
+        scanner.pids()?
+    } else {
+        pids_to_scan(&scanner, &selection)?
+    };
     if let Some(extra) = &opts.extra {
         return Ok(run_extra(extra, opts, &scanner, &selection, &pids));
     }
@@ -105,9 +112,22 @@ fn list(opts: &Options) -> io::Result<i32> {
     let lookup: &dyn NameLookup = &names;
     let mut printer = printer_for(opts, lookup, out);
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    scan_in_order(&scanner, &selection, &pids, threads, &mut |p| {
-        printer.process(&p)
-    })?;
+    if let Some(list_ends) = opts.endpoints {
+        let listing = EndpointListing {
+            scanner: &scanner,
+            pids: &pids,
+            threads,
+            process: &|h| selection.process(h),
+            file: &|flags, f| selection.file(flags, f),
+            command_width: opts.command_width,
+            list_ends,
+        };
+        list_with_endpoints(&listing, &mut |p| printer.process(&p))?;
+    } else {
+        scan_in_order(&scanner, &selection, &pids, threads, &mut |p| {
+            printer.process(&p)
+        })?;
+    }
     printer.finish()?;
     Ok(if selection.all_found() {
         SUCCESS

@@ -43,6 +43,8 @@ pub struct ScanConfig {
     /// socket descriptors of processes whose selection flags have no bit
     /// of mask (see `Selection::sockets_only_unless`).
     pub sockets_only_unless: Option<u32>,
+    /// `+E`/`-E`: learn the other ends of sockets and ptys.
+    pub endpoints: bool,
 }
 
 impl Default for ScanConfig {
@@ -55,6 +57,7 @@ impl Default for ScanConfig {
             list_tasks: false,
             and_tasks: false,
             sockets_only_unless: None,
+            endpoints: false,
         }
     }
 }

@@ -443,6 +443,9 @@ impl Scanner {
             file.mnt_id = info.mnt_id;
         }
         node::name_from_link(file, &bufs.link, info.as_ref());
+        if self.cfg.endpoints && info.is_some() {
+            file.tty_index = super::endpoints::ptmx_tty_index(file, &bufs.text);
+        }
         if file.file_type == Some(FileType::Sock) {
             if let Some(inode) = file.inode {
                 self.describe_socket(place, name, inode, file);
@@ -511,6 +514,16 @@ impl Scanner {
         };
         file.file_type = Some(super::socket::socket_file_type(&info));
         file.device = super::socket::socket_device(&info, inode);
+        let mut info = info;
+        if self.cfg.endpoints {
+            if let Some(ns) = netns {
+                let peer = self.sockets.peer(ns, place.pid, inode, &info);
+                match &mut info {
+                    crate::model::SocketInfo::Unix(u) => u.peer = peer,
+                    _ => file.peer_inode = peer,
+                }
+            }
+        }
         file.socket = Some(Box::new(info));
     }
 }

@@ -8,6 +8,14 @@ pub trait SocketLookup: Sync {
     /// `netns` is the inode of the process's network namespace: each
     /// namespace has its own socket tables.
     fn describe(&self, netns: u64, pid: i32, inode: u64) -> Option<SocketInfo>;
+
+    /// For `+E`/`-E`: the inode of the socket at the other end of `info`
+    /// (inode `inode`): a UNIX socket's peer (or, for a listening socket,
+    /// its first connection waiting to be accepted), the other end of an
+    /// established TCP/UDP connection in the same namespace.
+    fn peer(&self, _netns: u64, _pid: i32, _inode: u64, _info: &SocketInfo) -> Option<u64> {
+        None
+    }
 }
 
 /// Tells the scan, before it stats a socket descriptor of a process whose
@@ -30,6 +38,10 @@ impl SocketLookup for NoSockets {
 impl SocketLookup for crate::net::NetTables {
     fn describe(&self, netns: u64, pid: i32, inode: u64) -> Option<SocketInfo> {
         self.lookup(netns, pid, inode)
+    }
+
+    fn peer(&self, netns: u64, pid: i32, inode: u64, info: &SocketInfo) -> Option<u64> {
+        self.endpoint_peer(netns, pid, inode, info)
     }
 }
 
