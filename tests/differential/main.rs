@@ -6,6 +6,7 @@
 mod common;
 mod file_kinds;
 mod network;
+mod network_endpoints;
 mod network_fixture;
 mod options;
 mod selection;

@@ -3,10 +3,10 @@
 //! endpoint files of `+E`, for as long as the value lives.
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
-use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 pub struct NetFixture {
     pub pid: u32,
@@ -16,9 +16,9 @@ pub struct NetFixture {
     pub unavailable: Vec<String>,
     pub dir: PathBuf,
     process: Child,
-    stdin: Option<ChildStdin>,
-    _stdout: Option<BufReader<ChildStdout>>,
 }
+
+const READY_TIME_LIMIT: Duration = Duration::from_secs(60);
 
 impl NetFixture {
     pub fn start() -> NetFixture {
@@ -31,16 +31,15 @@ impl NetFixture {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("fixture directory");
         let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixture/net_holder.py");
-        let mut process = Command::new("python3")
+        let stderr = std::fs::File::create(dir.join("stderr")).expect("stderr file");
+        let process = Command::new("python3")
             .arg(script)
             .arg(&dir)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(stderr)
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {script}: {e}"));
-        let stdin = process.stdin.take();
-        let mut reader = BufReader::new(process.stdout.take().expect("piped stdout"));
         let mut fixture = NetFixture {
             pid: 0,
             child: 0,
@@ -48,19 +47,9 @@ impl NetFixture {
             unavailable: Vec::new(),
             dir,
             process,
-            stdin,
-            _stdout: None,
         };
-        loop {
-            let mut line = String::new();
-            match reader.read_line(&mut line) {
-                Ok(0) | Err(_) => panic!("net_holder.py exited before it was ready"),
-                Ok(_) => {}
-            }
-            let line = line.trim_end();
-            if line == "ready" {
-                break;
-            }
+        let announcement = fixture.wait_for_announcement();
+        for line in announcement.lines() {
             let (key, value) = line.split_once(' ').unwrap_or((line, ""));
             match key {
                 "pid" => fixture.pid = value.parse().expect("pid"),
@@ -75,8 +64,22 @@ impl NetFixture {
                 _ => {}
             }
         }
-        fixture._stdout = Some(reader);
         fixture
+    }
+
+    fn wait_for_announcement(&mut self) -> String {
+        let started = Instant::now();
+        loop {
+            if let Ok(text) = std::fs::read_to_string(self.dir.join("announce")) {
+                return text;
+            }
+            let exited = matches!(self.process.try_wait(), Ok(Some(_)));
+            if exited || started.elapsed() > READY_TIME_LIMIT {
+                let stderr = std::fs::read_to_string(self.dir.join("stderr")).unwrap_or_default();
+                panic!("net_holder.py was not ready; its stderr:\n{stderr}");
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
     }
 
     /// Both fixture processes, for `-p`.
@@ -87,7 +90,6 @@ impl NetFixture {
 
 impl Drop for NetFixture {
     fn drop(&mut self) {
-        drop(self.stdin.take());
         let _ = self.process.kill();
         let _ = self.process.wait();
         let _ = std::fs::remove_dir_all(&self.dir);

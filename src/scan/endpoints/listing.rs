@@ -46,7 +46,11 @@ pub fn list_with_endpoints(
     let (processes, mut listed): (Vec<Process>, Vec<Vec<bool>>) = kept.into_iter().unzip();
     let mut strings: HashMap<(usize, usize), Vec<Vec<u8>>> = HashMap::new();
     {
-        let index = EndpointIndex::new(&processes, listing.command_width);
+        let index = EndpointIndex::new(
+            &processes,
+            listing.command_width,
+            i32::try_from(std::process::id()).ok(),
+        );
         let mut ends = Vec::new();
         for (p, files) in listed.iter().enumerate() {
             for (f, _) in files.iter().enumerate().filter(|(_, &l)| l) {

@@ -13,7 +13,7 @@ pub use listing::{list_with_endpoints, EndpointListing};
 
 use std::collections::HashMap;
 
-use crate::model::{Dev, FileType, IpProto, OpenFile, Process, SocketInfo};
+use crate::model::{Dev, FdName, FileType, IpProto, OpenFile, Process, SocketInfo};
 
 /// The inode of a `socket:[INODE]` link text.
 pub fn socket_inode(link: &[u8]) -> Option<u64> {
@@ -113,7 +113,14 @@ pub struct EndpointIndex<'a> {
 impl<'a> EndpointIndex<'a> {
     /// Indexes the files of `processes` (in PID order); `command_width` is
     /// lsof's command length limit (`+c`), which the strings obey too.
-    pub fn new(processes: &'a [Process], command_width: usize) -> EndpointIndex<'a> {
+    /// Descriptors above 2 of `own_pid` (this program) are left out: lsof
+    /// closes those it inherits before it looks, and the others are its
+    /// own workings.
+    pub fn new(
+        processes: &'a [Process],
+        command_width: usize,
+        own_pid: Option<i32>,
+    ) -> EndpointIndex<'a> {
         let mut holders: HashMap<Key, Vec<(At, Kind)>> = HashMap::new();
         let mut seen = std::collections::HashSet::new();
         for (p, process) in processes.iter().enumerate() {
@@ -121,6 +128,10 @@ impl<'a> EndpointIndex<'a> {
                 let Some((key, kind)) = key_of(file) else {
                     continue;
                 };
+                if Some(process.pid) == own_pid && matches!(file.fd, Some(FdName::Num(n)) if n > 2)
+                {
+                    continue;
+                }
                 // A thread's rows repeat its process's descriptors: once.
                 if !seen.insert((key, process.pid, file.fd)) {
                     continue;

@@ -1,5 +1,5 @@
 use super::*;
-use crate::model::{Access, FdName, IpSocket, TcpState, UnixSocket};
+use crate::model::{Access, IpSocket, TcpState, UnixSocket};
 
 #[test]
 fn socket_links() {
@@ -71,14 +71,14 @@ fn pipe_ends_in_reading_order_without_self() {
         ),
         process(20, "reader", vec![pipe(0, Access::Read, 77)]),
     ];
-    let index = EndpointIndex::new(&processes, 9);
+    let index = EndpointIndex::new(&processes, 9, None);
     let (strings, ends) = index.ends_of(At {
         process: 0,
         file: 0,
     });
     assert_eq!(texts(&strings), ["10,writer-wi,4w", "20,reader,0r"]);
     assert_eq!(ends.len(), 2);
-    let narrow = EndpointIndex::new(&processes, 0);
+    let narrow = EndpointIndex::new(&processes, 0, Some(20));
     let (strings, _) = narrow.ends_of(At {
         process: 1,
         file: 0,
@@ -104,7 +104,7 @@ fn unix_peers_in_reverse_reading_order() {
         process(1, "a", vec![unix(5, 100, 101), unix(6, 101, 100)]),
         process(2, "b", vec![unix(6, 101, 100)]),
     ];
-    let index = EndpointIndex::new(&processes, 9);
+    let index = EndpointIndex::new(&processes, 9, None);
     let (strings, ends) = index.ends_of(At {
         process: 0,
         file: 0,
@@ -147,7 +147,7 @@ fn loopback_connections_and_ptys() {
         "x",
         vec![tcp(3, 50, 51), tcp(4, 51, 50), master, slave],
     )];
-    let index = EndpointIndex::new(&processes, 9);
+    let index = EndpointIndex::new(&processes, 9, None);
     let ends = |file| texts(&index.ends_of(At { process: 0, file }).0);
     assert_eq!(ends(0), ["4,x,4u"]);
     assert_eq!(ends(2), ["->/dev/pts/3 4,x,8u"]);
@@ -168,7 +168,7 @@ fn eventfds_by_id() {
         ),
         process(2, "b", vec![eventfd(5, "[eventfd:9]")]),
     ];
-    let index = EndpointIndex::new(&processes, 9);
+    let index = EndpointIndex::new(&processes, 9, None);
     assert!(has_endpoints(&processes[0].files[0]));
     assert!(!has_endpoints(&processes[0].files[1]));
     let (strings, _) = index.ends_of(At {
