@@ -68,3 +68,34 @@ fn e_with_fields() {
 fn e_with_tcp_info() {
     compare(&["-n", "-P", "-T", "qs", "-E"], true, &["QR="]);
 }
+
+/// lsof 4.95 under `+E`/`-E` with `-p PID` ORed with `-i` or `-U` reads only
+/// the sockets of every process, so the selected process's other files
+/// (cwd, txt, pipes...) are missing; rlsof lists them (DIVERGENCES.md).
+#[test]
+fn e_with_pid_or_network_lists_the_whole_process() {
+    if !require_lsof() {
+        return;
+    }
+    let fixture = NetFixture::start();
+    let pid = fixture.pid.to_string();
+    let args = ["-n", "-P", "-p", &pid, "-i", "+E"];
+    let rows = |output: &crate::common::Output| -> Vec<String> {
+        String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .filter(|l| l.split_whitespace().nth(1) == Some(pid.as_str()))
+            .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+            .collect()
+    };
+    let lsof = rows(&crate::common::run(crate::common::LSOF, &args));
+    let ours = rows(&crate::common::run(crate::common::rlsof(), &args));
+    assert!(!lsof.iter().any(|r| r.contains(" cwd ")), "{lsof:#?}");
+    assert!(ours.iter().any(|r| r.contains(" cwd ")), "{ours:#?}");
+    let sockets = |rows: &[String]| -> Vec<String> {
+        rows.iter()
+            .filter(|r| r.contains(" TCP ") || r.contains(" UDP ") || r.contains(" unix "))
+            .cloned()
+            .collect()
+    };
+    assert_eq!(sockets(&lsof), sockets(&ours));
+}
