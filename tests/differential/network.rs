@@ -291,3 +291,39 @@ fn t_tcp_info() {
         &["QR="],
     );
 }
+
+#[test]
+fn whole_machine_internet_and_unix_files() {
+    if !require_lsof() {
+        return;
+    }
+    let fixture = NetFixture::start();
+    let pids = [fixture.pid, fixture.child];
+    for args in [
+        &["-n", "-P", "-i"][..],
+        &["-n", "-P", "-i6"],
+        &["-n", "-P", "-U"],
+        &["-n", "-P", "-i", "TCP", "-s", "TCP:LISTEN"],
+        &["-i", "TCP"],
+    ] {
+        crate::common::stable::assert_same_on_stable_processes(args, &pids);
+    }
+}
+
+#[test]
+fn i_without_internet_files_fails() {
+    // A process without sockets.
+    if !require_lsof() {
+        return;
+    }
+    let mut sleeper = std::process::Command::new("sleep")
+        .arg("60")
+        .spawn()
+        .expect("sleep");
+    let pid = sleeper.id().to_string();
+    let output = assert_same_as_lsof(&["-a", "-p", &pid, "-i"]);
+    assert_eq!(output.status, "exit 1");
+    assert_same_as_lsof(&["-a", "-p", &pid, "-i", "-U"]);
+    let _ = sleeper.kill();
+    let _ = sleeper.wait();
+}
