@@ -86,20 +86,28 @@ pub struct NetworkSelection {
 
 impl NetworkSelection {
     /// Resolves host and service names of the `-i` addresses; the error is
-    /// lsof's message (the caller adds the short usage and exits 1).
+    /// lsof's messages (the caller adds the short usage and exits 1).
     pub fn new(opts: &Options, names: &Names) -> Result<NetworkSelection, String> {
         let mut selection = NetworkSelection {
             all_inet: opts.inet_selected.then_some(opts.inet_family),
             unix: opts.unix_sockets,
             ..NetworkSelection::default()
         };
+        // lsof reports every -i it cannot resolve, then fails.
+        let mut errors = String::new();
         for (index, spec) in opts.inet.iter().enumerate() {
             let arg = opts
                 .inet
                 .iter()
                 .position(|s| s.text == spec.text)
                 .unwrap_or(index);
-            selection.addresses.extend(resolve(spec, arg, names)?);
+            match resolve(spec, arg, names) {
+                Ok(addresses) => selection.addresses.extend(addresses),
+                Err(message) => errors.push_str(&message),
+            }
+        }
+        if !errors.is_empty() {
+            return Err(errors);
         }
         selection.addresses.reverse();
         selection.arg_found = opts.inet.iter().map(|_| AtomicBool::new(false)).collect();
@@ -227,13 +235,6 @@ fn resolve(spec: &InetSpec, arg: usize, names: &Names) -> Result<Vec<Address>, S
         Some("UDPLITE") => Some(IpProto::UdpLite),
         _ => None,
     };
-    let mut ranges = Vec::new();
-    for port in &spec.ports {
-        ranges.push(Some(port_range(spec, port, proto, names)?));
-    }
-    if ranges.is_empty() {
-        ranges.push(None);
-    }
     let given = spec.family;
     let mut family = given;
     let mut hosts: Vec<IpAddr> = spec.addr.into_iter().collect();
@@ -249,6 +250,14 @@ fn resolve(spec: &InetSpec, arg: usize, names: &Names) -> Result<Vec<Address>, S
             answer = host_addresses(name, 4);
         }
         hosts = answer.ok_or_else(|| later::unknown_host(name, &spec.text))?;
+    }
+    // Ports after the host, as lsof reads them (its first error wins).
+    let mut ranges = Vec::new();
+    for port in &spec.ports {
+        ranges.push(Some(port_range(spec, port, proto, names)?));
+    }
+    if ranges.is_empty() {
+        ranges.push(None);
     }
     let mut out = Vec::new();
     for ports in ranges {

@@ -159,6 +159,11 @@ fn i_malformed_and_unknown() {
         &["-i", "6@127.0.0.1"],
         &["-i", ":ssh-1"],
         &["-i", ":http-alt", "-i", ":domain"],
+        &["-i", "@no-such-host.invalid:no-such-service"],
+        &["-i", ":nosvc1", "-i", ":22", "-i", "@no-such-host.invalid"],
+        &["-i", "6@localhost"],
+        &["-i", ":23-ssh"],
+        &["-i", "@256.1.1.1"],
     ] {
         assert_same_as_lsof(args);
     }
