@@ -90,6 +90,7 @@ fn list(opts: &Options) -> io::Result<i32> {
         and_tasks: opts.and && selection.lists_tasks(),
         sockets_only_unless: selection.sockets_only_unless(),
         endpoints: opts.endpoints.is_some(),
+        skip_tcp_udp: opts.skip_tcp_udp,
         ..Default::default()
     };
     let tables = crate::net::NetTables::new(&cfg.proc_root);

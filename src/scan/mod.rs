@@ -45,6 +45,8 @@ pub struct ScanConfig {
     pub sockets_only_unless: Option<u32>,
     /// `+E`/`-E`: learn the other ends of sockets and ptys.
     pub endpoints: bool,
+    /// `-X`: leave TCP and UDP sockets unidentified, as lsof does.
+    pub skip_tcp_udp: bool,
 }
 
 impl Default for ScanConfig {
@@ -58,6 +60,7 @@ impl Default for ScanConfig {
             and_tasks: false,
             sockets_only_unless: None,
             endpoints: false,
+            skip_tcp_udp: false,
         }
     }
 }

@@ -499,9 +499,16 @@ impl Scanner {
 
     fn describe_socket(&self, place: &Place, name: &CStr, inode: u64, file: &mut OpenFile) {
         let netns = self.netns(place);
-        let info = netns.and_then(|ns| self.sockets.describe(ns, place.pid, inode));
+        let info = netns.and_then(|ns| match self.cfg.skip_tcp_udp {
+            false => self.sockets.describe(ns, place.pid, inode),
+            true => self.sockets.describe_without_tcp_udp(ns, place.pid, inode),
+        });
         let info = match info {
             Some(info) => info,
+            None if self.cfg.skip_tcp_udp => {
+                file.name = b"can't identify protocol (-X specified)".to_vec();
+                return;
+            }
             None => {
                 let mut rel = b"fd/".to_vec();
                 rel.extend_from_slice(name.to_bytes());

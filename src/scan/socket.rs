@@ -9,6 +9,12 @@ pub trait SocketLookup: Sync {
     /// namespace has its own socket tables.
     fn describe(&self, netns: u64, pid: i32, inode: u64) -> Option<SocketInfo>;
 
+    /// The same without the TCP, UDP, UDPLITE and raw IPv6 tables, which
+    /// lsof does not read under `-X`.
+    fn describe_without_tcp_udp(&self, netns: u64, pid: i32, inode: u64) -> Option<SocketInfo> {
+        self.describe(netns, pid, inode)
+    }
+
     /// For `+E`/`-E`: the inode of the socket at the other end of `info`
     /// (inode `inode`): a UNIX socket's peer (or, for a listening socket,
     /// its first connection waiting to be accepted), the other end of an
@@ -42,6 +48,18 @@ impl SocketLookup for crate::net::NetTables {
 
     fn peer(&self, netns: u64, pid: i32, inode: u64, info: &SocketInfo) -> Option<u64> {
         self.endpoint_peer(netns, pid, inode, info)
+    }
+
+    fn describe_without_tcp_udp(&self, netns: u64, pid: i32, inode: u64) -> Option<SocketInfo> {
+        use crate::net::SocketTable;
+        let tables = [
+            SocketTable::Unix,
+            SocketTable::Netlink,
+            SocketTable::Packet,
+            SocketTable::Raw,
+            SocketTable::Icmp,
+        ];
+        self.lookup_in(netns, pid, inode, &tables)
     }
 }
 

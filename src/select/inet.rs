@@ -109,6 +109,12 @@ impl NetworkSelection {
         if !errors.is_empty() {
             return Err(errors);
         }
+        if opts.skip_tcp_udp && (opts.inet_selected || !opts.inet.is_empty()) {
+            return Err(format!(
+                "{}: -i is useless when -X is specified.\n",
+                crate::cli::PROGRAM
+            ));
+        }
         selection.addresses.reverse();
         selection.arg_found = opts.inet.iter().map(|_| AtomicBool::new(false)).collect();
         for spec in opts.states.iter().filter(|s| s.protocol == "TCP") {

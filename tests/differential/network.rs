@@ -332,3 +332,13 @@ fn i_without_internet_files_fails() {
     let _ = sleeper.kill();
     let _ = sleeper.wait();
 }
+
+#[test]
+fn x_skips_tcp_and_udp() {
+    compare(
+        &["-n", "-P", "-X", "-p", "{pids}"],
+        &["can't identify protocol (-X specified)", "type=STREAM"],
+    );
+    compare(&["-X", "-i"], &[]);
+    compare(&["-i", ":{tcp4}", "-X"], &[]);
+}
