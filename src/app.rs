@@ -4,7 +4,7 @@ use crate::cli::options::{Extra, Item, Options, Output, UserSpec};
 use crate::cli::{self, CliError};
 use crate::deleted;
 use crate::names::SystemNames;
-use crate::print::{printer_for, NameLookup};
+use crate::print::{printer_for, NameLookup, Printer};
 use crate::run::scan_in_order;
 use crate::scan::endpoints::{list_with_endpoints, EndpointListing};
 use crate::scan::{ScanConfig, Scanner};
@@ -98,13 +98,8 @@ fn list(opts: &Options) -> io::Result<i32> {
     if opts.endpoints.is_none() {
         scanner.set_socket_filter(selection.network.clone());
     }
-    // The other ends of endpoints may be held by any process.
-    let pids = if opts.endpoints.is_some() {
-        scanner.pids()?
-    } else {
-        pids_to_scan(&scanner, &selection)?
-    };
     if let Some(extra) = &opts.extra {
+        let pids = pids_to_scan(&scanner, &selection)?;
         return Ok(run_extra(extra, opts, &scanner, &selection, &pids));
     }
     let names = SystemNames::default();
@@ -112,23 +107,7 @@ fn list(opts: &Options) -> io::Result<i32> {
     let out = io::BufWriter::with_capacity(64 * 1024, stdout);
     let lookup: &dyn NameLookup = &names;
     let mut printer = printer_for(opts, lookup, out);
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    if let Some(list_ends) = opts.endpoints {
-        let listing = EndpointListing {
-            scanner: &scanner,
-            pids: &pids,
-            threads,
-            process: &|h| selection.process(h),
-            file: &|flags, f| selection.file(flags, f),
-            command_width: opts.command_width,
-            list_ends,
-        };
-        list_with_endpoints(&listing, &mut |p| printer.process(&p))?;
-    } else {
-        scan_in_order(&scanner, &selection, &pids, threads, &mut |p| {
-            printer.process(&p)
-        })?;
-    }
+    scan_and_print(opts, &scanner, &selection, &mut *printer)?;
     printer.finish()?;
     Ok(if selection.all_found() {
         SUCCESS
@@ -171,6 +150,35 @@ fn run_extra(
             deleted::recover_all(scanner, selection, pids, Path::new(to), &mut out, &mut err)
         }
     }
+}
+
+/// One listing: the selected processes, in PID order, to the printer (not
+/// finished); under `+E`/`-E` with the endpoints of their files.
+fn scan_and_print(
+    opts: &Options,
+    scanner: &Scanner,
+    selection: &Selection,
+    printer: &mut dyn Printer,
+) -> io::Result<()> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let Some(list_ends) = opts.endpoints else {
+        let pids = pids_to_scan(scanner, selection)?;
+        return scan_in_order(scanner, selection, &pids, threads, &mut |p| {
+            printer.process(&p)
+        });
+    };
+    // The other ends may be held by any process.
+    let pids = scanner.pids()?;
+    let listing = EndpointListing {
+        scanner,
+        pids: &pids,
+        threads,
+        process: &|h| selection.process(h),
+        file: &|flags, f| selection.file(flags, f),
+        command_width: opts.command_width,
+        list_ends,
+    };
+    list_with_endpoints(&listing, &mut |p| printer.process(&p))
 }
 
 /// With only PIDs selected (no `-a` tricks needed), scan just those.
