@@ -157,5 +157,6 @@ fn keep(listing: &EndpointListing, flags: u32, mut process: Process) -> Option<K
         i += 1;
         keep
     });
+    process.files.shrink_to_fit();
     (!process.files.is_empty()).then_some((process, listed))
 }
