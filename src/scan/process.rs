@@ -487,8 +487,28 @@ impl Scanner {
         };
         let info = self
             .netns(place)
-            .and_then(|ns| self.sockets.describe(ns, place.pid, inode));
+            .and_then(|ns| self.lookup_socket(place, ns, inode));
         filter.may_select(info.as_ref())
+    }
+
+    /// The socket's table entry; in a sockets-only process under `-i`
+    /// alone, from the TCP and UDP tables only (nothing else can be listed).
+    fn lookup_socket(
+        &self,
+        place: &Place,
+        netns: u64,
+        inode: u64,
+    ) -> Option<crate::model::SocketInfo> {
+        let ip_only =
+            place.sockets_only.get() && self.socket_filter.as_ref().is_some_and(|f| f.ip_only());
+        if self.cfg.skip_tcp_udp {
+            self.sockets
+                .describe_without_tcp_udp(netns, place.pid, inode)
+        } else if ip_only {
+            self.sockets.describe_ip(netns, place.pid, inode)
+        } else {
+            self.sockets.describe(netns, place.pid, inode)
+        }
     }
 
     fn netns(&self, place: &Place) -> Option<u64> {
@@ -499,10 +519,7 @@ impl Scanner {
 
     fn describe_socket(&self, place: &Place, name: &CStr, inode: u64, file: &mut OpenFile) {
         let netns = self.netns(place);
-        let info = netns.and_then(|ns| match self.cfg.skip_tcp_udp {
-            false => self.sockets.describe(ns, place.pid, inode),
-            true => self.sockets.describe_without_tcp_udp(ns, place.pid, inode),
-        });
+        let info = netns.and_then(|ns| self.lookup_socket(place, ns, inode));
         let info = match info {
             Some(info) => info,
             None if self.cfg.skip_tcp_udp => {

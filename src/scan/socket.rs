@@ -9,6 +9,11 @@ pub trait SocketLookup: Sync {
     /// namespace has its own socket tables.
     fn describe(&self, netns: u64, pid: i32, inode: u64) -> Option<SocketInfo>;
 
+    /// The same in the TCP and UDP tables only (a socket `-i` could select).
+    fn describe_ip(&self, netns: u64, pid: i32, inode: u64) -> Option<SocketInfo> {
+        self.describe(netns, pid, inode)
+    }
+
     /// The same without the TCP, UDP, UDPLITE and raw IPv6 tables, which
     /// lsof does not read under `-X`.
     fn describe_without_tcp_udp(&self, netns: u64, pid: i32, inode: u64) -> Option<SocketInfo> {
@@ -30,6 +35,12 @@ pub trait SocketLookup: Sync {
 /// in no table.
 pub trait SocketFilter: Send + Sync {
     fn may_select(&self, info: Option<&SocketInfo>) -> bool;
+
+    /// Only TCP and UDP sockets can be selected (no `-U`): the scan need
+    /// not read the other socket tables.
+    fn ip_only(&self) -> bool {
+        false
+    }
 }
 
 /// A lookup that knows nothing: every socket is shown by protocol name.
@@ -48,6 +59,19 @@ impl SocketLookup for crate::net::NetTables {
 
     fn peer(&self, netns: u64, pid: i32, inode: u64, info: &SocketInfo) -> Option<u64> {
         self.endpoint_peer(netns, pid, inode, info)
+    }
+
+    fn describe_ip(&self, netns: u64, pid: i32, inode: u64) -> Option<SocketInfo> {
+        use crate::net::SocketTable;
+        let tables = [
+            SocketTable::Tcp,
+            SocketTable::Tcp6,
+            SocketTable::Udp,
+            SocketTable::Udp6,
+            SocketTable::UdpLite,
+            SocketTable::UdpLite6,
+        ];
+        self.lookup_in(netns, pid, inode, &tables)
     }
 
     fn describe_without_tcp_udp(&self, netns: u64, pid: i32, inode: u64) -> Option<SocketInfo> {

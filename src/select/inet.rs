@@ -363,6 +363,10 @@ impl crate::scan::socket::SocketFilter for NetworkSelection {
     fn may_select(&self, info: Option<&SocketInfo>) -> bool {
         self.may_select_socket(info)
     }
+
+    fn ip_only(&self) -> bool {
+        !self.unix
+    }
 }
 
 /// lsof's file selecters (SELFILE) and process selecters (SELPROC).
