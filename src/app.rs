@@ -6,6 +6,7 @@ use crate::deleted;
 use crate::names::SystemNames;
 use crate::print::{printer_for, NameLookup, Printer};
 use crate::run::scan_in_order;
+use crate::scan::endpoints::{list_with_endpoints, EndpointListing};
 use crate::scan::exempt::ExemptPath;
 use crate::scan::socket::SocketLookup;
 use crate::scan::timeout::BlockGuard;
@@ -13,7 +14,7 @@ use crate::scan::FdWanted;
 use crate::scan::{ScanConfig, Scanner};
 use crate::select::args::{resolve_exempt, resolve_file_args, FileArgs};
 use crate::select::mounts::mount_supplement;
-use crate::select::{report, Messages, Selection, UserSel};
+use crate::select::{report, Messages, NetworkSelection, Selection, UserSel};
 use std::ffi::OsString;
 use std::io::{self, Write};
 use std::path::Path;
@@ -110,6 +111,14 @@ fn prepare(opts: &Options) -> io::Result<Result<Prepared, i32>> {
             return Ok(Err(FAILURE));
         }
     };
+    // lsof resolves `-i` hosts and services while it parses the options.
+    let network = match NetworkSelection::new(opts, &crate::net::Names::new()) {
+        Ok(network) => network,
+        Err(message) => {
+            eprint!("{}", cli::usage_error(&message).message);
+            return Ok(Err(FAILURE));
+        }
+    };
     let guard = Arc::new(BlockGuard::new(
         Duration::from_secs(opts.timeout_secs.into()),
         opts.avoid_blocking,
@@ -140,9 +149,10 @@ fn prepare(opts: &Options) -> io::Result<Result<Prepared, i32>> {
         .iter()
         .filter(|m| matches!(m.fs_type.as_str(), "nfs" | "nfs3" | "nfs4"))
         .map(|m| m.dev.raw());
-    let selection = Selection::new(opts, users)
+    let mut selection = Selection::new(opts, users)
         .with_names(names)
         .with_nfs_devices(nfs_devs);
+    selection.network = Arc::new(network);
     Ok(Ok(Prepared {
         selection: Arc::new(selection),
         guard,
@@ -174,12 +184,18 @@ fn list(opts: &Options) -> io::Result<i32> {
             .then(|| FdWanted(Arc::new(move |flags, fd| early.fd_may_be_listed(flags, fd)))),
         guard: Some(guard),
         exempt,
+        sockets_only_unless: selection.sockets_only_unless(),
+        endpoints: opts.endpoints.is_some(),
+        skip_tcp_udp: opts.skip_tcp_udp,
         ..Default::default()
     };
     let proc_root = cfg.proc_root.clone();
     let fresh_sockets =
         || -> Box<dyn SocketLookup + Send> { Box::new(crate::net::NetTables::new(&proc_root)) };
-    let scanner = Scanner::new(cfg, fresh_sockets())?;
+    let mut scanner = Scanner::new(cfg, fresh_sockets())?;
+    if opts.endpoints.is_none() {
+        scanner.set_socket_filter(selection.network.clone());
+    }
     if let Some(extra) = &opts.extra {
         let pids = pids_to_scan(&scanner, &selection)?;
         return Ok(run_extra(extra, opts, &scanner, &selection, &pids));
@@ -190,11 +206,7 @@ fn list(opts: &Options) -> io::Result<i32> {
     let lookup: &dyn NameLookup = &names;
     let mut printer = printer_for(opts, lookup, out);
     let mut list_once = |scanner: &Scanner, printer: &mut dyn Printer| -> io::Result<()> {
-        let pids = pids_to_scan(scanner, &selection)?;
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-        scan_in_order(scanner, &selection, &pids, threads, &mut |p| {
-            printer.process(&p)
-        })?;
+        scan_and_print(opts, scanner, &selection, printer)?;
         printer.finish()
     };
     let Some(repeat) = &opts.repeat else {
@@ -276,6 +288,35 @@ fn run_extra(
             deleted::recover_all(scanner, selection, pids, Path::new(to), &mut out, &mut err)
         }
     }
+}
+
+/// One listing: the selected processes, in PID order, to the printer (not
+/// finished); under `+E`/`-E` with the endpoints of their files.
+fn scan_and_print(
+    opts: &Options,
+    scanner: &Scanner,
+    selection: &Selection,
+    printer: &mut dyn Printer,
+) -> io::Result<()> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let Some(list_ends) = opts.endpoints else {
+        let pids = pids_to_scan(scanner, selection)?;
+        return scan_in_order(scanner, selection, &pids, threads, &mut |p| {
+            printer.process(&p)
+        });
+    };
+    // The other ends may be held by any process.
+    let pids = scanner.pids()?;
+    let listing = EndpointListing {
+        scanner,
+        pids: &pids,
+        threads,
+        process: &|h| selection.process(h),
+        file: &|flags, f| selection.file(flags, f),
+        command_width: opts.command_width,
+        list_ends,
+    };
+    list_with_endpoints(&listing, &mut |p| printer.process(&p))
 }
 
 /// With only PIDs selected (no `-a` tricks needed), scan just those.

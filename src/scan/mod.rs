@@ -5,6 +5,7 @@
 //! first needed.
 
 pub mod child;
+pub mod endpoints;
 pub mod exempt;
 pub mod locks;
 pub mod maps;
@@ -20,7 +21,7 @@ use crate::model::{Dev, FdName};
 use locks::Locks;
 use mounts::Mount;
 use procfs::{parse_decimal, Dir};
-use socket::SocketLookup;
+use socket::{SocketFilter, SocketLookup};
 use std::collections::HashMap;
 use std::io;
 use std::os::unix::ffi::OsStrExt;
@@ -55,6 +56,14 @@ pub struct ScanConfig {
     pub guard: Option<Arc<BlockGuard>>,
     /// `-e`/`+e` file systems, in the order given.
     pub exempt: Vec<exempt::ExemptPath>,
+    /// Only sockets can be listed (`-i`, `-U`): Some(mask) reads just the
+    /// socket descriptors of processes whose selection flags have no bit
+    /// of mask (see `Selection::sockets_only_unless`).
+    pub sockets_only_unless: Option<u32>,
+    /// `+E`/`-E`: learn the other ends of sockets and ptys.
+    pub endpoints: bool,
+    /// `-X`: leave TCP and UDP sockets unidentified, as lsof does.
+    pub skip_tcp_udp: bool,
 }
 
 /// See `ScanConfig::fd_wanted`.
@@ -81,6 +90,9 @@ impl Default for ScanConfig {
             fd_wanted: None,
             guard: None,
             exempt: Vec::new(),
+            sockets_only_unless: None,
+            endpoints: false,
+            skip_tcp_udp: false,
         }
     }
 }
@@ -105,6 +117,8 @@ pub struct Scanner {
     mapped: Mutex<MappedStats>,
     /// Bounds `stat` calls that may block (`-S`, `-b`).
     guard: Arc<BlockGuard>,
+    /// Skips sockets that cannot be listed, in sockets-only processes.
+    socket_filter: Option<std::sync::Arc<dyn SocketFilter>>,
 }
 
 /// (device, inode) of a mapped file → the path stat'ed and its result.
@@ -127,6 +141,7 @@ impl Scanner {
             mounts: OnceLock::new(),
             sockets,
             mapped: Mutex::new(HashMap::new()),
+            socket_filter: None,
         })
     }
 
@@ -141,6 +156,11 @@ impl Scanner {
             mapped: Mutex::new(HashMap::new()),
             ..self
         }
+    }
+
+    /// Sets the filter of sockets in sockets-only processes.
+    pub fn set_socket_filter(&mut self, filter: std::sync::Arc<dyn SocketFilter>) {
+        self.socket_filter = Some(filter);
     }
 
     pub fn config(&self) -> &ScanConfig {

@@ -7,7 +7,7 @@ use super::procfs::{errno_text, number_cstr, parse_decimal, Dir};
 use super::stat::{parse_stat, StatLine};
 use super::{Buffers, Scanner};
 use crate::model::{Dev, FdName, FileType, OpenFile, Process};
-use std::cell::OnceCell;
+use std::cell::{Cell, OnceCell};
 use std::ffi::CStr;
 use std::io;
 
@@ -31,6 +31,8 @@ struct Place<'a> {
     path: Vec<u8>,
     pid: i32,
     uid: u32,
+    /// Only socket descriptors can be listed (lsof's Ckscko).
+    sockets_only: Cell<bool>,
 }
 
 /// A thread that selection wants, before its files are read.
@@ -82,6 +84,7 @@ impl Scanner {
             path,
             pid,
             uid,
+            sockets_only: Cell::new(false),
         };
         let threads = if self.cfg.list_tasks {
             self.wanted_threads(&place, &header, bufs, wanted)
@@ -99,6 +102,7 @@ impl Scanner {
             wanted(&header)
         };
         let leader = leader_flags.map(|flags| {
+            place.sockets_only.set(self.sockets_only(flags));
             let files = self.scan_files(&place, flags, bufs);
             (flags, process_of(&header, None, files))
         });
@@ -177,8 +181,13 @@ impl Scanner {
         bufs: &mut Buffers,
     ) -> (u32, Process) {
         let tid = t.header.tid.unwrap_or(place.pid);
+        let sockets_only = self.sockets_only(t.flags);
         let files = match leader_rows {
-            Some(rows) if shares_everything(place.pid, tid) && !has_notes(&rows.files) => {
+            Some(rows)
+                if sockets_only == place.sockets_only.get()
+                    && shares_everything(place.pid, tid)
+                    && !has_notes(&rows.files) =>
+            {
                 rows.files.clone()
             }
             _ => {
@@ -190,6 +199,7 @@ impl Scanner {
                     path,
                     pid: place.pid,
                     uid: place.uid,
+                    sockets_only: Cell::new(sockets_only),
                 };
                 self.scan_files(&tplace, t.flags, bufs)
             }
@@ -197,11 +207,22 @@ impl Scanner {
         (t.flags, process_of(&t.header, Some(t.task_cmd), files))
     }
 
+    /// Whether a process selected with `flags` needs only its sockets read.
+    fn sockets_only(&self, flags: u32) -> bool {
+        self.cfg
+            .sockets_only_unless
+            .is_some_and(|mask| flags & mask == 0)
+    }
+
     /// The files of one process or thread; `flags` (its selection flags)
     /// let selection rule out descriptors before they are read.
     fn scan_files(&self, place: &Place, flags: u32, bufs: &mut Buffers) -> Vec<OpenFile> {
         let wanted = |fd| self.fd_wanted(flags, fd);
         let mut files = Vec::new();
+        if place.sockets_only.get() {
+            self.descriptors(place, flags, bufs, &mut files);
+            return files;
+        }
         if wanted(FdName::Cwd) {
             files.extend(self.special_link(place, c"cwd", FdName::Cwd, bufs));
         }
@@ -433,6 +454,9 @@ impl Scanner {
             }
             return Some(());
         }
+        if place.sockets_only.get() && !self.may_list_socket(place, &bufs.link) {
+            return None;
+        }
         let mounts = || self.mounts().to_vec();
         let st = match self.guard.stat_at(fd_dir, name, &bufs.link, &mounts) {
             Ok(st) => Some(st),
@@ -472,6 +496,9 @@ impl Scanner {
             file.mnt_id = info.mnt_id;
         }
         node::name_from_link(file, &bufs.link, info.as_ref());
+        if self.cfg.endpoints && info.is_some() {
+            file.tty_index = super::endpoints::ptmx_tty_index(file, &bufs.text);
+        }
         if file.file_type == Some(FileType::Sock) {
             if let Some(inode) = file.inode {
                 self.describe_socket(place, name, inode, file);
@@ -502,13 +529,56 @@ impl Scanner {
         }
     }
 
-    fn describe_socket(&self, place: &Place, name: &CStr, inode: u64, file: &mut OpenFile) {
-        let netns = place
+    /// In a sockets-only process: whether the descriptor whose link text
+    /// is `link` is a socket that selection could list (no stat needed).
+    fn may_list_socket(&self, place: &Place, link: &[u8]) -> bool {
+        let Some(inode) = super::endpoints::socket_inode(link) else {
+            return false;
+        };
+        let Some(filter) = &self.socket_filter else {
+            return true;
+        };
+        let info = self
+            .netns(place)
+            .and_then(|ns| self.lookup_socket(place, ns, inode));
+        filter.may_select(info.as_ref())
+    }
+
+    /// The socket's table entry; in a sockets-only process under `-i`
+    /// alone, from the TCP and UDP tables only (nothing else can be listed).
+    fn lookup_socket(
+        &self,
+        place: &Place,
+        netns: u64,
+        inode: u64,
+    ) -> Option<crate::model::SocketInfo> {
+        let ip_only =
+            place.sockets_only.get() && self.socket_filter.as_ref().is_some_and(|f| f.ip_only());
+        if self.cfg.skip_tcp_udp {
+            self.sockets
+                .describe_without_tcp_udp(netns, place.pid, inode)
+        } else if ip_only {
+            self.sockets.describe_ip(netns, place.pid, inode)
+        } else {
+            self.sockets.describe(netns, place.pid, inode)
+        }
+    }
+
+    fn netns(&self, place: &Place) -> Option<u64> {
+        *place
             .netns
-            .get_or_init(|| place.dir.stat(c"ns/net", false).ok().map(|st| st.st_ino));
-        let info = netns.and_then(|ns| self.sockets.describe(ns, place.pid, inode));
+            .get_or_init(|| place.dir.stat(c"ns/net", false).ok().map(|st| st.st_ino))
+    }
+
+    fn describe_socket(&self, place: &Place, name: &CStr, inode: u64, file: &mut OpenFile) {
+        let netns = self.netns(place);
+        let info = netns.and_then(|ns| self.lookup_socket(place, ns, inode));
         let info = match info {
             Some(info) => info,
+            None if self.cfg.skip_tcp_udp => {
+                file.name = b"can't identify protocol (-X specified)".to_vec();
+                return;
+            }
             None => {
                 let mut rel = b"fd/".to_vec();
                 rel.extend_from_slice(name.to_bytes());
@@ -521,6 +591,16 @@ impl Scanner {
         };
         file.file_type = Some(super::socket::socket_file_type(&info));
         file.device = super::socket::socket_device(&info, inode);
+        let mut info = info;
+        if self.cfg.endpoints {
+            if let Some(ns) = netns {
+                let peer = self.sockets.peer(ns, place.pid, inode, &info);
+                match &mut info {
+                    crate::model::SocketInfo::Unix(u) => u.peer = peer,
+                    _ => file.peer_inode = peer,
+                }
+            }
+        }
         file.socket = Some(Box::new(info));
     }
 }

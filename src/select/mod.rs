@@ -26,6 +26,10 @@ pub use messages::Messages;
 use names::NameSet;
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+pub mod inet;
+pub use inet::NetworkSelection;
 
 pub const SEL_CMD: u32 = 0x0001;
 pub const SEL_FD: u32 = 0x0004;
@@ -102,6 +106,8 @@ pub struct Selection {
     pub tasks_found: AtomicBool,
     /// File arguments, `+d`, `+D`.
     pub names: NameSet,
+    /// `-i`, `-U`, `-s TCP:`: resolved by the caller ([`NetworkSelection::new`]).
+    pub network: Arc<NetworkSelection>,
 }
 
 impl Selection {
@@ -140,6 +146,7 @@ impl Selection {
         if !opts.names.is_empty() || !opts.dirs.is_empty() {
             flags |= SEL_NM;
         }
+        flags |= inet::selection_flags(opts);
         let ignore_tasks = opts.tasks == Tasks::Ignore;
         let all = flags == 0;
         if all {
@@ -171,6 +178,7 @@ impl Selection {
             tasks_wanted: opts.tasks == Tasks::List,
             tasks_found: AtomicBool::new(false),
             names: NameSet::default(),
+            network: Arc::default(),
         }
     }
 
@@ -296,10 +304,14 @@ impl Selection {
     /// Whether a file of a process selected with `process_flags` is listed.
     /// A file named by a file argument takes the argument's name.
     pub fn file(&self, process_flags: u32, file: &mut OpenFile) -> bool {
+        // A TCP state excluded by `-s` hides the file from every listing.
+        let Some(network_flags) = self.network.file_flags(file) else {
+            return false;
+        };
         if self.all {
             return true;
         }
-        let sf = process_flags | self.file_flags(file);
+        let sf = process_flags | self.file_flags(file) | network_flags;
         if sf == 0 {
             return false;
         }
@@ -369,7 +381,7 @@ impl Selection {
 
     /// True when every search item found something (lsof's exit status 0).
     pub fn all_found(&self) -> bool {
-        report::not_found(self).is_empty()
+        report::not_found(self).is_empty() && self.network.all_found()
     }
 }
 
