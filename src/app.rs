@@ -240,7 +240,8 @@ fn exit_status(opts: &Options, selection: &Selection, args_failed: bool) -> io::
         out.write_all(report::verbose_text(&missing).as_bytes())?;
         out.flush()?;
     }
-    let search_failed = !missing.is_empty() && !opts.quiet_failures;
+    let network_missed = !selection.network.all_found();
+    let search_failed = (!missing.is_empty() || network_missed) && !opts.quiet_failures;
     Ok(if search_failed || args_failed {
         FAILURE
     } else {

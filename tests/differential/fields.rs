@@ -194,7 +194,6 @@ fn fields_with_name_and_user_options() {
 }
 
 #[test]
-#[ignore = "needs -i selection (network work), not yet in rlsof"]
 fn fields_with_internet_selection() {
     compare_each(
         KINDS,
@@ -208,13 +207,11 @@ fn fields_with_internet_selection() {
 }
 
 #[test]
-#[ignore = "needs -U selection (network work), not yet in rlsof"]
 fn fields_with_unix_selection() {
     compare_each(KINDS, &[&["-F", "-a", "-U"], &["-F0pfn", "-a", "-U"]]);
 }
 
 #[test]
-#[ignore = "needs +E/-E endpoint information (network work), not yet in rlsof"]
 fn fields_with_endpoints() {
     compare_each(
         &["pipes", "unix_sockets", "child"],
