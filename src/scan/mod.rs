@@ -10,6 +10,7 @@ pub mod mounts;
 pub mod node;
 pub mod process;
 pub mod procfs;
+pub mod pseudo;
 pub mod socket;
 pub mod stat;
 
@@ -71,6 +72,8 @@ pub struct Scanner {
     sockets: Box<dyn SocketLookup + Send>,
     /// stat results of mapped files that matched their maps entry.
     mapped: Mutex<MappedStats>,
+    /// The devices of sockfs and pipefs, once seen.
+    pseudo_devs: pseudo::PseudoDevs,
 }
 
 /// (device, inode) of a mapped file → the path stat'ed and its result.
@@ -88,6 +91,7 @@ impl Scanner {
             mounts: OnceLock::new(),
             sockets,
             mapped: Mutex::new(HashMap::new()),
+            pseudo_devs: pseudo::PseudoDevs::default(),
         })
     }
 

@@ -3,6 +3,7 @@
 use super::maps::parse_maps;
 use super::node;
 use super::procfs::{errno_text, number_cstr, parse_decimal, Dir};
+use super::pseudo;
 use super::stat::{parse_stat, StatLine};
 use super::{Buffers, Scanner};
 use crate::model::{Dev, FdName, FileType, OpenFile, Process};
@@ -58,7 +59,7 @@ impl Scanner {
             return out;
         };
         let uid = st.st_uid;
-        if dir.read_file(c"stat", &mut bufs.text).is_err() {
+        if dir.read_record(c"stat", &mut bufs.text).is_err() {
             return out;
         }
         let Some(stat) = parse_stat(&bufs.text, pid) else {
@@ -136,7 +137,7 @@ impl Scanner {
             let Ok(dir) = tasks.open(number_cstr(tid as u64, &mut bufs.num)) else {
                 continue;
             };
-            if dir.read_file(c"stat", &mut bufs.text).is_err() {
+            if dir.read_record(c"stat", &mut bufs.text).is_err() {
                 continue;
             }
             let Some(tstat) = parse_stat(&bufs.text, tid) else {
@@ -381,7 +382,16 @@ impl Scanner {
             file.note = Some(format!("readlink: {}", errno_text(&e)));
             return Some(());
         }
-        let st = match fd_dir.stat(name, false) {
+        let pseudo = self.pseudo_link(&bufs.link);
+        let known = pseudo.and_then(|p| self.pseudo_devs.known_stat(p));
+        let stat = match known {
+            Some(st) => Ok(st),
+            None => fd_dir.stat(name, false),
+        };
+        if let (Some(p), Ok(st)) = (pseudo, &stat) {
+            self.pseudo_devs.learn(p, st);
+        }
+        let st = match stat {
             Ok(st) => Some(st),
             Err(e) => {
                 file.file_type = Some(FileType::Unknown);
@@ -394,10 +404,10 @@ impl Scanner {
         if let Some(st) = &st {
             node::apply_stat(file, st, &bufs.link, self.mqueue_dev());
         }
-        let info = if self.wants_fdinfo(file, &bufs.link) {
+        let info = if known.is_none() && self.wants_fdinfo(file, &bufs.link) {
             let dir = info_dir.get_or_insert_with(|| place.dir.open(c"fdinfo"));
             match dir {
-                Ok(d) if d.read_file(name, &mut bufs.text).is_ok() => {
+                Ok(d) if d.read_record(name, &mut bufs.text).is_ok() => {
                     Some(node::parse_fdinfo(&bufs.text))
                 }
                 _ => None,
@@ -413,6 +423,9 @@ impl Scanner {
                 }
             }
         }
+        if known.is_some() {
+            file.offset = Some(0);
+        }
         if let Some(info) = &info {
             file.offset = info.pos;
             file.flags = info.flags;
@@ -426,6 +439,16 @@ impl Scanner {
         }
         self.add_lock(place, file);
         Some(())
+    }
+
+    /// A socket or pipe that needs neither stat nor fdinfo: only when
+    /// neither offsets (`-o`, `-F`, JSON) nor flags (`+f`) are asked for,
+    /// which fdinfo would give.
+    fn pseudo_link(&self, link: &[u8]) -> Option<pseudo::Pseudo> {
+        if self.cfg.offsets || self.cfg.file_flags {
+            return None;
+        }
+        pseudo::parse_link(link)
     }
 
     /// fdinfo costs three system calls; read it only where lsof shows what
