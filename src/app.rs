@@ -1,8 +1,8 @@
 //! The program: parse, resolve, scan, print, and the exit status.
 
 use crate::cli::options::{Extra, Item, Options, Output, UserSpec};
-use crate::deleted;
 use crate::cli::{self, CliError};
+use crate::deleted;
 use crate::names::SystemNames;
 use crate::print::{printer_for, NameLookup};
 use crate::run::scan_in_order;

@@ -4,6 +4,7 @@
 //! tree. Tables shared by all processes (locks, mounts) are read once, when
 //! first needed.
 
+pub mod fdtable;
 pub mod locks;
 pub mod maps;
 pub mod mounts;

@@ -1,5 +1,6 @@
 //! One process (and its threads): cwd, rtd, txt, mappings, descriptors.
 
+use super::fdtable;
 use super::maps::parse_maps;
 use super::node;
 use super::procfs::{errno_text, number_cstr, parse_decimal, Dir};
@@ -328,19 +329,12 @@ impl Scanner {
                 return;
             }
         };
-        let mut numbers = Vec::new();
-        let _ = fd_dir.for_each_entry(|name| {
-            if let Some(n) = parse_decimal(name.to_bytes()) {
-                numbers.push(n as u32);
-            }
-        });
-        numbers.sort_unstable();
         let mut info_dir: Option<io::Result<Dir>> = None;
-        for n in numbers {
-            if let Some(file) = self.descriptor(place, &fd_dir, &mut info_dir, n, bufs) {
+        fdtable::for_each_descriptor(&fd_dir, bufs, |n, link, bufs| {
+            if let Some(file) = self.descriptor(place, &fd_dir, &mut info_dir, n, link, bufs) {
                 files.push(file);
             }
-        }
+        });
     }
 
     fn descriptor(
@@ -349,6 +343,7 @@ impl Scanner {
         fd_dir: &Dir,
         info_dir: &mut Option<io::Result<Dir>>,
         n: u32,
+        link: io::Result<()>,
         bufs: &mut Buffers,
     ) -> Option<OpenFile> {
         let mut file = OpenFile {
@@ -357,7 +352,7 @@ impl Scanner {
         };
         let mut num = std::mem::take(&mut bufs.num);
         let name = number_cstr(n as u64, &mut num);
-        let result = self.descriptor_at(place, fd_dir, info_dir, name, &mut file, bufs);
+        let result = self.descriptor_at(place, fd_dir, info_dir, name, link, &mut file, bufs);
         bufs.num = num;
         result.map(|()| file)
     }
@@ -368,10 +363,11 @@ impl Scanner {
         fd_dir: &Dir,
         info_dir: &mut Option<io::Result<Dir>>,
         name: &CStr,
+        link: io::Result<()>,
         file: &mut OpenFile,
         bufs: &mut Buffers,
     ) -> Option<()> {
-        if let Err(e) = fd_dir.readlink(name, &mut bufs.link) {
+        if let Err(e) = link {
             if !self.cfg.warnings {
                 return None;
             }

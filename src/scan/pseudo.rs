@@ -127,7 +127,10 @@ mod tests {
         st.st_nlink = 1;
         st.st_dev = 77;
         devs.learn(p, &st);
-        assert!(devs.known_stat(p).is_none(), "a regular file teaches nothing");
+        assert!(
+            devs.known_stat(p).is_none(),
+            "a regular file teaches nothing"
+        );
         st.st_mode = libc::S_IFIFO | 0o600;
         devs.learn(p, &st);
         let known = devs.known_stat(Pseudo { inode: 9, ..p });

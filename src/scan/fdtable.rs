@@ -1,0 +1,66 @@
+//! Walking a descriptor table, `/proc/PID/fd`, in ascending order.
+//!
+//! Listing the directory costs the kernel a dentry lookup per descriptor
+//! before we read a single link. Since Linux 6.2 a stat of the directory
+//! gives the number of open descriptors, and tables are nearly always
+//! dense from 0: reading the links 0, 1, 2, ... until that many are found
+//! learns the same without the listing. A sparse table (too many misses)
+//! falls back to the listing for the numbers not yet tried.
+
+use super::procfs::{number_cstr, parse_decimal, Dir};
+use super::Buffers;
+use std::io;
+
+/// Missing descriptors tolerated before the directory is listed instead:
+/// a failed lookup costs more than an entry of the listing (measured:
+/// probing through a gap of 86 costs 4% more than listing).
+const MISS_BUDGET: u64 = 16;
+
+/// Calls `each(n, link, bufs)` for every descriptor in `fd_dir`, ascending,
+/// where `link` is the outcome of reading link `n` into `bufs.link`.
+pub fn for_each_descriptor(
+    fd_dir: &Dir,
+    bufs: &mut Buffers,
+    mut each: impl FnMut(u32, io::Result<()>, &mut Buffers),
+) {
+    let count = fd_dir.stat_self().map_or(0, |st| st.st_size.max(0) as u64);
+    let mut found = 0u64;
+    let mut misses = 0u64;
+    let mut next = 0u32;
+    // An older kernel says 0 here: then only the listing tells.
+    while found < count && misses <= MISS_BUDGET {
+        let link = read_link(fd_dir, next, bufs);
+        if is_missing(&link) {
+            misses += 1;
+        } else {
+            found += 1;
+            each(next, link, bufs);
+        }
+        next += 1;
+    }
+    if count > 0 && found >= count {
+        return;
+    }
+    let mut numbers = Vec::new();
+    let _ = fd_dir.for_each_entry(|name| {
+        if let Some(n) = parse_decimal(name.to_bytes()) {
+            if n >= next as u64 && n <= u32::MAX as u64 {
+                numbers.push(n as u32);
+            }
+        }
+    });
+    numbers.sort_unstable();
+    for n in numbers {
+        let link = read_link(fd_dir, n, bufs);
+        each(n, link, bufs);
+    }
+}
+
+fn read_link(fd_dir: &Dir, n: u32, bufs: &mut Buffers) -> io::Result<()> {
+    let name = number_cstr(n as u64, &mut bufs.num);
+    fd_dir.readlink(name, &mut bufs.link)
+}
+
+fn is_missing(link: &io::Result<()>) -> bool {
+    matches!(link, Err(e) if e.raw_os_error() == Some(libc::ENOENT))
+}
