@@ -34,6 +34,12 @@ struct Place<'a> {
     uid: u32,
 }
 
+/// A process's `fd` directory, and its `fdinfo` directory once needed.
+struct FdDirs<'a> {
+    fd: &'a Dir,
+    info: Option<io::Result<Dir>>,
+}
+
 /// A thread that selection wants, before its files are read.
 struct Thread {
     dir: Dir,
@@ -329,9 +335,12 @@ impl Scanner {
                 return;
             }
         };
-        let mut info_dir: Option<io::Result<Dir>> = None;
+        let mut dirs = FdDirs {
+            fd: &fd_dir,
+            info: None,
+        };
         fdtable::for_each_descriptor(&fd_dir, bufs, |n, link, bufs| {
-            if let Some(file) = self.descriptor(place, &fd_dir, &mut info_dir, n, link, bufs) {
+            if let Some(file) = self.descriptor(place, &mut dirs, n, link, bufs) {
                 files.push(file);
             }
         });
@@ -340,8 +349,7 @@ impl Scanner {
     fn descriptor(
         &self,
         place: &Place,
-        fd_dir: &Dir,
-        info_dir: &mut Option<io::Result<Dir>>,
+        dirs: &mut FdDirs,
         n: u32,
         link: io::Result<()>,
         bufs: &mut Buffers,
@@ -352,7 +360,7 @@ impl Scanner {
         };
         let mut num = std::mem::take(&mut bufs.num);
         let name = number_cstr(n as u64, &mut num);
-        let result = self.descriptor_at(place, fd_dir, info_dir, name, link, &mut file, bufs);
+        let result = self.descriptor_at(place, dirs, name, link, &mut file, bufs);
         bufs.num = num;
         result.map(|()| file)
     }
@@ -360,8 +368,7 @@ impl Scanner {
     fn descriptor_at(
         &self,
         place: &Place,
-        fd_dir: &Dir,
-        info_dir: &mut Option<io::Result<Dir>>,
+        dirs: &mut FdDirs,
         name: &CStr,
         link: io::Result<()>,
         file: &mut OpenFile,
@@ -382,7 +389,7 @@ impl Scanner {
         let known = pseudo.and_then(|p| self.pseudo_devs.known_stat(p));
         let stat = match known {
             Some(st) => Ok(st),
-            None => fd_dir.stat(name, false),
+            None => dirs.fd.stat(name, false),
         };
         if let (Some(p), Ok(st)) = (pseudo, &stat) {
             self.pseudo_devs.learn(p, st);
@@ -401,7 +408,7 @@ impl Scanner {
             node::apply_stat(file, st, &bufs.link, self.mqueue_dev());
         }
         let info = if known.is_none() && self.wants_fdinfo(file, &bufs.link) {
-            let dir = info_dir.get_or_insert_with(|| place.dir.open(c"fdinfo"));
+            let dir = dirs.info.get_or_insert_with(|| place.dir.open(c"fdinfo"));
             match dir {
                 Ok(d) if d.read_record(name, &mut bufs.text).is_ok() => {
                     Some(node::parse_fdinfo(&bufs.text))
@@ -414,7 +421,7 @@ impl Scanner {
         match info.as_ref().and_then(|i| i.flags) {
             Some(flags) => file.access = node::access_from_flags(flags),
             None => {
-                if let Ok(lst) = fd_dir.stat(name, true) {
+                if let Ok(lst) = dirs.fd.stat(name, true) {
                     file.access = node::access_from_link_mode(lst.st_mode);
                 }
             }
