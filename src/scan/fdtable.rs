@@ -16,14 +16,21 @@ use std::io;
 /// probing through a gap of 86 costs 4% more than listing).
 const MISS_BUDGET: u64 = 16;
 
+/// How many descriptors are open, by the fd directory's size; 0 when the
+/// kernel does not tell (before 6.2).
+pub fn open_count(fd_dir: &Dir) -> u64 {
+    fd_dir.stat_self().map_or(0, |st| st.st_size.max(0) as u64)
+}
+
 /// Calls `each(n, link, bufs)` for every descriptor in `fd_dir`, ascending,
-/// where `link` is the outcome of reading link `n` into `bufs.link`.
+/// where `link` is the outcome of reading link `n` into `bufs.link`;
+/// `count` is [`open_count`].
 pub fn for_each_descriptor(
     fd_dir: &Dir,
+    count: u64,
     bufs: &mut Buffers,
     mut each: impl FnMut(u32, io::Result<()>, &mut Buffers),
 ) {
-    let count = fd_dir.stat_self().map_or(0, |st| st.st_size.max(0) as u64);
     let mut found = 0u64;
     let mut misses = 0u64;
     let mut next = 0u32;

@@ -339,7 +339,9 @@ impl Scanner {
             fd: &fd_dir,
             info: None,
         };
-        fdtable::for_each_descriptor(&fd_dir, bufs, |n, link, bufs| {
+        let count = fdtable::open_count(&fd_dir);
+        files.reserve(usize::try_from(count.min(1 << 16)).unwrap_or(0));
+        fdtable::for_each_descriptor(&fd_dir, count, bufs, |n, link, bufs| {
             if let Some(file) = self.descriptor(place, &mut dirs, n, link, bufs) {
                 files.push(file);
             }
