@@ -1,4 +1,10 @@
 //! Wiring: options → selection → parallel scan in PID order → printer.
+//!
+//! The calling thread scans too: with one thread per CPU and no thread
+//! that only waits, no scanning thread is put aside for a printing one
+//! woken at every process (on two CPUs, three busy threads cost about a
+//! context switch per process). Between two of its own processes the
+//! calling thread hands on, in PID order, what the others have scanned.
 
 use crate::model::Process;
 use crate::scan::process::Header;
@@ -7,12 +13,15 @@ use crate::select::Selection;
 use std::collections::BTreeMap;
 use std::io;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc;
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
-/// Scans `pids` (ascending) with up to `threads` workers and hands each
-/// selected process to `sink` in PID order. Only a small window of scanned
-/// processes waits for its turn, so memory stays bounded by a few
-/// processes, not by the machine.
+/// Scanned processes that may wait for their turn before the other
+/// threads pause: memory stays bounded by a few processes, not by the
+/// machine, even when the sink is slow (a `-F` reader on a pipe).
+const WINDOW: usize = 16;
+
+/// Scans `pids` (ascending) on up to `threads` threads, the calling one
+/// included, and hands each selected process to `sink` in PID order.
 pub fn scan_in_order(
     scanner: &Scanner,
     selection: &Selection,
@@ -22,50 +31,45 @@ pub fn scan_in_order(
 ) -> io::Result<()> {
     keep_large_buffers_mapped();
     let wanted = |h: &Header| selection.process(h);
+    let scan = |i: usize, bufs: &mut Buffers| -> Vec<Process> {
+        let Some(&pid) = pids.get(i) else {
+            return Vec::new();
+        };
+        scanner
+            .scan_pid(pid, bufs, &wanted)
+            .into_iter()
+            .filter_map(|(flags, mut p)| keep_selected_files(selection, flags, &mut p).then_some(p))
+            .collect()
+    };
+    let mut bufs = Buffers::default();
     if threads <= 1 || pids.len() < 8 {
-        let mut bufs = Buffers::default();
-        for &pid in pids {
-            for (flags, mut p) in scanner.scan_pid(pid, &mut bufs, &wanted) {
-                if keep_selected_files(selection, flags, &mut p) {
-                    sink(p)?;
-                }
+        for i in 0..pids.len() {
+            for p in scan(i, &mut bufs) {
+                sink(p)?;
             }
         }
         return Ok(());
     }
     let next = AtomicUsize::new(0);
-    let (tx, rx) = mpsc::sync_channel::<(usize, Vec<Process>)>(threads * 4);
+    let order = Order::new(threads - 1);
     std::thread::scope(|scope| {
-        for _ in 0..threads {
-            let tx = tx.clone();
-            let next = &next;
-            let wanted = &wanted;
+        for _ in 1..threads {
+            let (next, order, scan) = (&next, &order, &scan);
             scope.spawn(move || {
+                let _leaving = Leaving(order);
                 let mut bufs = Buffers::default();
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(&pid) = pids.get(i) else { break };
-                    let procs: Vec<Process> = scanner
-                        .scan_pid(pid, &mut bufs, wanted)
-                        .into_iter()
-                        .filter_map(|(flags, mut p)| {
-                            keep_selected_files(selection, flags, &mut p).then_some(p)
-                        })
-                        .collect();
-                    if tx.send((i, procs)).is_err() {
+                    if i >= pids.len() || !order.put(i, scan(i, &mut bufs), true) {
                         break;
                     }
                 }
             });
         }
-        drop(tx);
-        let mut waiting: BTreeMap<usize, Vec<Process>> = BTreeMap::new();
         let mut turn = 0usize;
         let mut result = Ok(());
-        for (i, procs) in rx.iter() {
-            waiting.insert(i, procs);
-            while let Some(procs) = waiting.remove(&turn) {
-                turn += 1;
+        while turn < pids.len() {
+            for procs in order.take_ready(&mut turn) {
                 for p in procs {
                     if result.is_ok() {
                         result = sink(p);
@@ -73,14 +77,130 @@ pub fn scan_in_order(
                 }
             }
             if result.is_err() {
-                // Stop the workers: they see the closed channel.
                 next.store(pids.len(), Ordering::Relaxed);
+                order.stop();
+                break;
+            }
+            if turn >= pids.len() {
+                break;
+            }
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            if i < pids.len() {
+                order.put(i, scan(i, &mut bufs), false);
+            } else if !order.wait_for(turn) {
                 break;
             }
         }
-        drop(rx);
         result
     })
+}
+
+/// Scanned processes waiting for their turn, shared by the threads.
+struct Order {
+    state: Mutex<State>,
+    changed: Condvar,
+}
+
+struct State {
+    ready: BTreeMap<usize, Vec<Process>>,
+    /// Scanning threads other than the caller still running.
+    helpers: usize,
+    /// Threads waiting for a change: only then is one announced.
+    sleepers: usize,
+    stopped: bool,
+}
+
+impl Order {
+    fn new(helpers: usize) -> Order {
+        Order {
+            state: Mutex::new(State {
+                ready: BTreeMap::new(),
+                helpers,
+                sleepers: 0,
+                stopped: false,
+            }),
+            changed: Condvar::new(),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn announce(&self, state: &State) {
+        if state.sleepers > 0 {
+            self.changed.notify_all();
+        }
+    }
+
+    fn sleep<'a>(&self, mut state: MutexGuard<'a, State>) -> MutexGuard<'a, State> {
+        state.sleepers += 1;
+        let mut state = self
+            .changed
+            .wait(state)
+            .unwrap_or_else(PoisonError::into_inner);
+        state.sleepers -= 1;
+        state
+    }
+
+    /// Files process `i`; a helper (`wait`) then pauses while the window
+    /// is full. False when the listing was stopped.
+    fn put(&self, i: usize, procs: Vec<Process>, wait: bool) -> bool {
+        let mut state = self.lock();
+        state.ready.insert(i, procs);
+        self.announce(&state);
+        while wait && !state.stopped && state.ready.len() > WINDOW {
+            state = self.sleep(state);
+        }
+        !state.stopped
+    }
+
+    /// The processes whose turn has come, advancing `turn` past them.
+    fn take_ready(&self, turn: &mut usize) -> Vec<Vec<Process>> {
+        let mut state = self.lock();
+        let mut out = Vec::new();
+        while let Some(procs) = state.ready.remove(turn) {
+            out.push(procs);
+            *turn += 1;
+        }
+        if !out.is_empty() {
+            self.announce(&state);
+        }
+        out
+    }
+
+    /// Waits until process `turn` is scanned; false if it never will be
+    /// (every helper has left without it).
+    fn wait_for(&self, turn: usize) -> bool {
+        let mut state = self.lock();
+        loop {
+            if state.ready.contains_key(&turn) {
+                return true;
+            }
+            if state.helpers == 0 || state.stopped {
+                return false;
+            }
+            state = self.sleep(state);
+        }
+    }
+
+    fn stop(&self) {
+        let mut state = self.lock();
+        state.stopped = true;
+        self.announce(&state);
+    }
+}
+
+/// Counts a helper out when it returns (or unwinds), so the caller never
+/// waits for a process nobody scans.
+struct Leaving<'a>(&'a Order);
+
+impl Drop for Leaving<'_> {
+    fn drop(&mut self) {
+        let mut state = self.0.lock();
+        state.helpers = state.helpers.saturating_sub(1);
+        self.0.announce(&state);
+    }
 }
 
 /// Drops the files selection does not list; false when none is left.
