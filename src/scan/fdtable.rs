@@ -10,16 +10,27 @@
 use super::procfs::{number_cstr, parse_decimal, Dir};
 use super::Buffers;
 use std::io;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Missing descriptors tolerated before the directory is listed instead:
 /// a failed lookup costs more than an entry of the listing (measured:
 /// probing through a gap of 86 costs 4% more than listing).
 const MISS_BUDGET: u64 = 16;
 
-/// How many descriptors are open, by the fd directory's size; 0 when the
-/// kernel does not tell (before 6.2).
-pub fn open_count(fd_dir: &Dir) -> u64 {
-    fd_dir.stat_self().map_or(0, |st| st.st_size.max(0) as u64)
+/// How many descriptors are open, by the fd directory's size; None when
+/// the kernel does not tell (before 6.2, or no stat). A kernel that tells
+/// gives a size to every table with a descriptor in it: once one has been
+/// seen (`counted`), a size of 0 means an empty table (kernel threads).
+pub fn open_count(fd_dir: &Dir, counted: &AtomicBool) -> Option<u64> {
+    let size = fd_dir.stat_self().ok()?.st_size.max(0) as u64;
+    if size > 0 {
+        counted.store(true, Ordering::Relaxed);
+        Some(size)
+    } else if counted.load(Ordering::Relaxed) {
+        Some(0)
+    } else {
+        None
+    }
 }
 
 /// Calls `each(n, link, bufs)` for every descriptor in `fd_dir`, ascending,
@@ -27,14 +38,18 @@ pub fn open_count(fd_dir: &Dir) -> u64 {
 /// `count` is [`open_count`].
 pub fn for_each_descriptor(
     fd_dir: &Dir,
-    count: u64,
+    count: Option<u64>,
     bufs: &mut Buffers,
     mut each: impl FnMut(u32, io::Result<()>, &mut Buffers),
 ) {
+    if count == Some(0) {
+        return;
+    }
+    let count = count.unwrap_or(0);
     let mut found = 0u64;
     let mut misses = 0u64;
     let mut next = 0u32;
-    // An older kernel says 0 here: then only the listing tells.
+    // An older kernel says nothing (0): then only the listing tells.
     while found < count && misses <= MISS_BUDGET {
         let link = read_link(fd_dir, next, bufs);
         if is_missing(&link) {

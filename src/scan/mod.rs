@@ -24,6 +24,7 @@ use std::collections::HashMap;
 use std::io;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
 use std::sync::{Mutex, OnceLock};
 
 /// What the scan must learn, derived from the options.
@@ -75,6 +76,8 @@ pub struct Scanner {
     mapped: Mutex<MappedStats>,
     /// The devices of sockfs and pipefs, once seen.
     pseudo_devs: pseudo::PseudoDevs,
+    /// The kernel gives descriptor counts (see `fdtable::open_count`).
+    fd_counts_seen: AtomicBool,
 }
 
 /// (device, inode) of a mapped file → the path stat'ed and its result.
@@ -93,6 +96,7 @@ impl Scanner {
             sockets,
             mapped: Mutex::new(HashMap::new()),
             pseudo_devs: pseudo::PseudoDevs::default(),
+            fd_counts_seen: AtomicBool::new(false),
         })
     }
 

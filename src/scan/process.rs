@@ -339,8 +339,9 @@ impl Scanner {
             fd: &fd_dir,
             info: None,
         };
-        let count = fdtable::open_count(&fd_dir);
-        files.reserve(usize::try_from(count.min(1 << 16)).unwrap_or(0));
+        let count = fdtable::open_count(&fd_dir, &self.fd_counts_seen);
+        let expected = count.unwrap_or(0).min(1 << 16);
+        files.reserve(usize::try_from(expected).unwrap_or(0));
         fdtable::for_each_descriptor(&fd_dir, count, bufs, |n, link, bufs| {
             if let Some(file) = self.descriptor(place, &mut dirs, n, link, bufs) {
                 files.push(file);
