@@ -459,15 +459,17 @@ impl Scanner {
 
     /// fdinfo costs three system calls; read it only where lsof shows what
     /// it holds: offsets (devices, pipes, sockets, or `-o`), flags (`+f`),
-    /// and the ids of anonymous inodes.
+    /// and the ids in the names of eventfd, eventpoll and pidfd inodes
+    /// (other anonymous inodes, inotify or timerfd, show none).
     fn wants_fdinfo(&self, file: &OpenFile, link: &[u8]) -> bool {
         if self.cfg.offsets || self.cfg.file_flags {
             return true;
         }
         match &file.file_type {
             Some(FileType::Chr | FileType::Blk | FileType::Fifo | FileType::Sock) => true,
-            Some(FileType::AnonInode) => true,
-            None | Some(FileType::Unknown) => link.starts_with(b"anon_inode:"),
+            Some(FileType::AnonInode) | None | Some(FileType::Unknown) => {
+                node::anon_name_wants_fdinfo(link)
+            }
             _ => false,
         }
     }
