@@ -35,17 +35,24 @@ pub fn open_count(fd_dir: &Dir, counted: &AtomicBool) -> Option<u64> {
 
 /// Calls `each(n, link, bufs)` for every descriptor in `fd_dir`, ascending,
 /// where `link` is the outcome of reading link `n` into `bufs.link`;
-/// `count` is [`open_count`].
+/// `count` is [`open_count`]. With a `filter` (selection's early answer,
+/// e.g. `-d 0-2`) the table is listed and only the numbers it passes are
+/// read: probing would read the links it excludes.
 pub fn for_each_descriptor(
     fd_dir: &Dir,
     count: Option<u64>,
+    filter: Option<&dyn Fn(u32) -> bool>,
     bufs: &mut Buffers,
     mut each: impl FnMut(u32, io::Result<()>, &mut Buffers),
 ) {
     if count == Some(0) {
         return;
     }
-    let count = count.unwrap_or(0);
+    let count = if filter.is_some() {
+        0
+    } else {
+        count.unwrap_or(0)
+    };
     let mut found = 0u64;
     let mut misses = 0u64;
     let mut next = 0u32;
@@ -66,8 +73,9 @@ pub fn for_each_descriptor(
     let mut numbers = Vec::new();
     let _ = fd_dir.for_each_entry(|name| {
         if let Some(n) = parse_decimal(name.to_bytes()) {
-            if n >= next as u64 && n <= u32::MAX as u64 {
-                numbers.push(n as u32);
+            let Ok(n) = u32::try_from(n) else { return };
+            if n >= next && filter.is_none_or(|wanted| wanted(n)) {
+                numbers.push(n);
             }
         }
     });

@@ -342,7 +342,7 @@ impl Scanner {
         let count = fdtable::open_count(&fd_dir, &self.fd_counts_seen);
         let expected = count.unwrap_or(0).min(1 << 16);
         files.reserve(usize::try_from(expected).unwrap_or(0));
-        fdtable::for_each_descriptor(&fd_dir, count, bufs, |n, link, bufs| {
+        fdtable::for_each_descriptor(&fd_dir, count, None, bufs, |n, link, bufs| {
             if let Some(file) = self.descriptor(place, &mut dirs, n, link, bufs) {
                 files.push(file);
             }
