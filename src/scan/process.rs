@@ -5,7 +5,7 @@ use super::maps::parse_maps;
 use super::node;
 use super::procfs::{errno_text, number_cstr, parse_decimal, Dir};
 use super::pseudo;
-use super::stat::{parse_stat, StatLine};
+use super::stat::{parse_stat, thread_count, StatLine};
 use super::{Buffers, Scanner};
 use crate::model::{Dev, FdName, FileType, OpenFile, Process};
 use std::cell::OnceCell;
@@ -75,6 +75,9 @@ impl Scanner {
         if stat.is_zombie() {
             return out;
         }
+        // A process with one thread has no other task to list: its task
+        // directory is not read.
+        let single_threaded = thread_count(&bufs.text) == Some(1);
         let header = Header {
             pid,
             tid: None,
@@ -90,7 +93,7 @@ impl Scanner {
             pid,
             uid,
         };
-        let threads = if self.cfg.list_tasks {
+        let threads = if self.cfg.list_tasks && !single_threaded {
             self.wanted_threads(&place, &header, bufs, wanted)
         } else {
             Vec::new()
