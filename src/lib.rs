@@ -8,6 +8,7 @@ pub mod model;
 pub mod names;
 pub mod net;
 pub mod print;
+pub mod repeat;
 pub mod run;
 pub mod scan;
 pub mod select;

@@ -198,6 +198,8 @@ pub enum Device {
     KernelAddr(u64),
     /// A decimal number (an IP socket's inode, as lsof prints it).
     Decimal(u64),
+    /// lsof's `UNKNOWN` (a file on an exempt file system, `-e`).
+    Unknown,
 }
 
 /// One open file of a process: an fd, cwd, root, text, or a mapping.
@@ -233,6 +235,13 @@ pub struct OpenFile {
     pub note: Option<String>,
     /// Endpoint strings (`+E`/`-E`), each rendered as lsof prints it.
     pub endpoints: Vec<Vec<u8>>,
+    /// `+E`/`-E` only: the pty index of a `/dev/ptmx` descriptor (fdinfo
+    /// `tty-index`).
+    pub tty_index: Option<u32>,
+    /// `+E`/`-E` only: the inode of the socket at the other end of a TCP
+    /// or UDP connection within the machine (UNIX peers are in
+    /// `UnixSocket::peer`).
+    pub peer_inode: Option<u64>,
 }
 
 /// Transport and address family of an IP socket.

@@ -205,7 +205,7 @@ impl Drop for Leaving<'_> {
 
 /// Drops the files selection does not list; false when none is left.
 fn keep_selected_files(selection: &Selection, flags: u32, p: &mut Process) -> bool {
-    p.files.retain(|f| selection.file(flags, f));
+    p.files.retain_mut(|f| selection.file(flags, f));
     !p.files.is_empty()
 }
 

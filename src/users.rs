@@ -18,47 +18,41 @@ impl Users {
 }
 
 fn lookup_name(uid: u32) -> Option<String> {
-    let mut buf = vec![0u8; 1024];
-    loop {
-        let mut pwd = std::mem::MaybeUninit::<libc::passwd>::uninit();
-        let mut result: *mut libc::passwd = std::ptr::null_mut();
-        let rc = unsafe {
-            libc::getpwuid_r(
-                uid,
-                pwd.as_mut_ptr(),
-                buf.as_mut_ptr() as *mut libc::c_char,
-                buf.len(),
-                &mut result,
-            )
-        };
-        if rc == libc::ERANGE && buf.len() < 1 << 20 {
-            buf.resize(buf.len() * 2, 0);
-            continue;
-        }
-        if rc != 0 || result.is_null() {
-            return None;
-        }
-        let name = unsafe { CStr::from_ptr((*result).pw_name) };
-        return Some(name.to_string_lossy().into_owned());
-    }
+    with_passwd(
+        |pwd, buf, len, result| unsafe { libc::getpwuid_r(uid, pwd, buf, len, result) },
+        |pwd| {
+            unsafe { CStr::from_ptr(pwd.pw_name) }
+                .to_string_lossy()
+                .into_owned()
+        },
+    )
 }
 
 /// The UID of a login name, if the user database knows it.
 pub fn uid_of(name: &str) -> Option<u32> {
     let c = CString::new(name).ok()?;
+    with_passwd(
+        |pwd, buf, len, result| unsafe { libc::getpwnam_r(c.as_ptr(), pwd, buf, len, result) },
+        |pwd| pwd.pw_uid,
+    )
+}
+
+/// Runs a reentrant passwd lookup, growing its buffer while the library
+/// asks for more room, and reads the answer with `read`.
+fn with_passwd<T>(
+    lookup: impl Fn(*mut libc::passwd, *mut libc::c_char, usize, *mut *mut libc::passwd) -> libc::c_int,
+    read: impl Fn(&libc::passwd) -> T,
+) -> Option<T> {
     let mut buf = vec![0u8; 1024];
     loop {
         let mut pwd = std::mem::MaybeUninit::<libc::passwd>::uninit();
         let mut result: *mut libc::passwd = std::ptr::null_mut();
-        let rc = unsafe {
-            libc::getpwnam_r(
-                c.as_ptr(),
-                pwd.as_mut_ptr(),
-                buf.as_mut_ptr() as *mut libc::c_char,
-                buf.len(),
-                &mut result,
-            )
-        };
+        let rc = lookup(
+            pwd.as_mut_ptr(),
+            buf.as_mut_ptr() as *mut libc::c_char,
+            buf.len(),
+            &mut result,
+        );
         if rc == libc::ERANGE && buf.len() < 1 << 20 {
             buf.resize(buf.len() * 2, 0);
             continue;
@@ -66,7 +60,8 @@ pub fn uid_of(name: &str) -> Option<u32> {
         if rc != 0 || result.is_null() {
             return None;
         }
-        return Some(unsafe { (*result).pw_uid });
+        // On success `result` points at `pwd`, filled in.
+        return Some(read(unsafe { &*result }));
     }
 }
 

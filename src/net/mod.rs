@@ -14,6 +14,7 @@ pub mod diag;
 pub mod inet;
 pub mod link;
 pub mod names;
+pub mod resolve;
 pub mod tables;
 pub mod unix;
 

@@ -299,6 +299,40 @@ impl NetTables {
             .copied()
     }
 
+    /// The other end lsof's `+E`/`-E` shows for a socket (`info`, inode
+    /// `inode`): a UNIX socket's peer when the peer is in the table, else
+    /// (a listening socket) its first waiting connection that is; the
+    /// other end of an ESTABLISHED TCP, UDP or UDPLITE socket.
+    pub fn endpoint_peer(
+        &self,
+        netns: u64,
+        pid: i32,
+        inode: u64,
+        info: &SocketInfo,
+    ) -> Option<u64> {
+        match info {
+            SocketInfo::Unix(_) => {
+                let known = |peer: &u64| {
+                    self.lookup_in(netns, pid, *peer, &[SocketTable::Unix])
+                        .is_some()
+                };
+                self.unix_peer(netns, pid, inode).filter(known).or_else(|| {
+                    self.unix_incoming(netns, pid, inode)
+                        .into_iter()
+                        .find(known)
+                })
+            }
+            SocketInfo::Ip(ip)
+                if ip.state.is_some_and(|s| s.0 == 1)
+                    && ip.raw_proto.is_none()
+                    && matches!(ip.proto, IpProto::Tcp | IpProto::Udp | IpProto::UdpLite) =>
+            {
+                self.ip_peer(netns, pid, inode)
+            }
+            _ => None,
+        }
+    }
+
     fn namespace(&self, netns: u64) -> Arc<Namespace> {
         let mut namespaces = self
             .namespaces

@@ -31,14 +31,6 @@ impl TcpSel {
             any: letters.chars().any(|c| "fqsw".contains(c)),
         }
     }
-
-    pub(crate) fn all() -> TcpSel {
-        TcpSel {
-            state: true,
-            queues: true,
-            any: true,
-        }
-    }
 }
 
 /// What the SIZE/OFF column (and `-F s`/`o`) shows for a file.
@@ -178,6 +170,29 @@ pub fn human_size(size: u64, out: &mut Vec<u8>) {
     let _ = write!(out, "{value:.1}{}", SUFFIX[i]);
 }
 
+/// The size, for the kinds of file lsof gives one (`-s`): not devices,
+/// FIFOs or sockets, whose `st_size` means nothing.
+pub fn defined_size(f: &OpenFile) -> Option<u64> {
+    let sizeless = is_socket(f)
+        || matches!(
+            f.file_type,
+            Some(FileType::Chr | FileType::Blk | FileType::Fifo)
+        );
+    if sizeless {
+        None
+    } else {
+        f.size
+    }
+}
+
+/// The offset, known for descriptors only (fdinfo `pos`).
+pub fn defined_offset(f: &OpenFile) -> Option<u64> {
+    match f.fd {
+        Some(FdName::Num(_)) => f.offset,
+        _ => None,
+    }
+}
+
 /// A socket lsof reached through its socket path (no stat device shown).
 pub fn is_socket(f: &OpenFile) -> bool {
     f.socket.is_some() || f.file_type.as_ref().is_some_and(FileType::is_socket)
@@ -227,6 +242,7 @@ pub fn device_chars(f: &OpenFile, out: &mut Vec<u8>) -> bool {
         Device::Number(d) => {
             let _ = write!(out, "{},{}", d.major, d.minor);
         }
+        Device::Unknown => out.extend_from_slice(b"UNKNOWN"),
     }
     true
 }
@@ -270,6 +286,11 @@ pub fn fd_text(f: &OpenFile, out: &mut Vec<u8>) {
         // lsof pads descriptor numbers to four places in the table.
         Some(FdName::Num(n)) if n < 10000 => {
             let _ = write!(out, "{n:>4}");
+        }
+        // lsof spells these two " cwd" and " rtd", which shows when only
+        // named descriptors are listed (`-d cwd`).
+        Some(fd @ (FdName::Cwd | FdName::Rtd)) => {
+            let _ = write!(out, " {}", fd_label_of(fd));
         }
         Some(fd) => out.extend_from_slice(fd_label_of(fd).as_bytes()),
         None => {}

@@ -2,7 +2,7 @@
 
 use std::io::{self, Write};
 
-use super::columns::{self, Node, Render, SizeOff, TcpSel};
+use super::columns::{self, Node, Render, SizeOff};
 use super::{escape, Printer};
 use crate::model::{OpenFile, Process};
 
@@ -51,15 +51,11 @@ pub struct FieldPrinter<'a, W: Write> {
 }
 
 impl<'a, W: Write> FieldPrinter<'a, W> {
-    pub fn new(mut render: Render<'a>, letters: &str, nul: bool, out: W) -> Self {
+    /// The options a field letter switches on in lsof (`o`, `k`, `g`, `R`,
+    /// `T`, `G`) are already in `render`: the command line decides them in
+    /// order, so a later `-L`, `-T` or `-fg` can take them back.
+    pub fn new(render: Render<'a>, letters: &str, nul: bool, out: W) -> Self {
         let fields = FieldSet::from_letters(letters);
-        // Selecting a field turns on what feeds it, as in lsof.
-        if fields.has('o') && letters.chars().any(|c| c != '0') {
-            render.offset_mode = true;
-        }
-        if fields.has('T') {
-            render.tcp = TcpSel::all();
-        }
         let nul = nul || letters.contains('0');
         FieldPrinter {
             render,
@@ -103,10 +99,10 @@ impl<'a, W: Write> FieldPrinter<'a, W> {
             // lsof prints the task name without escaping.
             self.field(b'M', t);
         }
-        if pgid {
+        if pgid && self.render.show_pgid {
             self.field_fmt(b'g', format_args!("{}", p.pgid));
         }
-        if ppid {
+        if ppid && self.render.show_ppid {
             self.field_fmt(b'R', format_args!("{}", p.ppid));
         }
         if cmd {
@@ -155,12 +151,17 @@ impl<'a, W: Write> FieldPrinter<'a, W> {
                 self.field(b't', t.label().as_bytes());
             }
         }
-        if let (true, Some(flags)) = (has('G'), f.flags) {
-            self.scratch.clear();
-            columns::flags_text(flags, true, &mut self.scratch);
-            let v = std::mem::take(&mut self.scratch);
-            self.field(b'G', &v);
-            self.scratch = v;
+        let flag_mode = self.render.file_flags.filter(|_| has('G'));
+        if let (Some(mode), Some(flags)) = (flag_mode, f.flags) {
+            // `+fg` after `-F` names the flags, as in the table.
+            let hex = mode == 'G';
+            if columns::has_flags(f, hex) {
+                self.scratch.clear();
+                columns::flags_text(flags, hex, &mut self.scratch);
+                let v = std::mem::take(&mut self.scratch);
+                self.field(b'G', &v);
+                self.scratch = v;
+            }
         }
         if has('d') {
             self.scratch.clear();
@@ -189,7 +190,7 @@ impl<'a, W: Write> FieldPrinter<'a, W> {
         if let (true, Node::Inode(i)) = (has('i'), &node) {
             self.field_fmt(b'i', format_args!("{i}"));
         }
-        if let (true, Some(n)) = (has('k'), columns::nlink(f)) {
+        if let (true, Some(n)) = (has('k') && self.render.show_nlink, columns::nlink(f)) {
             self.field_fmt(b'k', format_args!("{n}"));
         }
         if let (true, Node::Protocol(p)) = (has('P'), &node) {
@@ -241,6 +242,16 @@ impl<W: Write> Printer for FieldPrinter<'_, W> {
     fn finish(&mut self) -> io::Result<()> {
         self.out.flush()
     }
+
+    fn end_cycle(&mut self, marker: Option<&[u8]>) -> io::Result<()> {
+        self.out.write_all(b"m")?;
+        self.out.write_all(marker.unwrap_or_default())?;
+        self.out.write_all(&[self.term])?;
+        if self.term == 0 {
+            self.out.write_all(b"\n")?;
+        }
+        self.out.flush()
+    }
 }
 
 /// `-t`: each listed PID once.
@@ -268,6 +279,14 @@ impl<W: Write> Printer for TersePrinter<W> {
     }
 
     fn finish(&mut self) -> io::Result<()> {
+        // Each `-r` cycle lists every PID again, as lsof does.
+        self.last_pid = None;
+        self.out.flush()
+    }
+
+    fn end_cycle(&mut self, marker: Option<&[u8]>) -> io::Result<()> {
+        self.out.write_all(marker.unwrap_or(super::REPEAT_MARKER))?;
+        self.out.write_all(b"\n")?;
         self.out.flush()
     }
 }

@@ -94,18 +94,20 @@ impl<'a, W: Write> JsonPrinter<'a, W> {
     }
 
     fn process_keys(&self, p: &Process, obj: &mut Object) {
+        let r = &self.render;
         obj.put("pid", p.pid);
         if let (true, Some(tid)) = (self.want('K'), p.tid) {
             obj.put("tid", tid);
         }
         if let (true, Some(cmd)) = (self.want('M'), &p.task_cmd) {
-            obj.put("task_cmd", String::from_utf8_lossy(cmd).into_owned());
+            obj.put_bytes("task_cmd", cmd);
         }
-        let chosen = self.fields.is_some();
-        if self.want('g') && (chosen || self.render.show_pgid) {
+        // As in `-F`: the letter selects the key, the option (which `-F g`
+        // and `-F R` switch on) makes it defined.
+        if self.want('g') && r.show_pgid {
             obj.put("pgid", p.pgid);
         }
-        if self.want('R') && (chosen || self.render.show_ppid) {
+        if self.want('R') && r.show_ppid {
             obj.put("ppid", p.ppid);
         }
         if self.want('c') {
@@ -114,13 +116,13 @@ impl<'a, W: Write> JsonPrinter<'a, W> {
             } else {
                 &p.command
             };
-            obj.put("command", String::from_utf8_lossy(cmd).into_owned());
+            obj.put_bytes("command", cmd);
         }
         if self.want('u') {
             obj.put("uid", p.uid);
         }
         if self.want('L') {
-            if let (login, true) = self.render.user(p.uid) {
+            if let (login, true) = r.user(p.uid) {
                 obj.put("login", login.into_owned());
             }
         }
@@ -160,27 +162,24 @@ impl<'a, W: Write> JsonPrinter<'a, W> {
         if let (true, Some(d)) = (self.want('r'), f.rdev) {
             obj.put("raw_device", format!("{:#x}", d.raw()));
         }
-        if let (true, Some(s), false) = (self.want('s'), f.size, columns::is_socket(f)) {
+        // Both when known, whatever `-o`/`-s` say (upstream shows one).
+        if let (true, Some(s)) = (self.want('s'), columns::defined_size(f)) {
             obj.put("size", s.to_string());
         }
-        if let (true, Some(o)) = (self.want('o'), f.offset) {
+        if let (true, Some(o)) = (self.want('o'), columns::defined_offset(f)) {
             obj.put("offset", o.to_string());
         }
+        // Sockets keep their inode too (lsof's NODE shows the protocol).
         if let (true, Some(i)) = (self.want('i'), f.inode) {
             obj.put("inode", i.to_string());
         }
-        let chosen = self.fields.is_some();
-        if let (true, Some(n)) = (
-            self.want('k') && (chosen || r.show_nlink),
-            columns::nlink(f),
-        ) {
+        if let (true, Some(n)) = (self.want('k') && r.show_nlink, columns::nlink(f)) {
             obj.put("nlink", n);
         }
         if let (true, Node::Protocol(p)) = (self.want('P'), columns::node(f)) {
             obj.put("protocol", p.into_owned());
         }
-        let flag_mode = if chosen { Some('G') } else { r.file_flags };
-        if let (true, Some(mode), Some(flags)) = (self.want('G'), flag_mode, f.flags) {
+        if let (true, Some(mode), Some(flags)) = (self.want('G'), r.file_flags, f.flags) {
             let hex = mode == 'G';
             if columns::has_flags(f, hex) {
                 scratch.clear();
@@ -191,6 +190,10 @@ impl<'a, W: Write> JsonPrinter<'a, W> {
         if self.want('n') {
             scratch.clear();
             r.name_text(f, true, scratch);
+            // lsof's NAME of a UDP socket ends in a space; a value need not.
+            while scratch.last() == Some(&b' ') {
+                scratch.pop();
+            }
             obj.put_bytes("name", scratch);
         }
         if self.want('T') && r.tcp.any {
@@ -274,6 +277,18 @@ impl<W: Write> Printer for JsonPrinter<'_, W> {
         if !self.lines {
             self.open_document()?;
             self.out.write_all(b"]}\n")?;
+        }
+        // The next `-r` cycle is a document of its own (upstream's design).
+        self.opened = false;
+        self.any_process = false;
+        self.out.flush()
+    }
+
+    /// Upstream writes no marker in JSON: `-J` cycles are separate
+    /// documents (one per line), `-j` cycles end with an empty line.
+    fn end_cycle(&mut self, _marker: Option<&[u8]>) -> io::Result<()> {
+        if self.lines {
+            self.out.write_all(b"\n")?;
         }
         self.out.flush()
     }

@@ -35,6 +35,9 @@ use std::io::{self, Write};
 use std::net::IpAddr;
 
 use crate::cli::options::{Options, Output};
+
+/// The table's (and `-t`'s) line between `-r` cycles.
+pub const REPEAT_MARKER: &[u8] = b"=======";
 use crate::model::{IpProto, Process};
 
 pub use columns::Render;
@@ -46,8 +49,13 @@ pub use table::TablePrinter;
 /// output.
 pub trait Printer {
     fn process(&mut self, p: &Process) -> io::Result<()>;
-    /// Ends the output; call once after the last process.
+    /// Ends the output of one listing; call once after the last process.
+    /// The printer is then ready for the next `-r` cycle.
     fn finish(&mut self) -> io::Result<()>;
+    /// Ends one `-r` cycle, after `finish`: lsof's marker line (`=======`,
+    /// or `marker`, the formatted `m<fmt>` text; an `m` field under `-F`),
+    /// then flushes.
+    fn end_cycle(&mut self, marker: Option<&[u8]>) -> io::Result<()>;
 }
 
 /// Name services the printers consult (implemented with caches elsewhere).
@@ -92,32 +100,6 @@ pub fn printer_for<'a, W: Write + 'a>(
                 Some(letters) => Box::new(printer.with_fields(letters)),
                 None => Box::new(printer),
             }
-        }
-    }
-}
-
-/// The line lsof writes after each `-r` cycle: `=======` (or the `m<fmt>`
-/// text, already formatted by the caller) in the table, an `m` field in
-/// `-F` output.
-pub fn write_repeat_marker(
-    opts: &Options,
-    marker: Option<&str>,
-    out: &mut dyn Write,
-) -> io::Result<()> {
-    match &opts.output {
-        Output::Fields { letters, nul } => {
-            let term: &[u8] = if *nul || letters.contains('0') {
-                b"\0\n"
-            } else {
-                b"\n"
-            };
-            out.write_all(b"m")?;
-            out.write_all(marker.unwrap_or("").as_bytes())?;
-            out.write_all(term)
-        }
-        _ => {
-            out.write_all(marker.unwrap_or("=======").as_bytes())?;
-            out.write_all(b"\n")
         }
     }
 }

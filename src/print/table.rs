@@ -436,4 +436,10 @@ impl<W: Write> Printer for TablePrinter<'_, W> {
         self.any_taskcmd = false;
         self.out.flush()
     }
+
+    fn end_cycle(&mut self, marker: Option<&[u8]>) -> io::Result<()> {
+        self.out.write_all(marker.unwrap_or(super::REPEAT_MARKER))?;
+        self.out.write_all(b"\n")?;
+        self.out.flush()
+    }
 }

@@ -111,14 +111,11 @@ fn table_tcp_info() {
     check(&o, include_bytes!("testdata/tcp_qs.txt"));
 }
 
+/// `-F<letters>` (`-F0<letters>` for NUL) as the command line sets it up:
+/// field letters switch on the options that feed them.
 fn fields(letters: &str, nul: bool) -> Options {
-    Options {
-        output: Output::Fields {
-            letters: letters.into(),
-            nul,
-        },
-        ..opts()
-    }
+    let arg = format!("-F{}{letters}", if nul { "0" } else { "" });
+    crate::cli::parse([std::ffi::OsString::from(arg)]).unwrap_or_else(|e| panic!("{}", e.message))
 }
 
 #[test]
@@ -324,15 +321,24 @@ fn repeat_cycles_reuse_a_printer() {
         let mut p = printer_for(&o, &MachineNames, &mut out);
         p.process(&super::testdata::unreadable_process()).unwrap();
         p.finish().unwrap();
+        p.end_cycle(None).unwrap();
         p.process(&super::testdata::unreadable_process()).unwrap();
         p.finish().unwrap();
+        p.end_cycle(Some(b"12:00")).unwrap();
     }
     let once = include_str!("testdata/pid1.txt");
-    assert_eq!(String::from_utf8_lossy(&out), format!("{once}{once}"));
+    assert_eq!(
+        String::from_utf8_lossy(&out),
+        format!("{once}=======\n{once}12:00\n")
+    );
     let mut marker = Vec::new();
-    super::write_repeat_marker(&o, None, &mut marker).unwrap();
-    super::write_repeat_marker(&fields("pn0", false), Some("x"), &mut marker).unwrap();
-    assert_eq!(marker, b"=======\nmx\0\n");
+    let nul_fields = fields("pn0", false);
+    {
+        let mut p = printer_for(&nul_fields, &MachineNames, &mut marker);
+        p.end_cycle(Some(b"x")).unwrap();
+        p.end_cycle(None).unwrap();
+    }
+    assert_eq!(marker, b"mx\0\nm\0\n");
 }
 
 #[test]

@@ -4,6 +4,9 @@
 //! tree. Tables shared by all processes (locks, mounts) are read once, when
 //! first needed.
 
+pub mod child;
+pub mod endpoints;
+pub mod exempt;
 pub mod fdtable;
 pub mod locks;
 pub mod maps;
@@ -14,18 +17,21 @@ pub mod procfs;
 pub mod pseudo;
 pub mod socket;
 pub mod stat;
+pub mod timeout;
 
-use crate::model::Dev;
+use crate::model::{Dev, FdName};
 use locks::Locks;
 use mounts::Mount;
 use procfs::{parse_decimal, Dir};
-use socket::SocketLookup;
+use socket::{SocketFilter, SocketLookup};
 use std::collections::HashMap;
 use std::io;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+use timeout::BlockGuard;
 
 /// What the scan must learn, derived from the options.
 #[derive(Debug, Clone)]
@@ -41,6 +47,36 @@ pub struct ScanConfig {
     pub list_tasks: bool,
     /// `-a` with `-K`: a leader with selected threads counts as a task.
     pub and_tasks: bool,
+    /// `-S`: how long a `stat` on a file system that may block is waited for.
+    pub stat_timeout: Duration,
+    /// `-b`: don't make such calls at all.
+    pub avoid_blocking: bool,
+    /// Selection's early answer for a descriptor (given the process's
+    /// selection flags): false when it cannot be listed, so it is not read.
+    pub fd_wanted: Option<FdWanted>,
+    /// A guard shared with the caller (who may stat before the scan);
+    /// None: the scanner makes its own from the two fields above.
+    pub guard: Option<Arc<BlockGuard>>,
+    /// `-e`/`+e` file systems, in the order given.
+    pub exempt: Vec<exempt::ExemptPath>,
+    /// Only sockets can be listed (`-i`, `-U`): Some(mask) reads just the
+    /// socket descriptors of processes whose selection flags have no bit
+    /// of mask (see `Selection::sockets_only_unless`).
+    pub sockets_only_unless: Option<u32>,
+    /// `+E`/`-E`: learn the other ends of sockets and ptys.
+    pub endpoints: bool,
+    /// `-X`: leave TCP and UDP sockets unidentified, as lsof does.
+    pub skip_tcp_udp: bool,
+}
+
+/// See `ScanConfig::fd_wanted`.
+#[derive(Clone)]
+pub struct FdWanted(pub Arc<dyn Fn(u32, FdName) -> bool + Send + Sync>);
+
+impl std::fmt::Debug for FdWanted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("FdWanted")
+    }
 }
 
 impl Default for ScanConfig {
@@ -52,6 +88,14 @@ impl Default for ScanConfig {
             file_flags: false,
             list_tasks: false,
             and_tasks: false,
+            stat_timeout: Duration::from_secs(15),
+            avoid_blocking: false,
+            fd_wanted: None,
+            guard: None,
+            exempt: Vec::new(),
+            sockets_only_unless: None,
+            endpoints: false,
+            skip_tcp_udp: false,
         }
     }
 }
@@ -78,6 +122,10 @@ pub struct Scanner {
     pseudo_devs: pseudo::PseudoDevs,
     /// The kernel gives descriptor counts (see `fdtable::open_count`).
     fd_counts_seen: AtomicBool,
+    /// Bounds `stat` calls that may block (`-S`, `-b`).
+    guard: Arc<BlockGuard>,
+    /// Skips sockets that cannot be listed, in sockets-only processes.
+    socket_filter: Option<std::sync::Arc<dyn SocketFilter>>,
 }
 
 /// (device, inode) of a mapped file → the path stat'ed and its result.
@@ -87,7 +135,12 @@ impl Scanner {
     pub fn new(cfg: ScanConfig, sockets: Box<dyn SocketLookup + Send>) -> io::Result<Scanner> {
         let root = Dir::open_path(&cfg.proc_root)?;
         let root_text = cfg.proc_root.as_os_str().as_bytes().to_vec();
+        let guard = cfg
+            .guard
+            .clone()
+            .unwrap_or_else(|| Arc::new(BlockGuard::new(cfg.stat_timeout, cfg.avoid_blocking)));
         Ok(Scanner {
+            guard,
             cfg,
             root,
             root_text,
@@ -97,7 +150,26 @@ impl Scanner {
             mapped: Mutex::new(HashMap::new()),
             pseudo_devs: pseudo::PseudoDevs::default(),
             fd_counts_seen: AtomicBool::new(false),
+            socket_filter: None,
         })
+    }
+
+    /// The scanner for the next `-r` cycle. What changes between cycles
+    /// (locks, socket tables, stat results of mapped files) is read afresh;
+    /// the proc root and the mount table, which lsof also reads only once,
+    /// are kept.
+    pub fn next_cycle(self, sockets: Box<dyn SocketLookup + Send>) -> Scanner {
+        Scanner {
+            locks: OnceLock::new(),
+            sockets,
+            mapped: Mutex::new(HashMap::new()),
+            ..self
+        }
+    }
+
+    /// Sets the filter of sockets in sockets-only processes.
+    pub fn set_socket_filter(&mut self, filter: std::sync::Arc<dyn SocketFilter>) {
+        self.socket_filter = Some(filter);
     }
 
     pub fn config(&self) -> &ScanConfig {
@@ -140,6 +212,12 @@ impl Scanner {
                 Err(_) => Vec::new(),
             }
         })
+    }
+
+    /// Whether selection may list descriptor `fd` of a process it gave
+    /// `flags`; true when it has no early answer.
+    pub fn fd_wanted(&self, flags: u32, fd: FdName) -> bool {
+        self.cfg.fd_wanted.as_ref().is_none_or(|w| (w.0)(flags, fd))
     }
 
     /// The device of the POSIX message queue filesystem, if mounted.

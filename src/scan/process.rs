@@ -1,5 +1,6 @@
 //! One process (and its threads): cwd, rtd, txt, mappings, descriptors.
 
+use super::exempt::{exempt_for, exempt_link, exempt_mapping};
 use super::fdtable;
 use super::maps::parse_maps;
 use super::node;
@@ -8,7 +9,7 @@ use super::pseudo;
 use super::stat::{parse_stat, thread_count, StatLine};
 use super::{Buffers, Scanner};
 use crate::model::{Dev, FdName, FileType, OpenFile, Process};
-use std::cell::OnceCell;
+use std::cell::{Cell, OnceCell};
 use std::ffi::CStr;
 use std::io;
 
@@ -32,6 +33,8 @@ struct Place<'a> {
     path: Vec<u8>,
     pid: i32,
     uid: u32,
+    /// Only socket descriptors can be listed (lsof's Ckscko).
+    sockets_only: Cell<bool>,
 }
 
 /// A process's `fd` directory, and its `fdinfo` directory once needed.
@@ -92,6 +95,7 @@ impl Scanner {
             path,
             pid,
             uid,
+            sockets_only: Cell::new(false),
         };
         let threads = if self.cfg.list_tasks && !single_threaded {
             self.wanted_threads(&place, &header, bufs, wanted)
@@ -109,7 +113,8 @@ impl Scanner {
             wanted(&header)
         };
         let leader = leader_flags.map(|flags| {
-            let files = self.scan_files(&place, bufs);
+            place.sockets_only.set(self.sockets_only(flags));
+            let files = self.scan_files(&place, flags, bufs);
             (flags, process_of(&header, None, files))
         });
         let leader_rows = leader.as_ref().map(|l| &l.1);
@@ -187,8 +192,13 @@ impl Scanner {
         bufs: &mut Buffers,
     ) -> (u32, Process) {
         let tid = t.header.tid.unwrap_or(place.pid);
+        let sockets_only = self.sockets_only(t.flags);
         let files = match leader_rows {
-            Some(rows) if shares_everything(place.pid, tid) && !has_notes(&rows.files) => {
+            Some(rows)
+                if sockets_only == place.sockets_only.get()
+                    && shares_everything(place.pid, tid)
+                    && !has_notes(&rows.files) =>
+            {
                 rows.files.clone()
             }
             _ => {
@@ -200,25 +210,51 @@ impl Scanner {
                     path,
                     pid: place.pid,
                     uid: place.uid,
+                    sockets_only: Cell::new(sockets_only),
                 };
-                self.scan_files(&tplace, bufs)
+                self.scan_files(&tplace, t.flags, bufs)
             }
         };
         (t.flags, process_of(&t.header, Some(t.task_cmd), files))
     }
 
-    fn scan_files(&self, place: &Place, bufs: &mut Buffers) -> Vec<OpenFile> {
+    /// Whether a process selected with `flags` needs only its sockets read.
+    fn sockets_only(&self, flags: u32) -> bool {
+        self.cfg
+            .sockets_only_unless
+            .is_some_and(|mask| flags & mask == 0)
+    }
+
+    /// The files of one process or thread; `flags` (its selection flags)
+    /// let selection rule out descriptors before they are read.
+    fn scan_files(&self, place: &Place, flags: u32, bufs: &mut Buffers) -> Vec<OpenFile> {
+        let wanted = |fd| self.fd_wanted(flags, fd);
         let mut files = Vec::new();
-        files.extend(self.special_link(place, c"cwd", FdName::Cwd, bufs));
-        files.extend(self.special_link(place, c"root", FdName::Rtd, bufs));
-        let exe = self.special_link(place, c"exe", FdName::Txt, bufs);
-        let exe_id = exe
-            .as_ref()
-            .filter(|f| f.note.is_none())
-            .and_then(|f| Some((f.dev?, f.inode?)));
-        files.extend(exe);
-        self.mappings(place, exe_id, bufs, &mut files);
-        self.descriptors(place, bufs, &mut files);
+        if place.sockets_only.get() {
+            self.descriptors(place, flags, bufs, &mut files);
+            return files;
+        }
+        if wanted(FdName::Cwd) {
+            files.extend(self.special_link(place, c"cwd", FdName::Cwd, bufs));
+        }
+        if wanted(FdName::Rtd) {
+            files.extend(self.special_link(place, c"root", FdName::Rtd, bufs));
+        }
+        let maps_wanted = wanted(FdName::Mem) || wanted(FdName::Del);
+        if wanted(FdName::Txt) || maps_wanted {
+            let exe = self.special_link(place, c"exe", FdName::Txt, bufs);
+            let exe_id = exe
+                .as_ref()
+                .filter(|f| f.note.is_none())
+                .and_then(|f| Some((f.dev?, f.inode?)));
+            if wanted(FdName::Txt) {
+                files.extend(exe);
+            }
+            if maps_wanted {
+                self.mappings(place, exe_id, bufs, &mut files);
+            }
+        }
+        self.descriptors(place, flags, bufs, &mut files);
         files
     }
 
@@ -247,8 +283,14 @@ impl Scanner {
             }
             return Some(file);
         }
+        if let Some(e) = exempt_for(&self.cfg.exempt, &bufs.link) {
+            let kind = fd.label();
+            exempt_link(&mut file, &bufs.link, kind.trim(), e);
+            return Some(file);
+        }
         node::name_from_link(&mut file, &bufs.link, None);
-        match place.dir.stat(name, false) {
+        let mounts = || self.mounts().to_vec();
+        match self.guard.stat_at(place.dir, name, &bufs.link, &mounts) {
             Ok(st) => node::apply_stat(&mut file, &st, &bufs.link, self.mqueue_dev()),
             Err(e) => {
                 file.file_type = Some(FileType::Unknown);
@@ -279,6 +321,17 @@ impl Scanner {
                 fd: Some(FdName::Mem),
                 ..Default::default()
             };
+            if let Some(e) = exempt_for(&self.cfg.exempt, &m.path) {
+                if m.deleted {
+                    file.fd = Some(FdName::Del);
+                }
+                file.dev = Some(m.dev);
+                file.inode = Some(m.inode);
+                exempt_mapping(&mut file, m.deleted, e);
+                file.name = m.path;
+                files.push(file);
+                continue;
+            }
             let stat = self.stat_mapped(&m.path, m.dev, m.inode);
             match stat {
                 Ok(st) if Dev::from_raw(st.st_dev) == m.dev && st.st_ino == m.inode => {
@@ -314,7 +367,7 @@ impl Scanner {
             }
         }
         drop(cache);
-        let st = stat_path(path)?;
+        let st = self.guard.stat_path(path, &|| self.mounts().to_vec())?;
         if Dev::from_raw(st.st_dev) == dev && st.st_ino == inode {
             let mut cache = self.mapped.lock().unwrap_or_else(|e| e.into_inner());
             cache.insert((dev, inode), (path.to_vec(), st));
@@ -322,11 +375,17 @@ impl Scanner {
         Ok(st)
     }
 
-    fn descriptors(&self, place: &Place, bufs: &mut Buffers, files: &mut Vec<OpenFile>) {
+    fn descriptors(
+        &self,
+        place: &Place,
+        flags: u32,
+        bufs: &mut Buffers,
+        files: &mut Vec<OpenFile>,
+    ) {
         let fd_dir = match place.dir.open(c"fd") {
             Ok(d) => d,
             Err(e) => {
-                if self.cfg.warnings {
+                if self.cfg.warnings && self.fd_wanted(flags, FdName::NoFd) {
                     let mut name = proc_path(place, b"fd");
                     name.extend_from_slice(format!(" (opendir: {})", errno_text(&e)).as_bytes());
                     files.push(OpenFile {
@@ -345,7 +404,13 @@ impl Scanner {
         let count = fdtable::open_count(&fd_dir, &self.fd_counts_seen);
         let expected = count.unwrap_or(0).min(1 << 16);
         files.reserve(usize::try_from(expected).unwrap_or(0));
-        fdtable::for_each_descriptor(&fd_dir, count, None, bufs, |n, link, bufs| {
+        let wanted = |n: u32| self.fd_wanted(flags, FdName::Num(n));
+        let filter = self
+            .cfg
+            .fd_wanted
+            .as_ref()
+            .map(|_| &wanted as &dyn Fn(u32) -> bool);
+        fdtable::for_each_descriptor(&fd_dir, count, filter, bufs, |n, link, bufs| {
             if let Some(file) = self.descriptor(place, &mut dirs, n, link, bufs) {
                 files.push(file);
             }
@@ -391,11 +456,27 @@ impl Scanner {
             file.note = Some(format!("readlink: {}", errno_text(&e)));
             return Some(());
         }
+        if let Some(e) = exempt_for(&self.cfg.exempt, &bufs.link) {
+            exempt_link(file, &bufs.link, "fd", e);
+            if self.cfg.file_flags {
+                let dir = dirs.info.get_or_insert_with(|| place.dir.open(c"fdinfo"));
+                if let Ok(d) = dir {
+                    if d.read_record(name, &mut bufs.text).is_ok() {
+                        file.flags = node::parse_fdinfo(&bufs.text).flags;
+                    }
+                }
+            }
+            return Some(());
+        }
+        if place.sockets_only.get() && !self.may_list_socket(place, &bufs.link) {
+            return None;
+        }
         let pseudo = self.pseudo_link(&bufs.link);
         let known = pseudo.and_then(|p| self.pseudo_devs.known_stat(p));
+        let mounts = || self.mounts().to_vec();
         let stat = match known {
             Some(st) => Ok(st),
-            None => dirs.fd.stat(name, false),
+            None => self.guard.stat_at(dirs.fd, name, &bufs.link, &mounts),
         };
         if let (Some(p), Ok(st)) = (pseudo, &stat) {
             self.pseudo_devs.learn(p, st);
@@ -441,6 +522,9 @@ impl Scanner {
             file.mnt_id = info.mnt_id;
         }
         node::name_from_link(file, &bufs.link, info.as_ref());
+        if self.cfg.endpoints && info.is_some() {
+            file.tty_index = super::endpoints::ptmx_tty_index(file, &bufs.text);
+        }
         if file.file_type == Some(FileType::Sock) {
             if let Some(inode) = file.inode {
                 self.describe_socket(place, name, inode, file);
@@ -483,13 +567,56 @@ impl Scanner {
         }
     }
 
-    fn describe_socket(&self, place: &Place, name: &CStr, inode: u64, file: &mut OpenFile) {
-        let netns = place
+    /// In a sockets-only process: whether the descriptor whose link text
+    /// is `link` is a socket that selection could list (no stat needed).
+    fn may_list_socket(&self, place: &Place, link: &[u8]) -> bool {
+        let Some(inode) = super::endpoints::socket_inode(link) else {
+            return false;
+        };
+        let Some(filter) = &self.socket_filter else {
+            return true;
+        };
+        let info = self
+            .netns(place)
+            .and_then(|ns| self.lookup_socket(place, ns, inode));
+        filter.may_select(info.as_ref())
+    }
+
+    /// The socket's table entry; in a sockets-only process under `-i`
+    /// alone, from the TCP and UDP tables only (nothing else can be listed).
+    fn lookup_socket(
+        &self,
+        place: &Place,
+        netns: u64,
+        inode: u64,
+    ) -> Option<crate::model::SocketInfo> {
+        let ip_only =
+            place.sockets_only.get() && self.socket_filter.as_ref().is_some_and(|f| f.ip_only());
+        if self.cfg.skip_tcp_udp {
+            self.sockets
+                .describe_without_tcp_udp(netns, place.pid, inode)
+        } else if ip_only {
+            self.sockets.describe_ip(netns, place.pid, inode)
+        } else {
+            self.sockets.describe(netns, place.pid, inode)
+        }
+    }
+
+    fn netns(&self, place: &Place) -> Option<u64> {
+        *place
             .netns
-            .get_or_init(|| place.dir.stat(c"ns/net", false).ok().map(|st| st.st_ino));
-        let info = netns.and_then(|ns| self.sockets.describe(ns, place.pid, inode));
+            .get_or_init(|| place.dir.stat(c"ns/net", false).ok().map(|st| st.st_ino))
+    }
+
+    fn describe_socket(&self, place: &Place, name: &CStr, inode: u64, file: &mut OpenFile) {
+        let netns = self.netns(place);
+        let info = netns.and_then(|ns| self.lookup_socket(place, ns, inode));
         let info = match info {
             Some(info) => info,
+            None if self.cfg.skip_tcp_udp => {
+                file.name = b"can't identify protocol (-X specified)".to_vec();
+                return;
+            }
             None => {
                 let mut rel = b"fd/".to_vec();
                 rel.extend_from_slice(name.to_bytes());
@@ -502,6 +629,16 @@ impl Scanner {
         };
         file.file_type = Some(super::socket::socket_file_type(&info));
         file.device = super::socket::socket_device(&info, inode);
+        let mut info = info;
+        if self.cfg.endpoints {
+            if let Some(ns) = netns {
+                let peer = self.sockets.peer(ns, place.pid, inode, &info);
+                match &mut info {
+                    crate::model::SocketInfo::Unix(u) => u.peer = peer,
+                    _ => file.peer_inode = peer,
+                }
+            }
+        }
         file.socket = Some(Box::new(info));
     }
 }
@@ -542,16 +679,6 @@ fn proc_path(place: &Place, rel: &[u8]) -> Vec<u8> {
     p.push(b'/');
     p.extend_from_slice(rel);
     p
-}
-
-fn stat_path(path: &[u8]) -> io::Result<libc::stat> {
-    let c = std::ffi::CString::new(path).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
-    let mut st = std::mem::MaybeUninit::<libc::stat>::uninit();
-    let rc = unsafe { libc::stat(c.as_ptr(), st.as_mut_ptr()) };
-    if rc < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(unsafe { st.assume_init() })
 }
 
 fn mismatch_note(st: &libc::stat, dev: Dev, inode: u64) -> String {

@@ -8,6 +8,39 @@ pub trait SocketLookup: Sync {
     /// `netns` is the inode of the process's network namespace: each
     /// namespace has its own socket tables.
     fn describe(&self, netns: u64, pid: i32, inode: u64) -> Option<SocketInfo>;
+
+    /// The same in the TCP and UDP tables only (a socket `-i` could select).
+    fn describe_ip(&self, netns: u64, pid: i32, inode: u64) -> Option<SocketInfo> {
+        self.describe(netns, pid, inode)
+    }
+
+    /// The same without the TCP, UDP, UDPLITE and raw IPv6 tables, which
+    /// lsof does not read under `-X`.
+    fn describe_without_tcp_udp(&self, netns: u64, pid: i32, inode: u64) -> Option<SocketInfo> {
+        self.describe(netns, pid, inode)
+    }
+
+    /// For `+E`/`-E`: the inode of the socket at the other end of `info`
+    /// (inode `inode`): a UNIX socket's peer (or, for a listening socket,
+    /// its first connection waiting to be accepted), the other end of an
+    /// established TCP/UDP connection in the same namespace.
+    fn peer(&self, _netns: u64, _pid: i32, _inode: u64, _info: &SocketInfo) -> Option<u64> {
+        None
+    }
+}
+
+/// Tells the scan, before it stats a socket descriptor of a process whose
+/// other files cannot be listed, whether the socket could be (so `-i :PORT`
+/// reads only the sockets that match). `info` is None for a socket found
+/// in no table.
+pub trait SocketFilter: Send + Sync {
+    fn may_select(&self, info: Option<&SocketInfo>) -> bool;
+
+    /// Only TCP and UDP sockets can be selected (no `-U`): the scan need
+    /// not read the other socket tables.
+    fn ip_only(&self) -> bool {
+        false
+    }
 }
 
 /// A lookup that knows nothing: every socket is shown by protocol name.
@@ -22,6 +55,35 @@ impl SocketLookup for NoSockets {
 impl SocketLookup for crate::net::NetTables {
     fn describe(&self, netns: u64, pid: i32, inode: u64) -> Option<SocketInfo> {
         self.lookup(netns, pid, inode)
+    }
+
+    fn peer(&self, netns: u64, pid: i32, inode: u64, info: &SocketInfo) -> Option<u64> {
+        self.endpoint_peer(netns, pid, inode, info)
+    }
+
+    fn describe_ip(&self, netns: u64, pid: i32, inode: u64) -> Option<SocketInfo> {
+        use crate::net::SocketTable;
+        let tables = [
+            SocketTable::Tcp,
+            SocketTable::Tcp6,
+            SocketTable::Udp,
+            SocketTable::Udp6,
+            SocketTable::UdpLite,
+            SocketTable::UdpLite6,
+        ];
+        self.lookup_in(netns, pid, inode, &tables)
+    }
+
+    fn describe_without_tcp_udp(&self, netns: u64, pid: i32, inode: u64) -> Option<SocketInfo> {
+        use crate::net::SocketTable;
+        let tables = [
+            SocketTable::Unix,
+            SocketTable::Netlink,
+            SocketTable::Packet,
+            SocketTable::Raw,
+            SocketTable::Icmp,
+        ];
+        self.lookup_in(netns, pid, inode, &tables)
     }
 }
 

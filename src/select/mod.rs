@@ -5,10 +5,31 @@
 //! (OR, the default) or all of them (`-a`). Exclusions (`^`) are applied
 //! first and always win.
 
-use crate::cli::options::{CommandSpec, Item, Options, Tasks, UserSpec};
-use crate::model::OpenFile;
+pub mod args;
+pub mod command;
+pub mod dirs;
+pub mod fds;
+mod messages;
+pub mod mounts;
+pub mod names;
+pub mod paths;
+pub mod report;
+#[cfg(test)]
+mod tests_fuzz;
+
+use crate::cli::options::{CommandSpec, Item, LinkCount, Options, Tasks, UserSpec};
+use crate::model::{FdName, OpenFile};
 use crate::scan::process::Header;
+use command::CommandRegex;
+use fds::FdFilter;
+pub use messages::Messages;
+use names::NameSet;
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+pub mod inet;
+pub use inet::NetworkSelection;
 
 pub const SEL_CMD: u32 = 0x0001;
 pub const SEL_FD: u32 = 0x0004;
@@ -71,7 +92,22 @@ pub struct Selection {
     pub pgids: Vec<Wanted<i32>>,
     pub users: Vec<Wanted<UserSel>>,
     pub commands: Vec<Wanted<CommandSpec>>,
+    pub regexes: Vec<CommandRegex>,
     pub ignore_tasks: bool,
+    pub fds: FdFilter,
+    /// `+L n`: files with fewer than n links.
+    pub nlink_below: Option<u64>,
+    /// `-N`: devices of NFS mounts; `nfs_found` for the exit status.
+    pub nfs: Option<HashSet<u64>>,
+    pub nfs_found: AtomicBool,
+    /// `-K` given (lsof's Ftask), and whether some thread had a file with
+    /// selection flags (Ftask 2).
+    pub tasks_wanted: bool,
+    pub tasks_found: AtomicBool,
+    /// File arguments, `+d`, `+D`.
+    pub names: NameSet,
+    /// `-i`, `-U`, `-s TCP:`: resolved by the caller ([`NetworkSelection::new`]).
+    pub network: Arc<NetworkSelection>,
 }
 
 impl Selection {
@@ -87,15 +123,30 @@ impl Selection {
         if users.iter().any(|u| !u.excluded) {
             flags |= SEL_UID;
         }
+        let regexes = command::compile_all(&opts.commands);
         if opts.commands.iter().any(|c| !c.excluded) {
             flags |= SEL_CMD;
         }
+        if !opts.fds.is_empty() {
+            flags |= SEL_FD;
+        }
+        if opts.nfs {
+            flags |= SEL_NFS;
+        }
+        let nlink_below = match opts.link_count {
+            LinkCount::Below(n) => {
+                flags |= SEL_NLINK;
+                Some(n)
+            }
+            _ => None,
+        };
         if opts.tasks == Tasks::List {
             flags |= SEL_TASK;
         }
         if !opts.names.is_empty() || !opts.dirs.is_empty() {
             flags |= SEL_NM;
         }
+        flags |= inet::selection_flags(opts);
         let ignore_tasks = opts.tasks == Tasks::Ignore;
         let all = flags == 0;
         if all {
@@ -112,9 +163,37 @@ impl Selection {
             pids: opts.pids.iter().map(Wanted::new).collect(),
             pgids: opts.pgids.iter().map(Wanted::new).collect(),
             users: users.iter().map(Wanted::new).collect(),
-            commands: opts.commands.iter().map(Wanted::new).collect(),
+            commands: opts
+                .commands
+                .iter()
+                .filter(|c| matches!(c.value, CommandSpec::Prefix(_)))
+                .map(Wanted::new)
+                .collect(),
+            regexes,
             ignore_tasks,
+            fds: FdFilter::new(&opts.fds),
+            nlink_below,
+            nfs: opts.nfs.then(HashSet::new),
+            nfs_found: AtomicBool::new(false),
+            tasks_wanted: opts.tasks == Tasks::List,
+            tasks_found: AtomicBool::new(false),
+            names: NameSet::default(),
+            network: Arc::default(),
         }
+    }
+
+    /// Adds the resolved file arguments and directories.
+    pub fn with_names(mut self, names: NameSet) -> Selection {
+        self.names = names;
+        self
+    }
+
+    /// Adds the devices of NFS mounts (for `-N`).
+    pub fn with_nfs_devices(mut self, devs: impl IntoIterator<Item = u64>) -> Selection {
+        if let Some(set) = &mut self.nfs {
+            set.extend(devs);
+        }
+        self
     }
 
     /// Threads get row sets of their own when tasks are a selection (the
@@ -145,7 +224,13 @@ impl Selection {
             if self.command_excluded(&h.stat.command) {
                 return None;
             }
-            sf | self.command_flags(&h.stat.command)
+            let cf = self.command_flags(&h.stat.command);
+            // lsof: a command selection that fails excludes the process
+            // when it is the only selection or selections are ANDed.
+            if self.flags & SEL_CMD != 0 && cf == 0 && (self.flags == SEL_CMD || self.and) {
+                return None;
+            }
+            sf | cf
         };
         if self.all && self.command_excluded(&h.stat.command) {
             return None;
@@ -194,33 +279,95 @@ impl Selection {
             .any(|c| c.excluded && command_matches(&c.value, command))
     }
 
+    /// lsof credits one `-c` name that matches (the last given: it keeps
+    /// them newest first), else the first regex that does.
     fn command_flags(&self, command: &[u8]) -> u32 {
+        if self.flags & SEL_CMD == 0 {
+            return 0;
+        }
+        if let Some(c) = self
+            .commands
+            .iter()
+            .rev()
+            .find(|c| !c.excluded && command_matches(&c.value, command))
+        {
+            c.mark();
+            return SEL_CMD;
+        }
+        if let Some(r) = self.regexes.iter().find(|r| r.matches(command)) {
+            r.mark();
+            return SEL_CMD;
+        }
+        0
+    }
+
+    /// Whether a file of a process selected with `process_flags` is listed.
+    /// A file named by a file argument takes the argument's name.
+    pub fn file(&self, process_flags: u32, file: &mut OpenFile) -> bool {
+        // A TCP state excluded by `-s` hides the file from every listing.
+        let Some(network_flags) = self.network.file_flags(file) else {
+            return false;
+        };
+        if self.all {
+            return true;
+        }
+        let sf = process_flags | self.file_flags(file) | network_flags;
+        if sf == 0 {
+            return false;
+        }
+        if sf & SEL_TASK != 0 {
+            self.tasks_found.store(true, Ordering::Relaxed);
+        }
+        !(self.and && sf & self.flags != self.flags)
+    }
+
+    /// The flags a file earns by itself (lsof's Lf->sf bits).
+    fn file_flags(&self, file: &mut OpenFile) -> u32 {
         let mut sf = 0;
-        for c in self.commands.iter().filter(|c| !c.excluded) {
-            if command_matches(&c.value, command) {
-                c.mark();
-                sf = SEL_CMD;
+        if self.fds.selects(file.fd) {
+            sf |= SEL_FD;
+        }
+        if let Some(below) = self.nlink_below {
+            if has_fewer_links(file, below) {
+                sf |= SEL_NLINK;
             }
+        }
+        if let (Some(devs), Some(dev)) = (&self.nfs, file.dev) {
+            if devs.contains(&dev.raw()) && !file.file_type.as_ref().is_some_and(|t| t.is_socket())
+            {
+                self.nfs_found.store(true, Ordering::Relaxed);
+                sf |= SEL_NFS;
+            }
+        }
+        if !self.names.is_empty() && self.names.select(file) {
+            sf |= SEL_NM;
         }
         sf
     }
 
-    /// Whether a file of a process selected with `process_flags` is listed.
-    pub fn file(&self, process_flags: u32, _file: &OpenFile) -> bool {
-        let sf = process_flags;
-        if self.all {
+    /// The scan's early test: false when descriptor `fd` of a process
+    /// given `process_flags` cannot be listed whatever it turns out to be,
+    /// so it need not be read at all. Only `-d` can tell that early.
+    pub fn fd_may_be_listed(&self, process_flags: u32, fd: FdName) -> bool {
+        if self.all || !self.fds.is_active() || self.fds.selects(Some(fd)) {
             return true;
         }
-        if sf == 0 {
+        // Reading such a file may credit a search item (exit status, -V).
+        if self.flags & (SEL_NA | SEL_NET | SEL_NFS | SEL_NM) != 0 {
+            return true;
+        }
+        if self.and {
             return false;
         }
-        !(self.and && sf & self.flags != self.flags)
+        // Without -a another selection may still pick the file.
+        process_flags != 0 || self.flags & (SEL_NLINK | SEL_UNX) != 0
     }
 
     /// The PIDs to scan when nothing but `-p` PIDs can select a process
     /// (so the rest of /proc need not be read); None otherwise.
     pub fn only_pids(&self) -> Option<Vec<i32>> {
-        if self.all || self.flags != SEL_PID {
+        let pids_required = self.flags == SEL_PID || (self.and && self.flags & SEL_PID != 0);
+        if self.all || !pids_required {
             return None;
         }
         Some(
@@ -234,12 +381,20 @@ impl Selection {
 
     /// True when every search item found something (lsof's exit status 0).
     pub fn all_found(&self) -> bool {
-        let found = |f: &AtomicBool| f.load(Ordering::Relaxed);
-        self.pids.iter().all(|p| p.excluded || found(&p.found))
-            && self.pgids.iter().all(|p| p.excluded || found(&p.found))
-            && self.users.iter().all(|u| u.excluded || found(&u.found))
-            && self.commands.iter().all(|c| c.excluded || found(&c.found))
+        report::not_found(self).is_empty() && self.network.all_found()
     }
+}
+
+/// lsof counts the links of files it could stat; a `DEL` mapping (a
+/// mapped file since deleted) has none left, which rlsof counts too.
+fn has_fewer_links(file: &OpenFile, below: u64) -> bool {
+    if file.fd == Some(FdName::Del) {
+        return true;
+    }
+    if file.socket.is_some() || file.file_type.as_ref().is_some_and(|t| t.is_socket()) {
+        return false;
+    }
+    file.nlink.is_some_and(|n| n < below)
 }
 
 fn command_matches(spec: &CommandSpec, command: &[u8]) -> bool {

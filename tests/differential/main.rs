@@ -4,9 +4,16 @@
 
 #[path = "../common/mod.rs"]
 mod common;
+mod fields;
+mod fields_machine;
+mod fields_repeat;
 mod file_kinds;
+mod network;
+mod network_endpoints;
+mod network_fixture;
 mod options;
 mod selection;
+mod selection_options;
 
 use common::{assert_lsof_shows, assert_same_as_lsof, require_lsof, Fixture, Output};
 

@@ -1,0 +1,255 @@
+//! Bounded `stat`: a file on a dead NFS server or a stuck FUSE daemon can
+//! block `stat` forever. lsof forks a helper per call and gives up after
+//! `-S` seconds; rlsof does the same, without lsof's long-lived helper:
+//! a child forked for the one call, abandoned (killed, left to init) at
+//! the deadline, while the listing goes on.
+//!
+//! Only files on file systems that can block (network and FUSE mounts)
+//! pay for the thread; everything else keeps the direct system call.
+
+use super::child::{call_with_deadline, Answer, Call};
+use super::mounts::Mount;
+use super::procfs::Dir;
+use std::collections::HashSet;
+use std::ffi::{CStr, CString};
+use std::io;
+use std::os::fd::RawFd;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, OnceLock};
+use std::time::Duration;
+
+/// Stuck children left behind; past this many, calls on blocking file
+/// systems fail at once rather than leave more behind.
+const MAX_ABANDONED: usize = 32;
+
+/// File system types whose `stat` may wait on a server or a daemon.
+pub fn may_block_type(fs_type: &str) -> bool {
+    const NETWORK: &[&str] = &[
+        "nfs",
+        "nfs3",
+        "nfs4",
+        "cifs",
+        "smb3",
+        "smbfs",
+        "ncpfs",
+        "9p",
+        "ceph",
+        "glusterfs",
+        "afs",
+        "coda",
+        "lustre",
+        "gfs2",
+        "ocfs2",
+        "davfs",
+        "sshfs",
+    ];
+    NETWORK.contains(&fs_type) || fs_type == "fuse" || fs_type.starts_with("fuse.")
+}
+
+/// What a scan may do about calls that can block.
+#[derive(Debug)]
+pub struct BlockGuard {
+    timeout: Duration,
+    /// `-b`: never make a call that may block; report it as lsof does.
+    avoid: bool,
+    /// Mount points (longest first) of file systems that may block.
+    risky: OnceLock<Vec<Vec<u8>>>,
+    abandoned: AtomicUsize,
+    /// Mount points on which a call already timed out: later calls there
+    /// fail at once instead of costing the timeout again.
+    stuck: Mutex<HashSet<Vec<u8>>>,
+}
+
+impl BlockGuard {
+    pub fn new(timeout: Duration, avoid: bool) -> BlockGuard {
+        BlockGuard {
+            timeout,
+            avoid,
+            risky: OnceLock::new(),
+            abandoned: AtomicUsize::new(0),
+            stuck: Mutex::new(HashSet::new()),
+        }
+    }
+
+    /// The mount point of a blocking file system holding `path`, if any.
+    fn risky_mount(&self, path: &[u8], mounts: &dyn Fn() -> Vec<Mount>) -> Option<Vec<u8>> {
+        let risky = self.risky.get_or_init(|| {
+            let mut points: Vec<Vec<u8>> = mounts()
+                .into_iter()
+                .filter(|m| may_block_type(&m.fs_type))
+                .map(|m| m.mount_point)
+                .collect();
+            points.sort_by_key(|p| std::cmp::Reverse(p.len()));
+            points
+        });
+        if risky.is_empty() || !path.starts_with(b"/") {
+            return None;
+        }
+        risky.iter().find(|mp| is_under(path, mp)).cloned()
+    }
+
+    /// `fstatat(dir, name)` following links, bounded when `path` (what the
+    /// link points to) lies on a file system that may block. A timeout is
+    /// `ETIMEDOUT` ("Connection timed out", as lsof reports it); under `-b`
+    /// such a file is not stat'ed: `EWOULDBLOCK`.
+    pub fn stat_at(
+        &self,
+        dir: &Dir,
+        name: &CStr,
+        path: &[u8],
+        mounts: &dyn Fn() -> Vec<Mount>,
+    ) -> io::Result<libc::stat> {
+        let Some(mount) = self.risky_mount(path, mounts) else {
+            return dir.stat(name, false);
+        };
+        self.bounded(&mount, dir.raw(), name)
+    }
+
+    /// `stat(path)`, bounded the same way.
+    pub fn stat_path(
+        &self,
+        path: &[u8],
+        mounts: &dyn Fn() -> Vec<Mount>,
+    ) -> io::Result<libc::stat> {
+        let c = CString::new(path).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
+        match self.risky_mount(path, mounts) {
+            None => stat_at_raw(libc::AT_FDCWD, &c),
+            Some(mount) => self.bounded(&mount, libc::AT_FDCWD, &c),
+        }
+    }
+
+    fn bounded(&self, mount: &[u8], at: RawFd, name: &CStr) -> io::Result<libc::stat> {
+        if self.avoid {
+            return Err(io::Error::from_raw_os_error(libc::EWOULDBLOCK));
+        }
+        match self.call(mount, Call::Stat, at, name)? {
+            Answer::Stat(st) => Ok(*st),
+            Answer::Link(_) => Err(io::Error::from_raw_os_error(libc::EIO)),
+        }
+    }
+
+    /// `readlink(path)`, bounded when `path` lies on a file system that
+    /// may block (lsof reads the links of its arguments in its helper).
+    pub fn readlink_path(
+        &self,
+        path: &[u8],
+        mounts: &dyn Fn() -> Vec<Mount>,
+    ) -> io::Result<Vec<u8>> {
+        let c = CString::new(path).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
+        let Some(mount) = self.risky_mount(path, mounts) else {
+            let mut buf = vec![0u8; 4096];
+            // SAFETY: valid C string; the buffer is 4096 bytes.
+            let n = unsafe { libc::readlink(c.as_ptr(), buf.as_mut_ptr().cast(), buf.len()) };
+            if n < 0 {
+                return Err(io::Error::last_os_error());
+            }
+            buf.truncate(n as usize);
+            return Ok(buf);
+        };
+        if self.avoid {
+            return Err(io::Error::from_raw_os_error(libc::EWOULDBLOCK));
+        }
+        match self.call(&mount, Call::Readlink, libc::AT_FDCWD, &c)? {
+            Answer::Link(l) => Ok(l),
+            Answer::Stat(_) => Err(io::Error::from_raw_os_error(libc::EIO)),
+        }
+    }
+
+    /// One bounded call for a file on `mount`; a timeout marks the mount
+    /// stuck, and later calls there fail at once.
+    fn call(&self, mount: &[u8], call: Call, at: RawFd, name: &CStr) -> io::Result<Answer> {
+        let timed_out = || io::Error::from_raw_os_error(libc::ETIMEDOUT);
+        if self.is_stuck(mount) || self.abandoned.load(Ordering::Relaxed) >= MAX_ABANDONED {
+            return Err(timed_out());
+        }
+        let result = call_with_deadline(call, at, name, self.timeout);
+        if result.is_none() {
+            self.abandoned.fetch_add(1, Ordering::Relaxed);
+            if let Ok(mut stuck) = self.stuck.lock() {
+                stuck.insert(mount.to_vec());
+            }
+        }
+        result.unwrap_or_else(|| Err(timed_out()))
+    }
+
+    fn is_stuck(&self, mount: &[u8]) -> bool {
+        self.stuck
+            .lock()
+            .map(|s| s.contains(mount))
+            .unwrap_or(false)
+    }
+}
+
+/// The mount table of rlsof's own mount namespace.
+pub fn system_mounts() -> Vec<Mount> {
+    std::fs::read("/proc/self/mountinfo")
+        .map(|t| super::mounts::parse_mountinfo(&t))
+        .unwrap_or_default()
+}
+
+/// Whether `path` is `mount` or below it.
+fn is_under(path: &[u8], mount: &[u8]) -> bool {
+    if mount == b"/" {
+        return true;
+    }
+    path.starts_with(mount) && matches!(path.get(mount.len()), None | Some(b'/'))
+}
+
+fn stat_at_raw(at: RawFd, name: &CStr) -> io::Result<libc::stat> {
+    let mut st = std::mem::MaybeUninit::<libc::stat>::uninit();
+    // SAFETY: valid C string and out pointer.
+    let rc = unsafe { libc::fstatat(at, name.as_ptr(), st.as_mut_ptr(), 0) };
+    if rc < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: fstatat succeeded and filled the buffer.
+    Ok(unsafe { st.assume_init() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mount_prefixes() {
+        assert!(is_under(b"/mnt/x/file", b"/mnt/x"));
+        assert!(is_under(b"/mnt/x", b"/mnt/x"));
+        assert!(!is_under(b"/mnt/xy", b"/mnt/x"));
+        assert!(is_under(b"/anything", b"/"));
+    }
+
+    #[test]
+    fn blocking_types() {
+        assert!(may_block_type("nfs4"));
+        assert!(may_block_type("fuse.sshfs"));
+        assert!(may_block_type("fuse"));
+        assert!(!may_block_type("ext4"));
+        assert!(!may_block_type("fusectl"));
+    }
+
+    #[test]
+    fn local_files_take_the_direct_path() {
+        let guard = BlockGuard::new(Duration::from_millis(10), true);
+        let st = guard.stat_path(b"/", &Vec::new).expect("stat /");
+        assert_eq!(st.st_mode & libc::S_IFMT, libc::S_IFDIR);
+    }
+
+    #[test]
+    fn avoided_calls_on_blocking_mounts() {
+        let guard = BlockGuard::new(Duration::from_millis(10), true);
+        let mounts = || {
+            vec![Mount {
+                mnt_id: 1,
+                dev: crate::model::Dev {
+                    major: 0,
+                    minor: 99,
+                },
+                mount_point: b"/net".to_vec(),
+                fs_type: "nfs4".into(),
+                source: b"server:/".to_vec(),
+            }]
+        };
+        let e = guard.stat_path(b"/net/file", &mounts).unwrap_err();
+        assert_eq!(e.raw_os_error(), Some(libc::EWOULDBLOCK));
+    }
+}
