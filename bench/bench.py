@@ -193,7 +193,7 @@ def table(title, commands, runs):
     commands = available(commands)
     medians = measure(commands, runs)
     base = next((m for label, m in medians.items() if tool(label) == "lsof"), None)
-    print(f"\n== {title}")
+    print(f"\n== {title}  [{load()}]")
     print(f"{'command':<38} {'wall s':>8} {'cpu s':>8} {'peak MiB':>9} {'out KiB':>9}"
           f" {'wall/lsof':>9} {'cpu/lsof':>8} {'mem/lsof':>8}")
     for label, (wall, cpu, rss, out) in medians.items():
@@ -205,12 +205,18 @@ def table(title, commands, runs):
 
 
 def warn_if_silent(medians):
-    """Timing a tool that lists less than lsof compares nothing."""
+    """Timing a tool that lists less (or far more) than lsof compares nothing."""
     outs = {tool(label): m[3] for label, m in medians.items()}
     mine, theirs = outs.get("rlsof"), outs.get("lsof")
-    if mine is not None and theirs and mine < theirs / 2:
+    if mine is not None and theirs and not theirs / 2 <= mine <= theirs * 2:
         print(f"   note: rlsof printed {mine / 1024:.0f} KiB where lsof printed"
               f" {theirs / 1024:.0f} KiB: these figures do not compare like with like")
+
+
+def load():
+    """The machine's load averages: other work on it slows every command."""
+    one, five, _ = os.getloadavg()
+    return f"load {one:.1f} (1 min) {five:.1f} (5 min) on {os.cpu_count()} CPUs"
 
 
 def memory_table(rlsof, small, large, runs):
@@ -227,7 +233,8 @@ def memory_table(rlsof, small, large, runs):
         with Fixture(*fixture_size) as f:
             got.append((f.label, measure(commands, runs)))
     (small_label, few), (large_label, many) = got
-    print(f"\n== Bounded memory: peak MiB of streaming output, {small_label} vs {large_label}")
+    print(f"\n== Bounded memory: peak MiB of streaming output, {small_label} vs {large_label}"
+          f"  [{load()}]")
     print(f"{'command':<38} {'out KiB':>9} {'peak MiB':>9} {'out KiB':>9} {'peak MiB':>9}"
           f" {'peak growth':>12}")
     for label, _ in commands:

@@ -1,6 +1,7 @@
 //! lsof's table: columns sized over all rows, so rows are kept until
-//! `finish`. Cell texts live in one byte buffer; a row is a few offsets
-//! into it, and process cells are stored once per process.
+//! `finish`. File cell texts live in one byte buffer, row after row, so a
+//! row needs only its cells' lengths (24 bytes); process cells are stored
+//! once per process, in a buffer of their own.
 
 use std::io::{self, Write};
 
@@ -32,7 +33,7 @@ const F_NODE: usize = 6;
 const F_NAME: usize = 7;
 const F_CELLS: usize = 8;
 
-/// Where a record's cells end in the buffer; cell i spans
+/// Where a process's cells end in the process buffer; cell i spans
 /// `ends[i-1]..ends[i]` past `start` (cell 0 starts at `start`).
 struct Spans<const N: usize> {
     start: usize,
@@ -47,9 +48,44 @@ impl<const N: usize> Spans<N> {
     }
 }
 
+/// One file's row: its process, and the lengths of its cells, which
+/// follow the previous row's in the file buffer. Cells but NAME are a few
+/// bytes; a longer one is cut at `u16::MAX` bytes.
 struct Row {
     process: u32,
-    cells: Spans<F_CELLS>,
+    lens: [u16; F_NAME],
+    name_len: u32,
+}
+
+impl Row {
+    fn len(&self) -> usize {
+        self.lens.iter().map(|&l| l as usize).sum::<usize>() + self.name_len as usize
+    }
+}
+
+/// The cells of a row stored at `start` in `buf`.
+struct Cells<'b> {
+    bytes: &'b [u8],
+    ends: [usize; F_CELLS],
+}
+
+impl<'b> Cells<'b> {
+    fn of(buf: &'b [u8], start: usize, row: &Row) -> Cells<'b> {
+        let mut ends = [0; F_CELLS];
+        let mut end = 0;
+        for (i, &len) in row.lens.iter().enumerate() {
+            end += len as usize;
+            ends[i] = end;
+        }
+        ends[F_NAME] = end + row.name_len as usize;
+        let bytes = buf.get(start..start + ends[F_NAME]).unwrap_or_default();
+        Cells { bytes, ends }
+    }
+
+    fn cell(&self, i: usize) -> &'b [u8] {
+        let from = if i == 0 { 0 } else { self.ends[i - 1] };
+        self.bytes.get(from..self.ends[i]).unwrap_or_default()
+    }
 }
 
 /// Column widths, starting at the titles' widths.
@@ -94,7 +130,10 @@ impl Widths {
 pub struct TablePrinter<'a, W: Write> {
     render: Render<'a>,
     out: W,
+    /// File cells, row after row.
     buf: Vec<u8>,
+    /// Process cells.
+    pbuf: Vec<u8>,
     /// The raw NAME of the file being stored, reused.
     scratch: Vec<u8>,
     processes: Vec<Spans<P_CELLS>>,
@@ -119,6 +158,7 @@ impl<'a, W: Write> TablePrinter<'a, W> {
             render,
             out,
             buf: Vec::new(),
+            pbuf: Vec::new(),
             scratch: Vec::new(),
             processes: Vec::new(),
             rows: Vec::new(),
@@ -137,38 +177,38 @@ impl<'a, W: Write> TablePrinter<'a, W> {
     }
 
     fn store_process(&mut self, p: &Process) {
-        let start = self.buf.len();
+        let start = self.pbuf.len();
         let mut ends = [0; P_CELLS];
         let command: &[u8] = if p.command.is_empty() {
             b"(unknown)"
         } else {
             &p.command
         };
-        self.buf.extend_from_slice(command);
-        ends[P_COMMAND] = offset(self.buf.len(), start);
-        let _ = write!(self.buf, "{}", p.pid);
-        ends[P_PID] = offset(self.buf.len(), start);
+        self.pbuf.extend_from_slice(command);
+        ends[P_COMMAND] = offset(self.pbuf.len(), start);
+        let _ = write!(self.pbuf, "{}", p.pid);
+        ends[P_PID] = offset(self.pbuf.len(), start);
         if let Some(tid) = p.tid {
-            let _ = write!(self.buf, "{tid}");
+            let _ = write!(self.pbuf, "{tid}");
             self.any_tid = true;
         }
-        ends[P_TID] = offset(self.buf.len(), start);
+        ends[P_TID] = offset(self.pbuf.len(), start);
         if let Some(cmd) = &p.task_cmd {
-            self.buf.extend_from_slice(cmd);
+            self.pbuf.extend_from_slice(cmd);
             self.any_taskcmd = true;
             let w = self.limited(escape::command_width(cmd));
             self.widths.taskcmd = self.widths.taskcmd.max(w);
         }
-        ends[P_TASKCMD] = offset(self.buf.len(), start);
-        let _ = write!(self.buf, "{}", p.ppid);
-        ends[P_PPID] = offset(self.buf.len(), start);
-        let _ = write!(self.buf, "{}", p.pgid);
-        ends[P_PGID] = offset(self.buf.len(), start);
+        ends[P_TASKCMD] = offset(self.pbuf.len(), start);
+        let _ = write!(self.pbuf, "{}", p.ppid);
+        ends[P_PPID] = offset(self.pbuf.len(), start);
+        let _ = write!(self.pbuf, "{}", p.pgid);
+        ends[P_PGID] = offset(self.pbuf.len(), start);
         let (user, _) = self.render.user(p.uid);
-        self.buf.extend_from_slice(user.as_bytes());
-        ends[P_USER] = offset(self.buf.len(), start);
+        self.pbuf.extend_from_slice(user.as_bytes());
+        ends[P_USER] = offset(self.pbuf.len(), start);
         let spans = Spans { start, ends };
-        let cell_len = |i| spans.cell(&self.buf, i).len();
+        let cell_len = |i| spans.cell(&self.pbuf, i).len();
         let command_w = self.limited(escape::command_width(command));
         let w = &mut self.widths;
         w.command = w.command.max(command_w);
@@ -214,19 +254,19 @@ impl<'a, W: Write> TablePrinter<'a, W> {
         r.name_text(f, true, name);
         escape::escape_into(buf, name);
         ends[F_NAME] = offset(buf.len(), start);
-        let cells = Spans { start, ends };
-        let len = |i| cells.cell(&self.buf, i).len();
+        let (lens, name_len) = cell_lengths(buf, start, &ends);
         let w = &mut self.widths;
-        w.fd = w.fd.max(len(F_FD));
-        w.file_type = w.file_type.max(len(F_TYPE));
-        w.flags = w.flags.max(len(F_FLAGS));
-        w.device = w.device.max(len(F_DEVICE));
-        w.size_off = w.size_off.max(len(F_SIZEOFF));
-        w.nlink = w.nlink.max(len(F_NLINK));
-        w.node = w.node.max(len(F_NODE));
+        w.fd = w.fd.max(lens[F_FD] as usize);
+        w.file_type = w.file_type.max(lens[F_TYPE] as usize);
+        w.flags = w.flags.max(lens[F_FLAGS] as usize);
+        w.device = w.device.max(lens[F_DEVICE] as usize);
+        w.size_off = w.size_off.max(lens[F_SIZEOFF] as usize);
+        w.nlink = w.nlink.max(lens[F_NLINK] as usize);
+        w.node = w.node.max(lens[F_NODE] as usize);
         self.rows.push(Row {
             process: offset(self.processes.len(), 1),
-            cells,
+            lens,
+            name_len,
         });
     }
 
@@ -279,13 +319,15 @@ impl<'a, W: Write> TablePrinter<'a, W> {
         let _ = writeln!(line, " {:>w$} NAME", "NODE", w = w.node);
     }
 
-    fn write_row(&self, row: &Row, line: &mut Vec<u8>) {
+    /// Writes the row whose cells start at `start` in the file buffer.
+    fn write_row(&self, row: &Row, start: usize, line: &mut Vec<u8>) {
         let w = &self.widths;
         let Some(p) = self.processes.get(row.process as usize) else {
             return;
         };
-        let pcell = |i| p.cell(&self.buf, i);
-        let fcell = |i| row.cells.cell(&self.buf, i);
+        let pcell = |i| p.cell(&self.pbuf, i);
+        let cells = Cells::of(&self.buf, start, row);
+        let fcell = |i| cells.cell(i);
         escape::command_padded(line, pcell(P_COMMAND), w.command);
         right(line, pcell(P_PID), w.pid);
         if self.any_tid {
@@ -319,6 +361,31 @@ impl<'a, W: Write> TablePrinter<'a, W> {
     }
 }
 
+/// The lengths of a row's cells stored at `start` with these ends. A cell
+/// but NAME longer than `u16::MAX` (none is: they are numbers and short
+/// words) is cut to that length, moving the cells after it.
+fn cell_lengths(buf: &mut Vec<u8>, start: usize, ends: &[u32; F_CELLS]) -> ([u16; F_NAME], u32) {
+    let mut lens = [0u16; F_NAME];
+    let mut from = 0usize;
+    let mut kept = start;
+    for (i, len) in lens.iter_mut().enumerate() {
+        let cell = from..ends[i] as usize;
+        from = cell.end;
+        let n = cell.len().min(u16::MAX as usize);
+        if kept != start + cell.start {
+            buf.copy_within(start + cell.start..start + cell.start + n, kept);
+        }
+        kept += n;
+        *len = n as u16;
+    }
+    let name = from..ends[F_NAME] as usize;
+    if kept != start + name.start {
+        buf.copy_within(start + name.start..start + name.end, kept);
+        buf.truncate(kept + name.len());
+    }
+    (lens, offset(name.end, name.start))
+}
+
 /// `end - start` as a compact offset (cells are far below 4 GiB).
 fn offset(end: usize, start: usize) -> u32 {
     u32::try_from(end.saturating_sub(start)).unwrap_or(u32::MAX)
@@ -349,8 +416,10 @@ impl<W: Write> Printer for TablePrinter<'_, W> {
         }
         let mut chunk = Vec::with_capacity(CHUNK + 512);
         self.write_header(&mut chunk);
-        for i in 0..self.rows.len() {
-            self.write_row(&self.rows[i], &mut chunk);
+        let mut start = 0;
+        for row in &self.rows {
+            self.write_row(row, start, &mut chunk);
+            start += row.len();
             if chunk.len() >= CHUNK {
                 self.out.write_all(&chunk)?;
                 chunk.clear();
@@ -361,6 +430,7 @@ impl<W: Write> Printer for TablePrinter<'_, W> {
         self.rows = Vec::new();
         self.processes = Vec::new();
         self.buf = Vec::new();
+        self.pbuf = Vec::new();
         self.widths = Widths::titles(self.size_title);
         self.any_tid = false;
         self.any_taskcmd = false;

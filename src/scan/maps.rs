@@ -19,15 +19,34 @@ pub fn parse_maps(text: &[u8]) -> Vec<Mapping> {
     let mut out: Vec<Mapping> = Vec::new();
     for line in text.split(|&c| c == b'\n') {
         let Some(m) = parse_line(line) else { continue };
-        if out.iter().any(|o| o.dev == m.dev && o.inode == m.inode) {
+        // A file is mapped several times in a row (text, data, ...): the
+        // path is copied only for its first mapping.
+        if out
+            .iter()
+            .rev()
+            .any(|o| o.dev == m.dev && o.inode == m.inode)
+        {
             continue;
         }
-        out.push(m);
+        out.push(Mapping {
+            dev: m.dev,
+            inode: m.inode,
+            path: m.path.to_vec(),
+            deleted: m.deleted,
+        });
     }
     out
 }
 
-fn parse_line(line: &[u8]) -> Option<Mapping> {
+/// A maps line's file, its path still in the text.
+struct LineMapping<'t> {
+    dev: Dev,
+    inode: u64,
+    path: &'t [u8],
+    deleted: bool,
+}
+
+fn parse_line(line: &[u8]) -> Option<LineMapping<'_>> {
     // address perms offset dev inode   path
     let mut rest = line;
     let mut fields: [&[u8]; 5] = [&[]; 5];
@@ -52,10 +71,10 @@ fn parse_line(line: &[u8]) -> Option<Mapping> {
         Some(p) if !p.is_empty() => (p, true),
         _ => (path, false),
     };
-    Some(Mapping {
+    Some(LineMapping {
         dev: Dev { major, minor },
         inode,
-        path: path.to_vec(),
+        path,
         deleted,
     })
 }

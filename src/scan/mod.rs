@@ -7,12 +7,14 @@
 pub mod child;
 pub mod endpoints;
 pub mod exempt;
+pub mod fdtable;
 pub mod locks;
 pub mod maps;
 pub mod mounts;
 pub mod node;
 pub mod process;
 pub mod procfs;
+pub mod pseudo;
 pub mod socket;
 pub mod stat;
 pub mod timeout;
@@ -26,6 +28,7 @@ use std::collections::HashMap;
 use std::io;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 use timeout::BlockGuard;
@@ -115,6 +118,10 @@ pub struct Scanner {
     sockets: Box<dyn SocketLookup + Send>,
     /// stat results of mapped files that matched their maps entry.
     mapped: Mutex<MappedStats>,
+    /// The devices of sockfs and pipefs, once seen.
+    pseudo_devs: pseudo::PseudoDevs,
+    /// The kernel gives descriptor counts (see `fdtable::open_count`).
+    fd_counts_seen: AtomicBool,
     /// Bounds `stat` calls that may block (`-S`, `-b`).
     guard: Arc<BlockGuard>,
     /// Skips sockets that cannot be listed, in sockets-only processes.
@@ -141,6 +148,8 @@ impl Scanner {
             mounts: OnceLock::new(),
             sockets,
             mapped: Mutex::new(HashMap::new()),
+            pseudo_devs: pseudo::PseudoDevs::default(),
+            fd_counts_seen: AtomicBool::new(false),
             socket_filter: None,
         })
     }

@@ -112,6 +112,15 @@ pub fn name_from_link(file: &mut OpenFile, link: &[u8], info: Option<&FdInfo>) {
     file.name = name.to_vec();
 }
 
+/// Whether the NAME of the anonymous inode with this link text holds an id
+/// only fdinfo tells (see `anon_name`).
+pub fn anon_name_wants_fdinfo(link: &[u8]) -> bool {
+    matches!(
+        link.strip_prefix(b"anon_inode:"),
+        Some(b"[eventfd]" | b"[pidfd]" | b"[eventpoll]")
+    )
+}
+
 fn anon_name(anon: &[u8], info: Option<&FdInfo>) -> Vec<u8> {
     let Some(info) = info else {
         return anon.to_vec();
@@ -189,6 +198,16 @@ mod tests {
         assert_eq!(f.name, b"[eventpoll:3,9]");
         name_from_link(&mut f, b"pipe:[123]", None);
         assert_eq!(f.name, b"pipe");
+    }
+
+    #[test]
+    fn fdinfo_only_for_anonymous_ids() {
+        assert!(anon_name_wants_fdinfo(b"anon_inode:[eventfd]"));
+        assert!(anon_name_wants_fdinfo(b"anon_inode:[eventpoll]"));
+        assert!(anon_name_wants_fdinfo(b"anon_inode:[pidfd]"));
+        assert!(!anon_name_wants_fdinfo(b"anon_inode:inotify"));
+        assert!(!anon_name_wants_fdinfo(b"anon_inode:[timerfd]"));
+        assert!(!anon_name_wants_fdinfo(b"/tmp/anon_inode:[eventfd]"));
     }
 
     #[test]

@@ -1,10 +1,12 @@
 //! One process (and its threads): cwd, rtd, txt, mappings, descriptors.
 
 use super::exempt::{exempt_for, exempt_link, exempt_mapping};
+use super::fdtable;
 use super::maps::parse_maps;
 use super::node;
 use super::procfs::{errno_text, number_cstr, parse_decimal, Dir};
-use super::stat::{parse_stat, StatLine};
+use super::pseudo;
+use super::stat::{parse_stat, thread_count, StatLine};
 use super::{Buffers, Scanner};
 use crate::model::{Dev, FdName, FileType, OpenFile, Process};
 use std::cell::{Cell, OnceCell};
@@ -35,6 +37,12 @@ struct Place<'a> {
     sockets_only: Cell<bool>,
 }
 
+/// A process's `fd` directory, and its `fdinfo` directory once needed.
+struct FdDirs<'a> {
+    fd: &'a Dir,
+    info: Option<io::Result<Dir>>,
+}
+
 /// A thread that selection wants, before its files are read.
 struct Thread {
     dir: Dir,
@@ -61,7 +69,7 @@ impl Scanner {
             return out;
         };
         let uid = st.st_uid;
-        if dir.read_file(c"stat", &mut bufs.text).is_err() {
+        if dir.read_record(c"stat", &mut bufs.text).is_err() {
             return out;
         }
         let Some(stat) = parse_stat(&bufs.text, pid) else {
@@ -70,6 +78,9 @@ impl Scanner {
         if stat.is_zombie() {
             return out;
         }
+        // A process with one thread has no other task to list: its task
+        // directory is not read.
+        let single_threaded = thread_count(&bufs.text) == Some(1);
         let header = Header {
             pid,
             tid: None,
@@ -86,7 +97,7 @@ impl Scanner {
             uid,
             sockets_only: Cell::new(false),
         };
-        let threads = if self.cfg.list_tasks {
+        let threads = if self.cfg.list_tasks && !single_threaded {
             self.wanted_threads(&place, &header, bufs, wanted)
         } else {
             Vec::new()
@@ -141,7 +152,7 @@ impl Scanner {
             let Ok(dir) = tasks.open(number_cstr(tid as u64, &mut bufs.num)) else {
                 continue;
             };
-            if dir.read_file(c"stat", &mut bufs.text).is_err() {
+            if dir.read_record(c"stat", &mut bufs.text).is_err() {
                 continue;
             }
             let Some(tstat) = parse_stat(&bufs.text, tid) else {
@@ -386,29 +397,32 @@ impl Scanner {
                 return;
             }
         };
-        let mut numbers = Vec::new();
-        let _ = fd_dir.for_each_entry(|name| {
-            if let Some(n) = parse_decimal(name.to_bytes()) {
-                if self.fd_wanted(flags, FdName::Num(n as u32)) {
-                    numbers.push(n as u32);
-                }
-            }
-        });
-        numbers.sort_unstable();
-        let mut info_dir: Option<io::Result<Dir>> = None;
-        for n in numbers {
-            if let Some(file) = self.descriptor(place, &fd_dir, &mut info_dir, n, bufs) {
+        let mut dirs = FdDirs {
+            fd: &fd_dir,
+            info: None,
+        };
+        let count = fdtable::open_count(&fd_dir, &self.fd_counts_seen);
+        let expected = count.unwrap_or(0).min(1 << 16);
+        files.reserve(usize::try_from(expected).unwrap_or(0));
+        let wanted = |n: u32| self.fd_wanted(flags, FdName::Num(n));
+        let filter = self
+            .cfg
+            .fd_wanted
+            .as_ref()
+            .map(|_| &wanted as &dyn Fn(u32) -> bool);
+        fdtable::for_each_descriptor(&fd_dir, count, filter, bufs, |n, link, bufs| {
+            if let Some(file) = self.descriptor(place, &mut dirs, n, link, bufs) {
                 files.push(file);
             }
-        }
+        });
     }
 
     fn descriptor(
         &self,
         place: &Place,
-        fd_dir: &Dir,
-        info_dir: &mut Option<io::Result<Dir>>,
+        dirs: &mut FdDirs,
         n: u32,
+        link: io::Result<()>,
         bufs: &mut Buffers,
     ) -> Option<OpenFile> {
         let mut file = OpenFile {
@@ -417,7 +431,7 @@ impl Scanner {
         };
         let mut num = std::mem::take(&mut bufs.num);
         let name = number_cstr(n as u64, &mut num);
-        let result = self.descriptor_at(place, fd_dir, info_dir, name, &mut file, bufs);
+        let result = self.descriptor_at(place, dirs, name, link, &mut file, bufs);
         bufs.num = num;
         result.map(|()| file)
     }
@@ -425,13 +439,13 @@ impl Scanner {
     fn descriptor_at(
         &self,
         place: &Place,
-        fd_dir: &Dir,
-        info_dir: &mut Option<io::Result<Dir>>,
+        dirs: &mut FdDirs,
         name: &CStr,
+        link: io::Result<()>,
         file: &mut OpenFile,
         bufs: &mut Buffers,
     ) -> Option<()> {
-        if let Err(e) = fd_dir.readlink(name, &mut bufs.link) {
+        if let Err(e) = link {
             if !self.cfg.warnings {
                 return None;
             }
@@ -445,9 +459,9 @@ impl Scanner {
         if let Some(e) = exempt_for(&self.cfg.exempt, &bufs.link) {
             exempt_link(file, &bufs.link, "fd", e);
             if self.cfg.file_flags {
-                let dir = info_dir.get_or_insert_with(|| place.dir.open(c"fdinfo"));
+                let dir = dirs.info.get_or_insert_with(|| place.dir.open(c"fdinfo"));
                 if let Ok(d) = dir {
-                    if d.read_file(name, &mut bufs.text).is_ok() {
+                    if d.read_record(name, &mut bufs.text).is_ok() {
                         file.flags = node::parse_fdinfo(&bufs.text).flags;
                     }
                 }
@@ -457,8 +471,17 @@ impl Scanner {
         if place.sockets_only.get() && !self.may_list_socket(place, &bufs.link) {
             return None;
         }
+        let pseudo = self.pseudo_link(&bufs.link);
+        let known = pseudo.and_then(|p| self.pseudo_devs.known_stat(p));
         let mounts = || self.mounts().to_vec();
-        let st = match self.guard.stat_at(fd_dir, name, &bufs.link, &mounts) {
+        let stat = match known {
+            Some(st) => Ok(st),
+            None => self.guard.stat_at(dirs.fd, name, &bufs.link, &mounts),
+        };
+        if let (Some(p), Ok(st)) = (pseudo, &stat) {
+            self.pseudo_devs.learn(p, st);
+        }
+        let st = match stat {
             Ok(st) => Some(st),
             Err(e) => {
                 file.file_type = Some(FileType::Unknown);
@@ -471,10 +494,10 @@ impl Scanner {
         if let Some(st) = &st {
             node::apply_stat(file, st, &bufs.link, self.mqueue_dev());
         }
-        let info = if self.wants_fdinfo(file, &bufs.link) {
-            let dir = info_dir.get_or_insert_with(|| place.dir.open(c"fdinfo"));
+        let info = if known.is_none() && self.wants_fdinfo(file, &bufs.link) {
+            let dir = dirs.info.get_or_insert_with(|| place.dir.open(c"fdinfo"));
             match dir {
-                Ok(d) if d.read_file(name, &mut bufs.text).is_ok() => {
+                Ok(d) if d.read_record(name, &mut bufs.text).is_ok() => {
                     Some(node::parse_fdinfo(&bufs.text))
                 }
                 _ => None,
@@ -485,10 +508,13 @@ impl Scanner {
         match info.as_ref().and_then(|i| i.flags) {
             Some(flags) => file.access = node::access_from_flags(flags),
             None => {
-                if let Ok(lst) = fd_dir.stat(name, true) {
+                if let Ok(lst) = dirs.fd.stat(name, true) {
                     file.access = node::access_from_link_mode(lst.st_mode);
                 }
             }
+        }
+        if known.is_some() {
+            file.offset = Some(0);
         }
         if let Some(info) = &info {
             file.offset = info.pos;
@@ -508,17 +534,29 @@ impl Scanner {
         Some(())
     }
 
+    /// A socket or pipe that needs neither stat nor fdinfo: only when
+    /// neither offsets (`-o`, `-F`, JSON) nor flags (`+f`) are asked for,
+    /// which fdinfo would give.
+    fn pseudo_link(&self, link: &[u8]) -> Option<pseudo::Pseudo> {
+        if self.cfg.offsets || self.cfg.file_flags {
+            return None;
+        }
+        pseudo::parse_link(link)
+    }
+
     /// fdinfo costs three system calls; read it only where lsof shows what
     /// it holds: offsets (devices, pipes, sockets, or `-o`), flags (`+f`),
-    /// and the ids of anonymous inodes.
+    /// and the ids in the names of eventfd, eventpoll and pidfd inodes
+    /// (other anonymous inodes, inotify or timerfd, show none).
     fn wants_fdinfo(&self, file: &OpenFile, link: &[u8]) -> bool {
         if self.cfg.offsets || self.cfg.file_flags {
             return true;
         }
         match &file.file_type {
             Some(FileType::Chr | FileType::Blk | FileType::Fifo | FileType::Sock) => true,
-            Some(FileType::AnonInode) => true,
-            None | Some(FileType::Unknown) => link.starts_with(b"anon_inode:"),
+            Some(FileType::AnonInode) | None | Some(FileType::Unknown) => {
+                node::anon_name_wants_fdinfo(link)
+            }
             _ => false,
         }
     }

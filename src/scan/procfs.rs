@@ -96,6 +96,34 @@ impl Dir {
         read_to_end(file.as_raw_fd(), buf)
     }
 
+    /// Reads a file the kernel produces as one record (`stat`, `fdinfo/N`)
+    /// into `buf`, cleared first. Such a file comes whole in one read when
+    /// the buffer is large enough, so a short read is the end, and the
+    /// read that would return 0 is saved.
+    pub fn read_record(&self, name: &CStr, buf: &mut Vec<u8>) -> io::Result<()> {
+        buf.clear();
+        buf.reserve(RECORD_BUFFER);
+        let fd = unsafe {
+            libc::openat(
+                self.raw(),
+                name.as_ptr(),
+                libc::O_RDONLY | libc::O_CLOEXEC | libc::O_NOCTTY,
+            )
+        };
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let file = unsafe { OwnedFd::from_raw_fd(fd) };
+        loop {
+            let spare = buf.capacity() - buf.len();
+            let n = read_some(file.as_raw_fd(), buf)?;
+            if n < spare {
+                return Ok(());
+            }
+            buf.reserve(buf.capacity());
+        }
+    }
+
     /// Names of the entries, calling `each` with every name but `.`/`..`.
     pub fn for_each_entry(&self, mut each: impl FnMut(&CStr)) -> io::Result<()> {
         // fdopendir takes ownership of the descriptor, so give it a copy.
@@ -141,11 +169,23 @@ fn open_dir_at(at: RawFd, name: &CStr) -> io::Result<OwnedFd> {
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
+/// Room for a typical record file in one read.
+const RECORD_BUFFER: usize = 4096;
+
 fn read_to_end(fd: RawFd, buf: &mut Vec<u8>) -> io::Result<()> {
     loop {
         if buf.capacity() - buf.len() < 1024 {
             buf.reserve(4096);
         }
+        if read_some(fd, buf)? == 0 {
+            return Ok(());
+        }
+    }
+}
+
+/// One `read` into the spare capacity of `buf`; the bytes read.
+fn read_some(fd: RawFd, buf: &mut Vec<u8>) -> io::Result<usize> {
+    loop {
         let spare = buf.capacity() - buf.len();
         let n = unsafe {
             libc::read(
@@ -161,10 +201,9 @@ fn read_to_end(fd: RawFd, buf: &mut Vec<u8>) -> io::Result<()> {
             }
             return Err(e);
         }
-        if n == 0 {
-            return Ok(());
-        }
-        unsafe { buf.set_len(buf.len() + n as usize) };
+        let n = n as usize;
+        unsafe { buf.set_len(buf.len() + n) };
+        return Ok(n);
     }
 }
 

@@ -43,6 +43,14 @@ pub fn parse_stat(line: &[u8], id: i32) -> Option<StatLine> {
     })
 }
 
+/// The number of threads (the 20th field of a stat line).
+pub fn thread_count(line: &[u8]) -> Option<u64> {
+    let close = line.iter().rposition(|&c| c == b')')?;
+    let rest = std::str::from_utf8(&line[close + 1..]).ok()?;
+    // The fields after the command start with the 3rd, the state.
+    rest.split_ascii_whitespace().nth(20 - 3)?.parse().ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -67,6 +75,13 @@ mod tests {
     fn newline_in_command() {
         let s = parse_stat(b"7 (a\nb) S 1 7 7", 7).unwrap();
         assert_eq!(s.command, b"a\nb");
+    }
+
+    #[test]
+    fn threads() {
+        let line = b"7 (a) b) S 1 7 7 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 3 0 55 1000 50";
+        assert_eq!(thread_count(line), Some(3));
+        assert_eq!(thread_count(b"7 (x) S 1 7 7"), None);
     }
 
     #[test]

@@ -1,0 +1,96 @@
+//! Walking a descriptor table, `/proc/PID/fd`, in ascending order.
+//!
+//! Listing the directory costs the kernel a dentry lookup per descriptor
+//! before we read a single link. Since Linux 6.2 a stat of the directory
+//! gives the number of open descriptors, and tables are nearly always
+//! dense from 0: reading the links 0, 1, 2, ... until that many are found
+//! learns the same without the listing. A sparse table (too many misses)
+//! falls back to the listing for the numbers not yet tried.
+
+use super::procfs::{number_cstr, parse_decimal, Dir};
+use super::Buffers;
+use std::io;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Missing descriptors tolerated before the directory is listed instead:
+/// a failed lookup costs more than an entry of the listing (measured:
+/// probing through a gap of 86 costs 4% more than listing).
+const MISS_BUDGET: u64 = 16;
+
+/// How many descriptors are open, by the fd directory's size; None when
+/// the kernel does not tell (before 6.2, or no stat). A kernel that tells
+/// gives a size to every table with a descriptor in it: once one has been
+/// seen (`counted`), a size of 0 means an empty table (kernel threads).
+pub fn open_count(fd_dir: &Dir, counted: &AtomicBool) -> Option<u64> {
+    let size = fd_dir.stat_self().ok()?.st_size.max(0) as u64;
+    if size > 0 {
+        counted.store(true, Ordering::Relaxed);
+        Some(size)
+    } else if counted.load(Ordering::Relaxed) {
+        Some(0)
+    } else {
+        None
+    }
+}
+
+/// Calls `each(n, link, bufs)` for every descriptor in `fd_dir`, ascending,
+/// where `link` is the outcome of reading link `n` into `bufs.link`;
+/// `count` is [`open_count`]. With a `filter` (selection's early answer,
+/// e.g. `-d 0-2`) the table is listed and only the numbers it passes are
+/// read: probing would read the links it excludes.
+pub fn for_each_descriptor(
+    fd_dir: &Dir,
+    count: Option<u64>,
+    filter: Option<&dyn Fn(u32) -> bool>,
+    bufs: &mut Buffers,
+    mut each: impl FnMut(u32, io::Result<()>, &mut Buffers),
+) {
+    if count == Some(0) {
+        return;
+    }
+    let count = if filter.is_some() {
+        0
+    } else {
+        count.unwrap_or(0)
+    };
+    let mut found = 0u64;
+    let mut misses = 0u64;
+    let mut next = 0u32;
+    // An older kernel says nothing (0): then only the listing tells.
+    while found < count && misses <= MISS_BUDGET {
+        let link = read_link(fd_dir, next, bufs);
+        if is_missing(&link) {
+            misses += 1;
+        } else {
+            found += 1;
+            each(next, link, bufs);
+        }
+        next += 1;
+    }
+    if count > 0 && found >= count {
+        return;
+    }
+    let mut numbers = Vec::new();
+    let _ = fd_dir.for_each_entry(|name| {
+        if let Some(n) = parse_decimal(name.to_bytes()) {
+            let Ok(n) = u32::try_from(n) else { return };
+            if n >= next && filter.is_none_or(|wanted| wanted(n)) {
+                numbers.push(n);
+            }
+        }
+    });
+    numbers.sort_unstable();
+    for n in numbers {
+        let link = read_link(fd_dir, n, bufs);
+        each(n, link, bufs);
+    }
+}
+
+fn read_link(fd_dir: &Dir, n: u32, bufs: &mut Buffers) -> io::Result<()> {
+    let name = number_cstr(n as u64, &mut bufs.num);
+    fd_dir.readlink(name, &mut bufs.link)
+}
+
+fn is_missing(link: &io::Result<()>) -> bool {
+    matches!(link, Err(e) if e.raw_os_error() == Some(libc::ENOENT))
+}
