@@ -1,0 +1,163 @@
+//! The program: parse, resolve, scan, print, and the exit status.
+
+mod extra;
+mod prepare;
+mod status;
+
+use crate::cli::options::{Options, Output};
+use crate::cli::{self, CliError};
+use crate::names::SystemNames;
+use crate::print::{printer_for, NameLookup, Printer};
+use crate::run::scan_in_order;
+use crate::scan::endpoints::{list_with_endpoints, EndpointListing};
+use crate::scan::socket::SocketLookup;
+use crate::scan::FdWanted;
+use crate::scan::{ScanConfig, Scanner};
+use crate::select::Selection;
+use extra::run_extra;
+use prepare::{prepare, Prepared};
+use status::exit_status;
+use std::ffi::OsString;
+use std::io::{self, Write};
+use std::sync::Arc;
+
+/// lsof's exit statuses.
+pub const SUCCESS: i32 = 0;
+pub const FAILURE: i32 = 1;
+
+/// Runs rlsof with the arguments after argv[0]; returns the exit status.
+pub fn main_with_args<I: IntoIterator<Item = OsString>>(args: I) -> i32 {
+    let opts = match cli::parse(args) {
+        Ok(o) => o,
+        Err(CliError { message, status }) => {
+            let _ = io::stderr().write_all(message.as_bytes());
+            return status;
+        }
+    };
+    let mut err = io::stderr().lock();
+    for notice in &opts.notices {
+        let _ = err.write_all(notice.as_bytes());
+    }
+    if opts.help || opts.version || opts.field_help {
+        let _ = err.write_all(cli::info_text(&opts).as_bytes());
+        return SUCCESS;
+    }
+    drop(err);
+    match list(&opts) {
+        Ok(status) => status,
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => SUCCESS,
+        Err(e) => {
+            eprintln!("{}: {}", cli::PROGRAM, e);
+            FAILURE
+        }
+    }
+}
+
+fn list(opts: &Options) -> io::Result<i32> {
+    let Prepared {
+        selection,
+        guard,
+        exempt,
+        args_failed,
+    } = match prepare(opts)? {
+        Ok(p) => p,
+        Err(status) => return Ok(status),
+    };
+    let early = Arc::clone(&selection);
+    let cfg = ScanConfig {
+        warnings: !opts.no_warnings,
+        offsets: opts.offset.is_some() || !matches!(opts.output, Output::Table | Output::Terse),
+        file_flags: opts.file_flags.is_some(),
+        list_tasks: selection.lists_tasks(),
+        and_tasks: opts.and && selection.lists_tasks(),
+        // Threads may reuse their leader's rows, so only skip early when
+        // no thread is listed.
+        fd_wanted: (!selection.lists_tasks())
+            .then(|| FdWanted(Arc::new(move |flags, fd| early.fd_may_be_listed(flags, fd)))),
+        guard: Some(guard),
+        exempt,
+        sockets_only_unless: selection.sockets_only_unless(),
+        endpoints: opts.endpoints.is_some(),
+        skip_tcp_udp: opts.skip_tcp_udp,
+        ..Default::default()
+    };
+    let proc_root = cfg.proc_root.clone();
+    let fresh_sockets =
+        || -> Box<dyn SocketLookup + Send> { Box::new(crate::net::NetTables::new(&proc_root)) };
+    let mut scanner = Scanner::new(cfg, fresh_sockets())?;
+    if opts.endpoints.is_none() {
+        scanner.set_socket_filter(selection.network.clone());
+    }
+    if let Some(extra) = &opts.extra {
+        let pids = pids_to_scan(&scanner, &selection)?;
+        return Ok(run_extra(extra, opts, &scanner, &selection, &pids));
+    }
+    let names = SystemNames::default();
+    let stdout = io::stdout().lock();
+    let out = io::BufWriter::with_capacity(64 * 1024, stdout);
+    let lookup: &dyn NameLookup = &names;
+    let mut printer = printer_for(opts, lookup, out);
+    let mut list_once = |scanner: &Scanner, printer: &mut dyn Printer| -> io::Result<()> {
+        scan_and_print(opts, scanner, &selection, printer)?;
+        printer.finish()
+    };
+    let Some(repeat) = &opts.repeat else {
+        list_once(&scanner, &mut *printer)?;
+        drop(printer);
+        return exit_status(opts, &selection, args_failed);
+    };
+    let outcome = crate::repeat::run(
+        repeat,
+        scanner,
+        &mut *printer,
+        &fresh_sockets,
+        &mut list_once,
+    )?;
+    drop(printer);
+    // lsof: a search failure wins; then `+r` fails unless a cycle listed.
+    let status = exit_status(opts, &selection, args_failed)?;
+    Ok(if repeat.until_empty && !outcome.listed {
+        FAILURE
+    } else {
+        status
+    })
+}
+
+/// One listing: the selected processes, in PID order, to the printer (not
+/// finished); under `+E`/`-E` with the endpoints of their files.
+fn scan_and_print(
+    opts: &Options,
+    scanner: &Scanner,
+    selection: &Selection,
+    printer: &mut dyn Printer,
+) -> io::Result<()> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let Some(list_ends) = opts.endpoints else {
+        let pids = pids_to_scan(scanner, selection)?;
+        return scan_in_order(scanner, selection, &pids, threads, &mut |p| {
+            printer.process(&p)
+        });
+    };
+    // The other ends may be held by any process.
+    let pids = scanner.pids()?;
+    let listing = EndpointListing {
+        scanner,
+        pids: &pids,
+        threads,
+        process: &|h| selection.process(h),
+        file: &|flags, f| selection.file(flags, f),
+        command_width: opts.command_width,
+        list_ends,
+    };
+    list_with_endpoints(&listing, &mut |p| printer.process(&p))
+}
+
+/// With only PIDs selected (no `-a` tricks needed), scan just those.
+fn pids_to_scan(scanner: &Scanner, selection: &Selection) -> io::Result<Vec<i32>> {
+    if let Some(mut pids) = selection.only_pids() {
+        pids.sort_unstable();
+        pids.dedup();
+        return Ok(pids);
+    }
+    scanner.pids()
+}
