@@ -4,6 +4,7 @@
 pub mod app;
 pub mod cli;
 pub mod deleted;
+pub mod escape;
 pub mod model;
 pub mod names;
 pub mod net;

@@ -27,6 +27,9 @@ pub const FAILURE: i32 = 1;
 
 /// Runs rlsof with the arguments after argv[0]; returns the exit status.
 pub fn main_with_args<I: IntoIterator<Item = OsString>>(args: I) -> i32 {
+    // lsof sets LC_CTYPE before it parses options: messages echo user text
+    // escaped for the locale, as names are.
+    crate::escape::init_locale();
     let opts = match cli::parse(args) {
         Ok(o) => o,
         Err(CliError { message, status }) => {

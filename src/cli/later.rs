@@ -4,8 +4,8 @@
 //! `usage_error`. Where lsof prints only with warnings enabled, the caller
 //! must still fail (exit 1) but print no line when `Options::no_warnings`.
 
-use super::escape::{safe_str, safe_text};
 use super::state::PROGRAM;
+use crate::escape::{safe_str, safe_text};
 
 /// `-u name` that `getpwnam` does not know.
 pub fn unknown_login(login: &str) -> String {

@@ -2,9 +2,9 @@
 //! descriptors (`-d`), users (`-u`), command names (`-c`) and TCP states
 //! (`-s`), with lsof's checks and messages.
 
-use super::escape::safe_text;
 use super::options::{CommandSpec, FdSpec, StateSpec, UserSpec};
 use super::state::{item, leading_number, shown, split_exclusion, State};
+use crate::escape::{safe_text, safe_text_limited};
 
 /// lsof's TCP state names on Linux, in its table order.
 pub const TCP_STATES: [&str; 12] = [
@@ -193,27 +193,6 @@ pub fn enter_users(state: &mut State, value: Option<&[u8]>) {
         }
         users.push(item(spec, excluded));
     }
-}
-
-/// lsof's `safestrprtn`: at most `width` printed characters, no multibyte
-/// handling.
-fn safe_text_limited(bytes: &[u8], width: usize) -> String {
-    let mut out = String::new();
-    let mut used = 0;
-    for &byte in bytes {
-        let piece = safe_text(&[byte], false);
-        let piece = if byte >= 0x80 {
-            format!("\\x{byte:02x}")
-        } else {
-            piece
-        };
-        if used + piece.len() > width {
-            break;
-        }
-        used += piece.len();
-        out.push_str(&piece);
-    }
-    out
 }
 
 /// `-c name` (not a regular expression).

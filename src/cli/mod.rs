@@ -7,7 +7,6 @@
 //! Lookups (login names, hosts, services, directories, `-e` mounts) are
 //! left to the caller; `usage_error` formats its failures lsof's way.
 
-mod escape;
 mod fields;
 mod flags;
 mod inet;
@@ -35,7 +34,6 @@ mod tests_values;
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStringExt;
 
-pub use escape::{safe_str, safe_text};
 pub use fields::field_help_text;
 pub use flags::{FlagDef, LongDef, FLAGS, LONG_FLAGS};
 pub use options::Options;

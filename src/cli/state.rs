@@ -2,8 +2,8 @@
 //! built, the messages so far, and lsof's bookkeeping for the checks made
 //! once all options are read.
 
-use super::escape::safe_text;
 use super::options::{Item, Options};
+use crate::escape::safe_text;
 
 /// The program name lsof puts before its messages.
 pub const PROGRAM: &str = "lsof";

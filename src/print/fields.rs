@@ -3,7 +3,8 @@
 use std::io::{self, Write};
 
 use super::columns::{self, Node, Render, SizeOff};
-use super::{escape, Printer};
+use super::Printer;
+use crate::escape;
 use crate::model::{OpenFile, Process};
 
 /// The `-F` letters lsof 4.95 knows for Linux (see `lsof -F?`).

@@ -21,11 +21,10 @@
 //! * `name` (+ `deleted` for " (deleted)", `note` for " (text)",
 //!   `endpoints` for `+E`), or `socket` whose fields the NAME is built from.
 //!
-//! `escape::init_locale()` must run at start (lsof's `setlocale`), or every
-//! byte >= 0x80 is escaped as in the C locale.
+//! Names are escaped by [`crate::escape`], which needs `init_locale()` at
+//! start.
 
 mod columns;
-pub mod escape;
 mod fields;
 mod json;
 mod name;

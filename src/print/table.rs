@@ -6,7 +6,8 @@
 use std::io::{self, Write};
 
 use super::columns::{self, Render};
-use super::{escape, Printer};
+use super::Printer;
+use crate::escape;
 use crate::model::{OpenFile, Process};
 
 /// Bytes gathered before each write to the output.

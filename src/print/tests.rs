@@ -1,8 +1,9 @@
 //! The printers against lsof 4.95's own output for the same records.
 
+use super::printer_for;
 use super::testdata::{python_process, MachineNames};
-use super::{escape, printer_for};
 use crate::cli::options::{LinkCount, Options, Output};
+use crate::escape;
 
 fn print(opts: &Options) -> Vec<u8> {
     escape::init_for_tests();

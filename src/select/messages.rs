@@ -1,7 +1,8 @@
 //! stderr text gathered while resolving selections, lsof's way: each line
 //! starts with the program name; warnings are dropped under `-w`.
 
-use crate::cli::{safe_text, PROGRAM};
+use crate::cli::PROGRAM;
+use crate::escape::safe_text;
 
 #[derive(Debug, Default)]
 pub struct Messages {

@@ -3,7 +3,8 @@
 
 use super::{Selection, Wanted};
 use crate::cli::options::{CommandSpec, UserSpec};
-use crate::cli::{safe_text, PROGRAM};
+use crate::cli::PROGRAM;
+use crate::escape::safe_text;
 use std::sync::atomic::Ordering;
 
 fn found<T>(w: &Wanted<T>) -> bool {

@@ -1,11 +1,17 @@
-//! lsof's escaping of bytes that a terminal should not see raw.
+//! lsof's escaping of bytes that a terminal should not see raw: one
+//! module for names, command names and the user text echoed in messages.
 //!
 //! lsof 4.95 prints `\b \f \n \r \t` as such, other control bytes as `^X`,
 //! a backslash as `\\`, and any other unprintable byte as `\xNN`. In a
 //! UTF-8 locale a valid multibyte character is printed raw when the C
 //! library calls it printable (`iswprint`), else each of its bytes as
-//! `\xNN`. Command names are escaped without multibyte support and with the
-//! space counted as unprintable (`\x20`), truncated to the column width.
+//! `\xNN`. Command names, and lsof's other width-limited texts, are escaped
+//! without multibyte support; command names count the space as unprintable
+//! (`\x20`) and are cut to the column width.
+//!
+//! [`init_locale`] must run at start, before the options are parsed (lsof
+//! calls `setlocale` first thing), or every byte >= 0x80 is escaped as in
+//! the C locale.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -93,6 +99,11 @@ fn byte_escape_len(b: u8) -> usize {
     }
 }
 
+/// A byte printed as it is (outside a multibyte character).
+fn prints_raw(b: u8, space_is_unprintable: bool) -> bool {
+    b != b'\\' && ascii_printable(b) && !(space_is_unprintable && b == b' ')
+}
+
 /// Length of the UTF-8 sequence starting at `s[0]` if it is one valid
 /// multibyte character.
 fn multibyte_char(s: &[u8]) -> Option<(char, usize)> {
@@ -107,14 +118,10 @@ fn multibyte_char(s: &[u8]) -> Option<(char, usize)> {
     Some((c, len))
 }
 
-/// Appends `s` escaped as lsof prints names (NAME column, `-F n`, `-F c`).
-pub fn escape_into(out: &mut Vec<u8>, s: &[u8]) {
-    escape_with(out, s, multibyte());
-}
-
-/// `escape_into` for a given locale kind (multibyte: UTF-8).
-pub fn escape_with(out: &mut Vec<u8>, s: &[u8], mb: bool) {
-    if s.iter().all(|&b| b != b'\\' && ascii_printable(b)) {
+/// lsof's `safestrprt`: `s` escaped whole; multibyte characters are
+/// recognised when `mb` (a UTF-8 locale).
+fn escape_all(out: &mut Vec<u8>, s: &[u8], mb: bool, space_is_unprintable: bool) {
+    if s.iter().all(|&b| prints_raw(b, space_is_unprintable)) {
         out.extend_from_slice(s);
         return;
     }
@@ -134,13 +141,47 @@ pub fn escape_with(out: &mut Vec<u8>, s: &[u8], mb: bool) {
                 continue;
             }
         }
-        if b != b'\\' && ascii_printable(b) {
+        if prints_raw(b, space_is_unprintable) {
             out.push(b);
         } else {
             push_byte_escape(out, b);
         }
         i += 1;
     }
+}
+
+/// lsof's `safestrprtn` without its padding: bytes escaped one by one (no
+/// multibyte characters) while they fit in `width` columns; returns the
+/// columns used. An escape that does not fit whole ends the text.
+fn escape_limited(out: &mut Vec<u8>, s: &[u8], width: usize, space_is_unprintable: bool) -> usize {
+    let mut used = 0;
+    for &b in s {
+        let len = if prints_raw(b, space_is_unprintable) {
+            1
+        } else {
+            byte_escape_len(b)
+        };
+        if used + len > width {
+            break;
+        }
+        if len == 1 {
+            out.push(b);
+        } else {
+            push_byte_escape(out, b);
+        }
+        used += len;
+    }
+    used
+}
+
+/// Appends `s` escaped as lsof prints names (NAME column, `-F n`, `-F c`).
+pub fn escape_into(out: &mut Vec<u8>, s: &[u8]) {
+    escape_with(out, s, multibyte());
+}
+
+/// `escape_into` for a given locale kind (multibyte: UTF-8).
+pub fn escape_with(out: &mut Vec<u8>, s: &[u8], mb: bool) {
+    escape_all(out, s, mb, false);
 }
 
 /// `escape_into` returning a new buffer.
@@ -150,6 +191,34 @@ pub fn escape(s: &[u8]) -> Vec<u8> {
     out
 }
 
+/// User text echoed in a message, as lsof's `safestrprt` prints it.
+/// `space_is_unprintable` makes a space print as `\x20`, which lsof does for
+/// the `-c` length message.
+pub fn safe_text(bytes: &[u8], space_is_unprintable: bool) -> String {
+    let mut out = Vec::with_capacity(bytes.len());
+    escape_all(&mut out, bytes, multibyte(), space_is_unprintable);
+    into_string(out)
+}
+
+/// Like `safe_text`, for text lsof stores as a plain C string.
+pub fn safe_str(text: &str) -> String {
+    safe_text(text.as_bytes(), false)
+}
+
+/// lsof's `safestrprtn` for a message: at most `width` columns of escaped
+/// text, no multibyte characters, and (as rlsof has always printed it) no
+/// padding.
+pub fn safe_text_limited(bytes: &[u8], width: usize) -> String {
+    let mut out = Vec::with_capacity(width);
+    escape_limited(&mut out, bytes, width, false);
+    into_string(out)
+}
+
+/// Escaped text is UTF-8: raw bytes are ASCII or whole UTF-8 characters.
+fn into_string(bytes: Vec<u8>) -> String {
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
 /// The width lsof reserves for a command name (space unprintable).
 ///
 /// lsof counts bytes >= 0x80 as two columns here although it prints them as
@@ -157,7 +226,7 @@ pub fn escape(s: &[u8]) -> Vec<u8> {
 pub fn command_width(s: &[u8]) -> usize {
     s.iter()
         .map(|&b| {
-            if b != b'\\' && b != b' ' && ascii_printable(b) {
+            if prints_raw(b, true) {
                 1
             } else if !(0x20..0x80).contains(&b) || b == b'\\' {
                 2
@@ -171,23 +240,7 @@ pub fn command_width(s: &[u8]) -> usize {
 /// Appends a command name escaped (space as `\x20`), cut so that no escape
 /// is split and the result fits `width`, then padded with spaces to `width`.
 pub fn command_padded(out: &mut Vec<u8>, s: &[u8], width: usize) {
-    let mut used = 0;
-    for &b in s {
-        if b != b'\\' && b != b' ' && ascii_printable(b) {
-            if used + 1 > width {
-                break;
-            }
-            out.push(b);
-            used += 1;
-        } else {
-            let len = byte_escape_len(b);
-            if used + len > width {
-                break;
-            }
-            push_byte_escape(out, b);
-            used += len;
-        }
-    }
+    let used = escape_limited(out, s, width, true);
     out.resize(out.len() + (width - used), b' ');
 }
 
@@ -253,5 +306,15 @@ mod tests {
         assert_eq!(cmd("xöööyz".as_bytes(), 9), "x\\xc3\\xb6");
         assert_eq!(cmd(b"worker one", 9), "worker   ");
         assert_eq!(cmd(b"process_api", 9), "process_a");
+    }
+
+    #[test]
+    fn messages_as_lsof_prints_them() {
+        init_for_tests();
+        assert_eq!(safe_text(b"a\\b", false), "a\\\\b");
+        assert_eq!(safe_text(b"a\x01\n\x7f\xff", false), "a^A\\n\\x7f\\xff");
+        assert_eq!(safe_text(b"a b", true), "a\\x20b");
+        assert_eq!(safe_text("é".as_bytes(), false), "é");
+        assert_eq!(safe_text(b"\xc3", false), "\\xc3");
     }
 }
