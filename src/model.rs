@@ -271,22 +271,38 @@ impl IpProto {
 pub struct TcpState(pub u8);
 
 impl TcpState {
-    pub fn name(self) -> &'static str {
-        match self.0 {
-            1 => "ESTABLISHED",
-            2 => "SYN_SENT",
-            3 => "SYN_RECV",
-            4 => "FIN_WAIT1",
-            5 => "FIN_WAIT2",
-            6 => "TIME_WAIT",
-            7 => "CLOSE",
-            8 => "CLOSE_WAIT",
-            9 => "LAST_ACK",
-            10 => "LISTEN",
-            11 => "CLOSING",
-            12 => "NEW_SYN_RECV",
-            _ => "UNKNOWN",
+    /// lsof's names of the states, by kernel number; 0 is lsof's own
+    /// CLOSED (the kernel's TCP_CLOSE is 7, "CLOSE").
+    pub const NAMES: [&'static str; 12] = [
+        "CLOSED",
+        "ESTABLISHED",
+        "SYN_SENT",
+        "SYN_RECV",
+        "FIN_WAIT1",
+        "FIN_WAIT2",
+        "TIME_WAIT",
+        "CLOSE",
+        "CLOSE_WAIT",
+        "LAST_ACK",
+        "LISTEN",
+        "CLOSING",
+    ];
+
+    /// The state as lsof prints it; a number it has no name for (such as
+    /// the kernel's NEW_SYN_RECV, 12) as `UNKNOWN_TCP_STATE_n`.
+    pub fn name(self) -> std::borrow::Cow<'static, str> {
+        match TcpState::NAMES.get(usize::from(self.0)) {
+            Some(name) => (*name).into(),
+            None => format!("UNKNOWN_TCP_STATE_{}", self.0).into(),
         }
+    }
+
+    /// The state lsof calls `name` (`-s TCP:name`), ignoring case.
+    pub fn named(name: &str) -> Option<TcpState> {
+        let number = TcpState::NAMES
+            .iter()
+            .position(|n| n.eq_ignore_ascii_case(name))?;
+        u8::try_from(number).ok().map(TcpState)
     }
 }
 

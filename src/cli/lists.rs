@@ -5,22 +5,7 @@
 use super::options::{CommandSpec, FdSpec, StateSpec, UserSpec};
 use super::state::{item, leading_number, shown, split_exclusion, State};
 use crate::escape::{safe_text, safe_text_limited};
-
-/// lsof's TCP state names on Linux, in its table order.
-pub const TCP_STATES: [&str; 12] = [
-    "ESTABLISHED",
-    "SYN_SENT",
-    "SYN_RECV",
-    "FIN_WAIT1",
-    "FIN_WAIT2",
-    "TIME_WAIT",
-    "CLOSE",
-    "CLOSE_WAIT",
-    "LAST_ACK",
-    "LISTEN",
-    "CLOSING",
-    "CLOSED",
-];
+use crate::model::TcpState;
 
 /// Longest command name the kernel keeps (lsof's MAXSYSCMDL).
 pub const MAX_COMMAND_LEN: usize = 15;
@@ -250,10 +235,7 @@ pub fn enter_states(state: &mut State, text: &[u8]) {
             state.error(format!("NULL TCP state name in: {shown_all}"));
             continue;
         }
-        let Some(index) = TCP_STATES
-            .iter()
-            .position(|s| s.eq_ignore_ascii_case(&name_text))
-        else {
+        let Some(index) = TcpState::named(&name_text).map(|s| usize::from(s.0)) else {
             state.error(format!("unknown TCP state name: {name_text}"));
             continue;
         };
@@ -268,7 +250,7 @@ pub fn enter_states(state: &mut State, text: &[u8]) {
             continue;
         }
         spec.states
-            .push(item(TCP_STATES[index].to_string(), excluded));
+            .push(item(TcpState::NAMES[index].to_string(), excluded));
     }
     state.opts.states.push(spec);
 }

@@ -7,12 +7,12 @@ use std::os::unix::ffi::OsStringExt;
 
 use super::fields::{chosen_letters, field_help_text};
 use super::flags::find_long;
-use super::lists::TCP_STATES;
 use super::options::{Extra, LinkCount, Options, Output};
 use super::state::*;
 use super::tokenizer::{Token, Tokenizer};
 use super::usage::{full_help, short_usage, version_text, FileStructNote, MORE_HELP};
 use super::CliError;
+use crate::model::TcpState;
 
 /// rlsof's long options as given.
 #[derive(Default)]
@@ -145,7 +145,11 @@ fn check_combinations(state: &mut State) {
             }
         }
     }
-    for (index, name) in TCP_STATES.iter().enumerate() {
+    // lsof checks its state table in order: kernel numbers 1 to 11, then
+    // its own CLOSED (0).
+    let states = TcpState::NAMES.len();
+    for index in (1..states).chain([0]) {
+        let name = TcpState::NAMES[index];
         if state.tcp_included[index] && state.tcp_excluded[index] {
             state.error(format!("can't include and exclude TCP state: {name}"));
         }

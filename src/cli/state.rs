@@ -4,6 +4,7 @@
 
 use super::options::{Item, Options};
 use crate::escape::safe_text;
+use crate::model::TcpState;
 
 /// The program name lsof puts before its messages.
 pub const PROGRAM: &str = "lsof";
@@ -37,8 +38,9 @@ pub struct State {
     /// `-d` list kind so far: Some(true) when it excludes.
     pub fd_list_excludes: Option<bool>,
     /// `-s TCP:` states included and excluded, by table index.
-    pub tcp_included: [bool; super::lists::TCP_STATES.len()],
-    pub tcp_excluded: [bool; super::lists::TCP_STATES.len()],
+    /// `-s TCP:` states by kernel number (`TcpState::NAMES`).
+    pub tcp_included: [bool; TcpState::NAMES.len()],
+    pub tcp_excluded: [bool; TcpState::NAMES.len()],
     /// `-s` alone (lsof's Fsize) and the offset column (Foffset).
     pub size_flag: bool,
     pub offset_flag: bool,

@@ -86,7 +86,7 @@ impl Render<'_> {
         match f.socket.as_deref()? {
             SocketInfo::Ip(ip) if !is_raw(ip) => Some(TcpInfo {
                 state: match (self.tcp.state, ip.proto, ip.state) {
-                    (true, IpProto::Tcp, Some(s)) => Some(tcp_state_name(s.0)),
+                    (true, IpProto::Tcp, Some(s)) => Some(s.name().into_owned()),
                     _ => None,
                 },
                 recv_queue: self.tcp.queues.then_some(ip.recv_queue),
@@ -185,25 +185,6 @@ fn has_tcp_info(f: &OpenFile) -> bool {
         Some(SocketInfo::Unix(_)) => true,
         _ => false,
     }
-}
-
-pub fn tcp_state_name(state: u8) -> String {
-    let name = match state {
-        0 => "CLOSED",
-        1 => "ESTABLISHED",
-        2 => "SYN_SENT",
-        3 => "SYN_RECV",
-        4 => "FIN_WAIT1",
-        5 => "FIN_WAIT2",
-        6 => "TIME_WAIT",
-        7 => "CLOSE",
-        8 => "CLOSE_WAIT",
-        9 => "LAST_ACK",
-        10 => "LISTEN",
-        11 => "CLOSING",
-        n => return format!("UNKNOWN_TCP_STATE_{n}"),
-    };
-    name.to_string()
 }
 
 fn unix_state_name(u: &UnixSocket) -> &'static str {

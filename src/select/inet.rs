@@ -19,26 +19,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use super::{SEL_NA, SEL_NET, SEL_UNX};
 use crate::cli::later;
 use crate::cli::options::{InetSpec, Options, PortSpec};
-use crate::model::{IpProto, IpSocket, OpenFile, SocketInfo};
+use crate::model::{IpProto, IpSocket, OpenFile, SocketInfo, TcpState};
 use crate::net::resolve::host_addresses;
 use crate::net::{lsof_endpoints, Names};
 
-/// Kernel TCP states 0 (lsof's CLOSED) to 11 (CLOSING), by number.
-const STATE_NAMES: [&str; 12] = [
-    "CLOSED",
-    "ESTABLISHED",
-    "SYN_SENT",
-    "SYN_RECV",
-    "FIN_WAIT1",
-    "FIN_WAIT2",
-    "TIME_WAIT",
-    "CLOSE",
-    "CLOSE_WAIT",
-    "LAST_ACK",
-    "LISTEN",
-    "CLOSING",
-];
-const STATES: usize = STATE_NAMES.len();
+/// TCP states lsof can select, by kernel number.
+const STATES: usize = TcpState::NAMES.len();
 
 /// The selection flags `opts` asks for (no I/O).
 pub fn selection_flags(opts: &Options) -> u32 {
@@ -119,7 +105,7 @@ impl NetworkSelection {
         selection.arg_found = opts.inet.iter().map(|_| AtomicBool::new(false)).collect();
         for spec in opts.states.iter().filter(|s| s.protocol == "TCP") {
             for state in &spec.states {
-                let Some(number) = STATE_NAMES.iter().position(|s| *s == state.value) else {
+                let Some(number) = TcpState::named(&state.value).map(|s| usize::from(s.0)) else {
                     continue;
                 };
                 if state.excluded {
