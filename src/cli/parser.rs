@@ -145,11 +145,8 @@ fn check_combinations(state: &mut State) {
             }
         }
     }
-    // lsof checks its state table in order: kernel numbers 1 to 11, then
-    // its own CLOSED (0).
-    let states = TcpState::NAMES.len();
-    for index in (1..states).chain([0]) {
-        let name = TcpState::NAMES[index];
+    // lsof checks its state table by state number: CLOSED (0) first.
+    for (index, name) in TcpState::NAMES.iter().enumerate() {
         if state.tcp_included[index] && state.tcp_excluded[index] {
             state.error(format!("can't include and exclude TCP state: {name}"));
         }

@@ -58,6 +58,7 @@ const CASES: &[&[&str]] = &[
     &["-s", "tcp:bogus,,x"],
     &["-s", "tcp:listen,listen"],
     &["-s", "TCP:^listen,^LISTEN"],
+    &["-s", "TCP:listen,^listen,closed,^closed"],
     &["-s", "tcp:^"],
     &["-i", "bad"],
     &["-i", "tcp@"],
@@ -188,7 +189,7 @@ fn normalize(text: &str) -> String {
         "-H human readable size     -J JSON output\n  -j JSON Lines output     -- end option scan       \n",
         "-- end option scan       \n",
     );
-    match (text.find("rlsof options:\n"), text.find("  --to PATH")) {
+    match (text.find("rlsof options"), text.find("  --to PATH")) {
         (Some(start), Some(to)) => {
             let end = to + text[to..].find('\n').map_or(0, |n| n + 1);
             format!("{}{}", &text[..start], &text[end..])

@@ -217,6 +217,21 @@ fn tcp_states() {
 }
 
 #[test]
+fn tcp_state_conflicts_in_lsof_order() {
+    // From lsof 4.95: its state table is in state-number order, CLOSED (0)
+    // first.
+    let e = err(&["-s", "TCP:listen,^listen,closed,^closed"]);
+    let lines: Vec<&str> = e.message.lines().take(2).collect();
+    assert_eq!(
+        lines,
+        [
+            "lsof: can't include and exclude TCP state: CLOSED",
+            "lsof: can't include and exclude TCP state: LISTEN"
+        ]
+    );
+}
+
+#[test]
 fn tcp_states_bad() {
     assert_eq!(
         first_line(&["-s", "foo"]),
