@@ -200,6 +200,40 @@ pub fn enter_command_name(state: &mut State, value: Option<&[u8]>) {
     }
 }
 
+/// The UDP states Linux's socket tables tell apart, named as upstream lsof
+/// names them: a connected UDP socket is ESTABLISHED. (lsof 4.95 knows no
+/// UDP state names on Linux and refuses `-s UDP:...`; DIVERGENCES.md.)
+pub const UDP_STATES: [&str; 1] = ["ESTABLISHED"];
+
+/// `-s UDP:states`: each name must be one of `UDP_STATES`.
+fn enter_udp_states(state: &mut State, names: &[u8], shown_all: &str) {
+    let mut spec = StateSpec {
+        protocol: "UDP".to_string(),
+        states: Vec::new(),
+    };
+    for part in names.split(|&b| b == b',') {
+        let (excluded, name) = split_exclusion(part);
+        let name_text = String::from_utf8_lossy(name);
+        if name.is_empty() {
+            state.error(format!("NULL UDP state name in: {shown_all}"));
+            continue;
+        }
+        let Some(known) = UDP_STATES
+            .iter()
+            .find(|s| s.eq_ignore_ascii_case(&name_text))
+        else {
+            state.error(format!("unknown UDP state name: {name_text}"));
+            continue;
+        };
+        if spec.states.iter().any(|s| s.value == *known) {
+            state.error(format!("UDP state {known} given twice in: {shown_all}"));
+            continue;
+        }
+        spec.states.push(item(known.to_string(), excluded));
+    }
+    state.opts.states.push(spec);
+}
+
 /// `-s p:s` with a protocol and states.
 pub fn enter_states(state: &mut State, text: &[u8]) {
     let shown_all = String::from_utf8_lossy(text).into_owned();
@@ -217,7 +251,7 @@ pub fn enter_states(state: &mut State, text: &[u8]) {
         return;
     }
     if protocol == "UDP" {
-        state.error(format!("no UDP state names available: {shown_all}"));
+        enter_udp_states(state, names, &shown_all);
         return;
     }
     let mut spec = StateSpec {

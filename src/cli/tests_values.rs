@@ -243,7 +243,7 @@ fn tcp_states_bad() {
     );
     assert_eq!(
         first_line(&["-s", "udp:x"]),
-        "lsof: no UDP state names available: udp:x"
+        "lsof: unknown UDP state name: x"
     );
     assert_eq!(
         first_line(&["-s", "tcp:x"]),

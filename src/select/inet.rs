@@ -66,6 +66,10 @@ pub struct NetworkSelection {
     included: [bool; STATES],
     excluded: [bool; STATES],
     state_found: [AtomicBool; STATES],
+    /// `-s UDP:ESTABLISHED` (connected UDP sockets): Some(true) selects
+    /// them, Some(false) (`^ESTABLISHED`) excludes them.
+    udp_connected: Option<bool>,
+    udp_found: AtomicBool,
     /// Under `-a`: the network flags a file needs (for the scan's filter).
     required: Option<u32>,
 }
@@ -115,6 +119,11 @@ impl NetworkSelection {
                 }
             }
         }
+        for spec in opts.states.iter().filter(|s| s.protocol == "UDP") {
+            for state in &spec.states {
+                selection.udp_connected = Some(!state.excluded);
+            }
+        }
         let network = selection_flags(opts);
         if opts.and && network != 0 {
             selection.required = Some(network);
@@ -135,6 +144,18 @@ impl NetworkSelection {
     fn ip_flags(&self, ip: &IpSocket) -> Option<u32> {
         if !matches!(ip.proto, IpProto::Tcp | IpProto::Udp | IpProto::UdpLite) {
             return Some(0);
+        }
+        if ip.proto != IpProto::Tcp {
+            if let Some(wanted) = self.udp_connected {
+                // The kernel's UDP table says 1 (TCP_ESTABLISHED) once connected.
+                let connected = ip.state.is_some_and(|s| s.0 == 1);
+                if connected != wanted {
+                    return None;
+                }
+                if wanted {
+                    self.udp_found.store(true, Ordering::Relaxed);
+                }
+            }
         }
         if ip.proto == IpProto::Tcp {
             if let Some(state) = ip.state.map(|s| usize::from(s.0)).filter(|&s| s < STATES) {
@@ -215,7 +236,8 @@ impl NetworkSelection {
             .iter()
             .all(|a| self.arg_found.get(a.arg).is_none_or(found));
         let states = (0..STATES).all(|s| !self.included[s] || found(&self.state_found[s]));
-        inet && addresses && states
+        let udp = self.udp_connected != Some(true) || found(&self.udp_found);
+        inet && addresses && states && udp
     }
 }
 

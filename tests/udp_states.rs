@@ -1,0 +1,131 @@
+//! `-s UDP:ESTABLISHED`: lsof 4.95 refuses every UDP state name on Linux
+//! (and 4.99 ignores them); rlsof selects connected UDP sockets with it and
+//! unconnected ones with `^ESTABLISHED` (DIVERGENCES.md).
+
+mod common;
+
+use common::{rlsof, run};
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+/// A python3 process holding one connected and one unconnected UDP socket;
+/// prints its PID and the two local ports, then waits for stdin to close.
+struct UdpHolder {
+    child: Child,
+    pid: String,
+    connected_port: String,
+    unconnected_port: String,
+}
+
+impl UdpHolder {
+    fn start() -> Option<UdpHolder> {
+        let script = "import os, socket, sys\n\
+            os.closerange(3, 1 << 16)\n\
+            c = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n\
+            c.bind(('127.0.0.1', 0)); c.connect(('127.0.0.1', 9))\n\
+            u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n\
+            u.bind(('127.0.0.1', 0))\n\
+            print(os.getpid(), c.getsockname()[1], u.getsockname()[1], flush=True)\n\
+            sys.stdin.read()\n";
+        let mut child = Command::new("python3")
+            .args(["-c", script])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .ok()?;
+        let mut line = String::new();
+        BufReader::new(child.stdout.take()?)
+            .read_line(&mut line)
+            .ok()?;
+        let mut words = line.split_whitespace().map(str::to_string);
+        Some(UdpHolder {
+            pid: words.next()?,
+            connected_port: words.next()?,
+            unconnected_port: words.next()?,
+            child,
+        })
+    }
+}
+
+impl Drop for UdpHolder {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn listed(args: &[&str]) -> (String, String) {
+    let out = run(rlsof(), args);
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        out.status,
+    )
+}
+
+#[test]
+fn established_selects_connected_udp_sockets_only() {
+    let Some(h) = UdpHolder::start() else {
+        eprintln!("SKIPPED: python3 could not start the UDP holder");
+        return;
+    };
+    let (text, status) = listed(&[
+        "-n",
+        "-P",
+        "-a",
+        "-p",
+        &h.pid,
+        "-i",
+        "UDP",
+        "-s",
+        "UDP:ESTABLISHED",
+    ]);
+    assert_eq!(status, "exit 0", "{text}");
+    assert!(
+        text.contains(&format!("127.0.0.1:{}->127.0.0.1:9", h.connected_port)),
+        "{text}"
+    );
+    assert!(
+        !text.contains(&format!(":{} ", h.unconnected_port)),
+        "{text}"
+    );
+}
+
+#[test]
+fn not_established_selects_unconnected_udp_sockets_only() {
+    let Some(h) = UdpHolder::start() else {
+        eprintln!("SKIPPED: python3 could not start the UDP holder");
+        return;
+    };
+    let (text, status) = listed(&[
+        "-n",
+        "-P",
+        "-a",
+        "-p",
+        &h.pid,
+        "-i",
+        "UDP",
+        "-s",
+        "UDP:^ESTABLISHED",
+    ]);
+    assert_eq!(status, "exit 0", "{text}");
+    assert!(
+        text.contains(&format!("127.0.0.1:{} ", h.unconnected_port)),
+        "{text}"
+    );
+    assert!(
+        !text.contains(&format!(":{}->", h.connected_port)),
+        "{text}"
+    );
+}
+
+#[test]
+fn unknown_udp_state_is_an_error() {
+    let out = run(rlsof(), &["-i", "-s", "UDP:Idle"]);
+    assert_eq!(out.status, "exit 1");
+    assert!(out.stdout.is_empty());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.starts_with("lsof: unknown UDP state name: Idle\n"),
+        "{err}"
+    );
+}
