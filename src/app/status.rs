@@ -18,8 +18,7 @@ pub(super) fn exit_status(
         out.write_all(report::verbose_text(&missing).as_bytes())?;
         out.flush()?;
     }
-    let network_missed = !selection.network.all_found();
-    let search_failed = (!missing.is_empty() || network_missed) && !opts.quiet_failures;
+    let search_failed = !missing.is_empty() && !opts.quiet_failures;
     Ok(if search_failed || args_failed {
         FAILURE
     } else {

@@ -36,6 +36,7 @@ use std::os::unix::ffi::OsStringExt;
 
 pub use fields::field_help_text;
 pub use flags::{FlagDef, LongDef, FLAGS, LONG_FLAGS};
+pub use lists::UDP_STATES;
 pub use options::Options;
 pub use regex::regex_flags;
 pub use state::PROGRAM;

@@ -13,14 +13,15 @@
 //! (lsof applies it to UDP sockets too, reading their table state as a TCP
 //! state: an unconnected UDP socket is "CLOSE").
 
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use super::inet_resolve::{resolve, Address};
 use super::{SEL_NA, SEL_NET, SEL_UNX};
-use crate::cli::later;
-use crate::cli::options::{InetSpec, Options, PortSpec};
+use crate::cli::options::Options;
+use crate::cli::UDP_STATES;
+use crate::escape::safe_str;
 use crate::model::{IpProto, IpSocket, OpenFile, SocketInfo, TcpState};
-use crate::net::resolve::host_addresses;
 use crate::net::{lsof_endpoints, Names};
 
 /// TCP states lsof can select, by kernel number.
@@ -41,19 +42,6 @@ pub fn selection_flags(opts: &Options) -> u32 {
     flags
 }
 
-/// One resolved `-i` address entry (a port range of one host address).
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Address {
-    /// Index of the first `-i` argument with the same text.
-    arg: usize,
-    proto: Option<IpProto>,
-    /// 4 or 6, when a version or an address was given.
-    family: Option<u8>,
-    addr: Option<IpAddr>,
-    /// Inclusive port range; None for any port.
-    ports: Option<(u32, u32)>,
-}
-
 #[derive(Debug, Default)]
 pub struct NetworkSelection {
     /// `-i`, `-i4`, `-i6`: Some(family), None for both families.
@@ -62,6 +50,8 @@ pub struct NetworkSelection {
     /// In lsof's search order: the last given first.
     addresses: Vec<Address>,
     arg_found: Vec<AtomicBool>,
+    /// The `-i` arguments as given, for `-V`.
+    arg_texts: Vec<String>,
     unix: bool,
     included: [bool; STATES],
     excluded: [bool; STATES],
@@ -107,6 +97,7 @@ impl NetworkSelection {
         }
         selection.addresses.reverse();
         selection.arg_found = opts.inet.iter().map(|_| AtomicBool::new(false)).collect();
+        selection.arg_texts = opts.inet.iter().map(|s| s.text.clone()).collect();
         for spec in opts.states.iter().filter(|s| s.protocol == "TCP") {
             for state in &spec.states {
                 let Some(number) = TcpState::named(&state.value).map(|s| usize::from(s.0)) else {
@@ -229,141 +220,37 @@ impl NetworkSelection {
 
     /// True when every `-i` item and included TCP state found something.
     pub fn all_found(&self) -> bool {
+        self.not_found().is_empty()
+    }
+
+    /// lsof's `-V` lines (without the program name) for the network items
+    /// that found nothing, in its order: each `-i` address argument once
+    /// (last given first), all Internet files, TCP states by number, the
+    /// UDP state.
+    pub fn not_found(&self) -> Vec<String> {
         let found = |f: &AtomicBool| f.load(Ordering::Relaxed);
-        let inet = self.all_inet.is_none() || found(&self.inet_found);
-        let addresses = self
-            .addresses
-            .iter()
-            .all(|a| self.arg_found.get(a.arg).is_none_or(found));
-        let states = (0..STATES).all(|s| !self.included[s] || found(&self.state_found[s]));
-        let udp = self.udp_connected != Some(true) || found(&self.udp_found);
-        inet && addresses && states && udp
-    }
-}
-
-/// The address entries of one `-i` argument, in the order lsof enters them.
-fn resolve(spec: &InetSpec, arg: usize, names: &Names) -> Result<Vec<Address>, String> {
-    let proto = match spec.protocol.as_deref() {
-        Some("TCP") => Some(IpProto::Tcp),
-        Some("UDP") => Some(IpProto::Udp),
-        Some("UDPLITE") => Some(IpProto::UdpLite),
-        _ => None,
-    };
-    let given = spec.family;
-    let mut family = given;
-    let mut hosts: Vec<IpAddr> = spec.addr.into_iter().collect();
-    if let Some(addr) = spec.addr {
-        family = Some(if addr.is_ipv4() { 4 } else { 6 });
-    }
-    let host_name = spec.host.as_deref();
-    if let Some(name) = host_name {
-        let mut answer = host_addresses(name, given.unwrap_or(6));
-        family = Some(given.unwrap_or(6));
-        if answer.is_none() && given.is_none() {
-            family = Some(4);
-            answer = host_addresses(name, 4);
-        }
-        hosts = answer.ok_or_else(|| later::unknown_host(name, &spec.text))?;
-    }
-    // Ports after the host, as lsof reads them (its first error wins).
-    let mut ranges = Vec::new();
-    for port in &spec.ports {
-        ranges.push(Some(port_range(spec, port, proto, names)?));
-    }
-    if ranges.is_empty() {
-        ranges.push(None);
-    }
-    let mut out = Vec::new();
-    for ports in ranges {
-        loop {
-            let addrs: Vec<Option<IpAddr>> = if hosts.is_empty() {
-                vec![None]
-            } else {
-                hosts.iter().map(|&h| as_family(h, family)).collect()
-            };
-            for addr in addrs {
-                out.push(Address {
-                    arg,
-                    proto,
-                    family,
-                    addr,
-                    ports,
-                });
+        let mut lines = Vec::new();
+        let mut reported = Vec::new();
+        for address in &self.addresses {
+            let missed = self.arg_found.get(address.arg).is_some_and(|f| !found(f));
+            if missed && !reported.contains(&address.arg) {
+                reported.push(address.arg);
+                let text = self.arg_texts.get(address.arg).map_or("", String::as_str);
+                lines.push(format!("Internet address not located: {}", safe_str(text)));
             }
-            // lsof then looks the name up as IPv4 too; it keeps doing so
-            // only while the family is still IPv6, i.e. for the first port.
-            if let (Some(name), Some(6), false) = (host_name, family, given == Some(6)) {
-                family = Some(4);
-                match host_addresses(name, 4) {
-                    Some(v4) => {
-                        hosts = v4;
-                        continue;
-                    }
-                    None => hosts.truncate(1),
-                }
+        }
+        if self.all_inet.is_some() && !found(&self.inet_found) {
+            lines.push("no Internet files located".to_string());
+        }
+        for (state, name) in TcpState::NAMES.iter().enumerate() {
+            if self.included[state] && !found(&self.state_found[state]) {
+                lines.push(format!("TCP state not located: {name}"));
             }
-            break;
         }
-    }
-    Ok(out)
-}
-
-/// An address as lsof compares it under `family`: its first 4 bytes when
-/// an IPv6 answer is kept under IPv4; the unspecified address matches any.
-fn as_family(host: IpAddr, family: Option<u8>) -> Option<IpAddr> {
-    let addr = match (host, family) {
-        (IpAddr::V6(v6), Some(4)) => {
-            let o = v6.octets();
-            IpAddr::V4(Ipv4Addr::new(o[0], o[1], o[2], o[3]))
+        if self.udp_connected == Some(true) && !found(&self.udp_found) {
+            lines.push(format!("UDP state not located: {}", UDP_STATES[0]));
         }
-        (other, _) => other,
-    };
-    (!addr.is_unspecified()).then_some(addr)
-}
-
-fn port_range(
-    spec: &InetSpec,
-    port: &PortSpec,
-    proto: Option<IpProto>,
-    names: &Names,
-) -> Result<(u32, u32), String> {
-    Ok(match port {
-        PortSpec::Range(lo, hi) => (u32::from(*lo), u32::from(*hi)),
-        PortSpec::Service(name) => {
-            let p = service_port(spec, name, proto, names)?;
-            (p, p)
-        }
-        PortSpec::RangeToService(lo, name) => {
-            let hi = service_port(spec, name, proto, names)?;
-            if hi < u32::from(*lo) {
-                return Err(later::bad_port_range(&spec.text));
-            }
-            (u32::from(*lo), hi)
-        }
-    })
-}
-
-/// lsof's getservbyname: the given protocol's port, or TCP's and UDP's,
-/// which must then agree.
-fn service_port(
-    spec: &InetSpec,
-    name: &str,
-    proto: Option<IpProto>,
-    names: &Names,
-) -> Result<u32, String> {
-    if let Some(proto) = proto {
-        let lower = spec.protocol.as_deref().unwrap_or("").to_ascii_lowercase();
-        return names
-            .port_by_name(name, proto)
-            .map(u32::from)
-            .ok_or_else(|| later::unknown_service(name, Some(&lower), &spec.text));
-    }
-    let tcp = names.port_by_name(name, IpProto::Tcp);
-    let udp = names.port_by_name(name, IpProto::Udp);
-    match (tcp, udp) {
-        (None, None) => Err(later::unknown_service(name, None, &spec.text)),
-        (Some(t), Some(u)) if t != u => Err(later::service_ports_conflict(t, u, name, &spec.text)),
-        (Some(p), _) | (None, Some(p)) => Ok(u32::from(p)),
+        lines
     }
 }
 

@@ -202,3 +202,24 @@ fn unix_sockets_and_the_scan_filter() {
     assert!(selection(&["-i", ":80", "-U"]).may_select_socket(info));
     assert!(!selection(&["-i"]).may_select_socket(None));
 }
+
+#[test]
+fn verbose_lines_for_what_found_nothing() {
+    let s = selection(&["-i", ":1", "-i", ":2", "-i", ":1", "-s", "UDP:ESTABLISHED"]);
+    assert_eq!(
+        s.not_found(),
+        [
+            "Internet address not located: :1",
+            "Internet address not located: :2",
+            "UDP state not located: ESTABLISHED",
+        ]
+    );
+    let connected = ip(
+        IpProto::Udp,
+        "127.0.0.1:2",
+        Some("127.0.0.1:9"),
+        ESTABLISHED,
+    );
+    assert_eq!(s.file_flags(&connected), Some(SEL_NA));
+    assert_eq!(s.not_found(), ["Internet address not located: :1"]);
+}

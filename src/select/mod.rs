@@ -29,6 +29,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 pub mod inet;
+mod inet_resolve;
 pub use inet::NetworkSelection;
 
 pub const SEL_CMD: u32 = 0x0001;
@@ -381,7 +382,7 @@ impl Selection {
 
     /// True when every search item found something (lsof's exit status 0).
     pub fn all_found(&self) -> bool {
-        report::not_found(self).is_empty() && self.network.all_found()
+        report::not_found(self).is_empty()
     }
 }
 

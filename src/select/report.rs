@@ -1,5 +1,6 @@
 //! What was searched for and not found: lsof's exit status 1 and the `-V`
-//! lines (printed on stdout after the listing), in lsof's order.
+//! lines (printed on stdout after the listing), in lsof's order (the
+//! network items come from `NetworkSelection::not_found`).
 
 use super::{Selection, Wanted};
 use crate::cli::options::{CommandSpec, UserSpec};
@@ -41,6 +42,7 @@ pub fn not_found(sel: &Selection) -> Vec<String> {
             safe_text(&f.arg, false)
         ));
     }
+    lines.extend(sel.network.not_found());
     if sel.nfs.is_some() && !sel.nfs_found.load(Ordering::Relaxed) {
         lines.push("no NFS files located".to_string());
     }

@@ -16,6 +16,7 @@ mod network_fixture;
 mod options;
 mod selection;
 mod selection_options;
+mod verbose_network;
 
 use common::{assert_lsof_shows, assert_same_as_lsof, require_lsof, Fixture, Output};
 
