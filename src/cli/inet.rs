@@ -165,6 +165,21 @@ fn ipv4_literal(text: &[u8]) -> Option<(Ipv4Addr, &[u8])> {
 
 /// The list after `:`: ports, `lo-hi` ranges, service names, `lo-name`.
 fn parse_ports(spec: &mut InetSpec, list: &[u8]) -> Result<(), String> {
+    let result = parse_port_items(spec, list);
+    let service_before = spec
+        .ports
+        .iter()
+        .any(|p| matches!(p, PortSpec::Service(_) | PortSpec::RangeToService(..)));
+    match result {
+        Err(problem) if service_before => {
+            spec.ports.push(PortSpec::Unparsable(problem));
+            Ok(())
+        }
+        other => other,
+    }
+}
+
+fn parse_port_items(spec: &mut InetSpec, list: &[u8]) -> Result<(), String> {
     let mut i = 0;
     while i < list.len() {
         let mut start = 0u64;

@@ -20,6 +20,12 @@ pub fn uid_included_and_excluded(uid: u32) -> String {
     )
 }
 
+/// A `-i` list error found while parsing and reported once the service
+/// names before it resolved (`problem` ends with a colon).
+pub fn inet_problem(problem: &str, spec: &str) -> String {
+    format!("{PROGRAM}: {problem} -i {}\n", safe_str(spec))
+}
+
 /// `-i @host` that does not resolve; `spec` is `InetSpec::text`.
 pub fn unknown_host(host: &str, spec: &str) -> String {
     format!(

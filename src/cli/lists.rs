@@ -169,7 +169,12 @@ pub fn enter_users(state: &mut State, value: Option<&[u8]>) {
         {
             continue;
         }
-        if let (UserSpec::Uid(uid), true) = (&spec, users.iter().any(|i| i.value == spec)) {
+        // A login name before it may stand for the same UID: lsof meets
+        // the conflicts in list order, so the caller reports them all once
+        // the names are resolved.
+        let names_before = users.iter().any(|i| matches!(i.value, UserSpec::Name(_)));
+        let conflict = users.iter().any(|i| i.value == spec);
+        if let (UserSpec::Uid(uid), true, false) = (&spec, conflict, names_before) {
             state.error(format!(
                 "UID {} has been included and excluded.",
                 *uid as i32

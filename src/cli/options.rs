@@ -70,6 +70,10 @@ pub enum PortSpec {
     /// `N-name`: from port N to the port of a service name (resolved later;
     /// lsof rejects it when the service's port is below N).
     RangeToService(u16, String),
+    /// The rest of the list is not valid: lsof's message for it (such as
+    /// "invalid service name:"). Kept only after a service name, which
+    /// lsof looks up first: an unknown one is the error it reports.
+    Unparsable(String),
 }
 
 /// `+m [m]`: the mount supplement.

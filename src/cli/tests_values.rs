@@ -115,6 +115,21 @@ fn users_bad() {
 }
 
 #[test]
+fn users_conflicts_after_a_name_wait_for_the_names() {
+    // `^root` may be UID 0: lsof reports both conflicts, in order, once
+    // names are resolved (app), so the parser keeps every item.
+    let opts = ok(&["-u", "0,^root,^0"]);
+    assert_eq!(
+        opts.users,
+        [
+            item(UserSpec::Uid(0), false),
+            item(UserSpec::Name("root".into()), true),
+            item(UserSpec::Uid(0), true),
+        ]
+    );
+}
+
+#[test]
 fn command_prefixes() {
     let opts = ok(&["-c", "bash", "-c^sshd"]);
     assert_eq!(
@@ -287,6 +302,24 @@ fn inet_full_spec() {
             PortSpec::Service("ssh".into()),
             PortSpec::RangeToService(1, "http".into()),
         ]
+    );
+}
+
+#[test]
+fn inet_list_errors_after_a_service_wait_for_its_lookup() {
+    // lsof looks `a` up before it reads the empty item: an unknown `a` is
+    // the error it reports.
+    let opts = ok(&["-i", ":a,,b"]);
+    assert_eq!(
+        opts.inet[0].ports,
+        [
+            PortSpec::Service("a".into()),
+            PortSpec::Unparsable("invalid service name:".into()),
+        ]
+    );
+    assert_eq!(
+        first_line(&["-i", ":1,,a"]),
+        "lsof: invalid service name: -i :1,,a"
     );
 }
 

@@ -121,6 +121,7 @@ fn port_range(
             }
             (u32::from(*lo), hi)
         }
+        PortSpec::Unparsable(problem) => return Err(later::inet_problem(problem, &spec.text)),
     })
 }
 

@@ -1,0 +1,30 @@
+//! Command-line errors that depend on names (logins, services): lsof meets
+//! them in argument order while it parses, looking each name up at once.
+
+use crate::common::{assert_same_as_lsof, require_lsof};
+
+fn compare(args: &[&str]) {
+    if require_lsof() {
+        assert_same_as_lsof(args);
+    }
+}
+
+#[test]
+fn u_uid_included_and_excluded_through_a_login_name() {
+    // lsof: the message twice, for `^root` and for `^0`.
+    compare(&["-u", "0,^root,^0"]);
+    compare(&["-u", "0,^nosuchlogin,^0"]);
+    compare(&["-u", "root,0,^0"]);
+    compare(&["-u", "0,^0"]);
+}
+
+#[test]
+fn i_unknown_service_before_a_bad_list_item() {
+    compare(&["-i", ":a,,b"]);
+    compare(&["-i", ":1-a,,"]);
+    compare(&["-i", ":a,1x"]);
+    compare(&["-i", "UDP:a,,"]);
+    // A known service: the list error itself.
+    compare(&["-i", ":ssh,,b"]);
+    compare(&["-i", ":1,,a"]);
+}
