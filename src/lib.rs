@@ -13,4 +13,6 @@ pub mod repeat;
 pub mod run;
 pub mod scan;
 pub mod select;
+#[cfg(test)]
+mod test_random;
 pub mod users;

@@ -37,6 +37,14 @@ use crate::cli::options::{Options, Output};
 
 /// The table's (and `-t`'s) line between `-r` cycles.
 pub const REPEAT_MARKER: &[u8] = b"=======";
+
+/// Ends a `-r` cycle of the table or `-t`: the marker line (lsof's
+/// `=======` unless `m<fmt>` gave one), then a flush.
+fn write_marker_line(out: &mut impl Write, marker: Option<&[u8]>) -> io::Result<()> {
+    out.write_all(marker.unwrap_or(REPEAT_MARKER))?;
+    out.write_all(b"\n")?;
+    out.flush()
+}
 use crate::model::{IpProto, Process};
 
 pub use columns::Render;

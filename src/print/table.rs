@@ -439,8 +439,6 @@ impl<W: Write> Printer for TablePrinter<'_, W> {
     }
 
     fn end_cycle(&mut self, marker: Option<&[u8]>) -> io::Result<()> {
-        self.out.write_all(marker.unwrap_or(super::REPEAT_MARKER))?;
-        self.out.write_all(b"\n")?;
-        self.out.flush()
+        super::write_marker_line(&mut self.out, marker)
     }
 }

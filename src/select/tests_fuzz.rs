@@ -8,27 +8,8 @@ use crate::cli::options::{Item, UserSpec};
 use crate::model::{Dev, FdName, FileType, OpenFile};
 use crate::scan::process::Header;
 use crate::scan::stat::StatLine;
+use crate::test_random::Random;
 use std::ffi::OsString;
-
-/// xorshift64*: deterministic, no dependency.
-struct Random(u64);
-
-impl Random {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    fn pick<'a>(&mut self, from: &[&'a str]) -> &'a str {
-        from[self.below(from.len())]
-    }
-}
 
 const PIECES: &[&str] = &[
     "-a",
