@@ -205,12 +205,12 @@ pub fn safe_str(text: &str) -> String {
     safe_text(text.as_bytes(), false)
 }
 
-/// lsof's `safestrprtn` for a message: at most `width` columns of escaped
-/// text, no multibyte characters, and (as rlsof has always printed it) no
-/// padding.
+/// lsof's `safestrprtn` for a message: `width` columns of escaped text,
+/// no multibyte characters, padded with spaces when an escape did not fit.
 pub fn safe_text_limited(bytes: &[u8], width: usize) -> String {
     let mut out = Vec::with_capacity(width);
-    escape_limited(&mut out, bytes, width, false);
+    let used = escape_limited(&mut out, bytes, width, false);
+    out.resize(out.len() + (width - used), b' ');
     into_string(out)
 }
 
@@ -316,5 +316,13 @@ mod tests {
         assert_eq!(safe_text(b"a b", true), "a\\x20b");
         assert_eq!(safe_text("é".as_bytes(), false), "é");
         assert_eq!(safe_text(b"\xc3", false), "\\xc3");
+    }
+
+    #[test]
+    fn limited_messages_are_padded_like_lsof() {
+        // lsof 4.95, `-u` with 32 letters and ^A: the escape does not fit.
+        let name = [&[b'a'; 32][..], b"\x01"].concat();
+        assert_eq!(safe_text_limited(&name, 33), format!("{} ", "a".repeat(32)));
+        assert_eq!(safe_text_limited(b"ab\x01c", 4), "ab^A");
     }
 }

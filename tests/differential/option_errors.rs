@@ -28,3 +28,11 @@ fn i_unknown_service_before_a_bad_list_item() {
     compare(&["-i", ":ssh,,b"]);
     compare(&["-i", ":1,,a"]);
 }
+
+#[test]
+fn u_long_login_name_cut_at_a_whole_escape() {
+    // lsof pads the cut name to its length when ^A does not fit.
+    let name = format!("{}\u{1}", "a".repeat(32));
+    compare(&["-u", &name]);
+    compare(&["-u", &format!("^{}", "a".repeat(33))]);
+}
