@@ -1,6 +1,4 @@
-//! Compares parse errors with the installed lsof 4.95 (`cargo test --lib
-//! cli::tests_oracle -- --ignored`). Only the usage letters differ: rlsof
-//! adds -H, -j, -J.
+//! Compares parse errors with the installed lsof 4.95, case by case.
 
 use std::process::Command;
 
@@ -51,7 +49,7 @@ const CASES: &[&[&str]] = &[
     &["-x"],
     &["-xfq"],
     &["-s", "foo"],
-    &["-s", "udp:x"],
+    // `-s udp:x` differs on purpose: rlsof knows UDP states (DIVERGENCES.md).
     &["-s", "udp:"],
     &["-s", "tcp:"],
     &["-s", "tcp:listen,^listen"],
@@ -208,8 +206,11 @@ fn lsof(args: &[&str]) -> (String, i32) {
 }
 
 #[test]
-#[ignore = "runs /usr/bin/lsof"]
 fn errors_match_lsof() {
+    if !std::path::Path::new("/usr/bin/lsof").exists() {
+        eprintln!("SKIPPED: /usr/bin/lsof (4.95) is not installed");
+        return;
+    }
     let mut mismatches = Vec::new();
     for case in CASES {
         let ours = parse(case.iter().map(Into::into));
