@@ -360,17 +360,12 @@ impl Scanner {
     /// Shared libraries are mapped by nearly every process: stat each
     /// (device, inode, path) once per run, not once per process.
     fn stat_mapped(&self, path: &[u8], dev: Dev, inode: u64) -> io::Result<libc::stat> {
-        let cache = self.mapped.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((known, st)) = cache.get(&(dev, inode)) {
-            if known == path {
-                return Ok(*st);
-            }
+        if let Some(st) = self.mapped.get(dev, inode, path) {
+            return Ok(st);
         }
-        drop(cache);
         let st = self.guard.stat_path(path, &|| self.mounts().to_vec())?;
         if Dev::from_raw(st.st_dev) == dev && st.st_ino == inode {
-            let mut cache = self.mapped.lock().unwrap_or_else(|e| e.into_inner());
-            cache.insert((dev, inode), (path.to_vec(), st));
+            self.mapped.insert(dev, inode, path, &st);
         }
         Ok(st)
     }
@@ -507,6 +502,7 @@ impl Scanner {
         };
         match info.as_ref().and_then(|i| i.flags) {
             Some(flags) => file.access = node::access_from_flags(flags),
+            None if self.cfg.terse => {}
             None => {
                 if let Ok(lst) = dirs.fd.stat(name, true) {
                     file.access = node::access_from_link_mode(lst.st_mode);
@@ -525,7 +521,7 @@ impl Scanner {
         if self.cfg.endpoints && info.is_some() {
             file.tty_index = super::endpoints::ptmx_tty_index(file, &bufs.text);
         }
-        if file.file_type == Some(FileType::Sock) {
+        if file.file_type == Some(FileType::Sock) && !self.cfg.terse {
             if let Some(inode) = file.inode {
                 self.describe_socket(place, name, inode, file);
             }
@@ -551,6 +547,9 @@ impl Scanner {
     fn wants_fdinfo(&self, file: &OpenFile, link: &[u8]) -> bool {
         if self.cfg.offsets || self.cfg.file_flags {
             return true;
+        }
+        if self.cfg.terse {
+            return false;
         }
         match &file.file_type {
             Some(FileType::Chr | FileType::Blk | FileType::Fifo | FileType::Sock) => true,
