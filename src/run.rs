@@ -54,6 +54,12 @@ pub fn scan_in_order(
     let next = AtomicUsize::new(0);
     let order = Order::new(threads - 1);
     std::thread::scope(|scope| {
+        // Every process, or every socket, is looked at: the socket tables
+        // will be read; one more thread reads them meanwhile, so that no
+        // CPU idles while a scanning thread waits for one.
+        if selection.all || scanner.config().sockets_only_unless.is_some() {
+            scope.spawn(|| scanner.preload_sockets());
+        }
         for _ in 1..threads {
             let (next, order, scan) = (&next, &order, &scan);
             scope.spawn(move || {

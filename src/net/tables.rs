@@ -70,6 +70,25 @@ impl SocketTable {
         SocketTable::Icmp,
     ];
 
+    /// The TCP and UDP tables: the sockets `-i` can select.
+    pub const TCP_UDP: [SocketTable; 6] = [
+        SocketTable::Tcp,
+        SocketTable::Tcp6,
+        SocketTable::Udp,
+        SocketTable::Udp6,
+        SocketTable::UdpLite,
+        SocketTable::UdpLite6,
+    ];
+
+    /// The tables lsof 4.95 reads under `-X`.
+    pub const WITHOUT_TCP_UDP: [SocketTable; 5] = [
+        SocketTable::Unix,
+        SocketTable::Netlink,
+        SocketTable::Packet,
+        SocketTable::Raw,
+        SocketTable::Icmp,
+    ];
+
     pub fn file_name(self) -> &'static str {
         match self {
             SocketTable::Unix => "unix",
@@ -234,6 +253,18 @@ impl NetTables {
             .find_map(|&table| self.table(&namespace, netns, pid, table)?.get(inode))
     }
 
+    /// Reads these tables of our own network namespace now, on the
+    /// calling thread, so that the scanning threads find them read.
+    pub fn preload(&self, tables: &[SocketTable]) {
+        let Some(netns) = self.own_netns else {
+            return;
+        };
+        let namespace = self.namespace(netns);
+        for &table in tables {
+            let _ = self.table(&namespace, netns, 0, table);
+        }
+    }
+
     /// The peer inode of a UNIX socket (unix_diag, queried once per
     /// namespace on first use; for another namespace than ours a thread
     /// joins it with `setns`).
@@ -257,14 +288,7 @@ impl NetTables {
     /// are both in this namespace (lsof's `+E` for INET sockets): the socket
     /// whose local and remote ends are this one's remote and local ends.
     pub fn ip_peer(&self, netns: u64, pid: i32, inode: u64) -> Option<u64> {
-        let tables = [
-            SocketTable::Tcp,
-            SocketTable::Tcp6,
-            SocketTable::Udp,
-            SocketTable::Udp6,
-            SocketTable::UdpLite,
-            SocketTable::UdpLite6,
-        ];
+        let tables = SocketTable::TCP_UDP;
         let Some(SocketInfo::Ip(socket)) = self.lookup_in(netns, pid, inode, &tables) else {
             return None;
         };

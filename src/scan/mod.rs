@@ -127,6 +127,8 @@ pub struct Scanner {
     pseudo_devs: pseudo::PseudoDevs,
     /// The kernel gives descriptor counts (see `fdtable::open_count`).
     fd_counts_seen: AtomicBool,
+    /// The proc root is the kernel's procfs (not a test's fake tree).
+    on_procfs: bool,
     /// Bounds `stat` calls that may block (`-S`, `-b`).
     guard: Arc<BlockGuard>,
     /// Skips sockets that cannot be listed, in sockets-only processes.
@@ -136,6 +138,7 @@ pub struct Scanner {
 impl Scanner {
     pub fn new(cfg: ScanConfig, sockets: Box<dyn SocketLookup + Send>) -> io::Result<Scanner> {
         let root = Dir::open_path(&cfg.proc_root)?;
+        let on_procfs = root.is_procfs();
         let root_text = cfg.proc_root.as_os_str().as_bytes().to_vec();
         let guard = cfg
             .guard
@@ -152,6 +155,7 @@ impl Scanner {
             mapped: mapcache::MappedStats::default(),
             pseudo_devs: pseudo::PseudoDevs::default(),
             fd_counts_seen: AtomicBool::new(false),
+            on_procfs,
             socket_filter: None,
         })
     }

@@ -405,11 +405,18 @@ impl Scanner {
             .fd_wanted
             .as_ref()
             .map(|_| &wanted as &dyn Fn(u32) -> bool);
-        fdtable::for_each_descriptor(&fd_dir, count, filter, bufs, |n, link, bufs| {
-            if let Some(file) = self.descriptor(place, &mut dirs, n, link, bufs) {
-                files.push(file);
-            }
-        });
+        fdtable::for_each_descriptor(
+            &fd_dir,
+            self.on_procfs,
+            count,
+            filter,
+            bufs,
+            |n, link, bufs| {
+                if let Some(file) = self.descriptor(place, &mut dirs, n, link, bufs) {
+                    files.push(file);
+                }
+            },
+        );
     }
 
     fn descriptor(
