@@ -209,7 +209,26 @@ struct Namespace {
 pub struct NetTables {
     proc_root: PathBuf,
     own_netns: Option<u64>,
+    /// Our own namespace's tables, found without taking a lock.
+    own: Namespace,
     namespaces: Mutex<HashMap<u64, Arc<Namespace>>>,
+}
+
+/// A namespace's tables: ours, or another's held by its `Arc`.
+enum NamespaceRef<'a> {
+    Own(&'a Namespace),
+    Other(Arc<Namespace>),
+}
+
+impl std::ops::Deref for NamespaceRef<'_> {
+    type Target = Namespace;
+
+    fn deref(&self) -> &Namespace {
+        match self {
+            NamespaceRef::Own(namespace) => namespace,
+            NamespaceRef::Other(namespace) => namespace,
+        }
+    }
 }
 
 impl NetTables {
@@ -219,6 +238,7 @@ impl NetTables {
             own_netns: std::fs::metadata(proc_root.join("self/ns/net"))
                 .ok()
                 .map(|m| m.st_ino()),
+            own: Namespace::default(),
             namespaces: Mutex::new(HashMap::new()),
         }
     }
@@ -349,12 +369,15 @@ impl NetTables {
         }
     }
 
-    fn namespace(&self, netns: u64) -> Arc<Namespace> {
+    fn namespace(&self, netns: u64) -> NamespaceRef<'_> {
+        if Some(netns) == self.own_netns {
+            return NamespaceRef::Own(&self.own);
+        }
         let mut namespaces = self
             .namespaces
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        Arc::clone(namespaces.entry(netns).or_default())
+        NamespaceRef::Other(Arc::clone(namespaces.entry(netns).or_default()))
     }
 
     fn table<'a>(

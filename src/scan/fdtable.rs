@@ -43,8 +43,9 @@ pub fn open_count(fd_dir: &Dir, counted: &AtomicBool) -> Option<u64> {
 /// Calls `each(n, link, bufs)` for every descriptor in `fd_dir`, ascending,
 /// where `link` is the outcome of reading link `n` into `bufs.link`;
 /// `count` is [`open_count`]. With a `filter` (selection's early answer,
-/// e.g. `-d 0-2`) the table is listed and only the numbers it passes are
-/// read: probing would read the links it excludes. `on_procfs`: the
+/// e.g. `-d 0-2`) only the numbers it passes are read: probing goes on
+/// while it passes them (it passes every number unless `-d` is given),
+/// the listing takes over at the first it refuses. `on_procfs`: the
 /// directory is the kernel's, where descriptor n is at position n + 2, so
 /// a listing can start where probing stopped.
 pub fn for_each_descriptor(
@@ -58,16 +59,13 @@ pub fn for_each_descriptor(
     if count == Some(0) {
         return;
     }
-    let count = if filter.is_some() {
-        0
-    } else {
-        count.unwrap_or(0)
-    };
+    let count = count.unwrap_or(0);
+    let passes = |n: u32| filter.is_none_or(|wanted| wanted(n));
     let mut found = 0u64;
     let mut misses = 0u64;
     let mut next = 0u32;
     // An older kernel says nothing (0): then only the listing tells.
-    while found < count && misses <= MISS_BUDGET {
+    while found < count && misses <= MISS_BUDGET && passes(next) {
         let link = read_link(fd_dir, next, bufs);
         if is_missing(&link) {
             misses += 1;
@@ -89,7 +87,7 @@ pub fn for_each_descriptor(
     let _ = fd_dir.for_each_entry_from(start, |name| {
         if let Some(n) = parse_decimal(name.to_bytes()) {
             let Ok(n) = u32::try_from(n) else { return };
-            if n >= next && filter.is_none_or(|wanted| wanted(n)) {
+            if n >= next && passes(n) {
                 numbers.push(n);
             }
         }

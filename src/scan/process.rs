@@ -510,6 +510,11 @@ impl Scanner {
         match info.as_ref().and_then(|i| i.flags) {
             Some(flags) => file.access = node::access_from_flags(flags),
             None if self.cfg.terse => {}
+            // The kernel opens every socket file read-write (and a socket
+            // cannot be reopened through /proc): no lstat needed.
+            None if pseudo.is_some_and(|p| p.kind == pseudo::Kind::Socket) => {
+                file.access = crate::model::Access::ReadWrite;
+            }
             None => {
                 if let Ok(lst) = dirs.fd.stat(name, true) {
                     file.access = node::access_from_link_mode(lst.st_mode);
