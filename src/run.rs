@@ -7,10 +7,10 @@
 //! calling thread hands on, in PID order, what the others have scanned.
 
 use crate::cli::options::{Options, Output};
-use crate::model::Process;
-use crate::scan::process::Header;
+use crate::model::{OpenFile, Process};
+use crate::scan::process::{EarlyTest, Header};
 use crate::scan::{Buffers, Scanner};
-use crate::select::Selection;
+use crate::select::{Selection, SEL_NA, SEL_NET, SEL_NM, SEL_UNX};
 use std::collections::BTreeMap;
 use std::io;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -32,12 +32,20 @@ pub fn scan_in_order(
 ) -> io::Result<()> {
     keep_large_buffers_mapped();
     let wanted = |h: &Header| selection.process(h);
+    // Files selection drops are dropped as soon as it can tell: when not
+    // everything is listed (and no thread reuses its leader's rows).
+    let file_test = |flags: u32, f: &mut OpenFile| selection.file(flags, f);
+    let socket_selections = SEL_NA | SEL_NET | SEL_UNX | SEL_NM;
+    let keep = (!selection.all).then_some(EarlyTest {
+        test: &file_test,
+        sockets_too: selection.flags & socket_selections == 0 && selection.names.is_empty(),
+    });
     let scan = |i: usize, bufs: &mut Buffers| -> Vec<Process> {
         let Some(&pid) = pids.get(i) else {
             return Vec::new();
         };
         scanner
-            .scan_pid(pid, bufs, &wanted)
+            .scan_pid_selecting(pid, bufs, &wanted, keep)
             .into_iter()
             .filter_map(|(flags, mut p)| keep_selected_files(selection, flags, &mut p).then_some(p))
             .collect()

@@ -35,6 +35,20 @@ struct Place<'a> {
     uid: u32,
     /// Only socket descriptors can be listed (lsof's Ckscko).
     sockets_only: Cell<bool>,
+    /// Selection's test of a file, given the process's selection flags
+    /// (`flags`): see [`Scanner::scan_pid_selecting`].
+    keep: Option<EarlyTest<'a>>,
+    flags: Cell<u32>,
+}
+
+/// Selection's test of a file of a process given selection flags, to drop
+/// what it does not list as early as it can tell.
+#[derive(Clone, Copy)]
+pub struct EarlyTest<'a> {
+    pub test: &'a (dyn Fn(u32, &mut OpenFile) -> bool + Sync),
+    /// Selection does not look at what the socket tables say (no `-i`,
+    /// `-U` or file argument): sockets are tested before being looked up.
+    pub sockets_too: bool,
 }
 
 /// A process's `fd` directory, and its `fdinfo` directory once needed.
@@ -60,6 +74,21 @@ impl Scanner {
         pid: i32,
         bufs: &mut Buffers,
         wanted: &dyn Fn(&Header) -> Option<u32>,
+    ) -> Vec<(u32, Process)> {
+        self.scan_pid_selecting(pid, bufs, wanted, None)
+    }
+
+    /// Like [`Scanner::scan_pid`]; `keep` (selection's file test, for a
+    /// scan that lists no threads) drops a descriptor as soon as its stat
+    /// is known, before its access mode, offset or fdinfo name are read
+    /// (none of them selects a file), and a socket before it is looked up
+    /// when that cannot select it either.
+    pub fn scan_pid_selecting(
+        &self,
+        pid: i32,
+        bufs: &mut Buffers,
+        wanted: &dyn Fn(&Header) -> Option<u32>,
+        keep: Option<EarlyTest>,
     ) -> Vec<(u32, Process)> {
         let mut out = Vec::new();
         let Ok(dir) = self.root.open(number_cstr(pid as u64, &mut bufs.num)) else {
@@ -96,6 +125,8 @@ impl Scanner {
             pid,
             uid,
             sockets_only: Cell::new(false),
+            keep: keep.filter(|_| !self.cfg.list_tasks),
+            flags: Cell::new(0),
         };
         let threads = if self.cfg.list_tasks && !single_threaded {
             self.wanted_threads(&place, &header, bufs, wanted)
@@ -113,6 +144,7 @@ impl Scanner {
             wanted(&header)
         };
         let leader = leader_flags.map(|flags| {
+            place.flags.set(flags);
             place.sockets_only.set(self.sockets_only(flags));
             let files = self.scan_files(&place, flags, bufs);
             (flags, process_of(&header, None, files))
@@ -211,6 +243,8 @@ impl Scanner {
                     pid: place.pid,
                     uid: place.uid,
                     sockets_only: Cell::new(sockets_only),
+                    keep: None,
+                    flags: Cell::new(t.flags),
                 };
                 self.scan_files(&tplace, t.flags, bufs)
             }
@@ -495,6 +529,12 @@ impl Scanner {
         };
         if let Some(st) = &st {
             node::apply_stat(file, st, &bufs.link, self.mqueue_dev());
+        }
+        if let Some(keep) = place.keep {
+            let testable = keep.sockets_too || file.file_type != Some(FileType::Sock);
+            if testable && !(keep.test)(place.flags.get(), file) {
+                return None;
+            }
         }
         let info = if known.is_none() && self.wants_fdinfo(file, &bufs.link) {
             let dir = dirs.info.get_or_insert_with(|| place.dir.open(c"fdinfo"));
