@@ -82,6 +82,7 @@ fn list(opts: &Options) -> io::Result<i32> {
         sockets_only_unless: selection.sockets_only_unless(),
         endpoints: opts.endpoints.is_some(),
         skip_tcp_udp: opts.skip_tcp_udp,
+        terse: crate::run::terse_scan(opts, &selection),
         ..Default::default()
     };
     let proc_root = cfg.proc_root.clone();

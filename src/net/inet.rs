@@ -12,28 +12,14 @@
 //! every protocol (UDP's is 1 when connected, 7 otherwise) though lsof prints
 //! it only as a TCP state, or as `st=XX` for raw sockets.
 
-use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use crate::model::{IpProto, IpSocket, SocketInfo, TcpState};
+use super::store::IpRecord;
+use crate::model::{IpProto, IpSocket};
 
-/// Parses one IP table (`v6` for the `...6` files) into sockets keyed by
-/// inode. Lines that do not parse (the header, damaged lines) are skipped;
-/// sockets with inode 0 (e.g. TIME_WAIT) are left out, since no file can
-/// refer to them. The first line for an inode wins, as in lsof.
-pub fn parse_ip_table(text: &[u8], proto: IpProto, v6: bool) -> HashMap<u64, SocketInfo> {
-    let mut sockets = HashMap::new();
-    for line in text.split(|&b| b == b'\n') {
-        if let Some((inode, socket)) = parse_ip_line(line, proto, v6) {
-            if inode != 0 {
-                sockets.entry(inode).or_insert(SocketInfo::Ip(socket));
-            }
-        }
-    }
-    sockets
-}
-
-fn parse_ip_line(line: &[u8], proto: IpProto, v6: bool) -> Option<(u64, IpSocket)> {
+/// One line of an IP table (`N` = 4 for the plain files, 16 for the `...6`
+/// ones); None for the header and damaged lines.
+pub fn parse_ip_line<const N: usize>(line: &[u8]) -> Option<IpRecord<N>> {
     let mut fields = line
         .split(|b| b.is_ascii_whitespace())
         .filter(|field| !field.is_empty());
@@ -41,61 +27,48 @@ fn parse_ip_line(line: &[u8], proto: IpProto, v6: bool) -> Option<(u64, IpSocket
     if slot.last() != Some(&b':') {
         return None;
     }
-    let local = parse_endpoint(fields.next()?, v6)?;
-    let remote = parse_endpoint(fields.next()?, v6)?;
+    let (local, local_port) = parse_endpoint::<N>(fields.next()?)?;
+    let (remote, remote_port) = parse_endpoint::<N>(fields.next()?)?;
     let state = u8::try_from(hex_u64(fields.next()?)?).ok()?;
     let (tx_queue, rx_queue) = split_pair(fields.next()?)?;
-    let send_queue = hex_u64(tx_queue)?;
-    let recv_queue = hex_u64(rx_queue)?;
+    let send_queue = queue(hex_u64(tx_queue)?);
+    let recv_queue = queue(hex_u64(rx_queue)?);
     // tr:tm->when, retrnsmt, uid, timeout
     for _ in 0..4 {
         fields.next()?;
     }
     let inode = dec_u64(fields.next()?)?;
-    let unconnected = remote.0.is_unspecified() && remote.1 == 0;
-    let socket = IpSocket {
-        proto,
-        v6,
-        local,
-        remote: if unconnected { None } else { Some(remote) },
-        state: Some(TcpState(state)),
-        recv_queue,
+    Some(IpRecord {
+        inode,
         send_queue,
-        raw_proto: (proto == IpProto::Raw).then_some(u32::from(local.1)),
-    };
-    Some((inode, socket))
+        recv_queue,
+        local,
+        remote,
+        local_port,
+        remote_port,
+        state,
+    })
 }
 
-/// `ADDR:PORT` in the kernel's hex form.
-fn parse_endpoint(field: &[u8], v6: bool) -> Option<(IpAddr, u16)> {
+/// The kernel prints queue sizes from 32-bit counters (`%08X`).
+fn queue(value: u64) -> u32 {
+    u32::try_from(value).unwrap_or(u32::MAX)
+}
+
+/// `ADDR:PORT` in the kernel's hex form: the address is N/4 words printed
+/// `%08X` in host byte order.
+fn parse_endpoint<const N: usize>(field: &[u8]) -> Option<([u8; N], u16)> {
     let (addr, port) = split_pair(field)?;
     let port = u16::try_from(hex_u64(port)?).ok()?;
-    let ip = if v6 {
-        IpAddr::V6(parse_hex_ipv6(addr)?)
-    } else {
-        IpAddr::V4(parse_hex_ipv4(addr)?)
-    };
-    Some((ip, port))
-}
-
-fn parse_hex_ipv4(text: &[u8]) -> Option<Ipv4Addr> {
-    if text.len() != 8 {
+    if addr.len() != 2 * N {
         return None;
     }
-    let word = u32::try_from(hex_u64(text)?).ok()?;
-    Some(Ipv4Addr::from(word.to_ne_bytes()))
-}
-
-fn parse_hex_ipv6(text: &[u8]) -> Option<Ipv6Addr> {
-    if text.len() != 32 {
-        return None;
-    }
-    let mut bytes = [0u8; 16];
-    for (chunk, out) in text.chunks(8).zip(bytes.chunks_mut(4)) {
+    let mut bytes = [0u8; N];
+    for (chunk, out) in addr.chunks(8).zip(bytes.chunks_mut(4)) {
         let word = u32::try_from(hex_u64(chunk)?).ok()?;
         out.copy_from_slice(&word.to_ne_bytes());
     }
-    Some(Ipv6Addr::from(bytes))
+    Some((bytes, port))
 }
 
 /// The kernel's own text for an address and port (`0100007F:0035`), which
@@ -146,19 +119,41 @@ pub(crate) fn hex_u64(text: &[u8]) -> Option<u64> {
     if text.is_empty() || text.len() > 16 {
         return None;
     }
-    u64::from_str_radix(std::str::from_utf8(text).ok()?, 16).ok()
+    text.iter().try_fold(0u64, |value, &b| {
+        let digit = char::from(b).to_digit(16)?;
+        Some(value << 4 | u64::from(digit))
+    })
 }
 
 pub(crate) fn dec_u64(text: &[u8]) -> Option<u64> {
-    if text.is_empty() || !text.iter().all(u8::is_ascii_digit) {
+    if text.is_empty() {
         return None;
     }
-    std::str::from_utf8(text).ok()?.parse().ok()
+    text.iter().try_fold(0u64, |value, &b| {
+        let digit = char::from(b).to_digit(10)?;
+        value.checked_mul(10)?.checked_add(u64::from(digit))
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::{SocketInfo, TcpState};
+    use crate::net::SocketTable;
+
+    fn parse_ip_table(text: &[u8], proto: IpProto, v6: bool) -> crate::net::store::Table {
+        let table = match (proto, v6) {
+            (IpProto::Tcp, false) => SocketTable::Tcp,
+            (IpProto::Tcp, true) => SocketTable::Tcp6,
+            (IpProto::Udp, false) => SocketTable::Udp,
+            (IpProto::Udp, true) => SocketTable::Udp6,
+            (IpProto::Raw, false) => SocketTable::Raw,
+            (IpProto::Raw, true) => SocketTable::Raw6,
+            (IpProto::Icmp, _) => SocketTable::Icmp,
+            (IpProto::UdpLite, _) => SocketTable::UdpLite,
+        };
+        table.parse(text)
+    }
 
     const TCP: &[u8] = b"  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
    0: 0100007F:A157 00000000:0000 0A 00000002:00000080 00:00000000 00000000     0        0 12762 1 000000004c9a91d4 100 0 0 10 0
@@ -173,7 +168,7 @@ mod tests {
     fn tcp_listen_and_established() {
         let table = parse_ip_table(TCP, IpProto::Tcp, false);
         assert_eq!(table.len(), 2, "{table:?}");
-        let Some(SocketInfo::Ip(listen)) = table.get(&12762) else {
+        let Some(SocketInfo::Ip(listen)) = table.get(12762) else {
             panic!("missing 12762");
         };
         assert_eq!(listen.local, ("127.0.0.1".parse().unwrap(), 41303));
@@ -181,7 +176,7 @@ mod tests {
         assert_eq!(listen.state, Some(TcpState(10)));
         assert_eq!((listen.send_queue, listen.recv_queue), (2, 0x80));
         assert_eq!(listen.raw_proto, None);
-        let Some(SocketInfo::Ip(est)) = table.get(&12763) else {
+        let Some(SocketInfo::Ip(est)) = table.get(12763) else {
             panic!("missing 12763");
         };
         assert_eq!(est.remote, Some(("127.0.0.1".parse().unwrap(), 41303)));
@@ -198,7 +193,7 @@ mod tests {
 ";
         let table = parse_ip_table(text, IpProto::Udp, true);
         assert_eq!(table.len(), 3);
-        let Some(SocketInfo::Ip(mapped)) = table.get(&12772) else {
+        let Some(SocketInfo::Ip(mapped)) = table.get(12772) else {
             panic!("missing mapped");
         };
         assert!(mapped.v6);
@@ -207,11 +202,11 @@ mod tests {
             mapped.remote,
             Some(("::ffff:127.0.0.1".parse().unwrap(), 80))
         );
-        let Some(SocketInfo::Ip(lo)) = table.get(&12766) else {
+        let Some(SocketInfo::Ip(lo)) = table.get(12766) else {
             panic!("missing ::1");
         };
         assert_eq!(lo.local, ("::1".parse().unwrap(), 57401));
-        let Some(SocketInfo::Ip(any)) = table.get(&12771) else {
+        let Some(SocketInfo::Ip(any)) = table.get(12771) else {
             panic!("missing wildcard");
         };
         assert_eq!(any.local, ("::".parse().unwrap(), 49814));
@@ -224,36 +219,36 @@ mod tests {
   88: 00000000:0001 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 12779 2 000000006209950e 0
 ";
         let table = parse_ip_table(raw, IpProto::Raw, false);
-        let Some(SocketInfo::Ip(socket)) = table.get(&12779) else {
+        let Some(SocketInfo::Ip(socket)) = table.get(12779) else {
             panic!("missing raw");
         };
         assert_eq!(socket.raw_proto, Some(1));
-        assert_eq!(lsof_raw_name(socket), "00000000:0001->00000000:0000 st=07");
+        assert_eq!(lsof_raw_name(&socket), "00000000:0001->00000000:0000 st=07");
 
         let raw6 = b"  200: 00000000000000000000000000000000:003A 00000000000000000000000000000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 12780 2 000000009fd73647 0\n";
         let table = parse_ip_table(raw6, IpProto::Raw, true);
-        let Some(SocketInfo::Ip(socket)) = table.get(&12780) else {
+        let Some(SocketInfo::Ip(socket)) = table.get(12780) else {
             panic!("missing raw6");
         };
         assert_eq!(
-            lsof_raw_name(socket),
+            lsof_raw_name(&socket),
             "00000000000000000000000000000000:003A->00000000000000000000000000000000:0000 st=07"
         );
 
         let icmp = b"   14: 0100007F:8072 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 15927 2 00000000ed2070f8 0\n";
         let table = parse_ip_table(icmp, IpProto::Icmp, false);
-        let Some(SocketInfo::Ip(socket)) = table.get(&15927) else {
+        let Some(SocketInfo::Ip(socket)) = table.get(15927) else {
             panic!("missing icmp");
         };
-        assert_eq!(lsof_raw_name(socket), "0100007F:8072->00000000:0000");
+        assert_eq!(lsof_raw_name(&socket), "0100007F:8072->00000000:0000");
     }
 
     #[test]
     fn kernel_hex_round_trips_ipv6() {
         let ip: IpAddr = "fe80::1234:5678".parse().unwrap();
         let text = kernel_hex(ip, 0x1f90);
-        let (addr, port) = parse_endpoint(text.as_bytes(), true).unwrap();
-        assert_eq!((addr, port), (ip, 0x1f90));
+        let (addr, port) = parse_endpoint::<16>(text.as_bytes()).unwrap();
+        assert_eq!((IpAddr::V6(Ipv6Addr::from(addr)), port), (ip, 0x1f90));
     }
 
     #[test]

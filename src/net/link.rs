@@ -11,71 +11,55 @@
 //! As in lsof: netlink's protocol is the decimal `Eth` column; a packet
 //! socket's type is decimal and its protocol hex (host byte order).
 
-use std::collections::HashMap;
-
 use super::inet::{dec_u64, hex_u64};
-use crate::model::{NetlinkSocket, PacketSocket, SocketInfo};
+use super::store::{NetlinkRecord, PacketRecord};
 
-pub fn parse_netlink_table(text: &[u8]) -> HashMap<u64, SocketInfo> {
-    let mut sockets = HashMap::new();
-    for line in text.split(|&b| b == b'\n') {
-        let fields = fields(line);
-        if fields.len() < 10 {
-            continue;
-        }
-        let (Some(addr), Some(protocol), Some(inode)) = (
-            hex_u64(fields[0]),
-            dec_u64(fields[1]).and_then(|p| u32::try_from(p).ok()),
-            dec_u64(fields[9]),
-        ) else {
-            continue;
-        };
-        if inode != 0 {
-            sockets
-                .entry(inode)
-                .or_insert(SocketInfo::Netlink(NetlinkSocket { addr, protocol }));
-        }
-    }
-    sockets
+/// One line of `/proc/net/netlink`; None for the header, damaged lines and
+/// sockets without an inode.
+pub fn parse_netlink_line(line: &[u8]) -> Option<NetlinkRecord> {
+    let mut fields = fields(line);
+    let addr = hex_u64(fields.next()?)?;
+    let protocol = u32::try_from(dec_u64(fields.next()?)?).ok()?;
+    let inode = dec_u64(fields.nth(7)?)?;
+    (inode != 0).then_some(NetlinkRecord {
+        inode,
+        addr,
+        protocol,
+    })
 }
 
-pub fn parse_packet_table(text: &[u8]) -> HashMap<u64, SocketInfo> {
-    let mut sockets = HashMap::new();
-    for line in text.split(|&b| b == b'\n') {
-        let fields = fields(line);
-        if fields.len() < 9 {
-            continue;
-        }
-        let (Some(addr), Some(sock_type), Some(protocol), Some(inode)) = (
-            hex_u64(fields[0]),
-            dec_u64(fields[2]).and_then(|t| u32::try_from(t).ok()),
-            hex_u64(fields[3]).and_then(|p| u16::try_from(p).ok()),
-            dec_u64(fields[8]),
-        ) else {
-            continue;
-        };
-        if inode != 0 {
-            sockets
-                .entry(inode)
-                .or_insert(SocketInfo::Packet(PacketSocket {
-                    addr,
-                    sock_type,
-                    protocol,
-                }));
-        }
-    }
-    sockets
+/// One line of `/proc/net/packet`, as [`parse_netlink_line`].
+pub fn parse_packet_line(line: &[u8]) -> Option<PacketRecord> {
+    let mut fields = fields(line);
+    let addr = hex_u64(fields.next()?)?;
+    let sock_type = u32::try_from(dec_u64(fields.nth(1)?)?).ok()?;
+    let protocol = u16::try_from(hex_u64(fields.next()?)?).ok()?;
+    let inode = dec_u64(fields.nth(4)?)?;
+    (inode != 0).then_some(PacketRecord {
+        inode,
+        addr,
+        sock_type,
+        protocol,
+    })
 }
 
-fn fields(line: &[u8]) -> Vec<&[u8]> {
+fn fields(line: &[u8]) -> impl Iterator<Item = &[u8]> {
     line.split(|b| b.is_ascii_whitespace())
         .filter(|field| !field.is_empty())
-        .collect()
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::model::{NetlinkSocket, PacketSocket, SocketInfo};
+    use crate::net::SocketTable;
+
+    fn parse_netlink_table(text: &[u8]) -> crate::net::store::Table {
+        SocketTable::Netlink.parse(text)
+    }
+
+    fn parse_packet_table(text: &[u8]) -> crate::net::store::Table {
+        SocketTable::Packet.parse(text)
+    }
 
     #[test]
     fn netlink_rows() {
@@ -88,8 +72,8 @@ mod tests {
         let table = parse_netlink_table(text);
         assert_eq!(table.len(), 2);
         assert_eq!(
-            table.get(&1432),
-            Some(&SocketInfo::Netlink(NetlinkSocket {
+            table.get(1432),
+            Some(SocketInfo::Netlink(NetlinkSocket {
                 addr: 0x78938e57,
                 protocol: 6
             }))
@@ -107,15 +91,15 @@ mod tests {
         let table = parse_packet_table(text);
         assert_eq!(table.len(), 2);
         assert_eq!(
-            table.get(&12778),
-            Some(&SocketInfo::Packet(PacketSocket {
+            table.get(12778),
+            Some(SocketInfo::Packet(PacketSocket {
                 addr: 0x2e44abc6,
                 sock_type: 2,
                 protocol: 0x0800
             }))
         );
         assert!(matches!(
-            table.get(&12777),
+            table.get(12777),
             Some(SocketInfo::Packet(PacketSocket {
                 sock_type: 3,
                 protocol: 3,

@@ -14,7 +14,9 @@ pub mod diag;
 pub mod inet;
 pub mod link;
 pub mod names;
+pub mod parse;
 pub mod resolve;
+pub mod store;
 pub mod tables;
 pub mod unix;
 

@@ -10,9 +10,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use super::diag::{query_unix_diag, query_unix_diag_in, UnixDiag};
-use super::inet::parse_ip_table;
-use super::link::{parse_netlink_table, parse_packet_table};
-use super::unix::parse_unix_table;
+use super::parse::TableParser;
+use super::store::{for_each_line, Table};
 use std::net::IpAddr;
 
 use crate::model::{IpProto, SocketInfo};
@@ -71,6 +70,25 @@ impl SocketTable {
         SocketTable::Icmp,
     ];
 
+    /// The TCP and UDP tables: the sockets `-i` can select.
+    pub const TCP_UDP: [SocketTable; 6] = [
+        SocketTable::Tcp,
+        SocketTable::Tcp6,
+        SocketTable::Udp,
+        SocketTable::Udp6,
+        SocketTable::UdpLite,
+        SocketTable::UdpLite6,
+    ];
+
+    /// The tables lsof 4.95 reads under `-X`.
+    pub const WITHOUT_TCP_UDP: [SocketTable; 5] = [
+        SocketTable::Unix,
+        SocketTable::Netlink,
+        SocketTable::Packet,
+        SocketTable::Raw,
+        SocketTable::Icmp,
+    ];
+
     pub fn file_name(self) -> &'static str {
         match self {
             SocketTable::Unix => "unix",
@@ -111,23 +129,18 @@ impl SocketTable {
     }
 
     /// Parses this table's text (pure; see the parser modules).
-    pub fn parse(self, text: &[u8]) -> HashMap<u64, SocketInfo> {
-        let ip = |proto, v6| parse_ip_table(text, proto, v6);
-        match self {
-            SocketTable::Unix => parse_unix_table(text),
-            SocketTable::Netlink => parse_netlink_table(text),
-            SocketTable::Packet => parse_packet_table(text),
-            SocketTable::Tcp => ip(IpProto::Tcp, false),
-            SocketTable::Tcp6 => ip(IpProto::Tcp, true),
-            SocketTable::Udp => ip(IpProto::Udp, false),
-            SocketTable::Udp6 => ip(IpProto::Udp, true),
-            SocketTable::UdpLite => ip(IpProto::UdpLite, false),
-            SocketTable::UdpLite6 => ip(IpProto::UdpLite, true),
-            SocketTable::Raw => ip(IpProto::Raw, false),
-            SocketTable::Raw6 => ip(IpProto::Raw, true),
-            SocketTable::Icmp => ip(IpProto::Icmp, false),
-            SocketTable::Icmp6 => ip(IpProto::Icmp, true),
-        }
+    pub fn parse(self, mut text: &[u8]) -> Table {
+        let mut parser = TableParser::new(self);
+        for_each_line(&mut text, |line| parser.line(line));
+        parser.finish()
+    }
+
+    /// Reads and parses the table at `path` a chunk at a time.
+    fn read(self, path: &Path) -> std::io::Result<Table> {
+        let mut file = std::fs::File::open(path)?;
+        let mut parser = TableParser::new(self);
+        for_each_line(&mut file, |line| parser.line(line));
+        Ok(parser.finish())
     }
 
     fn index(self) -> usize {
@@ -186,7 +199,7 @@ type ConnectionKey = (IpProto, (IpAddr, u16), (IpAddr, u16));
 
 #[derive(Default)]
 struct Namespace {
-    tables: [Lazy<HashMap<u64, SocketInfo>>; SocketTable::ALL.len()],
+    tables: [Lazy<Table>; SocketTable::ALL.len()],
     unix_diag: Lazy<UnixDiag>,
     connections: Lazy<HashMap<ConnectionKey, u64>>,
 }
@@ -196,7 +209,26 @@ struct Namespace {
 pub struct NetTables {
     proc_root: PathBuf,
     own_netns: Option<u64>,
+    /// Our own namespace's tables, found without taking a lock.
+    own: Namespace,
     namespaces: Mutex<HashMap<u64, Arc<Namespace>>>,
+}
+
+/// A namespace's tables: ours, or another's held by its `Arc`.
+enum NamespaceRef<'a> {
+    Own(&'a Namespace),
+    Other(Arc<Namespace>),
+}
+
+impl std::ops::Deref for NamespaceRef<'_> {
+    type Target = Namespace;
+
+    fn deref(&self) -> &Namespace {
+        match self {
+            NamespaceRef::Own(namespace) => namespace,
+            NamespaceRef::Other(namespace) => namespace,
+        }
+    }
 }
 
 impl NetTables {
@@ -206,6 +238,7 @@ impl NetTables {
             own_netns: std::fs::metadata(proc_root.join("self/ns/net"))
                 .ok()
                 .map(|m| m.st_ino()),
+            own: Namespace::default(),
             namespaces: Mutex::new(HashMap::new()),
         }
     }
@@ -235,11 +268,21 @@ impl NetTables {
         tables: &[SocketTable],
     ) -> Option<SocketInfo> {
         let namespace = self.namespace(netns);
-        tables.iter().find_map(|&table| {
-            self.table(&namespace, netns, pid, table)?
-                .get(&inode)
-                .cloned()
-        })
+        tables
+            .iter()
+            .find_map(|&table| self.table(&namespace, netns, pid, table)?.get(inode))
+    }
+
+    /// Reads these tables of our own network namespace now, on the
+    /// calling thread, so that the scanning threads find them read.
+    pub fn preload(&self, tables: &[SocketTable]) {
+        let Some(netns) = self.own_netns else {
+            return;
+        };
+        let namespace = self.namespace(netns);
+        for &table in tables {
+            let _ = self.table(&namespace, netns, 0, table);
+        }
     }
 
     /// The peer inode of a UNIX socket (unix_diag, queried once per
@@ -265,14 +308,7 @@ impl NetTables {
     /// are both in this namespace (lsof's `+E` for INET sockets): the socket
     /// whose local and remote ends are this one's remote and local ends.
     pub fn ip_peer(&self, netns: u64, pid: i32, inode: u64) -> Option<u64> {
-        let tables = [
-            SocketTable::Tcp,
-            SocketTable::Tcp6,
-            SocketTable::Udp,
-            SocketTable::Udp6,
-            SocketTable::UdpLite,
-            SocketTable::UdpLite6,
-        ];
+        let tables = SocketTable::TCP_UDP;
         let Some(SocketInfo::Ip(socket)) = self.lookup_in(netns, pid, inode, &tables) else {
             return None;
         };
@@ -284,13 +320,13 @@ impl NetTables {
                 let Some(sockets) = self.table(&namespace, netns, pid, table) else {
                     continue;
                 };
-                for (&inode, info) in sockets {
+                sockets.for_each(&mut |inode, info| {
                     if let SocketInfo::Ip(s) = info {
                         if let (Some(remote), Some(1)) = (s.remote, s.state.map(|st| st.0)) {
                             index.entry((s.proto, s.local, remote)).or_insert(inode);
                         }
                     }
-                }
+                });
             }
             Some(index)
         })?;
@@ -333,12 +369,15 @@ impl NetTables {
         }
     }
 
-    fn namespace(&self, netns: u64) -> Arc<Namespace> {
+    fn namespace(&self, netns: u64) -> NamespaceRef<'_> {
+        if Some(netns) == self.own_netns {
+            return NamespaceRef::Own(&self.own);
+        }
         let mut namespaces = self
             .namespaces
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        Arc::clone(namespaces.entry(netns).or_default())
+        NamespaceRef::Other(Arc::clone(namespaces.entry(netns).or_default()))
     }
 
     fn table<'a>(
@@ -347,26 +386,23 @@ impl NetTables {
         netns: u64,
         pid: i32,
         table: SocketTable,
-    ) -> Option<&'a HashMap<u64, SocketInfo>> {
+    ) -> Option<&'a Table> {
         namespace.tables[table.index()].get_or_try(|| {
             let file = table.file_name();
-            let text = if pid > 0 {
-                let dir = self.proc_root.join(pid.to_string()).join("net");
-                match std::fs::read(dir.join(file)) {
-                    Ok(text) => text,
-                    // The table does not exist in a live process's
-                    // namespace (e.g. no IPv6): remember it as empty.
-                    Err(_) if dir.exists() => Vec::new(),
-                    Err(_) if Some(netns) == self.own_netns => {
-                        std::fs::read(self.proc_root.join("net").join(file)).ok()?
-                    }
-                    // The process is gone: let another of the namespace load it.
-                    Err(_) => return None,
-                }
-            } else {
-                std::fs::read(self.proc_root.join("net").join(file)).unwrap_or_default()
-            };
-            Some(table.parse(&text))
+            let own = || table.read(&self.proc_root.join("net").join(file));
+            if pid <= 0 {
+                return Some(own().unwrap_or_else(|_| table.parse(b"")));
+            }
+            let dir = self.proc_root.join(pid.to_string()).join("net");
+            match table.read(&dir.join(file)) {
+                Ok(parsed) => Some(parsed),
+                // The table does not exist in a live process's namespace
+                // (e.g. no IPv6): remember it as empty.
+                Err(_) if dir.exists() => Some(table.parse(b"")),
+                Err(_) if Some(netns) == self.own_netns => own().ok(),
+                // The process is gone: let another of the namespace load it.
+                Err(_) => None,
+            }
         })
     }
 

@@ -11,46 +11,69 @@
 //! path after a newline. lsof 4.95 instead cuts the path at the first blank
 //! or colon; [`lsof_path`] reproduces that cut for the printer to choose.
 
-use std::collections::HashMap;
-
 use super::inet::{dec_u64, hex_u64};
-use crate::model::{SocketInfo, UnixSocket};
+use super::store::UnixRecord;
 
-/// Parses `/proc/net/unix` into sockets keyed by inode (first line wins).
-pub fn parse_unix_table(text: &[u8]) -> HashMap<u64, SocketInfo> {
-    let mut sockets: HashMap<u64, UnixSocket> = HashMap::new();
-    let mut last_inode: Option<u64> = None;
-    let text = text.strip_suffix(b"\n").unwrap_or(text);
-    for line in text.split(|&b| b == b'\n') {
+/// `/proc/net/unix` as it is read, line by line: records and the buffer of
+/// their paths.
+#[derive(Debug, Default)]
+pub struct UnixLines {
+    pub records: Vec<UnixRecord>,
+    pub paths: Vec<u8>,
+    /// The last record has a path that a following line may continue.
+    path_open: bool,
+}
+
+impl UnixLines {
+    pub fn line(&mut self, line: &[u8]) {
         if !looks_like_record(line) {
-            // A newline inside the previous record's path.
-            let previous = last_inode.and_then(|inode| sockets.get_mut(&inode));
-            if let Some(path) = previous.and_then(|socket| socket.path.as_mut()) {
-                path.push(b'\n');
-                path.extend_from_slice(line);
-            } else {
-                last_inode = None;
+            // A newline inside the previous record's path: it is the last
+            // record's and its path ends the buffer.
+            match self.records.last_mut() {
+                Some(last) if self.path_open => {
+                    let grown = line.len() + 1;
+                    match u32::try_from(grown)
+                        .ok()
+                        .and_then(|g| last.path_len.checked_add(g))
+                    {
+                        Some(len) if fits(self.paths.len() + grown) => {
+                            self.paths.push(b'\n');
+                            self.paths.extend_from_slice(line);
+                            last.path_len = len;
+                        }
+                        _ => self.path_open = false,
+                    }
+                }
+                _ => self.path_open = false,
             }
-            continue;
+            return;
         }
-        match parse_unix_line(line) {
-            Some((inode, socket)) => {
-                let fresh = !sockets.contains_key(&inode);
-                sockets.entry(inode).or_insert(socket);
-                last_inode = fresh.then_some(inode);
+        self.path_open = false;
+        let Some((mut record, path)) = parse_unix_line(line) else {
+            return;
+        };
+        if let Some(path) = path {
+            let start = self.paths.len();
+            if let (Ok(path_start), Ok(path_len), true) = (
+                u32::try_from(start),
+                u32::try_from(path.len()),
+                fits(start + path.len()),
+            ) {
+                self.paths.extend_from_slice(path);
+                record.path_start = path_start;
+                record.path_len = path_len;
+                // An empty path after the space can only be a path starting
+                // with a newline: the next line continues it.
+                self.path_open = true;
             }
-            None => last_inode = None,
         }
+        self.records.push(record);
     }
-    sockets
-        .into_iter()
-        .map(|(inode, mut socket)| {
-            if socket.path.as_ref().is_some_and(|path| path.is_empty()) {
-                socket.path = None;
-            }
-            (inode, SocketInfo::Unix(socket))
-        })
-        .collect()
+}
+
+/// Paths are found by 32-bit offsets into their buffer.
+fn fits(len: usize) -> bool {
+    u32::try_from(len).is_ok()
 }
 
 /// A record starts with the socket's kernel address: hex digits and ':'.
@@ -61,7 +84,8 @@ fn looks_like_record(line: &[u8]) -> bool {
         && first[..first.len() - 1].iter().all(u8::is_ascii_hexdigit)
 }
 
-fn parse_unix_line(line: &[u8]) -> Option<(u64, UnixSocket)> {
+/// One record line, and the path after the space that follows the inode.
+fn parse_unix_line(line: &[u8]) -> Option<(UnixRecord, Option<&[u8]>)> {
     let mut rest = line;
     let mut next_field = || -> Option<&[u8]> {
         let start = rest.iter().position(|&b| b != b' ')?;
@@ -79,18 +103,16 @@ fn parse_unix_line(line: &[u8]) -> Option<(u64, UnixSocket)> {
     let sock_type = u32::try_from(hex_u64(next_field()?)?).ok()?;
     let state = u32::try_from(hex_u64(next_field()?)?).ok()?;
     let inode = dec_u64(next_field()?)?;
-    // An empty path after the space can only be a path starting with '\n';
-    // the next line continues it (emptiness is cleared after parsing).
-    let path = rest.strip_prefix(b" ");
-    let socket = UnixSocket {
+    let record = UnixRecord {
+        inode,
         addr,
         sock_type,
         state,
-        path: path.map(<[u8]>::to_vec),
-        peer: None,
         flags,
+        path_start: 0,
+        path_len: 0,
     };
-    Some((inode, socket))
+    Some((record, rest.strip_prefix(b" ")))
 }
 
 /// The part of a path lsof 4.95 shows: it splits `/proc/net/unix` lines at
@@ -107,9 +129,16 @@ pub fn lsof_path(path: &[u8]) -> &[u8] {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::{SocketInfo, UnixSocket};
+    use crate::net::store::Table;
+    use crate::net::SocketTable;
 
-    fn unix(table: &HashMap<u64, SocketInfo>, inode: u64) -> &UnixSocket {
-        match table.get(&inode) {
+    fn parse_unix_table(text: &[u8]) -> Table {
+        SocketTable::Unix.parse(text)
+    }
+
+    fn unix(table: &Table, inode: u64) -> UnixSocket {
+        match table.get(inode) {
             Some(SocketInfo::Unix(socket)) => socket,
             other => panic!("inode {inode}: {other:?}"),
         }

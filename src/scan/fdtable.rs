@@ -4,8 +4,10 @@
 //! before we read a single link. Since Linux 6.2 a stat of the directory
 //! gives the number of open descriptors, and tables are nearly always
 //! dense from 0: reading the links 0, 1, 2, ... until that many are found
-//! learns the same without the listing. A sparse table (too many misses)
-//! falls back to the listing for the numbers not yet tried.
+//! learns the same without the listing. A sparse table (too many misses),
+//! or a miss when only a few descriptors are left to find (a table that
+//! ends with a lone high descriptor), falls back to the listing, from the
+//! first number not yet tried.
 
 use super::procfs::{number_cstr, parse_decimal, Dir};
 use super::Buffers;
@@ -16,6 +18,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 /// a failed lookup costs more than an entry of the listing (measured:
 /// probing through a gap of 86 costs 4% more than listing).
 const MISS_BUDGET: u64 = 16;
+
+/// Descriptors left to find below which a miss turns to the listing: the
+/// listing from there costs a system call and an entry per descriptor
+/// left, less than probing on through a gap of unknown length.
+const FEW_LEFT: u64 = 4;
 
 /// How many descriptors are open, by the fd directory's size; None when
 /// the kernel does not tell (before 6.2, or no stat). A kernel that tells
@@ -36,10 +43,14 @@ pub fn open_count(fd_dir: &Dir, counted: &AtomicBool) -> Option<u64> {
 /// Calls `each(n, link, bufs)` for every descriptor in `fd_dir`, ascending,
 /// where `link` is the outcome of reading link `n` into `bufs.link`;
 /// `count` is [`open_count`]. With a `filter` (selection's early answer,
-/// e.g. `-d 0-2`) the table is listed and only the numbers it passes are
-/// read: probing would read the links it excludes.
+/// e.g. `-d 0-2`) only the numbers it passes are read: probing goes on
+/// while it passes them (it passes every number unless `-d` is given),
+/// the listing takes over at the first it refuses. `on_procfs`: the
+/// directory is the kernel's, where descriptor n is at position n + 2, so
+/// a listing can start where probing stopped.
 pub fn for_each_descriptor(
     fd_dir: &Dir,
+    on_procfs: bool,
     count: Option<u64>,
     filter: Option<&dyn Fn(u32) -> bool>,
     bufs: &mut Buffers,
@@ -48,19 +59,20 @@ pub fn for_each_descriptor(
     if count == Some(0) {
         return;
     }
-    let count = if filter.is_some() {
-        0
-    } else {
-        count.unwrap_or(0)
-    };
+    let count = count.unwrap_or(0);
+    let passes = |n: u32| filter.is_none_or(|wanted| wanted(n));
     let mut found = 0u64;
     let mut misses = 0u64;
     let mut next = 0u32;
     // An older kernel says nothing (0): then only the listing tells.
-    while found < count && misses <= MISS_BUDGET {
+    while found < count && misses <= MISS_BUDGET && passes(next) {
         let link = read_link(fd_dir, next, bufs);
         if is_missing(&link) {
             misses += 1;
+            if count - found <= FEW_LEFT {
+                next += 1;
+                break;
+            }
         } else {
             found += 1;
             each(next, link, bufs);
@@ -71,10 +83,11 @@ pub fn for_each_descriptor(
         return;
     }
     let mut numbers = Vec::new();
-    let _ = fd_dir.for_each_entry(|name| {
+    let start = if on_procfs { u64::from(next) + 2 } else { 0 };
+    let _ = fd_dir.for_each_entry_from(start, |name| {
         if let Some(n) = parse_decimal(name.to_bytes()) {
             let Ok(n) = u32::try_from(n) else { return };
-            if n >= next && filter.is_none_or(|wanted| wanted(n)) {
+            if n >= next && passes(n) {
                 numbers.push(n);
             }
         }

@@ -1,6 +1,7 @@
 //! `/proc/PID/maps`: the mapped files lsof lists as `mem` and `DEL`.
 
 use crate::model::Dev;
+use std::collections::HashSet;
 
 /// A mapped file, once per (device, inode), in maps order.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,15 +18,15 @@ pub struct Mapping {
 /// device and inode as lsof does.
 pub fn parse_maps(text: &[u8]) -> Vec<Mapping> {
     let mut out: Vec<Mapping> = Vec::new();
+    let mut seen: HashSet<(Dev, u64)> = HashSet::new();
     for line in text.split(|&c| c == b'\n') {
         let Some(m) = parse_line(line) else { continue };
         // A file is mapped several times in a row (text, data, ...): the
         // path is copied only for its first mapping.
-        if out
-            .iter()
-            .rev()
-            .any(|o| o.dev == m.dev && o.inode == m.inode)
-        {
+        let same_as_last = out
+            .last()
+            .is_some_and(|o| o.dev == m.dev && o.inode == m.inode);
+        if same_as_last || !seen.insert((m.dev, m.inode)) {
             continue;
         }
         out.push(Mapping {

@@ -9,6 +9,7 @@ pub mod endpoints;
 pub mod exempt;
 pub mod fdtable;
 pub mod locks;
+pub mod mapcache;
 pub mod maps;
 pub mod mounts;
 pub mod node;
@@ -24,12 +25,11 @@ use locks::Locks;
 use mounts::Mount;
 use procfs::{parse_decimal, Dir};
 use socket::{SocketFilter, SocketLookup};
-use std::collections::HashMap;
 use std::io;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use timeout::BlockGuard;
 
@@ -67,6 +67,10 @@ pub struct ScanConfig {
     pub endpoints: bool,
     /// `-X`: leave TCP and UDP sockets unidentified, as lsof does.
     pub skip_tcp_udp: bool,
+    /// Only which processes have a selected file matters (`-t`, when no
+    /// selection looks at sockets): socket tables, fdinfo and access modes
+    /// are not read.
+    pub terse: bool,
 }
 
 /// See `ScanConfig::fd_wanted`.
@@ -96,6 +100,7 @@ impl Default for ScanConfig {
             sockets_only_unless: None,
             endpoints: false,
             skip_tcp_udp: false,
+            terse: false,
         }
     }
 }
@@ -117,23 +122,23 @@ pub struct Scanner {
     mounts: OnceLock<Vec<Mount>>,
     sockets: Box<dyn SocketLookup + Send>,
     /// stat results of mapped files that matched their maps entry.
-    mapped: Mutex<MappedStats>,
+    mapped: mapcache::MappedStats,
     /// The devices of sockfs and pipefs, once seen.
     pseudo_devs: pseudo::PseudoDevs,
     /// The kernel gives descriptor counts (see `fdtable::open_count`).
     fd_counts_seen: AtomicBool,
+    /// The proc root is the kernel's procfs (not a test's fake tree).
+    on_procfs: bool,
     /// Bounds `stat` calls that may block (`-S`, `-b`).
     guard: Arc<BlockGuard>,
     /// Skips sockets that cannot be listed, in sockets-only processes.
     socket_filter: Option<std::sync::Arc<dyn SocketFilter>>,
 }
 
-/// (device, inode) of a mapped file → the path stat'ed and its result.
-type MappedStats = HashMap<(Dev, u64), (Vec<u8>, libc::stat)>;
-
 impl Scanner {
     pub fn new(cfg: ScanConfig, sockets: Box<dyn SocketLookup + Send>) -> io::Result<Scanner> {
         let root = Dir::open_path(&cfg.proc_root)?;
+        let on_procfs = root.is_procfs();
         let root_text = cfg.proc_root.as_os_str().as_bytes().to_vec();
         let guard = cfg
             .guard
@@ -147,9 +152,10 @@ impl Scanner {
             locks: OnceLock::new(),
             mounts: OnceLock::new(),
             sockets,
-            mapped: Mutex::new(HashMap::new()),
+            mapped: mapcache::MappedStats::default(),
             pseudo_devs: pseudo::PseudoDevs::default(),
             fd_counts_seen: AtomicBool::new(false),
+            on_procfs,
             socket_filter: None,
         })
     }
@@ -162,7 +168,7 @@ impl Scanner {
         Scanner {
             locks: OnceLock::new(),
             sockets,
-            mapped: Mutex::new(HashMap::new()),
+            mapped: mapcache::MappedStats::default(),
             ..self
         }
     }

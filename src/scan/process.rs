@@ -35,6 +35,20 @@ struct Place<'a> {
     uid: u32,
     /// Only socket descriptors can be listed (lsof's Ckscko).
     sockets_only: Cell<bool>,
+    /// Selection's test of a file, given the process's selection flags
+    /// (`flags`): see [`Scanner::scan_pid_selecting`].
+    keep: Option<EarlyTest<'a>>,
+    flags: Cell<u32>,
+}
+
+/// Selection's test of a file of a process given selection flags, to drop
+/// what it does not list as early as it can tell.
+#[derive(Clone, Copy)]
+pub struct EarlyTest<'a> {
+    pub test: &'a (dyn Fn(u32, &mut OpenFile) -> bool + Sync),
+    /// Selection does not look at what the socket tables say (no `-i`,
+    /// `-U` or file argument): sockets are tested before being looked up.
+    pub sockets_too: bool,
 }
 
 /// A process's `fd` directory, and its `fdinfo` directory once needed.
@@ -60,6 +74,21 @@ impl Scanner {
         pid: i32,
         bufs: &mut Buffers,
         wanted: &dyn Fn(&Header) -> Option<u32>,
+    ) -> Vec<(u32, Process)> {
+        self.scan_pid_selecting(pid, bufs, wanted, None)
+    }
+
+    /// Like [`Scanner::scan_pid`]; `keep` (selection's file test, for a
+    /// scan that lists no threads) drops a descriptor as soon as its stat
+    /// is known, before its access mode, offset or fdinfo name are read
+    /// (none of them selects a file), and a socket before it is looked up
+    /// when that cannot select it either.
+    pub fn scan_pid_selecting(
+        &self,
+        pid: i32,
+        bufs: &mut Buffers,
+        wanted: &dyn Fn(&Header) -> Option<u32>,
+        keep: Option<EarlyTest>,
     ) -> Vec<(u32, Process)> {
         let mut out = Vec::new();
         let Ok(dir) = self.root.open(number_cstr(pid as u64, &mut bufs.num)) else {
@@ -96,6 +125,8 @@ impl Scanner {
             pid,
             uid,
             sockets_only: Cell::new(false),
+            keep: keep.filter(|_| !self.cfg.list_tasks),
+            flags: Cell::new(0),
         };
         let threads = if self.cfg.list_tasks && !single_threaded {
             self.wanted_threads(&place, &header, bufs, wanted)
@@ -113,6 +144,7 @@ impl Scanner {
             wanted(&header)
         };
         let leader = leader_flags.map(|flags| {
+            place.flags.set(flags);
             place.sockets_only.set(self.sockets_only(flags));
             let files = self.scan_files(&place, flags, bufs);
             (flags, process_of(&header, None, files))
@@ -211,6 +243,8 @@ impl Scanner {
                     pid: place.pid,
                     uid: place.uid,
                     sockets_only: Cell::new(sockets_only),
+                    keep: None,
+                    flags: Cell::new(t.flags),
                 };
                 self.scan_files(&tplace, t.flags, bufs)
             }
@@ -360,17 +394,12 @@ impl Scanner {
     /// Shared libraries are mapped by nearly every process: stat each
     /// (device, inode, path) once per run, not once per process.
     fn stat_mapped(&self, path: &[u8], dev: Dev, inode: u64) -> io::Result<libc::stat> {
-        let cache = self.mapped.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((known, st)) = cache.get(&(dev, inode)) {
-            if known == path {
-                return Ok(*st);
-            }
+        if let Some(st) = self.mapped.get(dev, inode, path) {
+            return Ok(st);
         }
-        drop(cache);
         let st = self.guard.stat_path(path, &|| self.mounts().to_vec())?;
         if Dev::from_raw(st.st_dev) == dev && st.st_ino == inode {
-            let mut cache = self.mapped.lock().unwrap_or_else(|e| e.into_inner());
-            cache.insert((dev, inode), (path.to_vec(), st));
+            self.mapped.insert(dev, inode, path, &st);
         }
         Ok(st)
     }
@@ -410,11 +439,18 @@ impl Scanner {
             .fd_wanted
             .as_ref()
             .map(|_| &wanted as &dyn Fn(u32) -> bool);
-        fdtable::for_each_descriptor(&fd_dir, count, filter, bufs, |n, link, bufs| {
-            if let Some(file) = self.descriptor(place, &mut dirs, n, link, bufs) {
-                files.push(file);
-            }
-        });
+        fdtable::for_each_descriptor(
+            &fd_dir,
+            self.on_procfs,
+            count,
+            filter,
+            bufs,
+            |n, link, bufs| {
+                if let Some(file) = self.descriptor(place, &mut dirs, n, link, bufs) {
+                    files.push(file);
+                }
+            },
+        );
     }
 
     fn descriptor(
@@ -494,6 +530,12 @@ impl Scanner {
         if let Some(st) = &st {
             node::apply_stat(file, st, &bufs.link, self.mqueue_dev());
         }
+        if let Some(keep) = place.keep {
+            let testable = keep.sockets_too || file.file_type != Some(FileType::Sock);
+            if testable && !(keep.test)(place.flags.get(), file) {
+                return None;
+            }
+        }
         let info = if known.is_none() && self.wants_fdinfo(file, &bufs.link) {
             let dir = dirs.info.get_or_insert_with(|| place.dir.open(c"fdinfo"));
             match dir {
@@ -507,6 +549,12 @@ impl Scanner {
         };
         match info.as_ref().and_then(|i| i.flags) {
             Some(flags) => file.access = node::access_from_flags(flags),
+            None if self.cfg.terse => {}
+            // The kernel opens every socket file read-write (and a socket
+            // cannot be reopened through /proc): no lstat needed.
+            None if pseudo.is_some_and(|p| p.kind == pseudo::Kind::Socket) => {
+                file.access = crate::model::Access::ReadWrite;
+            }
             None => {
                 if let Ok(lst) = dirs.fd.stat(name, true) {
                     file.access = node::access_from_link_mode(lst.st_mode);
@@ -525,7 +573,7 @@ impl Scanner {
         if self.cfg.endpoints && info.is_some() {
             file.tty_index = super::endpoints::ptmx_tty_index(file, &bufs.text);
         }
-        if file.file_type == Some(FileType::Sock) {
+        if file.file_type == Some(FileType::Sock) && !self.cfg.terse {
             if let Some(inode) = file.inode {
                 self.describe_socket(place, name, inode, file);
             }
@@ -551,6 +599,9 @@ impl Scanner {
     fn wants_fdinfo(&self, file: &OpenFile, link: &[u8]) -> bool {
         if self.cfg.offsets || self.cfg.file_flags {
             return true;
+        }
+        if self.cfg.terse {
+            return false;
         }
         match &file.file_type {
             Some(FileType::Chr | FileType::Blk | FileType::Fifo | FileType::Sock) => true,

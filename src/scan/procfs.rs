@@ -25,6 +25,14 @@ impl Dir {
         self.0.as_raw_fd()
     }
 
+    /// Whether the directory is on the kernel's proc file system.
+    pub fn is_procfs(&self) -> bool {
+        // SAFETY: fstatfs fills a zeroed statfs for a descriptor we own.
+        let mut fs: libc::statfs = unsafe { std::mem::zeroed() };
+        let done = unsafe { libc::fstatfs(self.raw(), &mut fs) };
+        done == 0 && fs.f_type == libc::PROC_SUPER_MAGIC
+    }
+
     /// `readlinkat` into `buf` (cleared first); the link text, raw bytes.
     pub fn readlink(&self, name: &CStr, buf: &mut Vec<u8>) -> io::Result<()> {
         buf.clear();
@@ -125,33 +133,59 @@ impl Dir {
     }
 
     /// Names of the entries, calling `each` with every name but `.`/`..`.
-    pub fn for_each_entry(&self, mut each: impl FnMut(&CStr)) -> io::Result<()> {
-        // fdopendir takes ownership of the descriptor, so give it a copy.
-        let dup = unsafe { libc::fcntl(self.raw(), libc::F_DUPFD_CLOEXEC, 0) };
-        if dup < 0 {
+    pub fn for_each_entry(&self, each: impl FnMut(&CStr)) -> io::Result<()> {
+        self.for_each_entry_from(0, each)
+    }
+
+    /// The same from directory position `position` (what `telldir` would
+    /// say; in `/proc/PID/fd`, descriptor N is at N + 2, so the listing
+    /// can start past the descriptors already read). The directory's own
+    /// position moves: don't list one `Dir` on two threads at once.
+    pub fn for_each_entry_from(
+        &self,
+        position: u64,
+        mut each: impl FnMut(&CStr),
+    ) -> io::Result<()> {
+        let offset = libc::off_t::try_from(position).unwrap_or(libc::off_t::MAX);
+        // SAFETY: lseek on a descriptor we own.
+        if unsafe { libc::lseek(self.raw(), offset, libc::SEEK_SET) } < 0 {
             return Err(io::Error::last_os_error());
         }
-        let dirp = unsafe { libc::fdopendir(dup) };
-        if dirp.is_null() {
-            let e = io::Error::last_os_error();
-            unsafe { libc::close(dup) };
-            return Err(e);
-        }
-        unsafe { libc::rewinddir(dirp) };
+        // u64 words: entries are 8-byte aligned records.
+        let mut buf = [0u64; 1024];
+        let bytes = std::mem::size_of_val(&buf);
         loop {
-            let ent = unsafe { libc::readdir64(dirp) };
-            if ent.is_null() {
-                break;
+            // SAFETY: the kernel writes at most `bytes` bytes into `buf`.
+            let n =
+                unsafe { libc::syscall(libc::SYS_getdents64, self.raw(), buf.as_mut_ptr(), bytes) };
+            if n < 0 {
+                return Err(io::Error::last_os_error());
             }
-            let name = unsafe { CStr::from_ptr((*ent).d_name.as_ptr()) };
-            let b = name.to_bytes();
-            if b == b"." || b == b".." {
-                continue;
+            if n == 0 {
+                return Ok(());
             }
-            each(name);
+            // SAFETY: the first n bytes were written; u8 has no alignment.
+            let data = unsafe { std::slice::from_raw_parts(buf.as_ptr().cast::<u8>(), n as usize) };
+            for_each_dirent(data, &mut each);
         }
-        unsafe { libc::closedir(dirp) };
-        Ok(())
+    }
+}
+
+/// The names in a `getdents64` result: records of inode (8 bytes), next
+/// position (8), record length (2), type (1) and a NUL-terminated name.
+fn for_each_dirent(mut data: &[u8], each: &mut impl FnMut(&CStr)) {
+    const NAME_AT: usize = 19;
+    while data.len() > NAME_AT {
+        let length = usize::from(u16::from_ne_bytes([data[16], data[17]]));
+        let Some(record) = data.get(..length).filter(|_| length > NAME_AT) else {
+            return;
+        };
+        if let Ok(name) = CStr::from_bytes_until_nul(&record[NAME_AT..]) {
+            if !matches!(name.to_bytes(), b"." | b"..") {
+                each(name);
+            }
+        }
+        data = &data[length..];
     }
 }
 
@@ -260,5 +294,56 @@ pub fn errno_text(e: &io::Error) -> String {
             }
         },
         None => e.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names_from(dir: &Dir, position: u64) -> Vec<String> {
+        let mut names = Vec::new();
+        dir.for_each_entry_from(position, |n| names.push(n.to_string_lossy().into_owned()))
+            .expect("listing");
+        names
+    }
+
+    #[test]
+    fn lists_a_directory_whole_and_again() {
+        let root = std::env::temp_dir().join(format!("rlsof-procfs-{}", std::process::id()));
+        std::fs::create_dir_all(&root).expect("mkdir");
+        let mut expected: Vec<String> = (0..700).map(|i| format!("entry-{i:04}")).collect();
+        for name in &expected {
+            std::fs::write(root.join(name), b"").expect("write");
+        }
+        let dir = Dir::open_path(&root).expect("open");
+        assert!(!dir.is_procfs());
+        for _ in 0..2 {
+            let mut names = Vec::new();
+            dir.for_each_entry(|n| names.push(n.to_string_lossy().into_owned()))
+                .expect("listing");
+            names.sort();
+            expected.sort();
+            assert_eq!(names, expected);
+        }
+        let _ = std::fs::remove_dir_all(&root);
+    }
+
+    #[test]
+    fn a_descriptor_listing_starts_at_a_descriptor() {
+        let files: Vec<std::fs::File> = (0..40)
+            .map(|_| std::fs::File::open("/proc/self/stat").expect("open"))
+            .collect();
+        let high = files.last().map(|f| f.as_raw_fd()).expect("files") as u64;
+        let dir = Dir::open_path(Path::new("/proc/self/fd")).expect("open");
+        assert!(dir.is_procfs());
+        let all = names_from(&dir, 0);
+        assert!(all.contains(&"0".to_string()) && all.contains(&high.to_string()));
+        let tail = names_from(&dir, high + 2);
+        assert!(tail.contains(&high.to_string()));
+        assert!(tail
+            .iter()
+            .all(|n| n.parse::<u64>().is_ok_and(|fd| fd >= high)));
+        drop(files);
     }
 }

@@ -20,6 +20,11 @@ pub trait SocketLookup: Sync {
         self.describe(netns, pid, inode)
     }
 
+    /// Reads now, for our own network namespace, the tables that
+    /// `describe` (`All`), `describe_ip` or `describe_without_tcp_udp`
+    /// search, so that the scan finds them read.
+    fn preload(&self, _tables: Tables) {}
+
     /// For `+E`/`-E`: the inode of the socket at the other end of `info`
     /// (inode `inode`): a UNIX socket's peer (or, for a listening socket,
     /// its first connection waiting to be accepted), the other end of an
@@ -27,6 +32,14 @@ pub trait SocketLookup: Sync {
     fn peer(&self, _netns: u64, _pid: i32, _inode: u64, _info: &SocketInfo) -> Option<u64> {
         None
     }
+}
+
+/// Which socket tables the scan searches (see [`SocketLookup::preload`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tables {
+    All,
+    TcpUdp,
+    WithoutTcpUdp,
 }
 
 /// Tells the scan, before it stats a socket descriptor of a process whose
@@ -62,28 +75,20 @@ impl SocketLookup for crate::net::NetTables {
     }
 
     fn describe_ip(&self, netns: u64, pid: i32, inode: u64) -> Option<SocketInfo> {
-        use crate::net::SocketTable;
-        let tables = [
-            SocketTable::Tcp,
-            SocketTable::Tcp6,
-            SocketTable::Udp,
-            SocketTable::Udp6,
-            SocketTable::UdpLite,
-            SocketTable::UdpLite6,
-        ];
-        self.lookup_in(netns, pid, inode, &tables)
+        self.lookup_in(netns, pid, inode, &crate::net::SocketTable::TCP_UDP)
     }
 
     fn describe_without_tcp_udp(&self, netns: u64, pid: i32, inode: u64) -> Option<SocketInfo> {
+        self.lookup_in(netns, pid, inode, &crate::net::SocketTable::WITHOUT_TCP_UDP)
+    }
+
+    fn preload(&self, tables: Tables) {
         use crate::net::SocketTable;
-        let tables = [
-            SocketTable::Unix,
-            SocketTable::Netlink,
-            SocketTable::Packet,
-            SocketTable::Raw,
-            SocketTable::Icmp,
-        ];
-        self.lookup_in(netns, pid, inode, &tables)
+        self.preload(match tables {
+            Tables::All => &SocketTable::LSOF,
+            Tables::TcpUdp => &SocketTable::TCP_UDP,
+            Tables::WithoutTcpUdp => &SocketTable::WITHOUT_TCP_UDP,
+        });
     }
 }
 
@@ -110,5 +115,26 @@ pub fn socket_file_type(info: &SocketInfo) -> FileType {
         SocketInfo::Netlink(_) => FileType::Netlink,
         SocketInfo::Packet(_) => FileType::Packet,
         SocketInfo::Protocol(_) => FileType::Sock,
+    }
+}
+
+impl super::Scanner {
+    /// Reads now the socket tables of our own network namespace that the
+    /// scan searches, so that scanning threads do not wait for one another
+    /// to read them: for a thread of its own, when the scan will meet
+    /// sockets.
+    pub fn preload_sockets(&self) {
+        if self.cfg.terse {
+            return;
+        }
+        let ip_only = self.socket_filter.as_ref().is_some_and(|f| f.ip_only());
+        let tables = if self.cfg.skip_tcp_udp {
+            Tables::WithoutTcpUdp
+        } else if ip_only && self.cfg.sockets_only_unless == Some(0) {
+            Tables::TcpUdp
+        } else {
+            Tables::All
+        };
+        self.sockets.preload(tables);
     }
 }
