@@ -54,36 +54,37 @@ impl Drop for UdpHolder {
     }
 }
 
-fn listed(args: &[&str]) -> (String, String) {
-    let out = run(rlsof(), args);
-    (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        out.status,
-    )
-}
-
-#[test]
-fn established_selects_connected_udp_sockets_only() {
-    let Some(h) = UdpHolder::start() else {
+/// The holder and what `rlsof -a -p PID -i UDP -s UDP:STATES` lists of it.
+fn listing(states: &str) -> Option<(UdpHolder, String)> {
+    let Some(holder) = UdpHolder::start() else {
         eprintln!("SKIPPED: python3 could not start the UDP holder");
-        return;
+        return None;
     };
-    let (text, status) = listed(&[
+    let spec = format!("UDP:{states}");
+    let args = [
         "-n",
         "-P",
         "-a",
         "-p",
-        &h.pid,
+        &holder.pid,
         "-i",
         "UDP",
         "-s",
-        "UDP:ESTABLISHED",
-    ]);
-    assert_eq!(status, "exit 0", "{text}");
-    assert!(
-        text.contains(&format!("127.0.0.1:{}->127.0.0.1:9", h.connected_port)),
-        "{text}"
-    );
+        &spec,
+    ];
+    let out = run(rlsof(), &args);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status, "exit 0", "{text}");
+    Some((holder, text))
+}
+
+#[test]
+fn established_selects_connected_udp_sockets_only() {
+    let Some((h, text)) = listing("ESTABLISHED") else {
+        return;
+    };
+    let connected = format!("127.0.0.1:{}->127.0.0.1:9", h.connected_port);
+    assert!(text.contains(&connected), "{text}");
     assert!(
         !text.contains(&format!(":{} ", h.unconnected_port)),
         "{text}"
@@ -92,26 +93,11 @@ fn established_selects_connected_udp_sockets_only() {
 
 #[test]
 fn not_established_selects_unconnected_udp_sockets_only() {
-    let Some(h) = UdpHolder::start() else {
-        eprintln!("SKIPPED: python3 could not start the UDP holder");
+    let Some((h, text)) = listing("^ESTABLISHED") else {
         return;
     };
-    let (text, status) = listed(&[
-        "-n",
-        "-P",
-        "-a",
-        "-p",
-        &h.pid,
-        "-i",
-        "UDP",
-        "-s",
-        "UDP:^ESTABLISHED",
-    ]);
-    assert_eq!(status, "exit 0", "{text}");
-    assert!(
-        text.contains(&format!("127.0.0.1:{} ", h.unconnected_port)),
-        "{text}"
-    );
+    let unconnected = format!("127.0.0.1:{} ", h.unconnected_port);
+    assert!(text.contains(&unconnected), "{text}");
     assert!(
         !text.contains(&format!(":{}->", h.connected_port)),
         "{text}"
