@@ -37,6 +37,7 @@ pub enum SocketTable {
 }
 
 impl SocketTable {
+    /// Every table, ICMPv6 (which lsof 4.95 does not read) last.
     pub const ALL: [SocketTable; 13] = [
         SocketTable::Unix,
         SocketTable::Tcp,
@@ -54,21 +55,9 @@ impl SocketTable {
     ];
 
     /// The tables lsof 4.95 searches, most common first so that a process
-    /// with only UNIX sockets causes only `/proc/net/unix` to be read.
-    pub const LSOF: [SocketTable; 12] = [
-        SocketTable::Unix,
-        SocketTable::Tcp,
-        SocketTable::Tcp6,
-        SocketTable::Udp,
-        SocketTable::Udp6,
-        SocketTable::Netlink,
-        SocketTable::Packet,
-        SocketTable::Raw,
-        SocketTable::Raw6,
-        SocketTable::UdpLite,
-        SocketTable::UdpLite6,
-        SocketTable::Icmp,
-    ];
+    /// with only UNIX sockets causes only `/proc/net/unix` to be read:
+    /// every table but the last, ICMPv6.
+    pub const LSOF: &'static [SocketTable] = Self::ALL.split_at(Self::ALL.len() - 1).0;
 
     /// The TCP and UDP tables: the sockets `-i` can select.
     pub const TCP_UDP: [SocketTable; 6] = [
@@ -255,7 +244,7 @@ impl NetTables {
     /// `/proc/net`). A UNIX socket's `peer` is not filled: see
     /// [`NetTables::unix_peer`].
     pub fn lookup(&self, netns: u64, pid: i32, inode: u64) -> Option<SocketInfo> {
-        self.lookup_in(netns, pid, inode, &SocketTable::LSOF)
+        self.lookup_in(netns, pid, inode, SocketTable::LSOF)
     }
 
     /// Like [`NetTables::lookup`], searching only the given tables (e.g.

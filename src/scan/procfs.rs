@@ -87,9 +87,8 @@ impl Dir {
         Ok(unsafe { st.assume_init() })
     }
 
-    /// Reads a whole (small, /proc) file into `buf`, cleared first.
-    pub fn read_file(&self, name: &CStr, buf: &mut Vec<u8>) -> io::Result<()> {
-        buf.clear();
+    /// Opens a file under this directory for reading.
+    fn open_file(&self, name: &CStr) -> io::Result<OwnedFd> {
         let fd = unsafe {
             libc::openat(
                 self.raw(),
@@ -100,7 +99,13 @@ impl Dir {
         if fd < 0 {
             return Err(io::Error::last_os_error());
         }
-        let file = unsafe { OwnedFd::from_raw_fd(fd) };
+        Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+    }
+
+    /// Reads a whole (small, /proc) file into `buf`, cleared first.
+    pub fn read_file(&self, name: &CStr, buf: &mut Vec<u8>) -> io::Result<()> {
+        buf.clear();
+        let file = self.open_file(name)?;
         read_to_end(file.as_raw_fd(), buf)
     }
 
@@ -111,17 +116,7 @@ impl Dir {
     pub fn read_record(&self, name: &CStr, buf: &mut Vec<u8>) -> io::Result<()> {
         buf.clear();
         buf.reserve(RECORD_BUFFER);
-        let fd = unsafe {
-            libc::openat(
-                self.raw(),
-                name.as_ptr(),
-                libc::O_RDONLY | libc::O_CLOEXEC | libc::O_NOCTTY,
-            )
-        };
-        if fd < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        let file = unsafe { OwnedFd::from_raw_fd(fd) };
+        let file = self.open_file(name)?;
         loop {
             let spare = buf.capacity() - buf.len();
             let n = read_some(file.as_raw_fd(), buf)?;

@@ -85,7 +85,7 @@ impl SocketLookup for crate::net::NetTables {
     fn preload(&self, tables: Tables) {
         use crate::net::SocketTable;
         self.preload(match tables {
-            Tables::All => &SocketTable::LSOF,
+            Tables::All => SocketTable::LSOF,
             Tables::TcpUdp => &SocketTable::TCP_UDP,
             Tables::WithoutTcpUdp => &SocketTable::WITHOUT_TCP_UDP,
         });
