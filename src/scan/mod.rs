@@ -120,6 +120,8 @@ pub struct Scanner {
     root_text: Vec<u8>,
     locks: OnceLock<Locks>,
     mounts: OnceLock<Vec<Mount>>,
+    /// The mqueue filesystem's device, asked for every file stat'ed.
+    mqueue: OnceLock<Option<Dev>>,
     sockets: Box<dyn SocketLookup + Send>,
     /// stat results of mapped files that matched their maps entry.
     mapped: mapcache::MappedStats,
@@ -151,6 +153,7 @@ impl Scanner {
             root_text,
             locks: OnceLock::new(),
             mounts: OnceLock::new(),
+            mqueue: OnceLock::new(),
             sockets,
             mapped: mapcache::MappedStats::default(),
             pseudo_devs: pseudo::PseudoDevs::default(),
@@ -228,9 +231,11 @@ impl Scanner {
 
     /// The device of the POSIX message queue filesystem, if mounted.
     pub fn mqueue_dev(&self) -> Option<Dev> {
-        self.mounts()
-            .iter()
-            .find(|m| m.fs_type == "mqueue")
-            .map(|m| m.dev)
+        *self.mqueue.get_or_init(|| {
+            self.mounts()
+                .iter()
+                .find(|m| m.fs_type == "mqueue")
+                .map(|m| m.dev)
+        })
     }
 }
