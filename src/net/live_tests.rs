@@ -196,3 +196,50 @@ fn sockets_of_another_network_namespace() {
     let _ = done_tx.send(());
     let _ = holder.join();
 }
+
+/// inet_diag and the text tables describe the same sockets alike: a
+/// listener with a connection waiting, a connection with unread bytes,
+/// bound and connected UDP sockets, IPv6 ones.
+#[test]
+fn kernel_dumps_match_the_text_tables() {
+    use std::io::Write;
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let mut client = std::net::TcpStream::connect(addr).expect("connect");
+    let waiting = std::net::TcpStream::connect(addr).expect("connect");
+    let (server, _) = listener.accept().expect("accept");
+    client.write_all(&[7u8; 1000]).expect("write");
+    let udp = UdpSocket::bind("127.0.0.1:0").expect("bind");
+    let connected = UdpSocket::bind("127.0.0.1:0").expect("bind");
+    connected
+        .connect(udp.local_addr().expect("addr"))
+        .expect("connect");
+    connected.send(&[1u8; 100]).expect("send");
+    let v6 = TcpListener::bind("[::1]:0").ok();
+    let v6_udp = UdpSocket::bind("[::1]:0").ok();
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    let mut inodes = vec![
+        (SocketTable::Tcp, inode_of(&listener)),
+        (SocketTable::Tcp, inode_of(&client)),
+        (SocketTable::Tcp, inode_of(&waiting)),
+        (SocketTable::Tcp, inode_of(&server)),
+        (SocketTable::Udp, inode_of(&udp)),
+        (SocketTable::Udp, inode_of(&connected)),
+    ];
+    inodes.extend(v6.as_ref().map(|s| (SocketTable::Tcp6, inode_of(s))));
+    inodes.extend(v6_udp.as_ref().map(|s| (SocketTable::Udp6, inode_of(s))));
+    for (table, inode) in inodes {
+        let text =
+            std::fs::read(Path::new("/proc/self/net").join(table.file_name())).expect("read");
+        let dumped = super::inet_diag::dump_ip_table(table).expect("inet_diag");
+        let from_text = table.parse(&text).get(inode);
+        assert!(from_text.is_some(), "{table:?} {inode}");
+        assert_eq!(dumped.get(inode), from_text, "{table:?} {inode}");
+    }
+    let queued =
+        super::inet_diag::dump_ip_table(SocketTable::Tcp).and_then(|t| t.get(inode_of(&server)));
+    assert!(
+        matches!(queued, Some(SocketInfo::Ip(ref s)) if s.recv_queue == 1000),
+        "{queued:?}"
+    );
+}

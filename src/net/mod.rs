@@ -12,8 +12,10 @@
 pub mod addr;
 pub mod diag;
 pub mod inet;
+pub mod inet_diag;
 pub mod link;
 pub mod names;
+pub mod netlink;
 pub mod parse;
 pub mod resolve;
 pub mod store;

@@ -7,9 +7,10 @@ use std::collections::HashMap;
 use std::os::fd::AsRawFd;
 use std::os::linux::fs::MetadataExt;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError, TryLockError};
 
 use super::diag::{query_unix_diag, query_unix_diag_in, UnixDiag};
+use super::inet_diag::dump_ip_table;
 use super::parse::TableParser;
 use super::store::{for_each_line, Table};
 use std::net::IpAddr;
@@ -180,7 +181,31 @@ impl<T> Lazy<T> {
         let _ = self.value.set(load()?);
         self.value.get()
     }
+
+    /// Like `get_or_try`, but Err(Busy) instead of waiting while another
+    /// thread loads the value.
+    fn get_or_try_unless_busy(&self, load: impl FnOnce() -> Option<T>) -> Result<Option<&T>, Busy> {
+        if let Some(value) = self.value.get() {
+            return Ok(Some(value));
+        }
+        let _only_one_loader = match self.loading.try_lock() {
+            Ok(guard) => guard,
+            Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
+            Err(TryLockError::WouldBlock) => return Err(Busy),
+        };
+        if let Some(value) = self.value.get() {
+            return Ok(Some(value));
+        }
+        let _ = self.value.set(match load() {
+            Some(value) => value,
+            None => return Ok(None),
+        });
+        Ok(self.value.get())
+    }
 }
+
+/// Another thread is loading the value.
+struct Busy;
 
 /// An established TCP/UDP connection's ends, to find the other end of a
 /// connection within the machine.
@@ -198,6 +223,9 @@ struct Namespace {
 pub struct NetTables {
     proc_root: PathBuf,
     own_netns: Option<u64>,
+    /// Whether `proc_root` is this machine's /proc, so that our own
+    /// namespace's TCP and UDP tables can be asked of the kernel directly.
+    live: bool,
     /// Our own namespace's tables, found without taking a lock.
     own: Namespace,
     namespaces: Mutex<HashMap<u64, Arc<Namespace>>>,
@@ -227,6 +255,7 @@ impl NetTables {
             own_netns: std::fs::metadata(proc_root.join("self/ns/net"))
                 .ok()
                 .map(|m| m.st_ino()),
+            live: proc_root == Path::new("/proc"),
             own: Namespace::default(),
             namespaces: Mutex::new(HashMap::new()),
         }
@@ -257,9 +286,22 @@ impl NetTables {
         tables: &[SocketTable],
     ) -> Option<SocketInfo> {
         let namespace = self.namespace(netns);
-        tables
-            .iter()
-            .find_map(|&table| self.table(&namespace, netns, pid, table)?.get(inode))
+        // A table another thread is reading is searched last: meanwhile
+        // this thread reads the others rather than waiting, so no CPU
+        // idles at the start of a scan. (An inode is in one table only.)
+        let mut busy = Vec::new();
+        for &table in tables {
+            match self.table_unless_busy(&namespace, netns, pid, table) {
+                Ok(found) => {
+                    if let Some(info) = found.and_then(|t| t.get(inode)) {
+                        return Some(info);
+                    }
+                }
+                Err(Busy) => busy.push(table),
+            }
+        }
+        busy.into_iter()
+            .find_map(|table| self.table(&namespace, netns, pid, table)?.get(inode))
     }
 
     /// Reads these tables of our own network namespace now, on the
@@ -376,23 +418,41 @@ impl NetTables {
         pid: i32,
         table: SocketTable,
     ) -> Option<&'a Table> {
-        namespace.tables[table.index()].get_or_try(|| {
-            let file = table.file_name();
-            let own = || table.read(&self.proc_root.join("net").join(file));
-            if pid <= 0 {
-                return Some(own().unwrap_or_else(|_| table.parse(b"")));
-            }
-            let dir = self.proc_root.join(pid.to_string()).join("net");
-            match table.read(&dir.join(file)) {
-                Ok(parsed) => Some(parsed),
-                // The table does not exist in a live process's namespace
-                // (e.g. no IPv6): remember it as empty.
-                Err(_) if dir.exists() => Some(table.parse(b"")),
-                Err(_) if Some(netns) == self.own_netns => own().ok(),
-                // The process is gone: let another of the namespace load it.
-                Err(_) => None,
-            }
-        })
+        namespace.tables[table.index()].get_or_try(|| self.load(netns, pid, table))
+    }
+
+    fn table_unless_busy<'a>(
+        &self,
+        namespace: &'a Namespace,
+        netns: u64,
+        pid: i32,
+        table: SocketTable,
+    ) -> Result<Option<&'a Table>, Busy> {
+        namespace.tables[table.index()].get_or_try_unless_busy(|| self.load(netns, pid, table))
+    }
+
+    /// Reads a table of namespace `netns` through process `pid`: None when
+    /// the process is gone, to let another of the namespace load it.
+    fn load(&self, netns: u64, pid: i32, table: SocketTable) -> Option<Table> {
+        let ours = pid <= 0 || Some(netns) == self.own_netns;
+        if let Some(dumped) = (self.live && ours).then(|| dump_ip_table(table)).flatten() {
+            return Some(dumped);
+        }
+        let file = table.file_name();
+        let own = || table.read(&self.proc_root.join("net").join(file));
+        if pid <= 0 {
+            return Some(own().unwrap_or_else(|_| table.parse(b"")));
+        }
+        let dir = self.proc_root.join(pid.to_string()).join("net");
+        match table.read(&dir.join(file)) {
+            Ok(parsed) => Some(parsed),
+            // The table does not exist in a live process's namespace
+            // (e.g. no IPv6): remember it as empty.
+            Err(_) if dir.exists() => Some(table.parse(b"")),
+            Err(_) if Some(netns) == self.own_netns => own().ok(),
+            // The process is gone: let another of the namespace load it.
+            Err(_) => None,
+        }
     }
 
     fn unix_diag<'a>(
