@@ -12,7 +12,7 @@ use std::fs::File;
 use std::os::fd::AsRawFd;
 use std::path::Path;
 
-use super::netlink::{for_each_attribute, read_u32, DiagSocket};
+use super::netlink::{for_each_attribute, read_u32, DiagSocket, SOCK_DIAG_BY_FAMILY};
 
 /// What unix_diag told us, keyed by socket inode.
 #[derive(Debug, Default, Clone)]
@@ -45,7 +45,9 @@ pub fn query_unix_diag() -> Option<UnixDiag> {
     request.extend_from_slice(&(UDIAG_SHOW_PEER | UDIAG_SHOW_ICONS).to_ne_bytes());
     request.extend_from_slice(&[0u8; 8]); // cookie
     let mut diag = UnixDiag::default();
-    socket.dump(&request, |message| parse_message(message, &mut diag));
+    socket.dump(SOCK_DIAG_BY_FAMILY, &request, |message| {
+        parse_message(message, &mut diag)
+    });
     Some(diag)
 }
 

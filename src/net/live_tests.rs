@@ -228,16 +228,21 @@ fn kernel_dumps_match_the_text_tables() {
     ];
     inodes.extend(v6.as_ref().map(|s| (SocketTable::Tcp6, inode_of(s))));
     inodes.extend(v6_udp.as_ref().map(|s| (SocketTable::Udp6, inode_of(s))));
+    let [tcp, tcp6] = super::inet_diag::dump_tcp_tables().expect("inet_diag (TCP)");
     for (table, inode) in inodes {
         let text =
             std::fs::read(Path::new("/proc/self/net").join(table.file_name())).expect("read");
-        let dumped = super::inet_diag::dump_ip_table(table).expect("inet_diag");
+        let udp = super::inet_diag::dump_udp_table(table);
+        let dumped = match table {
+            SocketTable::Tcp => &tcp,
+            SocketTable::Tcp6 => &tcp6,
+            _ => udp.as_ref().expect("inet_diag (UDP)"),
+        };
         let from_text = table.parse(&text).get(inode);
         assert!(from_text.is_some(), "{table:?} {inode}");
         assert_eq!(dumped.get(inode), from_text, "{table:?} {inode}");
     }
-    let queued =
-        super::inet_diag::dump_ip_table(SocketTable::Tcp).and_then(|t| t.get(inode_of(&server)));
+    let queued = tcp.get(inode_of(&server));
     assert!(
         matches!(queued, Some(SocketInfo::Ip(ref s)) if s.recv_queue == 1000),
         "{queued:?}"

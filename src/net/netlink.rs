@@ -5,6 +5,9 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::time::Duration;
 
 pub const SOCK_DIAG_BY_FAMILY: u16 = 20;
+/// The first inet_diag request type, kept by the kernel: it dumps TCP
+/// sockets of every family in one walk.
+pub const TCPDIAG_GETSOCK: u16 = 18;
 const NLM_F_REQUEST: u16 = 0x1;
 const NLM_F_DUMP: u16 = 0x300;
 const NLMSG_ERROR: u16 = 2;
@@ -46,11 +49,12 @@ impl DiagSocket {
         Some(socket)
     }
 
-    /// Sends a SOCK_DIAG_BY_FAMILY dump request whose body is `request`
-    /// (a `unix_diag_req` or `inet_diag_req_v2`), then hands `each` the
-    /// body of every answer.
-    pub fn dump(&self, request: &[u8], mut each: impl FnMut(&[u8])) -> DumpEnd {
-        if self.send(request).is_none() {
+    /// Sends a dump request of type `kind` (SOCK_DIAG_BY_FAMILY, or the
+    /// legacy TCPDIAG_GETSOCK) whose body is `request` (a `unix_diag_req`,
+    /// `inet_diag_req_v2` or `inet_diag_req`), then hands `each` the body
+    /// of every answer.
+    pub fn dump(&self, kind: u16, request: &[u8], mut each: impl FnMut(&[u8])) -> DumpEnd {
+        if self.send(kind, request).is_none() {
             return DumpEnd::Broken;
         }
         let mut buffer = vec![0u8; RECEIVE_BUFFER];
@@ -79,7 +83,7 @@ impl DiagSocket {
                 match kind {
                     NLMSG_DONE => return DumpEnd::Complete,
                     NLMSG_ERROR => return DumpEnd::Broken,
-                    SOCK_DIAG_BY_FAMILY => each(&data[NLMSG_HEADER_LEN..length]),
+                    answer if answer == kind => each(&data[NLMSG_HEADER_LEN..length]),
                     _ => {}
                 }
                 data = &data[align4(length).min(data.len())..];
@@ -87,11 +91,11 @@ impl DiagSocket {
         }
     }
 
-    fn send(&self, body: &[u8]) -> Option<()> {
+    fn send(&self, kind: u16, body: &[u8]) -> Option<()> {
         let length = u32::try_from(NLMSG_HEADER_LEN + body.len()).ok()?;
         let mut message = Vec::with_capacity(length as usize);
         message.extend_from_slice(&length.to_ne_bytes());
-        message.extend_from_slice(&SOCK_DIAG_BY_FAMILY.to_ne_bytes());
+        message.extend_from_slice(&kind.to_ne_bytes());
         message.extend_from_slice(&(NLM_F_REQUEST | NLM_F_DUMP).to_ne_bytes());
         message.extend_from_slice(&1u32.to_ne_bytes()); // sequence number
         message.extend_from_slice(&0u32.to_ne_bytes()); // port id: the kernel fills it

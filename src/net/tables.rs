@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError, TryLockError};
 
 use super::diag::{query_unix_diag, query_unix_diag_in, UnixDiag};
-use super::inet_diag::dump_ip_table;
+use super::inet_diag::{dump_tcp_tables, dump_udp_table};
 use super::parse::TableParser;
 use super::store::{for_each_line, Table};
 use std::net::IpAddr;
@@ -204,6 +204,21 @@ impl<T> Lazy<T> {
     }
 }
 
+impl<T> Lazy<T> {
+    /// `get_or_try` when `wait`, else `get_or_try_unless_busy`.
+    fn get_waiting_or_not(
+        &self,
+        wait: bool,
+        load: impl FnOnce() -> Option<T>,
+    ) -> Result<Option<&T>, Busy> {
+        if wait {
+            Ok(self.get_or_try(load))
+        } else {
+            self.get_or_try_unless_busy(load)
+        }
+    }
+}
+
 /// Another thread is loading the value.
 struct Busy;
 
@@ -214,6 +229,8 @@ type ConnectionKey = (IpProto, (IpAddr, u16), (IpAddr, u16));
 #[derive(Default)]
 struct Namespace {
     tables: [Lazy<Table>; SocketTable::ALL.len()],
+    /// Both TCP tables from one inet_diag dump; None if the dump failed.
+    tcp_dump: Lazy<Option<[Table; 2]>>,
     unix_diag: Lazy<UnixDiag>,
     connections: Lazy<HashMap<ConnectionKey, u64>>,
 }
@@ -418,7 +435,8 @@ impl NetTables {
         pid: i32,
         table: SocketTable,
     ) -> Option<&'a Table> {
-        namespace.tables[table.index()].get_or_try(|| self.load(netns, pid, table))
+        self.table_waiting_or_not(namespace, netns, pid, table, true)
+            .unwrap_or(None)
     }
 
     fn table_unless_busy<'a>(
@@ -428,14 +446,45 @@ impl NetTables {
         pid: i32,
         table: SocketTable,
     ) -> Result<Option<&'a Table>, Busy> {
-        namespace.tables[table.index()].get_or_try_unless_busy(|| self.load(netns, pid, table))
+        self.table_waiting_or_not(namespace, netns, pid, table, false)
+    }
+
+    /// Our own namespace's two TCP tables come from one kernel dump (a
+    /// failed one is remembered: the text tables are read instead).
+    fn table_waiting_or_not<'a>(
+        &self,
+        namespace: &'a Namespace,
+        netns: u64,
+        pid: i32,
+        table: SocketTable,
+        wait: bool,
+    ) -> Result<Option<&'a Table>, Busy> {
+        let tcp = matches!(table, SocketTable::Tcp | SocketTable::Tcp6);
+        if tcp && self.dumps_for(netns, pid) {
+            let dumped = namespace
+                .tcp_dump
+                .get_waiting_or_not(wait, || Some(dump_tcp_tables()))?;
+            if let Some(Some([v4, v6])) = dumped {
+                return Ok(Some(if table == SocketTable::Tcp { v4 } else { v6 }));
+            }
+        }
+        namespace.tables[table.index()].get_waiting_or_not(wait, || self.load(netns, pid, table))
+    }
+
+    /// Whether namespace `netns` (read through `pid`) is ours on the live
+    /// /proc, so that the kernel can be asked directly.
+    fn dumps_for(&self, netns: u64, pid: i32) -> bool {
+        self.live && (pid <= 0 || Some(netns) == self.own_netns)
     }
 
     /// Reads a table of namespace `netns` through process `pid`: None when
     /// the process is gone, to let another of the namespace load it.
     fn load(&self, netns: u64, pid: i32, table: SocketTable) -> Option<Table> {
-        let ours = pid <= 0 || Some(netns) == self.own_netns;
-        if let Some(dumped) = (self.live && ours).then(|| dump_ip_table(table)).flatten() {
+        if let Some(dumped) = self
+            .dumps_for(netns, pid)
+            .then(|| dump_udp_table(table))
+            .flatten()
+        {
             return Some(dumped);
         }
         let file = table.file_name();
