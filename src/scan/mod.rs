@@ -127,6 +127,7 @@ pub struct Scanner {
     mapped: mapcache::MappedStats,
     /// The devices of sockfs and pipefs, once seen.
     pseudo_devs: pseudo::PseudoDevs,
+    shared_anon_inode: pseudo::SharedAnonInode,
     /// The kernel gives descriptor counts (see `fdtable::open_count`).
     fd_counts_seen: AtomicBool,
     /// The proc root is the kernel's procfs (not a test's fake tree).
@@ -157,6 +158,7 @@ impl Scanner {
             sockets,
             mapped: mapcache::MappedStats::default(),
             pseudo_devs: pseudo::PseudoDevs::default(),
+            shared_anon_inode: pseudo::SharedAnonInode::default(),
             fd_counts_seen: AtomicBool::new(false),
             on_procfs,
             socket_filter: None,

@@ -9,6 +9,8 @@ pub struct FdInfo {
     pub pos: Option<u64>,
     pub flags: Option<u32>,
     pub mnt_id: Option<u32>,
+    /// The open file's inode number (Linux 5.14 and later).
+    pub ino: Option<u64>,
     pub eventfd_id: Option<i64>,
     pub pidfd_pid: Option<i64>,
     pub epoll_targets: Vec<i64>,
@@ -28,6 +30,7 @@ pub fn parse_fdinfo(text: &[u8]) -> FdInfo {
             "pos:" => info.pos = value.parse().ok(),
             "flags:" => info.flags = u32::from_str_radix(value, 8).ok(),
             "mnt_id:" => info.mnt_id = value.parse().ok(),
+            "ino:" => info.ino = value.parse().ok(),
             "eventfd-id:" => info.eventfd_id = value.parse().ok(),
             "Pid:" => info.pidfd_pid = value.parse().ok(),
             "tfd:" => {

@@ -509,13 +509,24 @@ impl Scanner {
         }
         let pseudo = self.pseudo_link(&bufs.link);
         let known = pseudo.and_then(|p| self.pseudo_devs.known_stat(p));
+        // An anonymous inode whose fdinfo will be read anyway: read it
+        // first, it may name the inode already stat'ed.
+        let anon_info = (place.keep.is_none() && self.wants_anon_fdinfo(&bufs.link))
+            .then(|| read_fdinfo(place, dirs, name, bufs))
+            .flatten();
+        let shared = anon_info
+            .as_ref()
+            .and_then(|i| self.shared_anon_inode.known_stat(i));
         let mounts = || self.mounts().to_vec();
-        let stat = match known {
+        let stat = match known.or(shared) {
             Some(st) => Ok(st),
             None => self.guard.stat_at(dirs.fd, name, &bufs.link, &mounts),
         };
         if let (Some(p), Ok(st)) = (pseudo, &stat) {
             self.pseudo_devs.learn(p, st);
+        }
+        if let (None, Some(i), Ok(st)) = (shared, &anon_info, &stat) {
+            self.shared_anon_inode.learn(&bufs.link, i, st);
         }
         let st = match stat {
             Ok(st) => Some(st),
@@ -536,14 +547,10 @@ impl Scanner {
                 return None;
             }
         }
-        let info = if known.is_none() && self.wants_fdinfo(file, &bufs.link) {
-            let dir = dirs.info.get_or_insert_with(|| place.dir.open(c"fdinfo"));
-            match dir {
-                Ok(d) if d.read_record(name, &mut bufs.text).is_ok() => {
-                    Some(node::parse_fdinfo(&bufs.text))
-                }
-                _ => None,
-            }
+        let info = if anon_info.is_some() {
+            anon_info
+        } else if known.is_none() && self.wants_fdinfo(file, &bufs.link) {
+            read_fdinfo(place, dirs, name, bufs)
         } else {
             None
         };
@@ -610,6 +617,15 @@ impl Scanner {
             }
             _ => false,
         }
+    }
+
+    /// Whether the descriptor with link text `link` is an anonymous inode
+    /// whose fdinfo [`Scanner::wants_fdinfo`] will want, whatever its stat.
+    fn wants_anon_fdinfo(&self, link: &[u8]) -> bool {
+        if self.cfg.terse || !link.starts_with(b"anon_inode:") {
+            return false;
+        }
+        self.cfg.offsets || self.cfg.file_flags || node::anon_name_wants_fdinfo(link)
     }
 
     fn add_lock(&self, place: &Place, file: &mut OpenFile) {
@@ -691,6 +707,22 @@ impl Scanner {
             }
         }
         file.socket = Some(Box::new(info));
+    }
+}
+
+/// `/proc/PID/fdinfo/NAME`, through the fdinfo directory opened once.
+fn read_fdinfo(
+    place: &Place,
+    dirs: &mut FdDirs,
+    name: &CStr,
+    bufs: &mut Buffers,
+) -> Option<node::FdInfo> {
+    let dir = dirs.info.get_or_insert_with(|| place.dir.open(c"fdinfo"));
+    match dir {
+        Ok(d) if d.read_record(name, &mut bufs.text).is_ok() => {
+            Some(node::parse_fdinfo(&bufs.text))
+        }
+        _ => None,
     }
 }
 

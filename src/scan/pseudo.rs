@@ -9,8 +9,15 @@
 //! That takes such a descriptor from six system calls (readlink, stat,
 //! open, read, read, close) to two (readlink, and the lstat that gives the
 //! access mode).
+//!
+//! Likewise eventfd and epoll descriptors, whose fdinfo is read anyway for
+//! the ids in their names: they all are one inode of the kernel's
+//! anonymous-inode filesystem, which fdinfo names (mount id and inode
+//! number), so one stat of it serves every such descriptor of the run.
 
 use std::sync::OnceLock;
+
+use super::node::FdInfo;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -85,6 +92,37 @@ impl PseudoDevs {
     }
 }
 
+/// The kernel's shared anonymous inode, learned from the first eventfd or
+/// eventpoll descriptor: its mount id and inode number (from fdinfo) and
+/// its stat.
+#[derive(Debug, Default)]
+pub struct SharedAnonInode(OnceLock<(u32, u64, libc::stat)>);
+
+impl SharedAnonInode {
+    /// What a stat would say of the descriptor whose fdinfo is `info`,
+    /// when fdinfo names the shared inode (same mount, same number: the
+    /// same inode).
+    pub fn known_stat(&self, info: &FdInfo) -> Option<libc::stat> {
+        let (mnt_id, ino, st) = self.0.get()?;
+        (info.mnt_id == Some(*mnt_id) && info.ino == Some(*ino)).then_some(*st)
+    }
+
+    /// Remembers the inode from a real stat of an eventfd or eventpoll
+    /// descriptor (other anonymous inodes, pidfds under pidfs, userfaultfd,
+    /// may have an inode of their own).
+    pub fn learn(&self, link: &[u8], info: &FdInfo, st: &libc::stat) {
+        let shared_kind = matches!(
+            link.strip_prefix(b"anon_inode:"),
+            Some(b"[eventfd]" | b"[eventpoll]")
+        );
+        if let (true, Some(mnt_id), Some(ino)) = (shared_kind, info.mnt_id, info.ino) {
+            if st.st_ino == ino {
+                let _ = self.0.set((mnt_id, ino, *st));
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -141,5 +179,51 @@ mod tests {
             inode: 9,
         };
         assert!(devs.known_stat(sock).is_none());
+    }
+
+    #[test]
+    fn shared_anonymous_inode_only_from_eventfd_or_eventpoll_and_by_mount_and_number() {
+        let shared = SharedAnonInode::default();
+        let info = FdInfo {
+            mnt_id: Some(15),
+            ino: Some(1037),
+            ..FdInfo::default()
+        };
+        let mut st: libc::stat = unsafe { std::mem::zeroed() };
+        st.st_ino = 1037;
+        st.st_dev = 14;
+        shared.learn(b"anon_inode:[pidfd]", &info, &st);
+        assert!(
+            shared.known_stat(&info).is_none(),
+            "a pidfd teaches nothing"
+        );
+        let mut other = st;
+        other.st_ino = 5;
+        shared.learn(b"anon_inode:[eventfd]", &info, &other);
+        assert!(
+            shared.known_stat(&info).is_none(),
+            "fdinfo and stat disagree"
+        );
+        shared.learn(b"anon_inode:[eventpoll]", &info, &st);
+        assert_eq!(
+            shared.known_stat(&info).map(|s| (s.st_dev, s.st_ino)),
+            Some((14, 1037))
+        );
+        for (mnt_id, ino) in [
+            (Some(16), Some(1037)),
+            (Some(15), Some(9)),
+            (None, Some(1037)),
+            (Some(15), None),
+        ] {
+            let elsewhere = FdInfo {
+                mnt_id,
+                ino,
+                ..FdInfo::default()
+            };
+            assert!(
+                shared.known_stat(&elsewhere).is_none(),
+                "{mnt_id:?} {ino:?}"
+            );
+        }
     }
 }
