@@ -29,6 +29,7 @@ mod fields;
 mod json;
 mod name;
 mod table;
+mod table_write;
 
 use std::io::{self, Write};
 use std::net::IpAddr;

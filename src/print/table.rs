@@ -10,39 +10,36 @@ use super::Printer;
 use crate::escape;
 use crate::model::{OpenFile, Process};
 
-/// Bytes gathered before each write to the output.
-const CHUNK: usize = 64 * 1024;
-
 /// Cells kept once per process.
-const P_COMMAND: usize = 0;
-const P_PID: usize = 1;
-const P_TID: usize = 2;
-const P_TASKCMD: usize = 3;
-const P_PPID: usize = 4;
-const P_PGID: usize = 5;
-const P_USER: usize = 6;
-const P_CELLS: usize = 7;
+pub(super) const P_COMMAND: usize = 0;
+pub(super) const P_PID: usize = 1;
+pub(super) const P_TID: usize = 2;
+pub(super) const P_TASKCMD: usize = 3;
+pub(super) const P_PPID: usize = 4;
+pub(super) const P_PGID: usize = 5;
+pub(super) const P_USER: usize = 6;
+pub(super) const P_CELLS: usize = 7;
 
 /// Cells kept per file.
-const F_FD: usize = 0;
-const F_TYPE: usize = 1;
-const F_FLAGS: usize = 2;
-const F_DEVICE: usize = 3;
-const F_SIZEOFF: usize = 4;
-const F_NLINK: usize = 5;
-const F_NODE: usize = 6;
-const F_NAME: usize = 7;
-const F_CELLS: usize = 8;
+pub(super) const F_FD: usize = 0;
+pub(super) const F_TYPE: usize = 1;
+pub(super) const F_FLAGS: usize = 2;
+pub(super) const F_DEVICE: usize = 3;
+pub(super) const F_SIZEOFF: usize = 4;
+pub(super) const F_NLINK: usize = 5;
+pub(super) const F_NODE: usize = 6;
+pub(super) const F_NAME: usize = 7;
+pub(super) const F_CELLS: usize = 8;
 
 /// Where a process's cells end in the process buffer; cell i spans
 /// `ends[i-1]..ends[i]` past `start` (cell 0 starts at `start`).
-struct Spans<const N: usize> {
-    start: usize,
-    ends: [u32; N],
+pub(super) struct Spans<const N: usize> {
+    pub(super) start: usize,
+    pub(super) ends: [u32; N],
 }
 
 impl<const N: usize> Spans<N> {
-    fn cell<'b>(&self, buf: &'b [u8], i: usize) -> &'b [u8] {
+    pub(super) fn cell<'b>(&self, buf: &'b [u8], i: usize) -> &'b [u8] {
         let from = if i == 0 { 0 } else { self.ends[i - 1] };
         let span = self.start + from as usize..self.start + self.ends[i] as usize;
         buf.get(span).unwrap_or_default()
@@ -52,26 +49,26 @@ impl<const N: usize> Spans<N> {
 /// One file's row: its process, and the lengths of its cells, which
 /// follow the previous row's in the file buffer. Cells but NAME are a few
 /// bytes; a longer one is cut at `u16::MAX` bytes.
-struct Row {
-    process: u32,
-    lens: [u16; F_NAME],
-    name_len: u32,
+pub(super) struct Row {
+    pub(super) process: u32,
+    pub(super) lens: [u16; F_NAME],
+    pub(super) name_len: u32,
 }
 
 impl Row {
-    fn len(&self) -> usize {
+    pub(super) fn len(&self) -> usize {
         self.lens.iter().map(|&l| l as usize).sum::<usize>() + self.name_len as usize
     }
 }
 
 /// The cells of a row stored at `start` in `buf`.
-struct Cells<'b> {
+pub(super) struct Cells<'b> {
     bytes: &'b [u8],
     ends: [usize; F_CELLS],
 }
 
 impl<'b> Cells<'b> {
-    fn of(buf: &'b [u8], start: usize, row: &Row) -> Cells<'b> {
+    pub(super) fn of(buf: &'b [u8], start: usize, row: &Row) -> Cells<'b> {
         let mut ends = [0; F_CELLS];
         let mut end = 0;
         for (i, &len) in row.lens.iter().enumerate() {
@@ -83,32 +80,32 @@ impl<'b> Cells<'b> {
         Cells { bytes, ends }
     }
 
-    fn cell(&self, i: usize) -> &'b [u8] {
+    pub(super) fn cell(&self, i: usize) -> &'b [u8] {
         let from = if i == 0 { 0 } else { self.ends[i - 1] };
         self.bytes.get(from..self.ends[i]).unwrap_or_default()
     }
 }
 
 /// Column widths, starting at the titles' widths.
-struct Widths {
-    command: usize,
-    pid: usize,
-    tid: usize,
-    taskcmd: usize,
-    ppid: usize,
-    pgid: usize,
-    user: usize,
-    fd: usize,
-    file_type: usize,
-    flags: usize,
-    device: usize,
-    size_off: usize,
-    nlink: usize,
-    node: usize,
+pub(super) struct Widths {
+    pub(super) command: usize,
+    pub(super) pid: usize,
+    pub(super) tid: usize,
+    pub(super) taskcmd: usize,
+    pub(super) ppid: usize,
+    pub(super) pgid: usize,
+    pub(super) user: usize,
+    pub(super) fd: usize,
+    pub(super) file_type: usize,
+    pub(super) flags: usize,
+    pub(super) device: usize,
+    pub(super) size_off: usize,
+    pub(super) nlink: usize,
+    pub(super) node: usize,
 }
 
 impl Widths {
-    fn titles(size_title: &str) -> Widths {
+    pub(super) fn titles(size_title: &str) -> Widths {
         Widths {
             command: "COMMAND".len(),
             pid: "PID".len(),
@@ -131,18 +128,48 @@ impl Widths {
 pub struct TablePrinter<'a, W: Write> {
     render: Render<'a>,
     out: W,
-    /// File cells, row after row.
-    buf: Vec<u8>,
-    /// Process cells.
-    pbuf: Vec<u8>,
     /// The raw NAME of the file being stored, reused.
     scratch: Vec<u8>,
-    processes: Vec<Spans<P_CELLS>>,
-    rows: Vec<Row>,
-    widths: Widths,
-    any_tid: bool,
-    any_taskcmd: bool,
     size_title: &'static str,
+    table: Stored,
+}
+
+/// The rows kept until `finish`, and what their layout needs: plain data,
+/// shared by the threads that format it.
+pub(super) struct Stored {
+    /// File cells, row after row.
+    pub(super) buf: Vec<u8>,
+    /// Process cells.
+    pub(super) pbuf: Vec<u8>,
+    pub(super) processes: Vec<Spans<P_CELLS>>,
+    pub(super) rows: Vec<Row>,
+    pub(super) widths: Widths,
+    pub(super) any_tid: bool,
+    pub(super) any_taskcmd: bool,
+    pub(super) show_ppid: bool,
+    pub(super) show_pgid: bool,
+    pub(super) show_flags: bool,
+    pub(super) show_nlink: bool,
+    pub(super) size_title: &'static str,
+}
+
+impl Stored {
+    fn new(render: &Render, size_title: &'static str) -> Stored {
+        Stored {
+            buf: Vec::new(),
+            pbuf: Vec::new(),
+            processes: Vec::new(),
+            rows: Vec::new(),
+            widths: Widths::titles(size_title),
+            any_tid: false,
+            any_taskcmd: false,
+            show_ppid: render.show_ppid,
+            show_pgid: render.show_pgid,
+            show_flags: render.file_flags.is_some(),
+            show_nlink: render.show_nlink,
+            size_title,
+        }
+    }
 }
 
 impl<'a, W: Write> TablePrinter<'a, W> {
@@ -154,19 +181,13 @@ impl<'a, W: Write> TablePrinter<'a, W> {
         } else {
             "SIZE/OFF"
         };
-        let widths = Widths::titles(size_title);
+        let table = Stored::new(&render, size_title);
         TablePrinter {
             render,
             out,
-            buf: Vec::new(),
-            pbuf: Vec::new(),
             scratch: Vec::new(),
-            processes: Vec::new(),
-            rows: Vec::new(),
-            widths,
-            any_tid: false,
-            any_taskcmd: false,
             size_title,
+            table,
         }
     }
 
@@ -178,52 +199,52 @@ impl<'a, W: Write> TablePrinter<'a, W> {
     }
 
     fn store_process(&mut self, p: &Process) {
-        let start = self.pbuf.len();
+        let start = self.table.pbuf.len();
         let mut ends = [0; P_CELLS];
         let command: &[u8] = if p.command.is_empty() {
             b"(unknown)"
         } else {
             &p.command
         };
-        self.pbuf.extend_from_slice(command);
-        ends[P_COMMAND] = offset(self.pbuf.len(), start);
-        let _ = write!(self.pbuf, "{}", p.pid);
-        ends[P_PID] = offset(self.pbuf.len(), start);
+        self.table.pbuf.extend_from_slice(command);
+        ends[P_COMMAND] = offset(self.table.pbuf.len(), start);
+        let _ = write!(self.table.pbuf, "{}", p.pid);
+        ends[P_PID] = offset(self.table.pbuf.len(), start);
         if let Some(tid) = p.tid {
-            let _ = write!(self.pbuf, "{tid}");
-            self.any_tid = true;
+            let _ = write!(self.table.pbuf, "{tid}");
+            self.table.any_tid = true;
         }
-        ends[P_TID] = offset(self.pbuf.len(), start);
+        ends[P_TID] = offset(self.table.pbuf.len(), start);
         if let Some(cmd) = &p.task_cmd {
-            self.pbuf.extend_from_slice(cmd);
-            self.any_taskcmd = true;
+            self.table.pbuf.extend_from_slice(cmd);
+            self.table.any_taskcmd = true;
             let w = self.limited(escape::command_width(cmd));
-            self.widths.taskcmd = self.widths.taskcmd.max(w);
+            self.table.widths.taskcmd = self.table.widths.taskcmd.max(w);
         }
-        ends[P_TASKCMD] = offset(self.pbuf.len(), start);
-        let _ = write!(self.pbuf, "{}", p.ppid);
-        ends[P_PPID] = offset(self.pbuf.len(), start);
-        let _ = write!(self.pbuf, "{}", p.pgid);
-        ends[P_PGID] = offset(self.pbuf.len(), start);
+        ends[P_TASKCMD] = offset(self.table.pbuf.len(), start);
+        let _ = write!(self.table.pbuf, "{}", p.ppid);
+        ends[P_PPID] = offset(self.table.pbuf.len(), start);
+        let _ = write!(self.table.pbuf, "{}", p.pgid);
+        ends[P_PGID] = offset(self.table.pbuf.len(), start);
         let (user, _) = self.render.user(p.uid);
-        self.pbuf.extend_from_slice(user.as_bytes());
-        ends[P_USER] = offset(self.pbuf.len(), start);
+        self.table.pbuf.extend_from_slice(user.as_bytes());
+        ends[P_USER] = offset(self.table.pbuf.len(), start);
         let spans = Spans { start, ends };
-        let cell_len = |i| spans.cell(&self.pbuf, i).len();
+        let cell_len = |i| spans.cell(&self.table.pbuf, i).len();
         let command_w = self.limited(escape::command_width(command));
-        let w = &mut self.widths;
+        let w = &mut self.table.widths;
         w.command = w.command.max(command_w);
         w.pid = w.pid.max(cell_len(P_PID));
         w.tid = w.tid.max(cell_len(P_TID));
         w.ppid = w.ppid.max(cell_len(P_PPID));
         w.pgid = w.pgid.max(cell_len(P_PGID));
         w.user = w.user.max(cell_len(P_USER));
-        self.processes.push(spans);
+        self.table.processes.push(spans);
     }
 
     fn store_file(&mut self, f: &OpenFile) {
         let r = &self.render;
-        let buf = &mut self.buf;
+        let buf = &mut self.table.buf;
         let start = buf.len();
         let mut ends = [0; F_CELLS];
         columns::fd_text(f, buf);
@@ -256,7 +277,7 @@ impl<'a, W: Write> TablePrinter<'a, W> {
         escape::escape_into(buf, name);
         ends[F_NAME] = offset(buf.len(), start);
         let (lens, name_len) = cell_lengths(buf, start, &ends);
-        let w = &mut self.widths;
+        let w = &mut self.table.widths;
         w.fd = w.fd.max(lens[F_FD] as usize);
         w.file_type = w.file_type.max(lens[F_TYPE] as usize);
         w.flags = w.flags.max(lens[F_FLAGS] as usize);
@@ -264,101 +285,11 @@ impl<'a, W: Write> TablePrinter<'a, W> {
         w.size_off = w.size_off.max(lens[F_SIZEOFF] as usize);
         w.nlink = w.nlink.max(lens[F_NLINK] as usize);
         w.node = w.node.max(lens[F_NODE] as usize);
-        self.rows.push(Row {
-            process: offset(self.processes.len(), 1),
+        self.table.rows.push(Row {
+            process: offset(self.table.processes.len(), 1),
             lens,
             name_len,
         });
-    }
-
-    fn write_header(&mut self, line: &mut Vec<u8>) {
-        let w = &self.widths;
-        let _ = write!(
-            line,
-            "{:<cw$} {:>pw$}",
-            "COMMAND",
-            "PID",
-            cw = w.command,
-            pw = w.pid
-        );
-        if self.any_tid {
-            let _ = write!(line, " {:>w$}", "TID", w = w.tid);
-        }
-        if self.any_taskcmd {
-            let _ = write!(line, " {:<w$}", "TASKCMD", w = w.taskcmd);
-        }
-        if self.render.show_ppid {
-            let _ = write!(line, " {:>w$}", "PPID", w = w.ppid);
-        }
-        if self.render.show_pgid {
-            let _ = write!(line, " {:>w$}", "PGID", w = w.pgid);
-        }
-        let fd_w = w.fd.saturating_sub(2);
-        let _ = write!(
-            line,
-            " {:>uw$} {:>fd_w$}   {:>tw$}",
-            "USER",
-            "FD",
-            "TYPE",
-            uw = w.user,
-            tw = w.file_type
-        );
-        if self.render.file_flags.is_some() {
-            let _ = write!(line, " {:>w$}", "FILE-FLAG", w = w.flags);
-        }
-        let _ = write!(
-            line,
-            " {:>dw$} {:>sw$}",
-            "DEVICE",
-            self.size_title,
-            dw = w.device,
-            sw = w.size_off
-        );
-        if self.render.show_nlink {
-            let _ = write!(line, " {:>w$}", "NLINK", w = w.nlink);
-        }
-        let _ = writeln!(line, " {:>w$} NAME", "NODE", w = w.node);
-    }
-
-    /// Writes the row whose cells start at `start` in the file buffer.
-    fn write_row(&self, row: &Row, start: usize, line: &mut Vec<u8>) {
-        let w = &self.widths;
-        let Some(p) = self.processes.get(row.process as usize) else {
-            return;
-        };
-        let pcell = |i| p.cell(&self.pbuf, i);
-        let cells = Cells::of(&self.buf, start, row);
-        let fcell = |i| cells.cell(i);
-        escape::command_padded(line, pcell(P_COMMAND), w.command);
-        right(line, pcell(P_PID), w.pid);
-        if self.any_tid {
-            right(line, pcell(P_TID), w.tid);
-        }
-        if self.any_taskcmd {
-            line.push(b' ');
-            escape::command_padded(line, pcell(P_TASKCMD), w.taskcmd);
-        }
-        if self.render.show_ppid {
-            right(line, pcell(P_PPID), w.ppid);
-        }
-        if self.render.show_pgid {
-            right(line, pcell(P_PGID), w.pgid);
-        }
-        right(line, pcell(P_USER), w.user);
-        right(line, fcell(F_FD), w.fd);
-        right(line, fcell(F_TYPE), w.file_type);
-        if self.render.file_flags.is_some() {
-            right(line, fcell(F_FLAGS), w.flags);
-        }
-        right(line, fcell(F_DEVICE), w.device);
-        right(line, fcell(F_SIZEOFF), w.size_off);
-        if self.render.show_nlink {
-            right(line, fcell(F_NLINK), w.nlink);
-        }
-        right(line, fcell(F_NODE), w.node);
-        line.push(b' ');
-        line.extend_from_slice(fcell(F_NAME));
-        line.push(b'\n');
     }
 }
 
@@ -392,13 +323,6 @@ fn offset(end: usize, start: usize) -> u32 {
     u32::try_from(end.saturating_sub(start)).unwrap_or(u32::MAX)
 }
 
-/// A space, then `text` right-aligned in `width`.
-fn right(line: &mut Vec<u8>, text: &[u8], width: usize) {
-    line.push(b' ');
-    line.resize(line.len() + width.saturating_sub(text.len()), b' ');
-    line.extend_from_slice(text);
-}
-
 impl<W: Write> Printer for TablePrinter<'_, W> {
     fn process(&mut self, p: &Process) -> io::Result<()> {
         if p.files.is_empty() {
@@ -412,33 +336,31 @@ impl<W: Write> Printer for TablePrinter<'_, W> {
     }
 
     fn finish(&mut self) -> io::Result<()> {
-        if self.rows.is_empty() {
-            return self.out.flush();
+        if !self.table.rows.is_empty() {
+            self.table.write_all(&mut self.out)?;
         }
-        let mut chunk = Vec::with_capacity(CHUNK + 512);
-        self.write_header(&mut chunk);
-        let mut start = 0;
-        for row in &self.rows {
-            self.write_row(row, start, &mut chunk);
-            start += row.len();
-            if chunk.len() >= CHUNK {
-                self.out.write_all(&chunk)?;
-                chunk.clear();
-            }
-        }
-        self.out.write_all(&chunk)?;
         // Ready for the next `-r` cycle, which lsof sizes afresh.
-        self.rows = Vec::new();
-        self.processes = Vec::new();
-        self.buf = Vec::new();
-        self.pbuf = Vec::new();
-        self.widths = Widths::titles(self.size_title);
-        self.any_tid = false;
-        self.any_taskcmd = false;
+        self.table = Stored::new(&self.render, self.size_title);
         self.out.flush()
     }
 
     fn end_cycle(&mut self, marker: Option<&[u8]>) -> io::Result<()> {
         super::write_marker_line(&mut self.out, marker)
     }
+}
+
+/// The rows a table printer would hold after `count` processes made by
+/// `process(1..=count)`.
+#[cfg(test)]
+pub(super) fn stored_for_tests(
+    opts: &crate::cli::options::Options,
+    count: i32,
+    process: impl Fn(i32) -> Process,
+) -> Stored {
+    let render = Render::new(opts, &super::testdata::MachineNames);
+    let mut printer = TablePrinter::new(render, Vec::new());
+    for n in 1..=count {
+        printer.process(&process(n)).expect("store");
+    }
+    printer.table
 }
