@@ -2,6 +2,7 @@
 //! cli → scan → select → print.
 
 pub mod app;
+pub mod bpf;
 pub mod cli;
 pub mod deleted;
 pub mod escape;

@@ -228,3 +228,73 @@ fn system_calls_per_open_file_stay_near_the_floor() {
          see DESIGN.md, 'Speed is designed in'"
     );
 }
+
+/// The `calls` of one system call's row of an `strace -c` summary.
+fn calls_of(summary: &str, syscall: &str) -> u64 {
+    summary
+        .lines()
+        .find_map(|line| {
+            let cols: Vec<&str> = line.split_whitespace().collect();
+            (cols.len() >= 5 && cols.last() == Some(&syscall))
+                .then(|| cols[3].parse().ok())
+                .flatten()
+        })
+        .unwrap_or(0)
+}
+
+/// `-i :PORT` as root, where the kernel has BTF: the processes that hold
+/// a socket on the port are found by the BPF iterator (src/bpf), so the
+/// links of a process holding 200 files and no such socket are not read;
+/// with `RLSOF_NO_BPF=1` they are. Both runs list the same.
+#[test]
+fn socket_holders_are_found_without_reading_every_link() {
+    // SAFETY: geteuid has no preconditions.
+    let root = unsafe { libc::geteuid() } == 0;
+    if !root || !Path::new("/sys/kernel/btf/vmlinux").exists() {
+        eprintln!("SKIPPED: needs root and kernel BTF (/sys/kernel/btf/vmlinux)");
+        return;
+    }
+    if !have("strace", &["-c", "-o", "/dev/null", "true"]) || !have("python3", &["-c", ""]) {
+        eprintln!("SKIPPED: strace or python3 is missing");
+        return;
+    }
+    let large = Fixture::start("bpf", REGULAR_FILES, PIPES, SOCKET_PAIRS);
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("address").port();
+    let rlsof = env!("CARGO_BIN_EXE_rlsof");
+    let run = |no_bpf: bool| {
+        let report =
+            std::env::temp_dir().join(format!("rlsof-bpf-{}-{no_bpf}.strace", std::process::id()));
+        let mut command = Command::new("strace");
+        command
+            .args(["-f", "-c", "-o"])
+            .arg(&report)
+            .args([rlsof, "-n", "-P", "-i", &format!(":{port}")])
+            .stderr(Stdio::null());
+        if no_bpf {
+            command.env("RLSOF_NO_BPF", "1");
+        }
+        let out = command.output().expect("run strace");
+        let summary = std::fs::read_to_string(&report).unwrap_or_default();
+        let _ = std::fs::remove_file(&report);
+        (calls_of(&summary, "readlinkat"), out.stdout)
+    };
+    let (links_read, listed) = run(false);
+    let (links_without, listed_without) = run(true);
+    eprintln!("readlinkat: {links_read} with the iterator, {links_without} without");
+    assert_eq!(listed, listed_without, "the two ways list differently");
+    let text = String::from_utf8_lossy(&listed);
+    assert!(
+        text.contains(&format!("127.0.0.1:{port} (LISTEN)")),
+        "our listener is not listed:\n{text}"
+    );
+    assert!(
+        links_without >= large.descriptors() as u64,
+        "without the iterator every link is read ({links_without})"
+    );
+    assert!(
+        links_read < REGULAR_FILES as u64,
+        "with the iterator {links_read} links were read: the fixture's {} were not skipped",
+        large.descriptors()
+    );
+}

@@ -163,5 +163,6 @@ fn pids_to_scan(scanner: &Scanner, selection: &Selection) -> io::Result<Vec<i32>
         pids.dedup();
         return Ok(pids);
     }
-    scanner.pids()
+    let pids = scanner.pids()?;
+    Ok(scanner.socket_holders_among(&pids).unwrap_or(pids))
 }

@@ -8,6 +8,7 @@ pub mod child;
 pub mod endpoints;
 pub mod exempt;
 pub mod fdtable;
+pub mod holders;
 pub mod locks;
 pub mod mapcache;
 pub mod maps;

@@ -657,15 +657,38 @@ impl Scanner {
         netns: u64,
         inode: u64,
     ) -> Option<crate::model::SocketInfo> {
-        let ip_only =
-            place.sockets_only.get() && self.socket_filter.as_ref().is_some_and(|f| f.ip_only());
-        if self.cfg.skip_tcp_udp {
-            self.sockets
-                .describe_without_tcp_udp(netns, place.pid, inode)
-        } else if ip_only {
-            self.sockets.describe_ip(netns, place.pid, inode)
+        if place.sockets_only.get() {
+            self.lookup_in_sockets_only(netns, place.pid, inode)
         } else {
-            self.sockets.describe(netns, place.pid, inode)
+            self.lookup_with(false, netns, place.pid, inode)
+        }
+    }
+
+    /// [`Scanner::lookup_socket`] for a process of which only sockets can
+    /// be listed.
+    pub(super) fn lookup_in_sockets_only(
+        &self,
+        netns: u64,
+        pid: i32,
+        inode: u64,
+    ) -> Option<crate::model::SocketInfo> {
+        let ip_only = self.socket_filter.as_ref().is_some_and(|f| f.ip_only());
+        self.lookup_with(ip_only, netns, pid, inode)
+    }
+
+    fn lookup_with(
+        &self,
+        ip_only: bool,
+        netns: u64,
+        pid: i32,
+        inode: u64,
+    ) -> Option<crate::model::SocketInfo> {
+        if self.cfg.skip_tcp_udp {
+            self.sockets.describe_without_tcp_udp(netns, pid, inode)
+        } else if ip_only {
+            self.sockets.describe_ip(netns, pid, inode)
+        } else {
+            self.sockets.describe(netns, pid, inode)
         }
     }
 

@@ -1,0 +1,128 @@
+//! Which process holds which socket, in one pass of the kernel over every
+//! open file, with a BPF task-file iterator (root, Linux 5.8+, kernel BTF).
+//!
+//! The socket a descriptor refers to is otherwise only in its
+//! `/proc/PID/fd/N` link: `-i :PORT` would read the link of every
+//! descriptor of the machine (about 1.6 µs of kernel time each) to find a
+//! few. The iterator reports, for each open socket file, the process, the
+//! descriptor and the socket's inode; the caller then scans only processes
+//! that hold a socket it could select, the usual way.
+//!
+//! The program is a handful of instructions written here, built with the
+//! struct offsets of the running kernel (from its BTF). Anything that
+//! fails (no privilege, no BTF, a kernel that refuses the program) gives
+//! None, and the caller reads every descriptor as before.
+
+mod btf;
+mod program;
+
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// One open socket file of a process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HeldSocket {
+    /// The process (thread group) id, as the kernel's initial PID
+    /// namespace numbers it.
+    pub pid: i32,
+    pub fd: u32,
+    pub inode: u64,
+}
+
+/// What the kernel told of the processes asked about.
+#[derive(Debug, Default)]
+pub struct Holdings {
+    /// Every socket they hold (their threads' too).
+    pub sockets: Vec<HeldSocket>,
+    /// Processes the kernel could not be asked about (gone, or out of
+    /// resources): the caller must read them itself.
+    pub unknown: Vec<i32>,
+}
+
+/// The sockets held by processes `pids`, read on `threads` threads, or
+/// None when the kernel cannot tell (see the module text). The answer is
+/// checked against a socket of our own: a mismatch (e.g. rlsof in a PID
+/// namespace of its own, where the kernel's numbers are not /proc's) also
+/// gives None.
+pub fn held_sockets(pids: &[i32], threads: usize) -> Option<Holdings> {
+    let offsets = program::Offsets::of_running_kernel()?;
+    let program = program::Program::load(&offsets)?;
+    // SAFETY: plain socket(2); the result is checked before use.
+    let raw = unsafe { libc::socket(libc::AF_UNIX, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
+    if raw < 0 {
+        return None;
+    }
+    // SAFETY: `raw` is a fresh descriptor we own.
+    let probe = unsafe { OwnedFd::from_raw_fd(raw) };
+    let me = HeldSocket {
+        pid: std::process::id() as i32,
+        fd: probe.as_raw_fd() as u32,
+        inode: inode_of(&probe)?,
+    };
+    let mine = program.sockets_of(Some(me.pid as u32))?;
+    if !mine.contains(&me) {
+        return None;
+    }
+    // One iteration per process, spread over the threads: the kernel's
+    // walk of the descriptor tables is most of the cost.
+    let next = AtomicUsize::new(0);
+    let each_thread = || {
+        let mut held = Holdings::default();
+        loop {
+            let Some(&pid) = pids.get(next.fetch_add(1, Ordering::Relaxed)) else {
+                return held;
+            };
+            match program.sockets_of(Some(pid as u32)) {
+                Some(sockets) => held.sockets.extend(sockets),
+                None => held.unknown.push(pid),
+            }
+        }
+    };
+    std::thread::scope(|scope| {
+        let helpers: Vec<_> = (1..threads.max(1))
+            .map(|_| scope.spawn(each_thread))
+            .collect();
+        let mut held = each_thread();
+        for helper in helpers {
+            let theirs = helper.join().ok()?;
+            held.sockets.extend(theirs.sockets);
+            held.unknown.extend(theirs.unknown);
+        }
+        Some(held)
+    })
+}
+
+fn inode_of(fd: &OwnedFd) -> Option<u64> {
+    // SAFETY: zeroed stat filled by fstat on a descriptor we own.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    (unsafe { libc::fstat(fd.as_raw_fd(), &mut st) } == 0).then_some(st.st_ino)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::TcpListener;
+
+    #[test]
+    fn finds_a_listener_of_ours_when_the_kernel_lets_it() {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let me = std::process::id() as i32;
+        let Some(held) = held_sockets(&[1, me, i32::MAX], 2) else {
+            eprintln!("skipped: no BPF iterator here");
+            return;
+        };
+        assert!(held.unknown.is_empty());
+        let held = held.sockets;
+        assert!(held.iter().all(|h| h.pid != i32::MAX), "no such process");
+        let path = format!("/proc/self/fd/{}", listener.as_raw_fd());
+        let inode =
+            std::os::linux::fs::MetadataExt::st_ino(&std::fs::metadata(path).expect("stat"));
+        let mine = HeldSocket {
+            pid: std::process::id() as i32,
+            fd: listener.as_raw_fd() as u32,
+            inode,
+        };
+        assert!(held.contains(&mine), "{} sockets, not ours", held.len());
+        assert!(held.iter().all(|h| h.pid > 0 && h.inode > 0));
+    }
+}

@@ -1,0 +1,212 @@
+//! The iterator program, its loading (bpf(2): PROG_LOAD, LINK_CREATE,
+//! ITER_CREATE) and the reading of what it writes.
+//!
+//! For each (task, fd, file) the kernel visits, the program writes 16
+//! bytes when the file's inode is a socket: the task's tgid (u32), the fd
+//! (u32), the inode number (u64).
+
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+
+use super::btf::{find, Wanted};
+use super::HeldSocket;
+
+const BPF_PROG_LOAD: libc::c_long = 5;
+const BPF_LINK_CREATE: libc::c_long = 28;
+const BPF_ITER_CREATE: libc::c_long = 33;
+const BPF_PROG_TYPE_TRACING: u32 = 26;
+const BPF_TRACE_ITER: u32 = 28;
+const BPF_FUNC_SEQ_WRITE: i32 = 127;
+const RECORD: usize = 16;
+/// The iterator function's context: meta, task, fd, file (8 bytes each).
+const CTX_META: i16 = 0;
+const CTX_TASK: i16 = 8;
+const CTX_FD: i16 = 16;
+const CTX_FILE: i16 = 24;
+
+/// Struct member offsets and the iterator's type id in this kernel.
+pub struct Offsets {
+    file_inode: i16,
+    inode_mode: i16,
+    inode_ino: i16,
+    task_tgid: i16,
+    iter_func: u32,
+}
+
+impl Offsets {
+    pub fn of_running_kernel() -> Option<Offsets> {
+        let vmlinux = std::fs::read("/sys/kernel/btf/vmlinux").ok()?;
+        let wanted = Wanted {
+            structs: &["file", "inode", "task_struct"],
+            funcs: &["bpf_iter_task_file"],
+        };
+        let found = find(&vmlinux, &wanted)?;
+        let offset = |s: &str, m: &str| i16::try_from(found.offset(s, m)?).ok();
+        Some(Offsets {
+            file_inode: offset("file", "f_inode")?,
+            inode_mode: offset("inode", "i_mode")?,
+            inode_ino: offset("inode", "i_ino")?,
+            task_tgid: offset("task_struct", "tgid")?,
+            iter_func: *found.funcs.get("bpf_iter_task_file")?,
+        })
+    }
+}
+
+/// One BPF instruction.
+fn insn(code: u8, dst: u8, src: u8, off: i16, imm: i32) -> [u8; 8] {
+    let mut i = [0u8; 8];
+    i[0] = code;
+    i[1] = (dst & 0xf) | (src << 4);
+    i[2..4].copy_from_slice(&off.to_le_bytes());
+    i[4..8].copy_from_slice(&imm.to_le_bytes());
+    i
+}
+
+const LDX_DW: u8 = 0x79;
+const LDX_W: u8 = 0x61;
+const LDX_H: u8 = 0x69;
+const STX_DW: u8 = 0x7b;
+const STX_W: u8 = 0x63;
+const MOV64_X: u8 = 0xbf;
+const MOV64_K: u8 = 0xb7;
+const ADD64_K: u8 = 0x07;
+const AND64_K: u8 = 0x57;
+const JEQ_K: u8 = 0x15;
+const JNE_K: u8 = 0x55;
+const CALL: u8 = 0x85;
+const EXIT: u8 = 0x95;
+
+/// The program; every jump goes to the last two instructions (return 0).
+fn instructions(o: &Offsets) -> Vec<[u8; 8]> {
+    let body = vec![
+        insn(MOV64_X, 6, 1, 0, 0),                   // r6 = ctx
+        insn(LDX_DW, 7, 6, CTX_FILE, 0),             // r7 = ctx->file
+        insn(JEQ_K, 7, 0, 0, 0),                     // if !file: out
+        insn(LDX_DW, 8, 6, CTX_TASK, 0),             // r8 = ctx->task
+        insn(JEQ_K, 8, 0, 0, 0),                     // if !task: out
+        insn(LDX_DW, 1, 7, o.file_inode, 0),         // r1 = file->f_inode
+        insn(JEQ_K, 1, 0, 0, 0),                     // if !inode: out
+        insn(LDX_H, 2, 1, o.inode_mode, 0),          // r2 = inode->i_mode
+        insn(AND64_K, 2, 0, 0, libc::S_IFMT as i32), // r2 &= S_IFMT
+        insn(JNE_K, 2, 0, 0, libc::S_IFSOCK as i32), // not a socket: out
+        insn(LDX_DW, 3, 1, o.inode_ino, 0),          // r3 = inode->i_ino
+        insn(STX_DW, 10, 3, -8, 0),                  // stack[-8] = ino
+        insn(LDX_W, 4, 8, o.task_tgid, 0),           // r4 = task->tgid
+        insn(STX_W, 10, 4, -16, 0),                  // stack[-16] = tgid
+        insn(LDX_W, 5, 6, CTX_FD, 0),                // r5 = ctx->fd
+        insn(STX_W, 10, 5, -12, 0),                  // stack[-12] = fd
+        insn(LDX_DW, 1, 6, CTX_META, 0),             // r1 = ctx->meta
+        insn(LDX_DW, 1, 1, 0, 0),                    // r1 = meta->seq
+        insn(MOV64_X, 2, 10, 0, 0),                  // r2 = stack
+        insn(ADD64_K, 2, 0, 0, -(RECORD as i32)),    // r2 -= 16
+        insn(MOV64_K, 3, 0, 0, RECORD as i32),       // r3 = 16
+        insn(CALL, 0, 0, 0, BPF_FUNC_SEQ_WRITE),     // bpf_seq_write(seq, r2, 16)
+    ];
+    let out = body.len() as i16;
+    let mut program: Vec<[u8; 8]> = body
+        .into_iter()
+        .enumerate()
+        .map(|(at, mut i)| {
+            if i[0] == JEQ_K || i[0] == JNE_K {
+                i[2..4].copy_from_slice(&(out - at as i16 - 1).to_le_bytes());
+            }
+            i
+        })
+        .collect();
+    program.push(insn(MOV64_K, 0, 0, 0, 0)); // return 0
+    program.push(insn(EXIT, 0, 0, 0, 0));
+    program
+}
+
+fn bpf(cmd: libc::c_long, attr: &mut [u8]) -> Option<OwnedFd> {
+    // SAFETY: bpf(2) with an attribute buffer we own, of the given size.
+    let fd = unsafe { libc::syscall(libc::SYS_bpf, cmd, attr.as_mut_ptr(), attr.len()) };
+    if fd < 0 {
+        return None;
+    }
+    // SAFETY: bpf(2) returned a fresh descriptor that we now own.
+    Some(unsafe { OwnedFd::from_raw_fd(fd as i32) })
+}
+
+fn put(attr: &mut [u8], at: usize, bytes: &[u8]) {
+    attr[at..at + bytes.len()].copy_from_slice(bytes);
+}
+
+/// The iterator program, loaded (verified) once.
+pub struct Program(OwnedFd);
+
+impl Program {
+    pub fn load(o: &Offsets) -> Option<Program> {
+        let code: Vec<u8> = instructions(o).concat();
+        let license = c"GPL";
+        let mut load = [0u8; 128];
+        put(&mut load, 0, &BPF_PROG_TYPE_TRACING.to_ne_bytes());
+        put(&mut load, 4, &((code.len() / 8) as u32).to_ne_bytes());
+        put(&mut load, 8, &(code.as_ptr() as u64).to_ne_bytes());
+        put(&mut load, 16, &(license.as_ptr() as u64).to_ne_bytes());
+        put(&mut load, 48, b"rlsof_sockets");
+        put(&mut load, 68, &BPF_TRACE_ITER.to_ne_bytes());
+        put(&mut load, 108, &o.iter_func.to_ne_bytes());
+        bpf(BPF_PROG_LOAD, &mut load).map(Program)
+    }
+
+    /// Runs the program over the open files of process `pid` (its
+    /// threads' too), or of every process; the sockets it reports.
+    pub fn sockets_of(&self, pid: Option<u32>) -> Option<Vec<HeldSocket>> {
+        // union bpf_iter_link_info, its `task` member: tid, pid, pid_fd.
+        let mut task = [0u8; 16];
+        put(&mut task, 4, &pid.unwrap_or(0).to_ne_bytes());
+        let mut link_attr = [0u8; 64];
+        put(
+            &mut link_attr,
+            0,
+            &(self.0.as_raw_fd() as u32).to_ne_bytes(),
+        );
+        put(&mut link_attr, 8, &BPF_TRACE_ITER.to_ne_bytes());
+        if pid.is_some() {
+            put(&mut link_attr, 16, &(task.as_ptr() as u64).to_ne_bytes());
+            put(&mut link_attr, 24, &(task.len() as u32).to_ne_bytes());
+        }
+        let link = bpf(BPF_LINK_CREATE, &mut link_attr)?;
+        let mut iter_attr = [0u8; 8];
+        put(&mut iter_attr, 0, &(link.as_raw_fd() as u32).to_ne_bytes());
+        let iterator = std::fs::File::from(bpf(BPF_ITER_CREATE, &mut iter_attr)?);
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut &iterator, &mut bytes).ok()?;
+        Some(bytes.chunks_exact(RECORD).map(record).collect())
+    }
+}
+
+fn record(r: &[u8]) -> HeldSocket {
+    let word = |at: usize| u32::from_ne_bytes([r[at], r[at + 1], r[at + 2], r[at + 3]]);
+    HeldSocket {
+        pid: word(0) as i32,
+        fd: word(4),
+        inode: u64::from(word(8)) | (u64::from(word(12)) << 32),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_jump_lands_on_the_return() {
+        let o = Offsets {
+            file_inode: 32,
+            inode_mode: 0,
+            inode_ino: 64,
+            task_tgid: 1000,
+            iter_func: 1,
+        };
+        let program = instructions(&o);
+        let out = program.len() - 2;
+        for (at, i) in program.iter().enumerate() {
+            if i[0] == JEQ_K || i[0] == JNE_K {
+                let off = i16::from_le_bytes([i[2], i[3]]) as usize;
+                assert_eq!(at + 1 + off, out);
+            }
+        }
+        assert_eq!(program[out][0], MOV64_K);
+        assert_eq!(program[out + 1][0], EXIT);
+    }
+}

@@ -1,0 +1,70 @@
+//! Under a selection that can list nothing but sockets (`-i` alone, `-t -i
+//! :PORT`), the processes worth reading: those that hold a socket it could
+//! list, as the kernel tells in one pass over every open file (see
+//! [`crate::bpf`]), rather than by the link of every descriptor of the
+//! machine. Each socket is tested as the scan tests it in a sockets-only
+//! process (same tables, same filter), so the listing is the same.
+
+use std::collections::HashMap;
+use std::ffi::CString;
+
+use super::Scanner;
+
+/// Set (non-empty) in the environment, rlsof loads no BPF program and
+/// reads every descriptor's link instead.
+pub const NO_BPF: &str = "RLSOF_NO_BPF";
+
+impl Scanner {
+    /// Of `pids`, those that hold a socket the selection could list. None
+    /// when every process must be read: the selection may list other
+    /// files, the proc root is not the machine's, or the kernel cannot
+    /// tell (not root, no BPF iterator, rlsof in a PID namespace of its
+    /// own).
+    pub fn socket_holders_among(&self, pids: &[i32]) -> Option<Vec<i32>> {
+        let filter = self.socket_filter.as_ref()?;
+        let machine_proc = self.on_procfs && self.cfg.proc_root == std::path::Path::new("/proc");
+        // SAFETY: geteuid has no preconditions.
+        let root = unsafe { libc::geteuid() } == 0;
+        let refused = std::env::var_os(NO_BPF).is_some_and(|v| !v.is_empty());
+        if self.cfg.sockets_only_unless != Some(0) || !machine_proc || !root || refused {
+            return None;
+        }
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let held = std::thread::scope(|scope| {
+            // The tables the test needs are read meanwhile.
+            scope.spawn(|| self.preload_sockets());
+            crate::bpf::held_sockets(pids, threads)
+        })?;
+        let mut by_pid: HashMap<i32, Vec<u64>> = HashMap::new();
+        for socket in held.sockets {
+            by_pid.entry(socket.pid).or_default().push(socket.inode);
+        }
+        let holds_a_listable_socket = |pid: i32| {
+            if held.unknown.contains(&pid) {
+                return true;
+            }
+            let Some(inodes) = by_pid.get(&pid) else {
+                return false;
+            };
+            let Some(netns) = self.netns_of_pid(pid) else {
+                // Gone or unreadable: the scan says what lsof says of it.
+                return true;
+            };
+            inodes.iter().any(|&inode| {
+                let info = self.lookup_in_sockets_only(netns, pid, inode);
+                filter.may_select(info.as_ref())
+            })
+        };
+        Some(
+            pids.iter()
+                .copied()
+                .filter(|&pid| holds_a_listable_socket(pid))
+                .collect(),
+        )
+    }
+
+    fn netns_of_pid(&self, pid: i32) -> Option<u64> {
+        let path = CString::new(format!("{pid}/ns/net")).ok()?;
+        self.root.stat(&path, false).ok().map(|st| st.st_ino)
+    }
+}
