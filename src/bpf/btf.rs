@@ -1,98 +1,230 @@
 //! Just enough of the kernel's BTF (`/sys/kernel/btf/vmlinux`) to find a
 //! few struct members' byte offsets and a function's type id, which a BPF
 //! program that walks kernel structures must be built with.
+//!
+//! The blob is 5 MiB and more; it is read a block at a time, twice: the
+//! string section to learn where the wanted names are, then the type
+//! section, comparing those positions, so memory stays a block.
 
 use std::collections::HashMap;
+use std::io::{self, Read};
 
 const MAGIC: u16 = 0xeb9f;
+const HEADER_LEN: usize = 24;
 const KIND_STRUCT: u32 = 4;
 const KIND_FUNC: u32 = 12;
+/// Bytes read at a time (sysfs gives at most a page a call anyway).
+const BLOCK: usize = 64 * 1024;
 
-/// The names we look up: struct names and function names, by kind.
+/// What to look for: structs with the members wanted of each, and functions.
 pub struct Wanted<'a> {
-    pub structs: &'a [&'a str],
+    pub structs: &'a [(&'a str, &'a [&'a str])],
     pub funcs: &'a [&'a str],
 }
 
-/// What was found: per struct, its members' (name → byte offset); per
+/// What was found: per struct, its wanted members' byte offsets; per
 /// function, its type id.
 #[derive(Debug, Default)]
 pub struct Found {
-    pub members: HashMap<String, HashMap<String, u32>>,
+    members: HashMap<(String, String), u32>,
+    structs_seen: usize,
     pub funcs: HashMap<String, u32>,
 }
 
 impl Found {
     /// The byte offset of `member` in `strukt`.
     pub fn offset(&self, strukt: &str, member: &str) -> Option<u32> {
-        self.members.get(strukt)?.get(member).copied()
+        self.members
+            .get(&(strukt.to_string(), member.to_string()))
+            .copied()
     }
 }
 
-/// Walks the type section of a raw BTF blob once. None when the blob is
-/// not BTF or is damaged.
-pub fn find(blob: &[u8], wanted: &Wanted) -> Option<Found> {
-    if u16_at(blob, 0)? != MAGIC {
+/// A BTF blob readable at any offset (the sysfs file, or bytes in tests).
+pub trait Blob {
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<usize>;
+}
+
+impl Blob for std::fs::File {
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+        std::os::unix::fs::FileExt::read_at(self, buf, offset)
+    }
+}
+
+impl Blob for [u8] {
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+        let rest = self.get(offset as usize..).unwrap_or_default();
+        let n = rest.len().min(buf.len());
+        buf[..n].copy_from_slice(&rest[..n]);
+        Ok(n)
+    }
+}
+
+/// `len` bytes of `blob` from `offset`, as a reader.
+struct Section<'a, B: Blob + ?Sized> {
+    blob: &'a B,
+    offset: u64,
+    left: usize,
+}
+
+impl<B: Blob + ?Sized> Read for Section<'_, B> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let want = buf.len().min(self.left);
+        if want == 0 {
+            return Ok(0);
+        }
+        let n = self.blob.read_at(&mut buf[..want], self.offset)?;
+        self.offset += n as u64;
+        self.left -= n;
+        Ok(n)
+    }
+}
+
+/// Finds what `wanted` names in `blob`. None when the blob is not BTF or
+/// is damaged.
+pub fn find<B: Blob + ?Sized>(blob: &B, wanted: &Wanted) -> Option<Found> {
+    let mut header = [0u8; HEADER_LEN];
+    read_exact_at(blob, &mut header, 0)?;
+    if u16_at(&header, 0)? != MAGIC {
         return None;
     }
-    let header_len = u32_at(blob, 4)? as usize;
-    let type_off = u32_at(blob, 8)? as usize;
-    let type_len = u32_at(blob, 12)? as usize;
-    let str_off = u32_at(blob, 16)? as usize;
-    let str_len = u32_at(blob, 20)? as usize;
-    let types = blob.get(header_len + type_off..header_len + type_off + type_len)?;
-    let strings = blob.get(header_len + str_off..header_len + str_off + str_len)?;
-    let name = |offset: u32| -> Option<&[u8]> {
-        let rest = strings.get(offset as usize..)?;
-        Some(&rest[..rest.iter().position(|&b| b == 0)?])
+    let header_len = u64::from(u32_at(&header, 4)?);
+    let section = |at: usize| -> Option<(u64, usize)> {
+        Some((
+            header_len + u64::from(u32_at(&header, at)?),
+            u32_at(&header, at + 4)? as usize,
+        ))
     };
+    let (types_at, types_len) = section(8)?;
+    let (strings_at, strings_len) = section(16)?;
+    let mut names: Vec<&str> = wanted.funcs.to_vec();
+    for (strukt, members) in wanted.structs {
+        names.push(strukt);
+        names.extend_from_slice(members);
+    }
+    let strings = Section {
+        blob,
+        offset: strings_at,
+        left: strings_len,
+    };
+    let positions = name_positions(strings, &names)?;
+    let is = |position: u32, name: &str| positions.get(&position).is_some_and(|n| *n == name);
     let mut found = Found::default();
-    let mut at = 0usize;
-    // Type ids start at 1 (0 is void).
-    let mut id = 1u32;
-    while at + 12 <= types.len() {
-        let name_off = u32_at(types, at)?;
-        let info = u32_at(types, at + 4)?;
-        let vlen = (info & 0xffff) as usize;
-        let kind = (info >> 24) & 0x1f;
-        let bitfields = info >> 31 == 1;
-        let extra = extra_len(kind, vlen)?;
-        let body = types.get(at + 12..at + 12 + extra)?;
-        // Most of the blob's 100,000 and more types are neither: names are
-        // compared only for those, and without measuring them first.
-        let named = |wanted: &str| {
-            let at = name_off as usize;
-            let end = at + wanted.len();
-            strings.get(at..end) == Some(wanted.as_bytes()) && strings.get(end) == Some(&0)
-        };
+    let mut id = 1u32; // type ids start at 1 (0 is void)
+    let types = Section {
+        blob,
+        offset: types_at,
+        left: types_len,
+    };
+    for_each_type(types, |kind, name_off, info, body| {
         if kind == KIND_FUNC {
-            if let Some(f) = wanted.funcs.iter().find(|f| named(f)) {
+            if let Some(f) = wanted.funcs.iter().find(|f| is(name_off, f)) {
                 found.funcs.entry(f.to_string()).or_insert(id);
             }
         } else if kind == KIND_STRUCT {
-            if let Some(s) = wanted.structs.iter().find(|s| named(s)) {
-                if !found.members.contains_key(*s) {
-                    let mut members = HashMap::new();
-                    for m in body.chunks_exact(12) {
-                        let member_name = name(u32_at(m, 0)?)?;
-                        let bits = u32_at(m, 8)?;
-                        let bit_offset = if bitfields { bits & 0x00ff_ffff } else { bits };
-                        if bit_offset % 8 == 0 && !member_name.is_empty() {
-                            let member_name = String::from_utf8_lossy(member_name).into_owned();
-                            members.insert(member_name, bit_offset / 8);
+            if let Some((strukt, members)) = wanted.structs.iter().find(|(s, _)| is(name_off, s)) {
+                let bitfields = info >> 31 == 1;
+                let mut any = false;
+                for m in body.chunks_exact(12) {
+                    let (Some(member_name), Some(bits)) = (u32_at(m, 0), u32_at(m, 8)) else {
+                        continue;
+                    };
+                    let bit_offset = if bitfields { bits & 0x00ff_ffff } else { bits };
+                    if let Some(member) = members.iter().find(|m| is(member_name, m)) {
+                        if bit_offset % 8 == 0 {
+                            let key = (strukt.to_string(), member.to_string());
+                            found.members.entry(key).or_insert(bit_offset / 8);
+                            any = true;
                         }
                     }
-                    found.members.insert(s.to_string(), members);
                 }
+                found.structs_seen += usize::from(any);
             }
         }
-        at += 12 + extra;
         id += 1;
-        if found.members.len() == wanted.structs.len() && found.funcs.len() == wanted.funcs.len() {
-            break;
+        found.structs_seen < wanted.structs.len() || found.funcs.len() < wanted.funcs.len()
+    })?;
+    Some(found)
+}
+
+/// Where each of `names` starts in the string section (names are stored
+/// once each; a name stored twice keeps its first place).
+fn name_positions(mut strings: impl Read, names: &[&str]) -> Option<HashMap<u32, String>> {
+    let mut positions = HashMap::new();
+    let mut block = vec![0u8; BLOCK];
+    // The string being read, carried across blocks, and where it began.
+    let mut current = Vec::new();
+    let mut start = 0u32;
+    let mut at = 0u32;
+    loop {
+        let n = strings.read(&mut block).ok()?;
+        if n == 0 {
+            return Some(positions);
+        }
+        for &b in &block[..n] {
+            if b == 0 {
+                if let Some(name) = names.iter().find(|name| name.as_bytes() == current) {
+                    positions.entry(start).or_insert_with(|| name.to_string());
+                }
+                current.clear();
+                start = at + 1;
+            } else if current.len() <= 64 {
+                current.push(b);
+            }
+            at += 1;
         }
     }
-    Some(found)
+}
+
+/// Calls `each(kind, name_off, info, body)` for every type of the type
+/// section, in id order, until it returns false. None if damaged.
+fn for_each_type(
+    mut types: impl Read,
+    mut each: impl FnMut(u32, u32, u32, &[u8]) -> bool,
+) -> Option<()> {
+    let mut buf = vec![0u8; BLOCK];
+    // buf[from..to] is read and not yet walked.
+    let (mut from, mut to) = (0usize, 0usize);
+    let mut ended = false;
+    loop {
+        while to - from >= 12 {
+            let name_off = u32_at(&buf, from)?;
+            let info = u32_at(&buf, from + 4)?;
+            let kind = (info >> 24) & 0x1f;
+            let length = 12 + extra_len(kind, (info & 0xffff) as usize)?;
+            if to - from < length {
+                break;
+            }
+            if !each(kind, name_off, info, &buf[from + 12..from + length]) {
+                return Some(());
+            }
+            from += length;
+        }
+        if ended {
+            return (from == to).then_some(());
+        }
+        buf.copy_within(from..to, 0);
+        to -= from;
+        from = 0;
+        if to == buf.len() {
+            buf.resize(buf.len() * 2, 0);
+        }
+        let n = types.read(&mut buf[to..]).ok()?;
+        ended = n == 0;
+        to += n;
+    }
+}
+
+fn read_exact_at<B: Blob + ?Sized>(blob: &B, buf: &mut [u8], offset: u64) -> Option<()> {
+    let mut done = 0;
+    while done < buf.len() {
+        let n = blob.read_at(&mut buf[done..], offset + done as u64).ok()?;
+        if n == 0 {
+            return None;
+        }
+        done += n;
+    }
+    Some(())
 }
 
 /// Bytes that follow a type's 12-byte header, by kind.
@@ -156,13 +288,14 @@ mod tests {
         blob
     }
 
+    const FILE: Wanted = Wanted {
+        structs: &[("file", &["f_inode", "f_mode"])],
+        funcs: &["f", "g"],
+    };
+
     #[test]
     fn members_and_functions() {
-        let wanted = Wanted {
-            structs: &["file"],
-            funcs: &["f", "g"],
-        };
-        let found = find(&blob(), &wanted).expect("parsed");
+        let found = find(blob().as_slice(), &FILE).expect("parsed");
         assert_eq!(found.offset("file", "f_inode"), Some(8));
         assert_eq!(found.offset("file", "f_mode"), Some(0));
         assert_eq!(found.funcs.get("f"), Some(&3));
@@ -171,26 +304,28 @@ mod tests {
 
     #[test]
     fn damaged_blobs_are_refused() {
-        let wanted = Wanted {
-            structs: &["file"],
-            funcs: &[],
-        };
         let good = blob();
         for cut in [0, 3, 10, 30, good.len() - 3] {
-            let _ = find(&good[..cut], &wanted);
+            let _ = find(&good[..cut], &FILE);
         }
+        assert!(find(&good[..30], &FILE).is_none(), "types cut short");
+        assert!(find(&good[..60], &FILE).is_none(), "types cut short");
         let mut bad = good.clone();
         bad[0] = 0;
-        assert!(find(&bad, &wanted).is_none());
+        assert!(find(bad.as_slice(), &FILE).is_none());
     }
 
     #[test]
     fn the_running_kernel_has_what_the_iterator_needs() {
-        let Ok(vmlinux) = std::fs::read("/sys/kernel/btf/vmlinux") else {
+        let Ok(vmlinux) = std::fs::File::open("/sys/kernel/btf/vmlinux") else {
             return; // no BTF here
         };
         let wanted = Wanted {
-            structs: &["file", "inode", "task_struct"],
+            structs: &[
+                ("file", &["f_inode"]),
+                ("inode", &["i_mode", "i_ino"]),
+                ("task_struct", &["tgid"]),
+            ],
             funcs: &["bpf_iter_task_file"],
         };
         let found = find(&vmlinux, &wanted).expect("parsed");

@@ -34,9 +34,13 @@ pub struct Offsets {
 
 impl Offsets {
     pub fn of_running_kernel() -> Option<Offsets> {
-        let vmlinux = std::fs::read("/sys/kernel/btf/vmlinux").ok()?;
+        let vmlinux = std::fs::File::open("/sys/kernel/btf/vmlinux").ok()?;
         let wanted = Wanted {
-            structs: &["file", "inode", "task_struct"],
+            structs: &[
+                ("file", &["f_inode"]),
+                ("inode", &["i_mode", "i_ino"]),
+                ("task_struct", &["tgid"]),
+            ],
             funcs: &["bpf_iter_task_file"],
         };
         let found = find(&vmlinux, &wanted)?;
