@@ -99,6 +99,22 @@ pub fn for_each_descriptor(
     }
 }
 
+/// Calls `each(n, link, bufs)` for the descriptors `listed` (ascending),
+/// skipping those no longer open.
+pub fn for_each_listed(
+    fd_dir: &Dir,
+    listed: &[u32],
+    bufs: &mut Buffers,
+    mut each: impl FnMut(u32, io::Result<()>, &mut Buffers),
+) {
+    for &n in listed {
+        let link = read_link(fd_dir, n, bufs);
+        if !is_missing(&link) {
+            each(n, link, bufs);
+        }
+    }
+}
+
 fn read_link(fd_dir: &Dir, n: u32, bufs: &mut Buffers) -> io::Result<()> {
     let name = number_cstr(n as u64, &mut bufs.num);
     fd_dir.readlink(name, &mut bufs.link)

@@ -3,7 +3,9 @@
 //! list, as the kernel tells in one pass over every open file (see
 //! [`crate::bpf`]), rather than by the link of every descriptor of the
 //! machine. Each socket is tested as the scan tests it in a sockets-only
-//! process (same tables, same filter), so the listing is the same.
+//! process (same tables, same filter), so the listing is the same; the
+//! scan of such a process then reads the links of those sockets'
+//! descriptors only.
 
 use std::collections::HashMap;
 use std::ffi::CString;
@@ -35,32 +37,52 @@ impl Scanner {
             scope.spawn(|| self.preload_sockets());
             crate::bpf::held_sockets(pids, threads)
         })?;
-        let mut by_pid: HashMap<i32, Vec<u64>> = HashMap::new();
+        let mut by_pid: HashMap<i32, Vec<(u32, u64)>> = HashMap::new();
         for socket in held.sockets {
-            by_pid.entry(socket.pid).or_default().push(socket.inode);
+            by_pid
+                .entry(socket.pid)
+                .or_default()
+                .push((socket.fd, socket.inode));
         }
-        let holds_a_listable_socket = |pid: i32| {
+        let mut listable = HashMap::new();
+        let mut wanted = Vec::new();
+        for &pid in pids {
             if held.unknown.contains(&pid) {
-                return true;
+                wanted.push(pid);
+                continue;
             }
-            let Some(inodes) = by_pid.get(&pid) else {
-                return false;
+            let Some(sockets) = by_pid.get(&pid) else {
+                continue;
             };
             let Some(netns) = self.netns_of_pid(pid) else {
                 // Gone or unreadable: the scan says what lsof says of it.
-                return true;
+                wanted.push(pid);
+                continue;
             };
-            inodes.iter().any(|&inode| {
-                let info = self.lookup_in_sockets_only(netns, pid, inode);
-                filter.may_select(info.as_ref())
-            })
-        };
-        Some(
-            pids.iter()
-                .copied()
-                .filter(|&pid| holds_a_listable_socket(pid))
-                .collect(),
-        )
+            let mut fds: Vec<u32> = sockets
+                .iter()
+                .filter(|&&(_, inode)| {
+                    let info = self.lookup_in_sockets_only(netns, pid, inode);
+                    filter.may_select(info.as_ref())
+                })
+                .map(|&(fd, _)| fd)
+                .collect();
+            if !fds.is_empty() {
+                fds.sort_unstable();
+                fds.dedup();
+                listable.insert(pid, fds);
+                wanted.push(pid);
+            }
+        }
+        let _ = self.listable_sockets.set(listable);
+        Some(wanted)
+    }
+
+    /// The descriptors of process `pid` that hold a socket the selection
+    /// could list, when the kernel told them (under
+    /// [`Scanner::socket_holders_among`]); None: read them all.
+    pub(super) fn listable_sockets_of(&self, pid: i32) -> Option<&[u32]> {
+        self.listable_sockets.get()?.get(&pid).map(Vec::as_slice)
     }
 
     fn netns_of_pid(&self, pid: i32) -> Option<u64> {

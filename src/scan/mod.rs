@@ -137,6 +137,9 @@ pub struct Scanner {
     guard: Arc<BlockGuard>,
     /// Skips sockets that cannot be listed, in sockets-only processes.
     socket_filter: Option<std::sync::Arc<dyn SocketFilter>>,
+    /// Per process, the descriptors holding a socket the selection could
+    /// list, as the kernel told them (see `holders`).
+    listable_sockets: OnceLock<std::collections::HashMap<i32, Vec<u32>>>,
 }
 
 impl Scanner {
@@ -163,6 +166,7 @@ impl Scanner {
             fd_counts_seen: AtomicBool::new(false),
             on_procfs,
             socket_filter: None,
+            listable_sockets: OnceLock::new(),
         })
     }
 
@@ -175,6 +179,7 @@ impl Scanner {
             locks: OnceLock::new(),
             sockets,
             mapped: mapcache::MappedStats::default(),
+            listable_sockets: OnceLock::new(),
             ..self
         }
     }

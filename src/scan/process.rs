@@ -430,6 +430,19 @@ impl Scanner {
             fd: &fd_dir,
             info: None,
         };
+        let listed = place
+            .sockets_only
+            .get()
+            .then(|| self.listable_sockets_of(place.pid))
+            .flatten();
+        if let Some(listed) = listed {
+            fdtable::for_each_listed(&fd_dir, listed, bufs, |n, link, bufs| {
+                if let Some(file) = self.descriptor(place, &mut dirs, n, link, bufs) {
+                    files.push(file);
+                }
+            });
+            return;
+        }
         let count = fdtable::open_count(&fd_dir, &self.fd_counts_seen);
         let expected = count.unwrap_or(0).min(1 << 16);
         files.reserve(usize::try_from(expected).unwrap_or(0));
