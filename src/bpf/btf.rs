@@ -150,29 +150,49 @@ pub fn find<B: Blob + ?Sized>(blob: &B, wanted: &Wanted) -> Option<Found> {
 /// Where each of `names` starts in the string section (names are stored
 /// once each; a name stored twice keeps its first place).
 fn name_positions(mut strings: impl Read, names: &[&str]) -> Option<HashMap<u32, String>> {
+    let longest = names.iter().map(|n| n.len()).max().unwrap_or(0);
     let mut positions = HashMap::new();
+    let mut check = |string: &[u8], start: u32| {
+        if let Some(name) = names.iter().find(|name| name.as_bytes() == string) {
+            positions.entry(start).or_insert_with(|| name.to_string());
+        }
+    };
     let mut block = vec![0u8; BLOCK];
-    // The string being read, carried across blocks, and where it began.
-    let mut current = Vec::new();
+    // The head of a string that a block boundary cut, while it is short
+    // enough to be a wanted name; where that string starts.
+    let mut head: Option<Vec<u8>> = None;
     let mut start = 0u32;
-    let mut at = 0u32;
+    let mut base = 0u32;
     loop {
         let n = strings.read(&mut block).ok()?;
         if n == 0 {
             return Some(positions);
         }
-        for &b in &block[..n] {
-            if b == 0 {
-                if let Some(name) = names.iter().find(|name| name.as_bytes() == current) {
-                    positions.entry(start).or_insert_with(|| name.to_string());
+        let mut from = 0;
+        while let Some(nul) = block[from..n].iter().position(|&b| b == 0) {
+            let piece = &block[from..from + nul];
+            match head.take() {
+                None if start == base + from as u32 => check(piece, start),
+                Some(mut h) if h.len() + piece.len() <= longest => {
+                    h.extend_from_slice(piece);
+                    check(&h, start);
                 }
-                current.clear();
-                start = at + 1;
-            } else if current.len() <= 64 {
-                current.push(b);
+                _ => {}
             }
-            at += 1;
+            from += nul + 1;
+            start = base + from as u32;
         }
+        let tail = &block[from..n];
+        let continues = head.is_some() || start == base + from as u32;
+        head = match head.take() {
+            Some(mut h) if h.len() + tail.len() <= longest => {
+                h.extend_from_slice(tail);
+                Some(h)
+            }
+            None if continues && tail.len() <= longest => Some(tail.to_vec()),
+            _ => None,
+        };
+        base += n as u32;
     }
 }
 
@@ -313,6 +333,35 @@ mod tests {
         let mut bad = good.clone();
         bad[0] = 0;
         assert!(find(bad.as_slice(), &FILE).is_none());
+    }
+
+    /// A reader that gives at most `step` bytes a call.
+    struct Trickle<'a> {
+        text: &'a [u8],
+        step: usize,
+    }
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+            let n = self.step.min(out.len()).min(self.text.len());
+            out[..n].copy_from_slice(&self.text[..n]);
+            self.text = &self.text[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn names_are_found_across_read_boundaries() {
+        let text = b"\0int\0a_long_name_that_is_no_name\0file\0filet\0fil\0f_inode\0file\0";
+        for step in 1..text.len() + 1 {
+            let got =
+                name_positions(Trickle { text, step }, &["file", "f_inode", "int"]).expect("read");
+            let mut got: Vec<(u32, String)> = got.into_iter().collect();
+            got.sort();
+            let want = [(1, "int"), (33, "file"), (48, "f_inode"), (56, "file")];
+            let want: Vec<(u32, String)> = want.iter().map(|(p, n)| (*p, n.to_string())).collect();
+            assert_eq!(got, want, "step {step}");
+        }
     }
 
     #[test]
