@@ -15,5 +15,7 @@ pub mod run;
 pub mod scan;
 pub mod select;
 #[cfg(test)]
+mod test_io;
+#[cfg(test)]
 mod test_random;
 pub mod users;

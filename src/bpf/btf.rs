@@ -339,20 +339,7 @@ mod tests {
         assert!(find(bad.as_slice(), &FILE).is_none());
     }
 
-    /// A reader that gives at most `step` bytes a call.
-    struct Trickle<'a> {
-        text: &'a [u8],
-        step: usize,
-    }
-
-    impl Read for Trickle<'_> {
-        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-            let n = self.step.min(out.len()).min(self.text.len());
-            out[..n].copy_from_slice(&self.text[..n]);
-            self.text = &self.text[n..];
-            Ok(n)
-        }
-    }
+    use crate::test_io::Trickle;
 
     #[test]
     fn names_are_found_across_read_boundaries() {
@@ -373,25 +360,5 @@ mod tests {
                 );
             }
         }
-    }
-
-    #[test]
-    fn the_running_kernel_has_what_the_iterator_needs() {
-        let Ok(vmlinux) = std::fs::File::open("/sys/kernel/btf/vmlinux") else {
-            return; // no BTF here
-        };
-        let wanted = Wanted {
-            structs: &[
-                ("file", &["f_inode"]),
-                ("inode", &["i_mode", "i_ino"]),
-                ("task_struct", &["tgid"]),
-            ],
-            funcs: &["bpf_iter_task_file"],
-        };
-        let found = find(&vmlinux, &wanted).expect("parsed");
-        assert!(found.offset("file", "f_inode").is_some());
-        assert!(found.offset("inode", "i_ino").is_some());
-        assert!(found.offset("task_struct", "tgid").is_some());
-        assert!(found.funcs.contains_key("bpf_iter_task_file"));
     }
 }

@@ -194,6 +194,13 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_running_kernel_has_what_the_iterator_needs() {
+        if std::path::Path::new("/sys/kernel/btf/vmlinux").exists() {
+            assert!(Offsets::of_running_kernel().is_some());
+        }
+    }
+
+    #[test]
     fn every_jump_lands_on_the_return() {
         let o = Offsets {
             file_inode: 32,

@@ -255,20 +255,7 @@ pub fn for_each_line(input: &mut impl Read, mut each: impl FnMut(&[u8])) {
 mod tests {
     use super::*;
 
-    /// A reader that gives at most `step` bytes a call.
-    struct Trickle<'a> {
-        text: &'a [u8],
-        step: usize,
-    }
-
-    impl Read for Trickle<'_> {
-        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-            let n = self.step.min(out.len()).min(self.text.len());
-            out[..n].copy_from_slice(&self.text[..n]);
-            self.text = &self.text[n..];
-            Ok(n)
-        }
-    }
+    use crate::test_io::Trickle;
 
     fn lines_of(text: &[u8], step: usize) -> Vec<Vec<u8>> {
         let mut lines = Vec::new();
