@@ -1,5 +1,6 @@
-//! Which process holds which socket, in one pass of the kernel over every
-//! open file, with a BPF task-file iterator (root, Linux 5.8+, kernel BTF).
+//! Which process holds which socket, told by the kernel walking the
+//! descriptor tables itself: a BPF task-file iterator, run once per
+//! process (root, kernel BTF, Linux 6.1+ for the per-process filter).
 //!
 //! The socket a descriptor refers to is otherwise only in its
 //! `/proc/PID/fd/N` link: `-i :PORT` would read the link of every
@@ -34,8 +35,9 @@ pub struct HeldSocket {
 pub struct Holdings {
     /// Every socket they hold (their threads' too).
     pub sockets: Vec<HeldSocket>,
-    /// Processes the kernel could not be asked about (gone, or out of
-    /// resources): the caller must read them itself.
+    /// Processes the kernel could not be asked about (out of descriptors
+    /// or memory): the caller must read them itself. A process gone
+    /// meanwhile holds nothing and is not one of them.
     pub unknown: Vec<i32>,
 }
 
