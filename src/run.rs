@@ -54,16 +54,22 @@ pub fn scan_in_order(
     };
     let mut bufs = Buffers::default();
     if threads <= 1 || pids.len() < 8 {
-        for i in 0..pids.len() {
-            for p in scan(i, &mut bufs) {
-                sink(p)?;
+        return std::thread::scope(|scope| {
+            if !pids.is_empty() {
+                scope.spawn(|| scanner.preload_locks());
             }
-        }
-        return Ok(());
+            for i in 0..pids.len() {
+                for p in scan(i, &mut bufs) {
+                    sink(p)?;
+                }
+            }
+            Ok(())
+        });
     }
     let next = AtomicUsize::new(0);
     let order = Order::new(threads - 1);
     std::thread::scope(|scope| {
+        scope.spawn(|| scanner.preload_locks());
         // Every process, or every socket, is looked at: the socket tables
         // will be read; one more thread reads them meanwhile, so that no
         // CPU idles while a scanning thread waits for one.

@@ -33,8 +33,10 @@ impl Scanner {
         }
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
         let held = std::thread::scope(|scope| {
-            // The tables the test needs are read meanwhile.
+            // The tables the test needs, and the locks the listing will
+            // show, are read meanwhile.
             scope.spawn(|| self.preload_sockets());
+            scope.spawn(|| self.preload_locks());
             crate::bpf::held_sockets(pids, threads)
         })?;
         let mut by_pid: HashMap<i32, Vec<(u32, u64)>> = HashMap::new();

@@ -642,6 +642,9 @@ impl Scanner {
     }
 
     fn add_lock(&self, place: &Place, file: &mut OpenFile) {
+        if self.cfg.terse {
+            return;
+        }
         if let (Some(dev), Some(inode)) = (file.dev, file.inode) {
             file.lock = self.locks().lock_of(place.pid, dev, inode);
         }
