@@ -148,3 +148,48 @@ fn option_question_mark() {
         assert_help_is_lsofs_plus_rlsof_section("-?");
     }
 }
+
+/// A reader that goes away (`lsof -r 1 | head -1`): lsof is killed by
+/// SIGPIPE at its next write, which shells and `set -o pipefail` scripts
+/// see as status 141; so is rlsof.
+#[test]
+fn a_reader_that_goes_away_ends_it_by_sigpipe() {
+    use std::io::Read;
+    use std::os::unix::process::ExitStatusExt;
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+    if !crate::common::require_lsof() {
+        return;
+    }
+    let end = |program: &std::path::Path| {
+        // Repeat mode writes every second, so a write follows the close.
+        let mut child = Command::new(program)
+            .args(["-n", "-P", "-r", "1"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start");
+        let mut first = [0u8; 16];
+        let _ = child.stdout.as_mut().expect("stdout").read(&mut first);
+        drop(child.stdout.take());
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(status) = child.try_wait().expect("wait") {
+                return status.signal();
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!(
+                    "{} still runs 20 s after its reader went away",
+                    program.display()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+    let lsof = end(std::path::Path::new(crate::common::LSOF));
+    let rlsof = end(&crate::common::rlsof());
+    assert_eq!(lsof, Some(libc::SIGPIPE), "lsof's own ending changed");
+    assert_eq!(rlsof, lsof);
+}
