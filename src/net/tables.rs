@@ -202,9 +202,7 @@ impl<T> Lazy<T> {
         });
         Ok(self.value.get())
     }
-}
 
-impl<T> Lazy<T> {
     /// `get_or_try` when `wait`, else `get_or_try_unless_busy`.
     fn get_waiting_or_not(
         &self,
