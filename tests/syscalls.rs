@@ -109,9 +109,14 @@ struct Traced {
 ///
 /// The errors column may be blank, so `calls` is found from the left.
 fn total_calls(summary: &str) -> Option<u64> {
+    row_calls(summary, "total")
+}
+
+/// The `calls` of the summary row named `name` (a system call, or `total`).
+fn row_calls(summary: &str, name: &str) -> Option<u64> {
     summary.lines().find_map(|line| {
         let cols: Vec<&str> = line.split_whitespace().collect();
-        if cols.len() >= 5 && cols.last() == Some(&"total") && cols[0].parse::<f64>().is_ok() {
+        if cols.len() >= 5 && cols.last() == Some(&name) && cols[0].parse::<f64>().is_ok() {
             cols[3].parse().ok()
         } else {
             None
@@ -229,19 +234,6 @@ fn system_calls_per_open_file_stay_near_the_floor() {
     );
 }
 
-/// The `calls` of one system call's row of an `strace -c` summary.
-fn calls_of(summary: &str, syscall: &str) -> u64 {
-    summary
-        .lines()
-        .find_map(|line| {
-            let cols: Vec<&str> = line.split_whitespace().collect();
-            (cols.len() >= 5 && cols.last() == Some(&syscall))
-                .then(|| cols[3].parse().ok())
-                .flatten()
-        })
-        .unwrap_or(0)
-}
-
 /// `-i :PORT` as root, where the kernel runs the iterator: the processes that hold
 /// a socket on the port are found by the BPF iterator (src/bpf), so the
 /// links of a process holding 200 files and no such socket are not read;
@@ -284,7 +276,7 @@ fn socket_holders_are_found_without_reading_every_link() {
         let out = command.output().expect("run strace");
         let summary = std::fs::read_to_string(&report).unwrap_or_default();
         let _ = std::fs::remove_file(&report);
-        (calls_of(&summary, "readlinkat"), out.stdout)
+        (row_calls(&summary, "readlinkat").unwrap_or(0), out.stdout)
     };
     let (links_read, listed) = run(false);
     let (links_without, listed_without) = run(true);

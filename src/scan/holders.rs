@@ -8,7 +8,6 @@
 //! descriptors only.
 
 use std::collections::HashMap;
-use std::ffi::CString;
 
 use super::Scanner;
 
@@ -56,7 +55,7 @@ impl Scanner {
             let Some(sockets) = by_pid.get(&pid) else {
                 continue;
             };
-            let Some(netns) = self.netns_of_pid(pid) else {
+            let Some(netns) = crate::net::netns_of(&self.cfg.proc_root, pid) else {
                 // Gone or unreadable: the scan says what lsof says of it.
                 wanted.push(pid);
                 continue;
@@ -85,10 +84,5 @@ impl Scanner {
     /// [`Scanner::socket_holders_among`]); None: read them all.
     pub(super) fn listable_sockets_of(&self, pid: i32) -> Option<&[u32]> {
         self.listable_sockets.get()?.get(&pid).map(Vec::as_slice)
-    }
-
-    fn netns_of_pid(&self, pid: i32) -> Option<u64> {
-        let path = CString::new(format!("{pid}/ns/net")).ok()?;
-        self.root.stat(&path, false).ok().map(|st| st.st_ino)
     }
 }

@@ -508,12 +508,7 @@ impl Scanner {
         if let Some(e) = exempt_for(&self.cfg.exempt, &bufs.link) {
             exempt_link(file, &bufs.link, "fd", e);
             if self.cfg.file_flags {
-                let dir = dirs.info.get_or_insert_with(|| place.dir.open(c"fdinfo"));
-                if let Ok(d) = dir {
-                    if d.read_record(name, &mut bufs.text).is_ok() {
-                        file.flags = node::parse_fdinfo(&bufs.text).flags;
-                    }
-                }
+                file.flags = read_fdinfo(place, dirs, name, bufs).and_then(|i| i.flags);
             }
             return Some(());
         }
