@@ -37,7 +37,7 @@ pub fn run(
     mut scanner: Scanner,
     printer: &mut dyn Printer,
     fresh_sockets: &dyn Fn() -> Box<dyn SocketLookup + Send>,
-    list_once: &mut dyn FnMut(&Scanner, &mut dyn Printer) -> io::Result<()>,
+    list_once: &mut dyn FnMut(&mut Scanner, &mut dyn Printer) -> io::Result<()>,
 ) -> io::Result<Outcome> {
     let mut outcome = Outcome::default();
     let mut cycles_done: u32 = 0;
@@ -46,7 +46,7 @@ pub fn run(
             inner: &mut *printer,
             listed: 0,
         };
-        list_once(&scanner, &mut counting)?;
+        list_once(&mut scanner, &mut counting)?;
         let listed = counting.listed > 0;
         if repeat.seconds == 0 {
             // lsof's `-r0`: one listing, no marker; `+r0` never counts it.

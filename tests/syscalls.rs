@@ -297,3 +297,76 @@ fn socket_holders_are_found_without_reading_every_link() {
         large.descriptors()
     );
 }
+
+/// Field output as root, where the kernel runs the iterator: sockets are
+/// described a batch of processes at a time (src/scan/batches.rs). With
+/// batches of 8 sockets, two processes holding 24 each are two batches,
+/// so the UNIX table is read twice, each time keeping one process's
+/// sockets; the listing is the one whole tables give (`RLSOF_NO_BPF=1`),
+/// and lsof's.
+#[test]
+fn field_output_reads_socket_tables_per_batch_of_processes() {
+    // SAFETY: geteuid has no preconditions.
+    let root = unsafe { libc::geteuid() } == 0;
+    if !root || !Path::new("/sys/kernel/btf/vmlinux").exists() {
+        eprintln!("SKIPPED: needs root and kernel BTF (/sys/kernel/btf/vmlinux)");
+        return;
+    }
+    if !have("strace", &["-c", "-o", "/dev/null", "true"]) || !have("python3", &["-c", ""]) {
+        eprintln!("SKIPPED: strace or python3 is missing");
+        return;
+    }
+    let me = std::process::id() as i32;
+    if rlsof::bpf::held_sockets(&[me], 1).is_none() {
+        eprintln!(
+            "SKIPPED: this kernel refuses rlsof's BPF iterator (seccomp, lockdown, PID namespace)"
+        );
+        return;
+    }
+    let first = Fixture::start("batch-a", 3, 2, SOCKET_PAIRS);
+    let second = Fixture::start("batch-b", 3, 2, SOCKET_PAIRS);
+    let pids = format!("{},{}", first.pid(), second.pid());
+    let args = ["-n", "-P", "-F", "-p", &pids];
+    let rlsof = env!("CARGO_BIN_EXE_rlsof");
+    let report = std::env::temp_dir().join(format!("rlsof-batch-{me}.strace"));
+    let traced = Command::new("strace")
+        .args(["-f", "-e", "trace=openat", "-o"])
+        .arg(&report)
+        .arg(rlsof)
+        .args(args)
+        .env("RLSOF_SOCKET_BATCH", "8")
+        .stderr(Stdio::null())
+        .output()
+        .expect("run strace");
+    let opens = std::fs::read_to_string(&report).unwrap_or_default();
+    let _ = std::fs::remove_file(&report);
+    let unix_reads = opens.lines().filter(|l| l.contains("/net/unix\"")).count();
+    assert_eq!(
+        unix_reads, 2,
+        "the UNIX table read once per batch:\n{opens}"
+    );
+    let whole = Command::new(rlsof)
+        .args(args)
+        .env("RLSOF_NO_BPF", "1")
+        .output()
+        .expect("run rlsof");
+    assert_eq!(
+        String::from_utf8_lossy(&traced.stdout),
+        String::from_utf8_lossy(&whole.stdout),
+        "batches list otherwise than whole tables"
+    );
+    let text = String::from_utf8_lossy(&whole.stdout);
+    assert_eq!(
+        text.matches("\ntunix\n").count(),
+        4 * SOCKET_PAIRS,
+        "{text}"
+    );
+    if have("lsof", &["-v"]) {
+        let lsof = Command::new("lsof").args(args).output().expect("run lsof");
+        assert_eq!(
+            text,
+            String::from_utf8_lossy(&lsof.stdout),
+            "lsof lists otherwise"
+        );
+    }
+}

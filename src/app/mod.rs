@@ -85,6 +85,9 @@ fn list(opts: &Options) -> io::Result<i32> {
         terse: crate::run::terse_scan(opts, &selection),
         ..Default::default()
     };
+    if streams(opts) || opts.output == Output::Terse {
+        crate::run::one_arena_for_all_threads();
+    }
     let proc_root = cfg.proc_root.clone();
     let fresh_sockets =
         || -> Box<dyn SocketLookup + Send> { Box::new(crate::net::NetTables::new(&proc_root)) };
@@ -101,12 +104,12 @@ fn list(opts: &Options) -> io::Result<i32> {
     let out = io::BufWriter::with_capacity(64 * 1024, stdout);
     let lookup: &dyn NameLookup = &names;
     let mut printer = printer_for(opts, lookup, out);
-    let mut list_once = |scanner: &Scanner, printer: &mut dyn Printer| -> io::Result<()> {
+    let mut list_once = |scanner: &mut Scanner, printer: &mut dyn Printer| -> io::Result<()> {
         scan_and_print(opts, scanner, &selection, printer)?;
         printer.finish()
     };
     let Some(repeat) = &opts.repeat else {
-        list_once(&scanner, &mut *printer)?;
+        list_once(&mut scanner, &mut *printer)?;
         drop(printer);
         return exit_status(opts, &selection, args_failed);
     };
@@ -131,16 +134,25 @@ fn list(opts: &Options) -> io::Result<i32> {
 /// finished); under `+E`/`-E` with the endpoints of their files.
 fn scan_and_print(
     opts: &Options,
-    scanner: &Scanner,
+    scanner: &mut Scanner,
     selection: &Selection,
     printer: &mut dyn Printer,
 ) -> io::Result<()> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let Some(list_ends) = opts.endpoints else {
         let pids = pids_to_scan(scanner, selection)?;
-        return scan_in_order(scanner, selection, &pids, threads, &mut |p| {
-            printer.process(&p)
-        });
+        let mut sink = |p: crate::model::Process| printer.process(&p);
+        let batches = streams(opts)
+            .then(|| scanner.socket_batches(&pids))
+            .flatten();
+        let Some(batches) = batches else {
+            return scan_in_order(scanner, selection, &pids, threads, &mut sink);
+        };
+        for batch in batches {
+            scanner.describe_only(batch.sockets);
+            scan_in_order(scanner, selection, &batch.pids, threads, &mut sink)?;
+        }
+        return Ok(());
     };
     // The other ends may be held by any process.
     let pids = scanner.pids()?;
@@ -154,6 +166,15 @@ fn scan_and_print(
         list_ends,
     };
     list_with_endpoints(&listing, &mut |p| printer.process(&p))
+}
+
+/// Whether the output is written process by process, holding nothing
+/// (field output and JSON): then socket tables are read in batches too.
+fn streams(opts: &Options) -> bool {
+    matches!(
+        opts.output,
+        Output::Fields { .. } | Output::Json | Output::JsonLines
+    )
 }
 
 /// With only PIDs selected (no `-a` tricks needed), scan just those.

@@ -16,6 +16,9 @@
 
 mod btf;
 mod program;
+mod stream;
+
+pub use stream::SocketsInPidOrder;
 
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -47,24 +50,7 @@ pub struct Holdings {
 /// namespace of its own, where the kernel's numbers are not /proc's) also
 /// gives None.
 pub fn held_sockets(pids: &[i32], threads: usize) -> Option<Holdings> {
-    let offsets = program::Offsets::of_running_kernel()?;
-    let program = program::Program::load(&offsets)?;
-    // SAFETY: plain socket(2); the result is checked before use.
-    let raw = unsafe { libc::socket(libc::AF_UNIX, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
-    if raw < 0 {
-        return None;
-    }
-    // SAFETY: `raw` is a fresh descriptor we own.
-    let probe = unsafe { OwnedFd::from_raw_fd(raw) };
-    let me = HeldSocket {
-        pid: std::process::id() as i32,
-        fd: probe.as_raw_fd() as u32,
-        inode: inode_of(&probe)?,
-    };
-    let mine = program.sockets_of(Some(me.pid as u32))?;
-    if !mine.contains(&me) {
-        return None;
-    }
+    let program = checked_program()?;
     // One iteration per process, spread over the threads: the kernel's
     // walk of the descriptor tables is most of the cost.
     let next = AtomicUsize::new(0);
@@ -92,6 +78,28 @@ pub fn held_sockets(pids: &[i32], threads: usize) -> Option<Holdings> {
         }
         Some(held)
     })
+}
+
+/// The iterator program, loaded and seen to report a socket of ours
+/// under our PID: None when the kernel cannot run it or its process
+/// numbers are not ours (rlsof in a PID namespace of its own).
+fn checked_program() -> Option<program::Program> {
+    let offsets = program::Offsets::of_running_kernel()?;
+    let program = program::Program::load(&offsets)?;
+    // SAFETY: plain socket(2); the result is checked before use.
+    let raw = unsafe { libc::socket(libc::AF_UNIX, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
+    if raw < 0 {
+        return None;
+    }
+    // SAFETY: `raw` is a fresh descriptor we own.
+    let probe = unsafe { OwnedFd::from_raw_fd(raw) };
+    let me = HeldSocket {
+        pid: std::process::id() as i32,
+        fd: probe.as_raw_fd() as u32,
+        inode: inode_of(&probe)?,
+    };
+    let mine = program.sockets_of(Some(me.pid as u32))?;
+    mine.contains(&me).then_some(program)
 }
 
 fn inode_of(fd: &OwnedFd) -> Option<u64> {

@@ -16,7 +16,7 @@ const BPF_ITER_CREATE: libc::c_long = 33;
 const BPF_PROG_TYPE_TRACING: u32 = 26;
 const BPF_TRACE_ITER: u32 = 28;
 const BPF_FUNC_SEQ_WRITE: i32 = 127;
-const RECORD: usize = 16;
+pub const RECORD: usize = 16;
 /// The iterator function's context: meta, task, fd, file (8 bytes each).
 const CTX_META: i16 = 0;
 const CTX_TASK: i16 = 8;
@@ -156,6 +156,14 @@ impl Program {
     /// Runs the program over the open files of process `pid` (its
     /// threads' too), or of every process; the sockets it reports.
     pub fn sockets_of(&self, pid: Option<u32>) -> Option<Vec<HeldSocket>> {
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut &self.iterate(pid)?.file, &mut bytes).ok()?;
+        Some(bytes.chunks_exact(RECORD).map(record).collect())
+    }
+
+    /// An iteration of the program over the open files of process `pid`,
+    /// or of every process in PID order, to be read as it goes.
+    pub fn iterate(&self, pid: Option<u32>) -> Option<Iteration> {
         // union bpf_iter_link_info, its `task` member: tid, pid, pid_fd.
         let mut task = [0u8; 16];
         put(&mut task, 4, &pid.unwrap_or(0).to_ne_bytes());
@@ -173,14 +181,19 @@ impl Program {
         let link = bpf(BPF_LINK_CREATE, &mut link_attr)?;
         let mut iter_attr = [0u8; 8];
         put(&mut iter_attr, 0, &(link.as_raw_fd() as u32).to_ne_bytes());
-        let iterator = std::fs::File::from(bpf(BPF_ITER_CREATE, &mut iter_attr)?);
-        let mut bytes = Vec::new();
-        std::io::Read::read_to_end(&mut &iterator, &mut bytes).ok()?;
-        Some(bytes.chunks_exact(RECORD).map(record).collect())
+        let file = std::fs::File::from(bpf(BPF_ITER_CREATE, &mut iter_attr)?);
+        Some(Iteration { file, _link: link })
     }
 }
 
-fn record(r: &[u8]) -> HeldSocket {
+/// A running iteration: reading `file` runs the program further.
+pub struct Iteration {
+    pub file: std::fs::File,
+    _link: OwnedFd,
+}
+
+/// The socket a record written by the program (RECORD bytes) tells of.
+pub fn record(r: &[u8]) -> HeldSocket {
     let word = |at: usize| u32::from_ne_bytes([r[at], r[at + 1], r[at + 2], r[at + 3]]);
     HeldSocket {
         pid: word(0) as i32,

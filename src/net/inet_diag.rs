@@ -12,7 +12,7 @@
 //! in either, and bound-but-inactive sockets are not in the text tables.
 
 use super::netlink::{read_u32, DiagSocket, DumpEnd, SOCK_DIAG_BY_FAMILY, TCPDIAG_GETSOCK};
-use super::store::{IpRecord, Table};
+use super::store::{InodeSet, IpRecord, Table};
 use super::tables::SocketTable;
 use crate::model::IpProto;
 
@@ -28,8 +28,8 @@ const STATES_WITH_INODES: u32 = 0b1111_1011_1110;
 
 /// A UDP table from inet_diag in the calling thread's network namespace,
 /// or None (not a UDP table, no sock_diag, an error mid-dump): then the
-/// text table is to be read instead.
-pub fn dump_udp_table(table: SocketTable) -> Option<Table> {
+/// text table is to be read instead. With `only`, just those sockets.
+pub fn dump_udp_table(table: SocketTable, only: Option<&InodeSet>) -> Option<Table> {
     let family = match table {
         SocketTable::Udp => libc::AF_INET,
         SocketTable::Udp6 => libc::AF_INET6,
@@ -38,31 +38,34 @@ pub fn dump_udp_table(table: SocketTable) -> Option<Table> {
     let mut request = vec![family as u8, libc::IPPROTO_UDP as u8, 0, 0];
     request.extend_from_slice(&STATES_WITH_INODES.to_ne_bytes());
     request.extend_from_slice(&[0u8; SOCKET_ID_LEN]);
-    let [v4, v6] = dump(SOCK_DIAG_BY_FAMILY, &request, IpProto::Udp)?;
+    let [v4, v6] = dump(SOCK_DIAG_BY_FAMILY, &request, IpProto::Udp, only)?;
     Some(if family == libc::AF_INET { v4 } else { v6 })
 }
 
 /// Both TCP tables, IPv4 and IPv6, from one walk of the kernel's hash
 /// tables: the legacy request asks for every family at once (a v2 request
 /// names one, and each walk of the established table, 262,144 buckets on
-/// a 24 GiB machine, costs milliseconds).
-pub fn dump_tcp_tables() -> Option<[Table; 2]> {
+/// a 24 GiB machine, costs milliseconds). `only`: as for [`dump_udp_table`].
+pub fn dump_tcp_tables(only: Option<&InodeSet>) -> Option<[Table; 2]> {
     // struct inet_diag_req: family (any), address lengths, extensions,
     // socket id, states, dbs.
     let mut request = vec![0u8; 4 + SOCKET_ID_LEN];
     request.extend_from_slice(&STATES_WITH_INODES.to_ne_bytes());
     request.extend_from_slice(&0u32.to_ne_bytes());
-    dump(TCPDIAG_GETSOCK, &request, IpProto::Tcp)
+    dump(TCPDIAG_GETSOCK, &request, IpProto::Tcp, only)
 }
 
 /// The IPv4 and IPv6 tables of one dump.
-fn dump(kind: u16, request: &[u8], proto: IpProto) -> Option<[Table; 2]> {
+fn dump(kind: u16, request: &[u8], proto: IpProto, only: Option<&InodeSet>) -> Option<[Table; 2]> {
     let socket = DiagSocket::open()?;
     let (mut v4, mut v6) = (Vec::new(), Vec::new());
+    let kept = |inode: u64| only.is_none_or(|set| set.contains(&inode));
     let end = socket.dump(kind, request, |message| {
         match message.first().map(|&f| i32::from(f)) {
-            Some(libc::AF_INET) => v4.extend(parse_message::<4>(message)),
-            Some(libc::AF_INET6) => v6.extend(parse_message::<16>(message)),
+            Some(libc::AF_INET) => v4.extend(parse_message::<4>(message).filter(|r| kept(r.inode))),
+            Some(libc::AF_INET6) => {
+                v6.extend(parse_message::<16>(message).filter(|r| kept(r.inode)))
+            }
             _ => {}
         }
     });

@@ -6,6 +6,7 @@ use std::os::linux::fs::MetadataExt;
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::Path;
 
+use super::store::InodeSet;
 use super::*;
 use crate::model::{IpProto, SocketInfo, TcpState};
 
@@ -228,11 +229,11 @@ fn kernel_dumps_match_the_text_tables() {
     ];
     inodes.extend(v6.as_ref().map(|s| (SocketTable::Tcp6, inode_of(s))));
     inodes.extend(v6_udp.as_ref().map(|s| (SocketTable::Udp6, inode_of(s))));
-    let [tcp, tcp6] = super::inet_diag::dump_tcp_tables().expect("inet_diag (TCP)");
+    let [tcp, tcp6] = super::inet_diag::dump_tcp_tables(None).expect("inet_diag (TCP)");
     for (table, inode) in inodes {
         let text =
             std::fs::read(Path::new("/proc/self/net").join(table.file_name())).expect("read");
-        let udp = super::inet_diag::dump_udp_table(table);
+        let udp = super::inet_diag::dump_udp_table(table, None);
         let dumped = match table {
             SocketTable::Tcp => &tcp,
             SocketTable::Tcp6 => &tcp6,
@@ -247,4 +248,57 @@ fn kernel_dumps_match_the_text_tables() {
         matches!(queued, Some(SocketInfo::Ip(ref s)) if s.recv_queue == 1000),
         "{queued:?}"
     );
+}
+
+#[test]
+fn tables_kept_for_a_batch_hold_its_sockets_and_still_find_a_few_others() {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let (kept, other) = UnixStream::pair().expect("socketpair");
+    let strays: Vec<UdpSocket> = (0..super::tables::STRAY_LOOKUPS + 1)
+        .map(|_| UdpSocket::bind("127.0.0.1:0").expect("bind udp"))
+        .collect();
+    let (_, netns, pid) = own();
+    let batch = InodeSet::from([inode_of(&listener), inode_of(&kept)]);
+    let tables = NetTables::only(Path::new("/proc"), batch);
+    assert!(tables.lookup(netns, pid, inode_of(&listener)).is_some());
+    assert!(tables.lookup(netns, pid, inode_of(&kept)).is_some());
+    let own_tables = |t: SocketTable| tables.sockets_in(netns, pid, t);
+    assert_eq!(
+        own_tables(SocketTable::Tcp),
+        Some(1),
+        "only the batch's TCP socket"
+    );
+    assert_eq!(
+        own_tables(SocketTable::Unix),
+        Some(1),
+        "only the batch's UNIX socket"
+    );
+    // Outside the batch: found by a pass of its own, a few times.
+    assert!(tables.lookup(netns, pid, inode_of(&other)).is_some());
+    let found = strays
+        .iter()
+        .filter(|s| tables.lookup(netns, pid, inode_of(*s)).is_some())
+        .count();
+    assert_eq!(found, super::tables::STRAY_LOOKUPS - 1);
+}
+
+#[test]
+fn a_unix_path_continued_on_the_next_line_goes_with_a_skipped_record() {
+    let text = b"Num       RefCount Protocol Flags    Type St Inode Path\n\
+        0000000000000000: 00000002 00000000 00010000 0001 01 11 /tmp/a\n\
+        0000000000000000: 00000002 00000000 00010000 0001 01 12 /tmp/b\n\
+        with newline\n\
+        0000000000000000: 00000002 00000000 00010000 0001 01 13 /tmp/c\n";
+    let mut parser = super::parse::TableParser::new(SocketTable::Unix)
+        .keeping_only(Some(std::sync::Arc::new(InodeSet::from([11, 13]))));
+    super::store::for_each_line(&mut &text[..], |line| parser.line(line));
+    let table = parser.finish();
+    assert_eq!(table.len(), 2);
+    let path = |inode| match table.get(inode) {
+        Some(SocketInfo::Unix(u)) => u.path,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(path(11).as_deref(), Some(&b"/tmp/a"[..]));
+    assert_eq!(path(13).as_deref(), Some(&b"/tmp/c"[..]));
+    assert!(table.get(12).is_none());
 }

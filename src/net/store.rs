@@ -18,6 +18,9 @@ use crate::model::{
 const CHUNK: usize = 32 * 1024;
 
 /// One IP socket: `N` is 4 (IPv4) or 16 (IPv6) address bytes.
+/// Socket inodes: the sockets a batch of processes holds.
+pub type InodeSet = std::collections::HashSet<u64>;
+
 #[derive(Debug, Clone, Copy)]
 pub struct IpRecord<const N: usize> {
     pub inode: u64,

@@ -7,12 +7,13 @@ use std::collections::HashMap;
 use std::os::fd::AsRawFd;
 use std::os::linux::fs::MetadataExt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError, TryLockError};
 
 use super::diag::{query_unix_diag, query_unix_diag_in, UnixDiag};
 use super::inet_diag::{dump_tcp_tables, dump_udp_table};
 use super::parse::TableParser;
-use super::store::{for_each_line, Table};
+use super::store::{for_each_line, InodeSet, Table};
 use std::net::IpAddr;
 
 use crate::model::{IpProto, SocketInfo};
@@ -125,10 +126,11 @@ impl SocketTable {
         parser.finish()
     }
 
-    /// Reads and parses the table at `path` a chunk at a time.
-    fn read(self, path: &Path) -> std::io::Result<Table> {
+    /// Reads and parses the table at `path` a chunk at a time, keeping
+    /// only the sockets in `only` when given.
+    fn read(self, path: &Path, only: Option<Arc<InodeSet>>) -> std::io::Result<Table> {
         let mut file = std::fs::File::open(path)?;
-        let mut parser = TableParser::new(self);
+        let mut parser = TableParser::new(self).keeping_only(only);
         for_each_line(&mut file, |line| parser.line(line));
         Ok(parser.finish())
     }
@@ -244,7 +246,19 @@ pub struct NetTables {
     /// Our own namespace's tables, found without taking a lock.
     own: Namespace,
     namespaces: Mutex<HashMap<u64, Arc<Namespace>>>,
+    /// The sockets to keep from every table (None: all of them): those a
+    /// batch of processes holds, so that memory does not grow with the
+    /// sockets of the machine (see [`NetTables::only`]).
+    only: Option<Arc<InodeSet>>,
+    /// Lookups left of sockets outside `only`, each a pass over the tables.
+    strays_left: AtomicUsize,
 }
+
+/// Sockets outside a batch's set (opened since the set was taken, or held
+/// by a thread with descriptors of its own) looked up one by one, each by
+/// a pass over the tables; beyond these, such a socket is shown as lsof
+/// shows one opened after it read the tables.
+pub(super) const STRAY_LOOKUPS: usize = 8;
 
 /// A namespace's tables: ours, or another's held by its `Arc`.
 enum NamespaceRef<'a> {
@@ -273,7 +287,25 @@ impl NetTables {
             live: proc_root == Path::new("/proc"),
             own: Namespace::default(),
             namespaces: Mutex::new(HashMap::new()),
+            only: None,
+            strays_left: AtomicUsize::new(STRAY_LOOKUPS),
         }
+    }
+
+    /// Tables that hold only the sockets with these inodes: a batch of
+    /// processes' sockets, as the kernel listed them (see `crate::bpf`).
+    /// Another socket is still found, by a pass of its own over the
+    /// tables, a few times per batch.
+    pub fn only(proc_root: &Path, inodes: InodeSet) -> NetTables {
+        NetTables {
+            only: Some(Arc::new(inodes)),
+            ..NetTables::new(proc_root)
+        }
+    }
+
+    /// The proc root the tables are read under.
+    pub fn proc_root(&self) -> &Path {
+        &self.proc_root
     }
 
     /// Our own network namespace: what to pass when `netns_of` fails for
@@ -317,6 +349,27 @@ impl NetTables {
         }
         busy.into_iter()
             .find_map(|table| self.table(&namespace, netns, pid, table)?.get(inode))
+            .or_else(|| self.stray(netns, pid, inode, tables))
+    }
+
+    /// A socket outside `only`, looked up in tables read for it alone.
+    fn stray(
+        &self,
+        netns: u64,
+        pid: i32,
+        inode: u64,
+        tables: &[SocketTable],
+    ) -> Option<SocketInfo> {
+        if self.only.as_ref()?.contains(&inode) {
+            return None;
+        }
+        let left = |n: usize| n.checked_sub(1);
+        self.strays_left
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, left)
+            .ok()?;
+        let alone = NetTables::only(&self.proc_root, InodeSet::from([inode]));
+        alone.strays_left.store(0, Ordering::Relaxed);
+        alone.lookup_in(netns, pid, inode, tables)
     }
 
     /// Reads these tables of our own network namespace now, on the
@@ -415,6 +468,14 @@ impl NetTables {
         }
     }
 
+    /// How many sockets a table of namespace `netns` holds (read now if
+    /// it was not).
+    #[cfg(test)]
+    pub(super) fn sockets_in(&self, netns: u64, pid: i32, table: SocketTable) -> Option<usize> {
+        let namespace = self.namespace(netns);
+        self.table(&namespace, netns, pid, table).map(Table::len)
+    }
+
     fn namespace(&self, netns: u64) -> NamespaceRef<'_> {
         if Some(netns) == self.own_netns {
             return NamespaceRef::Own(&self.own);
@@ -461,7 +522,7 @@ impl NetTables {
         if tcp && self.dumps_for(netns, pid) {
             let dumped = namespace
                 .tcp_dump
-                .get_waiting_or_not(wait, || Some(dump_tcp_tables()))?;
+                .get_waiting_or_not(wait, || Some(dump_tcp_tables(self.only.as_deref())))?;
             if let Some(Some([v4, v6])) = dumped {
                 return Ok(Some(if table == SocketTable::Tcp { v4 } else { v6 }));
             }
@@ -480,18 +541,19 @@ impl NetTables {
     fn load(&self, netns: u64, pid: i32, table: SocketTable) -> Option<Table> {
         if let Some(dumped) = self
             .dumps_for(netns, pid)
-            .then(|| dump_udp_table(table))
+            .then(|| dump_udp_table(table, self.only.as_deref()))
             .flatten()
         {
             return Some(dumped);
         }
         let file = table.file_name();
-        let own = || table.read(&self.proc_root.join("net").join(file));
+        let only = || self.only.clone();
+        let own = || table.read(&self.proc_root.join("net").join(file), only());
         if pid <= 0 {
             return Some(own().unwrap_or_else(|_| table.parse(b"")));
         }
         let dir = self.proc_root.join(pid.to_string()).join("net");
-        match table.read(&dir.join(file)) {
+        match table.read(&dir.join(file), only()) {
             Ok(parsed) => Some(parsed),
             // The table does not exist in a live process's namespace
             // (e.g. no IPv6): remember it as empty.

@@ -12,7 +12,7 @@
 //! or colon; [`lsof_path`] reproduces that cut for the printer to choose.
 
 use super::inet::{dec_u64, hex_u64};
-use super::store::UnixRecord;
+use super::store::{InodeSet, UnixRecord};
 
 /// `/proc/net/unix` as it is read, line by line: records and the buffer of
 /// their paths.
@@ -25,7 +25,9 @@ pub struct UnixLines {
 }
 
 impl UnixLines {
-    pub fn line(&mut self, line: &[u8]) {
+    /// One line; a record whose inode is not in `only` (when given) is
+    /// skipped, the lines continuing its path too.
+    pub fn line(&mut self, line: &[u8], only: Option<&InodeSet>) {
         if !looks_like_record(line) {
             // A newline inside the previous record's path: it is the last
             // record's and its path ends the buffer.
@@ -52,6 +54,9 @@ impl UnixLines {
         let Some((mut record, path)) = parse_unix_line(line) else {
             return;
         };
+        if only.is_some_and(|set| !set.contains(&record.inode)) {
+            return;
+        }
         if let Some(path) = path {
             let start = self.paths.len();
             if let (Ok(path_start), Ok(path_len), true) = (

@@ -23,11 +23,7 @@ impl Scanner {
     /// own).
     pub fn socket_holders_among(&self, pids: &[i32]) -> Option<Vec<i32>> {
         let filter = self.socket_filter.as_ref()?;
-        let machine_proc = self.on_procfs && self.cfg.proc_root == std::path::Path::new("/proc");
-        // SAFETY: geteuid has no preconditions.
-        let root = unsafe { libc::geteuid() } == 0;
-        let refused = std::env::var_os(NO_BPF).is_some_and(|v| !v.is_empty());
-        if self.cfg.sockets_only_unless != Some(0) || !machine_proc || !root || refused {
+        if self.cfg.sockets_only_unless != Some(0) || !self.kernel_can_be_asked() {
             return None;
         }
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -77,6 +73,17 @@ impl Scanner {
         }
         let _ = self.listable_sockets.set(listable);
         Some(wanted)
+    }
+
+    /// Whether the kernel may be asked which process holds which socket
+    /// (`crate::bpf`): as root, on the machine's /proc, unless refused
+    /// through [`NO_BPF`]. (Whether it can answer is found by asking.)
+    pub(super) fn kernel_can_be_asked(&self) -> bool {
+        let machine_proc = self.on_procfs && self.cfg.proc_root == std::path::Path::new("/proc");
+        // SAFETY: geteuid has no preconditions.
+        let root = unsafe { libc::geteuid() } == 0;
+        let refused = std::env::var_os(NO_BPF).is_some_and(|v| !v.is_empty());
+        machine_proc && root && !refused
     }
 
     /// The descriptors of process `pid` that hold a socket the selection

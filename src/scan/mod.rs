@@ -4,6 +4,7 @@
 //! tree. Tables shared by all processes (locks, mounts) are read once, when
 //! first needed.
 
+pub mod batches;
 pub mod child;
 pub mod endpoints;
 pub mod exempt;

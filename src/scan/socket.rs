@@ -2,6 +2,7 @@
 //! through which the scan asks the socket tables about an inode.
 
 use crate::model::{Device, FileType, IpProto, SocketInfo};
+use crate::net::store::InodeSet;
 
 /// Answers "what is socket inode N of this process?".
 pub trait SocketLookup: Sync {
@@ -24,6 +25,13 @@ pub trait SocketLookup: Sync {
     /// `describe` (`All`), `describe_ip` or `describe_without_tcp_udp`
     /// search, so that the scan finds them read.
     fn preload(&self, _tables: Tables) {}
+
+    /// A fresh lookup of the same kind whose tables keep only these
+    /// sockets (None: all of them), for a batch of processes; None when
+    /// this lookup cannot be narrowed.
+    fn for_sockets(&self, _only: Option<InodeSet>) -> Option<Box<dyn SocketLookup + Send>> {
+        None
+    }
 
     /// For `+E`/`-E`: the inode of the socket at the other end of `info`
     /// (inode `inode`): a UNIX socket's peer (or, for a listening socket,
@@ -80,6 +88,14 @@ impl SocketLookup for crate::net::NetTables {
 
     fn describe_without_tcp_udp(&self, netns: u64, pid: i32, inode: u64) -> Option<SocketInfo> {
         self.lookup_in(netns, pid, inode, &crate::net::SocketTable::WITHOUT_TCP_UDP)
+    }
+
+    fn for_sockets(&self, only: Option<InodeSet>) -> Option<Box<dyn SocketLookup + Send>> {
+        let root = self.proc_root();
+        Some(Box::new(match only {
+            Some(sockets) => crate::net::NetTables::only(root, sockets),
+            None => crate::net::NetTables::new(root),
+        }))
     }
 
     fn preload(&self, tables: Tables) {

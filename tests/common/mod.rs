@@ -47,9 +47,19 @@ pub struct Output {
 /// Runs `program args` with stdin closed, capturing everything; kills it
 /// after `RUN_TIME_LIMIT`.
 pub fn run<S: AsRef<OsStr>>(program: impl AsRef<OsStr>, args: &[S]) -> Output {
+    run_with_env(program, args, &[])
+}
+
+/// [`run`] with these variables added to the environment.
+pub fn run_with_env<S: AsRef<OsStr>>(
+    program: impl AsRef<OsStr>,
+    args: &[S],
+    env: &[(&str, &str)],
+) -> Output {
     let program = program.as_ref();
     let mut child = Command::new(program)
         .args(args)
+        .envs(env.iter().copied())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

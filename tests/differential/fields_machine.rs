@@ -3,7 +3,7 @@
 //! same process set and file sets, byte for byte. (Field output has no
 //! column widths, so process sets compare exactly.)
 
-use crate::common::{diff, require_lsof, rlsof, run, shell_words, LSOF};
+use crate::common::{diff, require_lsof, rlsof, run, run_with_env, shell_words, LSOF};
 use std::collections::BTreeMap;
 
 const ATTEMPTS: usize = 3;
@@ -34,13 +34,18 @@ fn sets_by_pid(stdout: &[u8]) -> BTreeMap<u32, Vec<u8>> {
 }
 
 fn compare_stable(args: &[&str]) {
+    compare_stable_with_env(args, &[]);
+}
+
+/// The same, rlsof running with these variables set.
+fn compare_stable_with_env(args: &[&str], env: &[(&str, &str)]) {
     if !require_lsof() {
         return;
     }
     let mut last = String::new();
     for _ in 0..ATTEMPTS {
         let before = sets_by_pid(&run(LSOF, args).stdout);
-        let got = sets_by_pid(&run(rlsof(), args).stdout);
+        let got = sets_by_pid(&run_with_env(rlsof(), args, env).stdout);
         let after = sets_by_pid(&run(LSOF, args).stdout);
         let mut problems = Vec::new();
         let mut stable = 0;
@@ -74,6 +79,13 @@ fn compare_stable(args: &[&str]) {
 #[test]
 fn whole_machine_bare_fields() {
     compare_stable(&["-F", "-n", "-P"]);
+}
+
+/// As root, field output describes sockets a batch of processes at a
+/// time (src/scan/batches.rs); batches of 16 sockets make many here.
+#[test]
+fn whole_machine_fields_in_small_socket_batches() {
+    compare_stable_with_env(&["-F", "-n", "-P"], &[("RLSOF_SOCKET_BATCH", "16")]);
 }
 
 #[test]

@@ -1,0 +1,261 @@
+//! Streaming listings (`-F`, `-j`, `-J`) of the whole machine describe
+//! sockets a batch of processes at a time, so that memory does not grow
+//! with the machine's sockets: the kernel lists, in PID order, which
+//! socket each process holds (see [`crate::bpf::SocketsInPidOrder`]);
+//! processes are taken in PID order until their sockets fill a batch, and
+//! the socket tables are read for that batch keeping only those sockets.
+//!
+//! Each batch after the first reads the tables again (about 1 µs of CPU
+//! per socket of the machine), so batching has a price that grows with
+//! the square of the sockets; it is capped: a batch holds
+//! [`SOCKETS_PER_BATCH`] sockets, or a [`MAX_BATCHES`]th of the machine's
+//! when that is more. A machine whose sockets fit one batch reads the
+//! tables once, without asking the kernel anything more.
+
+use crate::bpf::HeldSocket;
+use crate::net::store::InodeSet;
+
+use super::Scanner;
+
+/// Sockets described at once: about 200 KiB of tables and set.
+pub const SOCKETS_PER_BATCH: usize = 4096;
+
+/// At most this many readings of the socket tables per listing.
+pub const MAX_BATCHES: usize = 4;
+
+/// Set in the environment to a number, the sockets per batch instead (for
+/// tests that want many batches of few processes).
+pub const BATCH_SIZE_VARIABLE: &str = "RLSOF_SOCKET_BATCH";
+
+/// Processes to scan together, and the sockets they hold.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Batch {
+    /// Ascending, a run of the listing's PIDs.
+    pub pids: Vec<i32>,
+    /// None: unknown (the kernel's list broke off), read whole tables.
+    pub sockets: Option<InodeSet>,
+}
+
+/// What tells the sockets of every process in PID order.
+pub trait HeldInOrder: Iterator<Item = HeldSocket> {
+    /// Whether the list broke off before its end.
+    fn failed(&self) -> bool;
+}
+
+impl HeldInOrder for crate::bpf::SocketsInPidOrder {
+    fn failed(&self) -> bool {
+        crate::bpf::SocketsInPidOrder::failed(self)
+    }
+}
+
+/// The listing's PIDs cut into batches as the held sockets come.
+pub struct Batches<'p, H> {
+    held: H,
+    pids: &'p [i32],
+    at: usize,
+    /// The first socket of the next batch's first process.
+    pending: Option<HeldSocket>,
+    per_batch: usize,
+}
+
+impl<'p, H: HeldInOrder> Batches<'p, H> {
+    pub fn new(held: H, pids: &'p [i32], per_batch: usize) -> Self {
+        Batches {
+            held,
+            pids,
+            at: 0,
+            pending: None,
+            per_batch: per_batch.max(1),
+        }
+    }
+}
+
+impl<H: HeldInOrder> Iterator for Batches<'_, H> {
+    type Item = Batch;
+
+    fn next(&mut self) -> Option<Batch> {
+        if self.at >= self.pids.len() {
+            return None;
+        }
+        let mut sockets = InodeSet::new();
+        let mut last: Option<i32> = None;
+        let upto = loop {
+            let Some(socket) = self.pending.take().or_else(|| self.held.next()) else {
+                if self.held.failed() {
+                    let pids = self.pids[self.at..].to_vec();
+                    self.at = self.pids.len();
+                    return Some(Batch {
+                        pids,
+                        sockets: None,
+                    });
+                }
+                break i32::MAX;
+            };
+            // A batch ends between two processes; a thread with its own
+            // descriptors, met out of order, adds to the batch at hand.
+            let next_process = last.is_some_and(|l| socket.pid > l);
+            if next_process && sockets.len() >= self.per_batch {
+                self.pending = Some(socket);
+                break last.unwrap_or(i32::MAX);
+            }
+            sockets.insert(socket.inode);
+            if last.is_none_or(|l| socket.pid > l) {
+                last = Some(socket.pid);
+            }
+        };
+        let rest = &self.pids[self.at..];
+        let end = self.at + rest.partition_point(|&pid| pid <= upto);
+        let pids = self.pids[self.at..end].to_vec();
+        self.at = end;
+        Some(Batch {
+            pids,
+            sockets: Some(sockets),
+        })
+    }
+}
+
+impl Scanner {
+    /// The batches in which a streaming listing of `pids` is to be
+    /// scanned, or None to scan them at once with whole tables: other
+    /// listings keep everything anyway (the table's column widths), `+E`
+    /// needs every socket, `-t` reads no table, `-i` as root has its own
+    /// pass (`holders`), and only the kernel can tell in advance which
+    /// sockets a process holds (see [`Scanner::kernel_can_be_asked`]).
+    pub fn socket_batches<'p>(
+        &self,
+        pids: &'p [i32],
+    ) -> Option<Batches<'p, crate::bpf::SocketsInPidOrder>> {
+        let whole_tables_needed = self.cfg.endpoints
+            || self.cfg.terse
+            || self.cfg.sockets_only_unless.is_some()
+            || self.listable_sockets.get().is_some();
+        if whole_tables_needed || pids.len() < 2 || !self.kernel_can_be_asked() {
+            return None;
+        }
+        let per_batch = match std::env::var(BATCH_SIZE_VARIABLE) {
+            Ok(set) => set.parse().ok()?,
+            Err(_) => {
+                let sockets = sockets_in_use(&self.cfg.proc_root)?;
+                let per_batch = SOCKETS_PER_BATCH.max(sockets.div_ceil(MAX_BATCHES));
+                if sockets <= per_batch {
+                    return None;
+                }
+                per_batch
+            }
+        };
+        let held = crate::bpf::SocketsInPidOrder::start()?;
+        Some(Batches::new(held, pids, per_batch))
+    }
+
+    /// From now on, socket tables keep only these sockets (None: all).
+    pub fn describe_only(&mut self, sockets: Option<InodeSet>) {
+        if let Some(lookup) = self.sockets.for_sockets(sockets) {
+            self.sockets = lookup;
+        }
+    }
+}
+
+/// The sockets of our network namespace, as `/proc/net/sockstat` counts
+/// them ("sockets: used N"): what the tables would hold at once.
+fn sockets_in_use(proc_root: &std::path::Path) -> Option<usize> {
+    let text = std::fs::read_to_string(proc_root.join("net/sockstat")).ok()?;
+    parse_sockets_used(&text)
+}
+
+fn parse_sockets_used(sockstat: &str) -> Option<usize> {
+    let line = sockstat.lines().find(|l| l.starts_with("sockets:"))?;
+    let mut words = line.split_whitespace();
+    words.find(|&w| w == "used")?;
+    words.next()?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Listed(std::vec::IntoIter<HeldSocket>, bool);
+
+    impl Iterator for Listed {
+        type Item = HeldSocket;
+        fn next(&mut self) -> Option<HeldSocket> {
+            self.0.next()
+        }
+    }
+
+    impl HeldInOrder for Listed {
+        fn failed(&self) -> bool {
+            self.1
+        }
+    }
+
+    fn held(sockets: &[(i32, u64)], failed: bool) -> Listed {
+        let sockets: Vec<HeldSocket> = sockets
+            .iter()
+            .map(|&(pid, inode)| HeldSocket { pid, fd: 3, inode })
+            .collect();
+        Listed(sockets.into_iter(), failed)
+    }
+
+    fn batch(pids: &[i32], sockets: &[u64]) -> Batch {
+        Batch {
+            pids: pids.to_vec(),
+            sockets: Some(sockets.iter().copied().collect()),
+        }
+    }
+
+    #[test]
+    fn batches_end_between_processes_once_full() {
+        let pids = [1, 2, 5, 7, 9, 12];
+        let sockets = [(1, 10), (2, 20), (2, 21), (2, 22), (7, 70), (9, 90)];
+        let got: Vec<Batch> = Batches::new(held(&sockets, false), &pids, 2).collect();
+        assert_eq!(
+            got,
+            [
+                batch(&[1, 2], &[10, 20, 21, 22]),
+                batch(&[5, 7, 9, 12], &[70, 90]),
+            ]
+        );
+    }
+
+    #[test]
+    fn one_batch_when_the_sockets_fit() {
+        let pids = [1, 2, 3];
+        let got: Vec<Batch> = Batches::new(held(&[(2, 5)], false), &pids, 10).collect();
+        assert_eq!(got, [batch(&[1, 2, 3], &[5])]);
+        let none: Vec<Batch> = Batches::new(held(&[], false), &pids, 10).collect();
+        assert_eq!(none, [batch(&[1, 2, 3], &[])]);
+    }
+
+    #[test]
+    fn a_thread_out_of_order_joins_the_batch_at_hand() {
+        // Process 3's thread 8 has descriptors of its own: it comes after 5.
+        let pids = [3, 5, 9];
+        let sockets = [(3, 30), (5, 50), (3, 31), (9, 90)];
+        let got: Vec<Batch> = Batches::new(held(&sockets, false), &pids, 2).collect();
+        assert_eq!(got, [batch(&[3, 5], &[30, 50, 31]), batch(&[9], &[90])]);
+    }
+
+    #[test]
+    fn after_a_broken_list_the_rest_reads_whole_tables() {
+        let pids = [1, 2, 3, 4];
+        let got: Vec<Batch> = Batches::new(held(&[(1, 10), (2, 20)], true), &pids, 1).collect();
+        assert_eq!(
+            got,
+            [
+                batch(&[1], &[10]),
+                Batch {
+                    pids: vec![2, 3, 4],
+                    sockets: None
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn sockets_in_use_from_sockstat() {
+        let text = "sockets: used 15808\nTCP: inuse 6401 orphan 0 tw 0 alloc 6402 mem 1\n";
+        assert_eq!(parse_sockets_used(text), Some(15808));
+        assert_eq!(parse_sockets_used("TCP: inuse 3\n"), None);
+        assert_eq!(parse_sockets_used("sockets: used many\n"), None);
+    }
+}
