@@ -10,8 +10,10 @@ counted and thrown away. It prints, per command, the median wall time, the
 median CPU time (user + system), the median peak resident memory (GNU time's
 %M; Debian package `time`), the median output size, and rlsof's ratio to lsof.
 
-Cases: `-n -P` on the whole system; the same with threads in the holders;
-`+L1`; `-i :PORT` on a port a holder listens on (with `ss`); the peak memory
+Cases: `-n -P` on the whole system; field output (`-F`) and JSON Lines
+(`-j`) on the whole system, rlsof also with `RLSOF_NO_BPF=1` (no kernel
+iterators: every fdinfo read, whole socket tables); the same with threads
+in the holders; `+L1`; `-i :PORT` on a port a holder listens on (with `ss`); the peak memory
 of the streaming outputs `-F`, `-t`, `-j` with PROCS/10 and PROCS holders
 (bounded memory: it should not grow with the machine); rlsof pinned to one
 CPU (`taskset -c 0`) against lsof pinned the same way.
@@ -32,7 +34,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 GNU_TIME = "/usr/bin/time"
-CASES = ("whole", "threads", "links", "inet", "memory", "single")
+CASES = ("whole", "fields", "threads", "links", "inet", "memory", "single")
 
 
 class Fixture:
@@ -252,6 +254,13 @@ def cases_on(rlsof, f, a):
             ("rlsof -n -P", [rlsof, "-n", "-P"]),
             ("lsof -n -P", ["lsof", "-n", "-P"]),
             ("lsfd --threads", ["lsfd", "--threads"]),
+        ], a.runs)
+    if "fields" in a.only:
+        table(f"-F and -j, whole system ({f.label})", [
+            ("rlsof -n -P -F", [rlsof, "-n", "-P", "-F"]),
+            ("lsof -n -P -F", ["lsof", "-n", "-P", "-F"]),
+            ("rlsof -n -P -j", [rlsof, "-n", "-P", "-j"]),
+            ("rlsof -n -P -F, RLSOF_NO_BPF=1", ["env", "RLSOF_NO_BPF=1", rlsof, "-n", "-P", "-F"]),
         ], a.runs)
     if "links" in a.only:
         table(f"+L1, open files with no link ({f.label})", [

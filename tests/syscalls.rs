@@ -30,12 +30,15 @@ const SOCKET_PAIRS: usize = 12;
 /// (+0.8), or fdinfo or a second stat for regular files, breaks it.
 const MAX_CALLS_PER_FILE: f64 = 3.4;
 
-/// Holds `regular` files in `dir`, and pipes and socket pairs; prints its
-/// pid when ready and exits when its stdin closes.
+/// Holds `regular` files in `dir` (the i-th at offset i), and pipes and
+/// socket pairs; prints its pid when ready and exits when its stdin closes.
 const FIXTURE: &str = r#"
 import os, socket, sys
 d, regular, pipes, pairs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 kept = [open(os.path.join(d, "f%d" % i), "w") for i in range(regular)]
+for i, f in enumerate(kept):
+    f.write("x" * i)
+    f.flush()
 kept += [os.pipe() for _ in range(pipes)]
 kept += [socket.socketpair() for _ in range(pairs)]
 print(os.getpid(), flush=True)
@@ -368,5 +371,76 @@ fn field_output_reads_socket_tables_per_batch_of_processes() {
             String::from_utf8_lossy(&lsof.stdout),
             "lsof lists otherwise"
         );
+    }
+}
+
+/// Offsets and flags as root: the kernel's walk of a process's
+/// descriptors (src/bpf/files.rs) gives what fdinfo's first lines give, so
+/// `-F` and `+fg` read no fdinfo file for a process of 200 regular files;
+/// they list what reading every fdinfo lists (`RLSOF_NO_BPF=1`), and what
+/// lsof lists.
+#[test]
+fn offsets_and_flags_come_from_the_kernel_without_fdinfo() {
+    // SAFETY: geteuid has no preconditions.
+    let root = unsafe { libc::geteuid() } == 0;
+    if !root || !Path::new("/sys/kernel/btf/vmlinux").exists() {
+        eprintln!("SKIPPED: needs root and kernel BTF (/sys/kernel/btf/vmlinux)");
+        return;
+    }
+    if !have("strace", &["-c", "-o", "/dev/null", "true"]) || !have("python3", &["-c", ""]) {
+        eprintln!("SKIPPED: strace or python3 is missing");
+        return;
+    }
+    let me = std::process::id() as i32;
+    if rlsof::bpf::held_sockets(&[me], 1).is_none() {
+        eprintln!(
+            "SKIPPED: this kernel refuses rlsof's BPF iterator (seccomp, lockdown, PID namespace)"
+        );
+        return;
+    }
+    let holder = Fixture::start("positions", REGULAR_FILES, PIPES, SOCKET_PAIRS);
+    let pid = holder.pid().to_string();
+    let rlsof = env!("CARGO_BIN_EXE_rlsof");
+    for args in [
+        vec!["-n", "-P", "-F", "-p", &pid],
+        vec!["-n", "-P", "+fg", "-p", &pid],
+    ] {
+        let report = std::env::temp_dir().join(format!("rlsof-fdinfo-{me}.strace"));
+        let traced = Command::new("strace")
+            .args(["-f", "-e", "trace=openat", "-o"])
+            .arg(&report)
+            .arg(rlsof)
+            .args(&args)
+            .stderr(Stdio::null())
+            .output()
+            .expect("run strace");
+        let opens = std::fs::read_to_string(&report).unwrap_or_default();
+        let _ = std::fs::remove_file(&report);
+        let fdinfo_reads = opens.lines().filter(|l| l.contains("/fdinfo/")).count();
+        assert!(
+            fdinfo_reads < 10,
+            "{args:?}: {fdinfo_reads} fdinfo files read for {} descriptors",
+            holder.descriptors()
+        );
+        let from_proc = Command::new(rlsof)
+            .args(&args)
+            .env("RLSOF_NO_BPF", "1")
+            .output()
+            .expect("run rlsof");
+        let text = String::from_utf8_lossy(&from_proc.stdout);
+        assert_eq!(String::from_utf8_lossy(&traced.stdout), text, "{args:?}");
+        assert!(
+            text.matches(&format!("rlsof-syscalls-{me}-positions"))
+                .count()
+                >= REGULAR_FILES
+        );
+        if have("lsof", &["-v"]) {
+            let lsof = Command::new("lsof").args(&args).output().expect("run lsof");
+            assert_eq!(
+                text,
+                String::from_utf8_lossy(&lsof.stdout),
+                "{args:?}: lsof differs"
+            );
+        }
     }
 }

@@ -16,7 +16,11 @@ const BPF_ITER_CREATE: libc::c_long = 33;
 const BPF_PROG_TYPE_TRACING: u32 = 26;
 const BPF_TRACE_ITER: u32 = 28;
 const BPF_FUNC_SEQ_WRITE: i32 = 127;
+const BPF_FUNC_PROBE_READ_KERNEL: i32 = 113;
+/// O_CLOEXEC is bit 19 (0o2000000) on Linux's common architectures.
+const O_CLOEXEC_SHIFT: i32 = (libc::O_CLOEXEC as u32).trailing_zeros() as i32;
 pub const RECORD: usize = 16;
+pub const FILE_RECORD: usize = 32;
 /// The iterator function's context: meta, task, fd, file (8 bytes each).
 const CTX_META: i16 = 0;
 const CTX_TASK: i16 = 8;
@@ -26,9 +30,15 @@ const CTX_FILE: i16 = 24;
 /// Struct member offsets and the iterator's type id in this kernel.
 pub struct Offsets {
     file_inode: i16,
+    file_pos: i16,
+    file_flags: i16,
     inode_mode: i16,
     inode_ino: i16,
     task_tgid: i16,
+    task_pid: i16,
+    task_files: i16,
+    files_fdt: i16,
+    fdtable_close_on_exec: i16,
     iter_func: u32,
 }
 
@@ -37,9 +47,11 @@ impl Offsets {
         let vmlinux = std::fs::File::open("/sys/kernel/btf/vmlinux").ok()?;
         let wanted = Wanted {
             structs: &[
-                ("file", &["f_inode"]),
+                ("file", &["f_inode", "f_pos", "f_flags"]),
                 ("inode", &["i_mode", "i_ino"]),
-                ("task_struct", &["tgid"]),
+                ("task_struct", &["tgid", "pid", "files"]),
+                ("files_struct", &["fdt"]),
+                ("fdtable", &["close_on_exec"]),
             ],
             funcs: &["bpf_iter_task_file"],
         };
@@ -47,9 +59,15 @@ impl Offsets {
         let offset = |s: &str, m: &str| i16::try_from(found.offset(s, m)?).ok();
         Some(Offsets {
             file_inode: offset("file", "f_inode")?,
+            file_pos: offset("file", "f_pos")?,
+            file_flags: offset("file", "f_flags")?,
             inode_mode: offset("inode", "i_mode")?,
             inode_ino: offset("inode", "i_ino")?,
             task_tgid: offset("task_struct", "tgid")?,
+            task_pid: offset("task_struct", "pid")?,
+            task_files: offset("task_struct", "files")?,
+            files_fdt: offset("files_struct", "fdt")?,
+            fdtable_close_on_exec: offset("fdtable", "close_on_exec")?,
             iter_func: *found.funcs.get("bpf_iter_task_file")?,
         })
     }
@@ -77,11 +95,27 @@ const AND64_K: u8 = 0x57;
 const JEQ_K: u8 = 0x15;
 const JNE_K: u8 = 0x55;
 const CALL: u8 = 0x85;
+const RSH64_K: u8 = 0x77;
+const LSH64_K: u8 = 0x67;
+const RSH64_X: u8 = 0x7f;
+const ADD64_X: u8 = 0x0f;
+const OR64_X: u8 = 0x4f;
 const EXIT: u8 = 0x95;
 
-/// The program; every jump goes to the last two instructions (return 0).
-fn instructions(o: &Offsets) -> Vec<[u8; 8]> {
-    let body = vec![
+/// What a program reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reports {
+    /// Each socket file: tgid, fd, inode (RECORD bytes).
+    Sockets,
+    /// Each open file: tgid, tid, fd, flags, inode, position
+    /// (FILE_RECORD bytes).
+    Files,
+}
+
+/// The socket program; every jump goes to the last two instructions
+/// (return 0).
+fn socket_instructions(o: &Offsets) -> Vec<[u8; 8]> {
+    ending_in_return(vec![
         insn(MOV64_X, 6, 1, 0, 0),                   // r6 = ctx
         insn(LDX_DW, 7, 6, CTX_FILE, 0),             // r7 = ctx->file
         insn(JEQ_K, 7, 0, 0, 0),                     // if !file: out
@@ -104,7 +138,67 @@ fn instructions(o: &Offsets) -> Vec<[u8; 8]> {
         insn(ADD64_K, 2, 0, 0, -(RECORD as i32)),    // r2 -= 16
         insn(MOV64_K, 3, 0, 0, RECORD as i32),       // r3 = 16
         insn(CALL, 0, 0, 0, BPF_FUNC_SEQ_WRITE),     // bpf_seq_write(seq, r2, 16)
-    ];
+    ])
+}
+
+/// The every-file program: the record at stack[-32..0] is tgid, tid, fd,
+/// flags (u32 each), inode number, f_pos (u64 each); the flags are
+/// `f_flags` with O_CLOEXEC added from the descriptor table's bitmap, as
+/// fdinfo shows them. (A load through a NULL kernel pointer gives 0, and
+/// a failed read of the bitmap word zeroes it: no branch is needed.)
+fn file_instructions(o: &Offsets) -> Vec<[u8; 8]> {
+    let record = FILE_RECORD as i16;
+    ending_in_return(vec![
+        insn(MOV64_X, 6, 1, 0, 0),                       // r6 = ctx
+        insn(LDX_DW, 7, 6, CTX_FILE, 0),                 // r7 = ctx->file
+        insn(JEQ_K, 7, 0, 0, 0),                         // if !file: out
+        insn(LDX_DW, 8, 6, CTX_TASK, 0),                 // r8 = ctx->task
+        insn(JEQ_K, 8, 0, 0, 0),                         // if !task: out
+        insn(LDX_DW, 1, 7, o.file_inode, 0),             // r1 = file->f_inode
+        insn(JEQ_K, 1, 0, 0, 0),                         // if !inode: out
+        insn(LDX_DW, 3, 1, o.inode_ino, 0),              // r3 = inode->i_ino
+        insn(STX_DW, 10, 3, -16, 0),                     // stack[-16] = ino
+        insn(LDX_DW, 3, 7, o.file_pos, 0),               // r3 = file->f_pos
+        insn(STX_DW, 10, 3, -8, 0),                      // stack[-8] = pos
+        insn(LDX_W, 4, 8, o.task_tgid, 0),               // r4 = task->tgid
+        insn(STX_W, 10, 4, -record, 0),                  // stack[-32] = tgid
+        insn(LDX_W, 4, 8, o.task_pid, 0),                // r4 = task->pid
+        insn(STX_W, 10, 4, -record + 4, 0),              // stack[-28] = tid
+        insn(LDX_W, 5, 6, CTX_FD, 0),                    // r5 = ctx->fd
+        insn(STX_W, 10, 5, -record + 8, 0),              // stack[-24] = fd
+        insn(LDX_W, 4, 7, o.file_flags, 0),              // r4 = file->f_flags
+        insn(STX_W, 10, 4, -record + 12, 0),             // stack[-20] = flags
+        insn(LDX_DW, 1, 8, o.task_files, 0),             // r1 = task->files
+        insn(LDX_DW, 1, 1, o.files_fdt, 0),              // r1 = files->fdt
+        insn(LDX_DW, 3, 1, o.fdtable_close_on_exec, 0),  // r3 = fdt->close_on_exec
+        insn(LDX_W, 2, 6, CTX_FD, 0),                    // r2 = fd
+        insn(RSH64_K, 2, 0, 0, 6),                       // r2 /= 64
+        insn(LSH64_K, 2, 0, 0, 3),                       // r2 *= 8
+        insn(ADD64_X, 3, 2, 0, 0),                       // r3 = &bitmap[fd / 64]
+        insn(MOV64_X, 1, 10, 0, 0),                      // r1 = stack
+        insn(ADD64_K, 1, 0, 0, -(record as i32) - 8),    // r1 -= 40
+        insn(MOV64_K, 2, 0, 0, 8),                       // r2 = 8
+        insn(CALL, 0, 0, 0, BPF_FUNC_PROBE_READ_KERNEL), // stack[-40] = bitmap word
+        insn(LDX_DW, 1, 10, -record - 8, 0),             // r1 = the word
+        insn(LDX_W, 2, 6, CTX_FD, 0),                    // r2 = fd
+        insn(AND64_K, 2, 0, 0, 63),                      // r2 %= 64
+        insn(RSH64_X, 1, 2, 0, 0),                       // r1 >>= r2
+        insn(AND64_K, 1, 0, 0, 1),                       // r1 = close-on-exec bit
+        insn(LSH64_K, 1, 0, 0, O_CLOEXEC_SHIFT),         // r1 = O_CLOEXEC or 0
+        insn(LDX_W, 2, 10, -record + 12, 0),             // r2 = flags
+        insn(OR64_X, 2, 1, 0, 0),                        // r2 |= r1
+        insn(STX_W, 10, 2, -record + 12, 0),             // stack[-20] = flags
+        insn(LDX_DW, 1, 6, CTX_META, 0),                 // r1 = ctx->meta
+        insn(LDX_DW, 1, 1, 0, 0),                        // r1 = meta->seq
+        insn(MOV64_X, 2, 10, 0, 0),                      // r2 = stack
+        insn(ADD64_K, 2, 0, 0, -(FILE_RECORD as i32)),   // r2 -= 32
+        insn(MOV64_K, 3, 0, 0, FILE_RECORD as i32),      // r3 = 32
+        insn(CALL, 0, 0, 0, BPF_FUNC_SEQ_WRITE),         // bpf_seq_write(seq, r2, 32)
+    ])
+}
+
+/// `body`, its jumps pointed at a closing `return 0`.
+fn ending_in_return(body: Vec<[u8; 8]>) -> Vec<[u8; 8]> {
     let out = body.len() as i16;
     let mut program: Vec<[u8; 8]> = body
         .into_iter()
@@ -139,15 +233,18 @@ fn put(attr: &mut [u8], at: usize, bytes: &[u8]) {
 pub struct Program(OwnedFd);
 
 impl Program {
-    pub fn load(o: &Offsets) -> Option<Program> {
-        let code: Vec<u8> = instructions(o).concat();
+    pub fn load(o: &Offsets, reports: Reports) -> Option<Program> {
+        let (code, name): (Vec<u8>, &[u8]) = match reports {
+            Reports::Sockets => (socket_instructions(o).concat(), b"rlsof_sockets"),
+            Reports::Files => (file_instructions(o).concat(), b"rlsof_files"),
+        };
         let license = c"GPL";
         let mut load = [0u8; 128];
         put(&mut load, 0, &BPF_PROG_TYPE_TRACING.to_ne_bytes());
         put(&mut load, 4, &((code.len() / 8) as u32).to_ne_bytes());
         put(&mut load, 8, &(code.as_ptr() as u64).to_ne_bytes());
         put(&mut load, 16, &(license.as_ptr() as u64).to_ne_bytes());
-        put(&mut load, 48, b"rlsof_sockets");
+        put(&mut load, 48, name);
         put(&mut load, 68, &BPF_TRACE_ITER.to_ne_bytes());
         put(&mut load, 108, &o.iter_func.to_ne_bytes());
         bpf(BPF_PROG_LOAD, &mut load).map(Program)
@@ -217,20 +314,27 @@ mod tests {
     fn every_jump_lands_on_the_return() {
         let o = Offsets {
             file_inode: 32,
+            file_pos: 40,
+            file_flags: 48,
             inode_mode: 0,
             inode_ino: 64,
             task_tgid: 1000,
+            task_pid: 1004,
+            task_files: 1008,
+            files_fdt: 32,
+            fdtable_close_on_exec: 16,
             iter_func: 1,
         };
-        let program = instructions(&o);
-        let out = program.len() - 2;
-        for (at, i) in program.iter().enumerate() {
-            if i[0] == JEQ_K || i[0] == JNE_K {
-                let off = i16::from_le_bytes([i[2], i[3]]) as usize;
-                assert_eq!(at + 1 + off, out);
+        for program in [socket_instructions(&o), file_instructions(&o)] {
+            let out = program.len() - 2;
+            for (at, i) in program.iter().enumerate() {
+                if i[0] == JEQ_K || i[0] == JNE_K {
+                    let off = i16::from_le_bytes([i[2], i[3]]) as usize;
+                    assert_eq!(at + 1 + off, out);
+                }
             }
+            assert_eq!(program[out][0], MOV64_K);
+            assert_eq!(program[out + 1][0], EXIT);
         }
-        assert_eq!(program[out][0], MOV64_K);
-        assert_eq!(program[out + 1][0], EXIT);
     }
 }

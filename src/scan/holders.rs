@@ -11,10 +11,6 @@ use std::collections::HashMap;
 
 use super::Scanner;
 
-/// Set (non-empty) in the environment, rlsof loads no BPF program and
-/// reads every descriptor's link instead.
-pub const NO_BPF: &str = "RLSOF_NO_BPF";
-
 impl Scanner {
     /// Of `pids`, those that hold a socket the selection could list. None
     /// when every process must be read: the selection may list other
@@ -73,17 +69,6 @@ impl Scanner {
         }
         let _ = self.listable_sockets.set(listable);
         Some(wanted)
-    }
-
-    /// Whether the kernel may be asked which process holds which socket
-    /// (`crate::bpf`): as root, on the machine's /proc, unless refused
-    /// through [`NO_BPF`]. (Whether it can answer is found by asking.)
-    pub(super) fn kernel_can_be_asked(&self) -> bool {
-        let machine_proc = self.on_procfs && self.cfg.proc_root == std::path::Path::new("/proc");
-        // SAFETY: geteuid has no preconditions.
-        let root = unsafe { libc::geteuid() } == 0;
-        let refused = std::env::var_os(NO_BPF).is_some_and(|v| !v.is_empty());
-        machine_proc && root && !refused
     }
 
     /// The descriptors of process `pid` that hold a socket the selection

@@ -10,6 +10,7 @@ pub mod endpoints;
 pub mod exempt;
 pub mod fdtable;
 pub mod holders;
+pub mod kernel;
 pub mod locks;
 pub mod mapcache;
 pub mod maps;
@@ -141,6 +142,9 @@ pub struct Scanner {
     /// Per process, the descriptors holding a socket the selection could
     /// list, as the kernel told them (see `holders`).
     listable_sockets: OnceLock<std::collections::HashMap<i32, Vec<u32>>>,
+    /// The kernel's walk of a process's descriptors, loaded on first use
+    /// (None: it cannot be asked).
+    kernel_files: OnceLock<Option<crate::bpf::FilesProgram>>,
 }
 
 impl Scanner {
@@ -168,6 +172,7 @@ impl Scanner {
             on_procfs,
             socket_filter: None,
             listable_sockets: OnceLock::new(),
+            kernel_files: OnceLock::new(),
         })
     }
 

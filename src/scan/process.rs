@@ -39,6 +39,8 @@ struct Place<'a> {
     /// (`flags`): see [`Scanner::scan_pid_selecting`].
     keep: Option<EarlyTest<'a>>,
     flags: Cell<u32>,
+    /// The process's own descriptor table (not a thread's).
+    own_table: bool,
 }
 
 /// Selection's test of a file of a process given selection flags, to drop
@@ -51,10 +53,13 @@ pub struct EarlyTest<'a> {
     pub sockets_too: bool,
 }
 
-/// A process's `fd` directory, and its `fdinfo` directory once needed.
+/// A process's `fd` directory, its `fdinfo` directory once needed, and
+/// the kernel's view of its descriptors once asked for (see
+/// [`Scanner::fdinfo_from_kernel`]).
 struct FdDirs<'a> {
     fd: &'a Dir,
     info: Option<io::Result<Dir>>,
+    kernel: Option<Option<Vec<crate::bpf::KernelFile>>>,
 }
 
 /// A thread that selection wants, before its files are read.
@@ -127,6 +132,7 @@ impl Scanner {
             sockets_only: Cell::new(false),
             keep: keep.filter(|_| !self.cfg.list_tasks),
             flags: Cell::new(0),
+            own_table: true,
         };
         let threads = if self.cfg.list_tasks && !single_threaded {
             self.wanted_threads(&place, &header, bufs, wanted)
@@ -245,6 +251,7 @@ impl Scanner {
                     sockets_only: Cell::new(sockets_only),
                     keep: None,
                     flags: Cell::new(t.flags),
+                    own_table: false,
                 };
                 self.scan_files(&tplace, t.flags, bufs)
             }
@@ -429,6 +436,7 @@ impl Scanner {
         let mut dirs = FdDirs {
             fd: &fd_dir,
             info: None,
+            kernel: None,
         };
         let listed = place
             .sockets_only
@@ -558,7 +566,8 @@ impl Scanner {
         let info = if anon_info.is_some() {
             anon_info
         } else if known.is_none() && self.wants_fdinfo(file, &bufs.link) {
-            read_fdinfo(place, dirs, name, bufs)
+            self.fdinfo_from_kernel(place, dirs, file, &bufs.link)
+                .or_else(|| read_fdinfo(place, dirs, name, bufs))
         } else {
             None
         };
@@ -595,6 +604,42 @@ impl Scanner {
         }
         self.add_lock(place, file);
         Some(())
+    }
+
+    /// The position and flags fdinfo would give for `file`, from the
+    /// kernel's own walk of the process's descriptors (`crate::bpf`), when
+    /// every descriptor's fdinfo is wanted (offsets: `-o`, `-F`, JSON; or
+    /// flags, `+f`). The descriptor must still hold the same inode. Not
+    /// for what fdinfo says beyond those: the ids in anonymous inodes'
+    /// names, a pseudo-terminal's index (`+E`).
+    fn fdinfo_from_kernel(
+        &self,
+        place: &Place,
+        dirs: &mut FdDirs,
+        file: &OpenFile,
+        link: &[u8],
+    ) -> Option<node::FdInfo> {
+        let Some(FdName::Num(fd)) = file.fd else {
+            return None;
+        };
+        let inode = file.inode?;
+        let every_fdinfo = self.cfg.offsets || self.cfg.file_flags;
+        let more_wanted = self.cfg.endpoints || link.starts_with(b"anon_inode:");
+        if !place.own_table || !every_fdinfo || more_wanted || self.cfg.terse {
+            return None;
+        }
+        let files = dirs
+            .kernel
+            .get_or_insert_with(|| self.kernel_files_of(place.pid))
+            .as_ref()?;
+        let at = files.binary_search_by_key(&fd, |f| f.fd).ok()?;
+        let seen = files[at];
+        (seen.inode == inode).then(|| node::FdInfo {
+            pos: u64::try_from(seen.pos).ok(),
+            flags: Some(seen.flags),
+            ino: Some(seen.inode),
+            ..Default::default()
+        })
     }
 
     /// A socket or pipe that needs neither stat nor fdinfo: only when
