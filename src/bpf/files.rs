@@ -29,7 +29,7 @@ impl FilesProgram {
     /// does not report a probe file of ours at the position written.
     pub fn load() -> Option<FilesProgram> {
         let offsets = Offsets::of_running_kernel()?;
-        let program = FilesProgram(Program::load(&offsets, Reports::Files)?);
+        let program = FilesProgram(Program::load(offsets, Reports::Files)?);
         // SAFETY: memfd_create with a NUL-terminated name; checked below.
         let raw = unsafe { libc::memfd_create(c"rlsof-probe".as_ptr(), libc::MFD_CLOEXEC) };
         if raw < 0 {

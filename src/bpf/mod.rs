@@ -87,7 +87,7 @@ pub fn held_sockets(pids: &[i32], threads: usize) -> Option<Holdings> {
 /// numbers are not ours (rlsof in a PID namespace of its own).
 fn checked_program() -> Option<program::Program> {
     let offsets = program::Offsets::of_running_kernel()?;
-    let program = program::Program::load(&offsets, program::Reports::Sockets)?;
+    let program = program::Program::load(offsets, program::Reports::Sockets)?;
     // SAFETY: plain socket(2); the result is checked before use.
     let raw = unsafe { libc::socket(libc::AF_UNIX, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
     if raw < 0 {

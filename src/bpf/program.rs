@@ -43,7 +43,14 @@ pub struct Offsets {
 }
 
 impl Offsets {
-    pub fn of_running_kernel() -> Option<Offsets> {
+    /// The running kernel's offsets, read from its BTF once per run (a
+    /// few milliseconds: both programs need them).
+    pub fn of_running_kernel() -> Option<&'static Offsets> {
+        static FOUND: std::sync::OnceLock<Option<Offsets>> = std::sync::OnceLock::new();
+        FOUND.get_or_init(Offsets::read).as_ref()
+    }
+
+    fn read() -> Option<Offsets> {
         let vmlinux = std::fs::File::open("/sys/kernel/btf/vmlinux").ok()?;
         let wanted = Wanted {
             structs: &[

@@ -77,7 +77,7 @@ impl<H: HeldInOrder> Iterator for Batches<'_, H> {
         if self.at >= self.pids.len() {
             return None;
         }
-        let mut sockets = InodeSet::new();
+        let mut sockets = Vec::new();
         let mut last: Option<i32> = None;
         let upto = loop {
             let Some(socket) = self.pending.take().or_else(|| self.held.next()) else {
@@ -98,7 +98,7 @@ impl<H: HeldInOrder> Iterator for Batches<'_, H> {
                 self.pending = Some(socket);
                 break last.unwrap_or(i32::MAX);
             }
-            sockets.insert(socket.inode);
+            sockets.push(socket.inode);
             if last.is_none_or(|l| socket.pid > l) {
                 last = Some(socket.pid);
             }
@@ -109,7 +109,7 @@ impl<H: HeldInOrder> Iterator for Batches<'_, H> {
         self.at = end;
         Some(Batch {
             pids,
-            sockets: Some(sockets),
+            sockets: Some(InodeSet::from(sockets)),
         })
     }
 }
