@@ -237,27 +237,37 @@ fn system_calls_per_open_file_stay_near_the_floor() {
     );
 }
 
-/// `-i :PORT` as root, where the kernel runs the iterator: the processes that hold
-/// a socket on the port are found by the BPF iterator (src/bpf), so the
-/// links of a process holding 200 files and no such socket are not read;
-/// with `RLSOF_NO_BPF=1` they are. Both runs list the same.
-#[test]
-fn socket_holders_are_found_without_reading_every_link() {
+/// Whether rlsof's BPF iterators run here and strace can watch them (root,
+/// kernel BTF, a kernel that accepts the program, strace and python3);
+/// says why not when they do not.
+fn kernel_iterators_testable() -> bool {
     // SAFETY: geteuid has no preconditions.
     let root = unsafe { libc::geteuid() } == 0;
     if !root || !Path::new("/sys/kernel/btf/vmlinux").exists() {
         eprintln!("SKIPPED: needs root and kernel BTF (/sys/kernel/btf/vmlinux)");
-        return;
+        return false;
     }
     if !have("strace", &["-c", "-o", "/dev/null", "true"]) || !have("python3", &["-c", ""]) {
         eprintln!("SKIPPED: strace or python3 is missing");
-        return;
+        return false;
     }
     let me = std::process::id() as i32;
     if rlsof::bpf::held_sockets(&[me], 1).is_none() {
         eprintln!(
             "SKIPPED: this kernel refuses rlsof's BPF iterator (seccomp, lockdown, PID namespace)"
         );
+        return false;
+    }
+    true
+}
+
+/// `-i :PORT` as root, where the kernel runs the iterator: the processes that hold
+/// a socket on the port are found by the BPF iterator (src/bpf), so the
+/// links of a process holding 200 files and no such socket are not read;
+/// with `RLSOF_NO_BPF=1` they are. Both runs list the same.
+#[test]
+fn socket_holders_are_found_without_reading_every_link() {
+    if !kernel_iterators_testable() {
         return;
     }
     let large = Fixture::start("bpf", REGULAR_FILES, PIPES, SOCKET_PAIRS);
@@ -309,23 +319,10 @@ fn socket_holders_are_found_without_reading_every_link() {
 /// and lsof's.
 #[test]
 fn field_output_reads_socket_tables_per_batch_of_processes() {
-    // SAFETY: geteuid has no preconditions.
-    let root = unsafe { libc::geteuid() } == 0;
-    if !root || !Path::new("/sys/kernel/btf/vmlinux").exists() {
-        eprintln!("SKIPPED: needs root and kernel BTF (/sys/kernel/btf/vmlinux)");
-        return;
-    }
-    if !have("strace", &["-c", "-o", "/dev/null", "true"]) || !have("python3", &["-c", ""]) {
-        eprintln!("SKIPPED: strace or python3 is missing");
+    if !kernel_iterators_testable() {
         return;
     }
     let me = std::process::id() as i32;
-    if rlsof::bpf::held_sockets(&[me], 1).is_none() {
-        eprintln!(
-            "SKIPPED: this kernel refuses rlsof's BPF iterator (seccomp, lockdown, PID namespace)"
-        );
-        return;
-    }
     let first = Fixture::start("batch-a", 3, 2, SOCKET_PAIRS);
     let second = Fixture::start("batch-b", 3, 2, SOCKET_PAIRS);
     let pids = format!("{},{}", first.pid(), second.pid());
@@ -381,23 +378,10 @@ fn field_output_reads_socket_tables_per_batch_of_processes() {
 /// lsof lists.
 #[test]
 fn offsets_and_flags_come_from_the_kernel_without_fdinfo() {
-    // SAFETY: geteuid has no preconditions.
-    let root = unsafe { libc::geteuid() } == 0;
-    if !root || !Path::new("/sys/kernel/btf/vmlinux").exists() {
-        eprintln!("SKIPPED: needs root and kernel BTF (/sys/kernel/btf/vmlinux)");
-        return;
-    }
-    if !have("strace", &["-c", "-o", "/dev/null", "true"]) || !have("python3", &["-c", ""]) {
-        eprintln!("SKIPPED: strace or python3 is missing");
+    if !kernel_iterators_testable() {
         return;
     }
     let me = std::process::id() as i32;
-    if rlsof::bpf::held_sockets(&[me], 1).is_none() {
-        eprintln!(
-            "SKIPPED: this kernel refuses rlsof's BPF iterator (seccomp, lockdown, PID namespace)"
-        );
-        return;
-    }
     let holder = Fixture::start("positions", REGULAR_FILES, PIPES, SOCKET_PAIRS);
     let pid = holder.pid().to_string();
     let rlsof = env!("CARGO_BIN_EXE_rlsof");

@@ -119,17 +119,9 @@ pub enum Reports {
     Files,
 }
 
-/// The socket program; every jump goes to the last two instructions
-/// (return 0).
+/// The socket program: tgid, fd, inode of each socket file.
 fn socket_instructions(o: &Offsets) -> Vec<[u8; 8]> {
-    ending_in_return(vec![
-        insn(MOV64_X, 6, 1, 0, 0),                   // r6 = ctx
-        insn(LDX_DW, 7, 6, CTX_FILE, 0),             // r7 = ctx->file
-        insn(JEQ_K, 7, 0, 0, 0),                     // if !file: out
-        insn(LDX_DW, 8, 6, CTX_TASK, 0),             // r8 = ctx->task
-        insn(JEQ_K, 8, 0, 0, 0),                     // if !task: out
-        insn(LDX_DW, 1, 7, o.file_inode, 0),         // r1 = file->f_inode
-        insn(JEQ_K, 1, 0, 0, 0),                     // if !inode: out
+    let body = vec![
         insn(LDX_H, 2, 1, o.inode_mode, 0),          // r2 = inode->i_mode
         insn(AND64_K, 2, 0, 0, libc::S_IFMT as i32), // r2 &= S_IFMT
         insn(JNE_K, 2, 0, 0, libc::S_IFSOCK as i32), // not a socket: out
@@ -139,13 +131,8 @@ fn socket_instructions(o: &Offsets) -> Vec<[u8; 8]> {
         insn(STX_W, 10, 4, -16, 0),                  // stack[-16] = tgid
         insn(LDX_W, 5, 6, CTX_FD, 0),                // r5 = ctx->fd
         insn(STX_W, 10, 5, -12, 0),                  // stack[-12] = fd
-        insn(LDX_DW, 1, 6, CTX_META, 0),             // r1 = ctx->meta
-        insn(LDX_DW, 1, 1, 0, 0),                    // r1 = meta->seq
-        insn(MOV64_X, 2, 10, 0, 0),                  // r2 = stack
-        insn(ADD64_K, 2, 0, 0, -(RECORD as i32)),    // r2 -= 16
-        insn(MOV64_K, 3, 0, 0, RECORD as i32),       // r3 = 16
-        insn(CALL, 0, 0, 0, BPF_FUNC_SEQ_WRITE),     // bpf_seq_write(seq, r2, 16)
-    ])
+    ];
+    for_each_file(o, body, RECORD)
 }
 
 /// The every-file program: the record at stack[-32..0] is tgid, tid, fd,
@@ -155,53 +142,67 @@ fn socket_instructions(o: &Offsets) -> Vec<[u8; 8]> {
 /// a failed read of the bitmap word zeroes it: no branch is needed.)
 fn file_instructions(o: &Offsets) -> Vec<[u8; 8]> {
     let record = FILE_RECORD as i16;
-    ending_in_return(vec![
-        insn(MOV64_X, 6, 1, 0, 0),                       // r6 = ctx
-        insn(LDX_DW, 7, 6, CTX_FILE, 0),                 // r7 = ctx->file
-        insn(JEQ_K, 7, 0, 0, 0),                         // if !file: out
-        insn(LDX_DW, 8, 6, CTX_TASK, 0),                 // r8 = ctx->task
-        insn(JEQ_K, 8, 0, 0, 0),                         // if !task: out
-        insn(LDX_DW, 1, 7, o.file_inode, 0),             // r1 = file->f_inode
-        insn(JEQ_K, 1, 0, 0, 0),                         // if !inode: out
-        insn(LDX_DW, 3, 1, o.inode_ino, 0),              // r3 = inode->i_ino
-        insn(STX_DW, 10, 3, -16, 0),                     // stack[-16] = ino
-        insn(LDX_DW, 3, 7, o.file_pos, 0),               // r3 = file->f_pos
-        insn(STX_DW, 10, 3, -8, 0),                      // stack[-8] = pos
-        insn(LDX_W, 4, 8, o.task_tgid, 0),               // r4 = task->tgid
-        insn(STX_W, 10, 4, -record, 0),                  // stack[-32] = tgid
-        insn(LDX_W, 4, 8, o.task_pid, 0),                // r4 = task->pid
-        insn(STX_W, 10, 4, -record + 4, 0),              // stack[-28] = tid
-        insn(LDX_W, 5, 6, CTX_FD, 0),                    // r5 = ctx->fd
-        insn(STX_W, 10, 5, -record + 8, 0),              // stack[-24] = fd
-        insn(LDX_W, 4, 7, o.file_flags, 0),              // r4 = file->f_flags
-        insn(STX_W, 10, 4, -record + 12, 0),             // stack[-20] = flags
-        insn(LDX_DW, 1, 8, o.task_files, 0),             // r1 = task->files
-        insn(LDX_DW, 1, 1, o.files_fdt, 0),              // r1 = files->fdt
-        insn(LDX_DW, 3, 1, o.fdtable_close_on_exec, 0),  // r3 = fdt->close_on_exec
-        insn(LDX_W, 2, 6, CTX_FD, 0),                    // r2 = fd
-        insn(RSH64_K, 2, 0, 0, 6),                       // r2 /= 64
-        insn(LSH64_K, 2, 0, 0, 3),                       // r2 *= 8
-        insn(ADD64_X, 3, 2, 0, 0),                       // r3 = &bitmap[fd / 64]
-        insn(MOV64_X, 1, 10, 0, 0),                      // r1 = stack
-        insn(ADD64_K, 1, 0, 0, -(record as i32) - 8),    // r1 -= 40
-        insn(MOV64_K, 2, 0, 0, 8),                       // r2 = 8
+    let body = vec![
+        insn(LDX_DW, 3, 1, o.inode_ino, 0),  // r3 = inode->i_ino
+        insn(STX_DW, 10, 3, -16, 0),         // stack[-16] = ino
+        insn(LDX_DW, 3, 7, o.file_pos, 0),   // r3 = file->f_pos
+        insn(STX_DW, 10, 3, -8, 0),          // stack[-8] = pos
+        insn(LDX_W, 4, 8, o.task_tgid, 0),   // r4 = task->tgid
+        insn(STX_W, 10, 4, -record, 0),      // stack[-32] = tgid
+        insn(LDX_W, 4, 8, o.task_pid, 0),    // r4 = task->pid
+        insn(STX_W, 10, 4, -record + 4, 0),  // stack[-28] = tid
+        insn(LDX_W, 5, 6, CTX_FD, 0),        // r5 = ctx->fd
+        insn(STX_W, 10, 5, -record + 8, 0),  // stack[-24] = fd
+        insn(LDX_W, 4, 7, o.file_flags, 0),  // r4 = file->f_flags
+        insn(STX_W, 10, 4, -record + 12, 0), // stack[-20] = flags
+        insn(LDX_DW, 1, 8, o.task_files, 0), // r1 = task->files
+        insn(LDX_DW, 1, 1, o.files_fdt, 0),  // r1 = files->fdt
+        insn(LDX_DW, 3, 1, o.fdtable_close_on_exec, 0), // r3 = fdt->close_on_exec
+        insn(LDX_W, 2, 6, CTX_FD, 0),        // r2 = fd
+        insn(RSH64_K, 2, 0, 0, 6),           // r2 /= 64
+        insn(LSH64_K, 2, 0, 0, 3),           // r2 *= 8
+        insn(ADD64_X, 3, 2, 0, 0),           // r3 = &bitmap[fd / 64]
+        insn(MOV64_X, 1, 10, 0, 0),          // r1 = stack
+        insn(ADD64_K, 1, 0, 0, -(record as i32) - 8), // r1 -= 40
+        insn(MOV64_K, 2, 0, 0, 8),           // r2 = 8
         insn(CALL, 0, 0, 0, BPF_FUNC_PROBE_READ_KERNEL), // stack[-40] = bitmap word
-        insn(LDX_DW, 1, 10, -record - 8, 0),             // r1 = the word
-        insn(LDX_W, 2, 6, CTX_FD, 0),                    // r2 = fd
-        insn(AND64_K, 2, 0, 0, 63),                      // r2 %= 64
-        insn(RSH64_X, 1, 2, 0, 0),                       // r1 >>= r2
-        insn(AND64_K, 1, 0, 0, 1),                       // r1 = close-on-exec bit
-        insn(LSH64_K, 1, 0, 0, O_CLOEXEC_SHIFT),         // r1 = O_CLOEXEC or 0
-        insn(LDX_W, 2, 10, -record + 12, 0),             // r2 = flags
-        insn(OR64_X, 2, 1, 0, 0),                        // r2 |= r1
-        insn(STX_W, 10, 2, -record + 12, 0),             // stack[-20] = flags
-        insn(LDX_DW, 1, 6, CTX_META, 0),                 // r1 = ctx->meta
-        insn(LDX_DW, 1, 1, 0, 0),                        // r1 = meta->seq
-        insn(MOV64_X, 2, 10, 0, 0),                      // r2 = stack
-        insn(ADD64_K, 2, 0, 0, -(FILE_RECORD as i32)),   // r2 -= 32
-        insn(MOV64_K, 3, 0, 0, FILE_RECORD as i32),      // r3 = 32
-        insn(CALL, 0, 0, 0, BPF_FUNC_SEQ_WRITE),         // bpf_seq_write(seq, r2, 32)
-    ])
+        insn(LDX_DW, 1, 10, -record - 8, 0), // r1 = the word
+        insn(LDX_W, 2, 6, CTX_FD, 0),        // r2 = fd
+        insn(AND64_K, 2, 0, 0, 63),          // r2 %= 64
+        insn(RSH64_X, 1, 2, 0, 0),           // r1 >>= r2
+        insn(AND64_K, 1, 0, 0, 1),           // r1 = close-on-exec bit
+        insn(LSH64_K, 1, 0, 0, O_CLOEXEC_SHIFT), // r1 = O_CLOEXEC or 0
+        insn(LDX_W, 2, 10, -record + 12, 0), // r2 = flags
+        insn(OR64_X, 2, 1, 0, 0),            // r2 |= r1
+        insn(STX_W, 10, 2, -record + 12, 0), // stack[-20] = flags
+    ];
+    for_each_file(o, body, FILE_RECORD)
+}
+
+/// A program for the iterator: with r6 = ctx, r7 = the file, r8 = the
+/// task and r1 = the file's inode (a file, task or inode missing: return),
+/// `body` fills the `record` bytes below the stack top, which are then
+/// written to the iterator's output. Every jump of `body` returns 0.
+fn for_each_file(o: &Offsets, body: Vec<[u8; 8]>, record: usize) -> Vec<[u8; 8]> {
+    let mut program = vec![
+        insn(MOV64_X, 6, 1, 0, 0),           // r6 = ctx
+        insn(LDX_DW, 7, 6, CTX_FILE, 0),     // r7 = ctx->file
+        insn(JEQ_K, 7, 0, 0, 0),             // if !file: out
+        insn(LDX_DW, 8, 6, CTX_TASK, 0),     // r8 = ctx->task
+        insn(JEQ_K, 8, 0, 0, 0),             // if !task: out
+        insn(LDX_DW, 1, 7, o.file_inode, 0), // r1 = file->f_inode
+        insn(JEQ_K, 1, 0, 0, 0),             // if !inode: out
+    ];
+    program.extend(body);
+    program.extend([
+        insn(LDX_DW, 1, 6, CTX_META, 0),          // r1 = ctx->meta
+        insn(LDX_DW, 1, 1, 0, 0),                 // r1 = meta->seq
+        insn(MOV64_X, 2, 10, 0, 0),               // r2 = stack
+        insn(ADD64_K, 2, 0, 0, -(record as i32)), // r2 -= record
+        insn(MOV64_K, 3, 0, 0, record as i32),    // r3 = record
+        insn(CALL, 0, 0, 0, BPF_FUNC_SEQ_WRITE),  // bpf_seq_write(seq, r2, r3)
+    ]);
+    ending_in_return(program)
 }
 
 /// `body`, its jumps pointed at a closing `return 0`.
