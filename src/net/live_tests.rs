@@ -280,6 +280,10 @@ fn tables_kept_for_a_batch_hold_its_sockets_and_still_find_a_few_others() {
         .filter(|s| tables.lookup(netns, pid, inode_of(*s)).is_some())
         .count();
     assert_eq!(found, super::tables::STRAY_LOOKUPS - 1);
+    // The next batch of the listing shares what is left: nothing.
+    let next = tables.next_batch(Some(InodeSet::from([inode_of(&listener)])));
+    assert!(next.lookup(netns, pid, inode_of(&listener)).is_some());
+    assert!(next.lookup(netns, pid, inode_of(&strays[0])).is_none());
 }
 
 #[test]

@@ -250,15 +250,18 @@ pub struct NetTables {
     /// batch of processes holds, so that memory does not grow with the
     /// sockets of the machine (see [`NetTables::only`]).
     only: Option<Arc<InodeSet>>,
-    /// Lookups left of sockets outside `only`, each a pass over the tables.
-    strays_left: AtomicUsize,
+    /// Lookups left of sockets outside `only`, each a pass over the tables;
+    /// shared by the batches of a listing.
+    strays_left: Arc<AtomicUsize>,
 }
 
 /// Sockets outside a batch's set (opened since the set was taken, or held
 /// by a thread with descriptors of its own) looked up one by one, each by
-/// a pass over the tables; beyond these, such a socket is shown as lsof
-/// shows one opened after it read the tables.
-pub(super) const STRAY_LOOKUPS: usize = 8;
+/// a pass over the tables, this many per listing: a server accepting
+/// connections meanwhile must not cost a pass per connection. Beyond them
+/// such a socket is shown as lsof shows one opened after it read the
+/// tables.
+pub(super) const STRAY_LOOKUPS: usize = 4;
 
 /// A namespace's tables: ours, or another's held by its `Arc`.
 enum NamespaceRef<'a> {
@@ -288,14 +291,14 @@ impl NetTables {
             own: Namespace::default(),
             namespaces: Mutex::new(HashMap::new()),
             only: None,
-            strays_left: AtomicUsize::new(STRAY_LOOKUPS),
+            strays_left: Arc::new(AtomicUsize::new(STRAY_LOOKUPS)),
         }
     }
 
     /// Tables that hold only the sockets with these inodes: a batch of
     /// processes' sockets, as the kernel listed them (see `crate::bpf`).
     /// Another socket is still found, by a pass of its own over the
-    /// tables, a few times per batch.
+    /// tables, a few times per listing.
     pub fn only(proc_root: &Path, inodes: InodeSet) -> NetTables {
         NetTables {
             only: Some(Arc::new(inodes)),
@@ -303,9 +306,14 @@ impl NetTables {
         }
     }
 
-    /// The proc root the tables are read under.
-    pub fn proc_root(&self) -> &Path {
-        &self.proc_root
+    /// Fresh tables for the next batch of the same listing (None: whole
+    /// tables), sharing what is left of its lookups of other sockets.
+    pub fn next_batch(&self, only: Option<InodeSet>) -> NetTables {
+        NetTables {
+            only: only.map(Arc::new),
+            strays_left: Arc::clone(&self.strays_left),
+            ..NetTables::new(&self.proc_root)
+        }
     }
 
     /// Our own network namespace: what to pass when `netns_of` fails for

@@ -91,11 +91,7 @@ impl SocketLookup for crate::net::NetTables {
     }
 
     fn for_sockets(&self, only: Option<InodeSet>) -> Option<Box<dyn SocketLookup + Send>> {
-        let root = self.proc_root();
-        Some(Box::new(match only {
-            Some(sockets) => crate::net::NetTables::only(root, sockets),
-            None => crate::net::NetTables::new(root),
-        }))
+        Some(Box::new(self.next_batch(only)))
     }
 
     fn preload(&self, tables: Tables) {
