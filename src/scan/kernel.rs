@@ -3,11 +3,19 @@
 //! may ask at all, and each process's descriptors with their positions and
 //! flags (fdinfo's first lines, for `-F`, `-o`, JSON and `+f`).
 
+use std::sync::atomic::Ordering;
+
 use super::Scanner;
 
 /// Set (non-empty) in the environment, rlsof loads no BPF program and
 /// reads everything from `/proc` instead.
 pub const NO_BPF: &str = "RLSOF_NO_BPF";
+
+/// Loading the descriptors program (reading the kernel's BTF, the
+/// verifier) takes about 10 ms, the time of some 2,000 fdinfo reads: a
+/// listing asks the kernel only once it has read that many, so that
+/// `rlsof -F -p PID` of a small process does not pay for it.
+const FDINFO_READS_BEFORE_ASKING: usize = 2000;
 
 impl Scanner {
     /// Whether the kernel may be asked (`crate::bpf`): as root, on the
@@ -23,8 +31,12 @@ impl Scanner {
 
     /// Each descriptor of process `pid`'s own table with its position and
     /// open flags, as the kernel holds them (see [`crate::bpf::FilesProgram`]);
-    /// None when the kernel cannot be asked.
+    /// None when the kernel cannot be asked, or not yet worth asking.
     pub(super) fn kernel_files_of(&self, pid: i32) -> Option<Vec<crate::bpf::KernelFile>> {
+        let worth_it = self.fdinfo_reads.load(Ordering::Relaxed) >= FDINFO_READS_BEFORE_ASKING;
+        if !worth_it && self.kernel_files.get().is_none() {
+            return None;
+        }
         self.kernel_files
             .get_or_init(|| {
                 self.kernel_can_be_asked()
@@ -33,5 +45,10 @@ impl Scanner {
             })
             .as_ref()?
             .files_of(pid)
+    }
+
+    /// Counts an fdinfo read the kernel could have spared.
+    pub(super) fn count_fdinfo_read(&self) {
+        self.fdinfo_reads.fetch_add(1, Ordering::Relaxed);
     }
 }

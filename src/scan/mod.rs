@@ -145,6 +145,9 @@ pub struct Scanner {
     /// The kernel's walk of a process's descriptors, loaded on first use
     /// (None: it cannot be asked).
     kernel_files: OnceLock<Option<crate::bpf::FilesProgram>>,
+    /// fdinfo files read for what the kernel could have told (see
+    /// `kernel::FDINFO_READS_BEFORE_ASKING`).
+    fdinfo_reads: std::sync::atomic::AtomicUsize,
 }
 
 impl Scanner {
@@ -173,6 +176,7 @@ impl Scanner {
             socket_filter: None,
             listable_sockets: OnceLock::new(),
             kernel_files: OnceLock::new(),
+            fdinfo_reads: std::sync::atomic::AtomicUsize::new(0),
         })
     }
 

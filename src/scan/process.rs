@@ -628,10 +628,13 @@ impl Scanner {
         if !place.own_table || !every_fdinfo || more_wanted || self.cfg.terse {
             return None;
         }
-        let files = dirs
+        let asked = dirs
             .kernel
-            .get_or_insert_with(|| self.kernel_files_of(place.pid))
-            .as_ref()?;
+            .get_or_insert_with(|| self.kernel_files_of(place.pid));
+        let Some(files) = asked.as_ref() else {
+            self.count_fdinfo_read();
+            return None;
+        };
         let at = files.binary_search_by_key(&fd, |f| f.fd).ok()?;
         let seen = files[at];
         (seen.inode == inode).then(|| node::FdInfo {
