@@ -322,7 +322,7 @@ def main():
     sys.stdout.flush()
     if "memory" in a.only:
         memory_table(rlsof, (max(1, a.procs // 10), a.fds), (a.procs, a.fds), a.runs)
-    if a.only & {"whole", "links", "inet", "single"}:
+    if a.only & {"whole", "fields", "links", "inet", "single"}:
         with Fixture(a.procs, a.fds) as f:
             cases_on(rlsof, f, a)
     if "threads" in a.only:
