@@ -62,6 +62,9 @@ impl Fixture {
             .args([regular, pipes, pairs].map(|n| n.to_string()))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
+            // Not the test's stderr: a log file growing as tests write to
+            // it would differ between two listings.
+            .stderr(Stdio::null())
             .spawn()
             .expect("start python3 fixture");
         let mut line = String::new();
@@ -413,8 +416,15 @@ fn offsets_and_flags_come_from_the_kernel_without_fdinfo() {
             opens.lines().filter(|l| l.contains(&dir)).count()
         };
         let first = holders.iter().map(Fixture::pid).min().expect("holders");
-        assert!(fdinfo_of(first) >= 750, "{args:?}: the first holder's fdinfo is read");
-        assert_eq!(fdinfo_of(last), 0, "{args:?}: fdinfo files of the last holder read");
+        assert!(
+            fdinfo_of(first) >= 750,
+            "{args:?}: the first holder's fdinfo is read"
+        );
+        assert_eq!(
+            fdinfo_of(last),
+            0,
+            "{args:?}: fdinfo files of the last holder read"
+        );
         let from_proc = Command::new(rlsof)
             .args(&args)
             .env("RLSOF_NO_BPF", "1")
@@ -422,10 +432,18 @@ fn offsets_and_flags_come_from_the_kernel_without_fdinfo() {
             .expect("run rlsof");
         let text = String::from_utf8_lossy(&from_proc.stdout);
         assert_eq!(String::from_utf8_lossy(&traced.stdout), text, "{args:?}");
-        assert!(text.matches(&format!("rlsof-syscalls-{me}-positions3")).count() >= 750);
+        assert!(
+            text.matches(&format!("rlsof-syscalls-{me}-positions3"))
+                .count()
+                >= 750
+        );
         if have("lsof", &["-v"]) {
             let lsof = Command::new("lsof").args(&args).output().expect("run lsof");
-            assert_eq!(text, String::from_utf8_lossy(&lsof.stdout), "{args:?}: lsof differs");
+            assert_eq!(
+                text,
+                String::from_utf8_lossy(&lsof.stdout),
+                "{args:?}: lsof differs"
+            );
         }
     }
 }
