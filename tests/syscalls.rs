@@ -53,10 +53,27 @@ struct Fixture {
 
 impl Fixture {
     fn start(name: &str, regular: usize, pipes: usize, pairs: usize) -> Fixture {
+        Fixture::start_as(None, name, regular, pipes, pairs)
+    }
+
+    /// The same, run as user `uid` when given (then it holds no regular
+    /// file: the directory is not the user's).
+    fn start_as(
+        uid: Option<u32>,
+        name: &str,
+        regular: usize,
+        pipes: usize,
+        pairs: usize,
+    ) -> Fixture {
         let dir =
             std::env::temp_dir().join(format!("rlsof-syscalls-{}-{name}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("create fixture dir");
-        let mut child = Command::new("python3")
+        let mut command = Command::new("python3");
+        if let Some(uid) = uid {
+            std::os::unix::process::CommandExt::uid(&mut command, uid);
+            std::os::unix::process::CommandExt::gid(&mut command, uid);
+        }
+        let mut child = command
             .args(["-c", FIXTURE])
             .arg(&dir)
             .args([regular, pipes, pairs].map(|n| n.to_string()))
@@ -445,5 +462,94 @@ fn offsets_and_flags_come_from_the_kernel_without_fdinfo() {
                 "{args:?}: lsof differs"
             );
         }
+    }
+}
+
+/// Without root there is no iterator: which sockets a process holds comes
+/// from its descriptors' links (a user's own processes'), read once more
+/// before the batch is scanned. As user nobody, with batches of 8 sockets,
+/// two processes holding 24 each are two batches: the UNIX table is read
+/// twice, and the listing is what whole tables give, and lsof's.
+#[test]
+fn without_root_socket_tables_are_read_per_batch_too() {
+    const NOBODY: u32 = 65534;
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("SKIPPED: needs root, to run processes as another user");
+        return;
+    }
+    if !have("strace", &["-c", "-o", "/dev/null", "true"]) || !have("python3", &["-c", ""]) {
+        eprintln!("SKIPPED: strace or python3 is missing");
+        return;
+    }
+    let runs_as_nobody = {
+        let mut probe = Command::new("python3");
+        std::os::unix::process::CommandExt::uid(&mut probe, NOBODY);
+        std::os::unix::process::CommandExt::gid(&mut probe, NOBODY);
+        probe.args(["-c", ""]).stderr(Stdio::null()).status()
+    };
+    if !runs_as_nobody.is_ok_and(|s| s.success()) {
+        eprintln!("SKIPPED: user nobody (65534) cannot run python3 here");
+        return;
+    }
+    let me = std::process::id();
+    // A copy of rlsof and a place for strace's report that nobody can use.
+    let shared = std::env::temp_dir().join(format!("rlsof-nobody-{me}"));
+    std::fs::create_dir_all(&shared).expect("create dir");
+    let set_mode = |path: &Path, mode: u32| {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("chmod");
+    };
+    set_mode(&shared, 0o777);
+    let rlsof = shared.join("rlsof");
+    std::fs::copy(env!("CARGO_BIN_EXE_rlsof"), &rlsof).expect("copy rlsof");
+    set_mode(&rlsof, 0o755);
+    let first = Fixture::start_as(Some(NOBODY), "nobody-a", 0, 0, SOCKET_PAIRS);
+    let second = Fixture::start_as(Some(NOBODY), "nobody-b", 0, 0, SOCKET_PAIRS);
+    let pids = format!("{},{}", first.pid(), second.pid());
+    let args = ["-n", "-P", "-F", "-p", &pids];
+    let as_nobody = |program: &Path| {
+        let mut command = Command::new(program);
+        std::os::unix::process::CommandExt::uid(&mut command, NOBODY);
+        std::os::unix::process::CommandExt::gid(&mut command, NOBODY);
+        command.stderr(Stdio::null());
+        command
+    };
+    let report = shared.join("strace");
+    let traced = as_nobody(Path::new("strace"))
+        .args(["-f", "-e", "trace=openat", "-o"])
+        .arg(&report)
+        .arg(&rlsof)
+        .args(args)
+        .env("RLSOF_SOCKET_BATCH", "8")
+        .output()
+        .expect("run strace");
+    let opens = std::fs::read_to_string(&report).unwrap_or_default();
+    let whole = as_nobody(&rlsof)
+        .args(args)
+        .env("RLSOF_NO_BPF", "1")
+        .output()
+        .expect("run rlsof");
+    let lsof = have("lsof", &["-v"]).then(|| as_nobody(Path::new("lsof")).args(args).output());
+    let _ = std::fs::remove_dir_all(&shared);
+    let unix_reads = opens.lines().filter(|l| l.contains("/net/unix\"")).count();
+    assert_eq!(
+        unix_reads, 2,
+        "the UNIX table read once per batch:\n{opens}"
+    );
+    let text = String::from_utf8_lossy(&whole.stdout);
+    assert_eq!(String::from_utf8_lossy(&traced.stdout), text);
+    assert_eq!(
+        text.matches("\ntunix\n").count(),
+        4 * SOCKET_PAIRS,
+        "{text}"
+    );
+    if let Some(lsof) = lsof {
+        let lsof = lsof.expect("run lsof");
+        assert_eq!(
+            text,
+            String::from_utf8_lossy(&lsof.stdout),
+            "lsof lists otherwise"
+        );
     }
 }

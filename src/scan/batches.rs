@@ -48,6 +48,79 @@ impl HeldInOrder for crate::bpf::SocketsInPidOrder {
     }
 }
 
+impl<H: HeldInOrder + ?Sized> HeldInOrder for Box<H> {
+    fn failed(&self) -> bool {
+        (**self).failed()
+    }
+}
+
+/// Without the kernel's iterator (not root): the sockets of the processes
+/// whose descriptors can be read (the user's own; others' fail at once),
+/// from their descriptors' links, process by process. Their links are
+/// read twice, which only a user's own processes cost.
+pub struct SocketLinksInPidOrder<'p> {
+    /// The proc root, opened again: the scanner's is lent to the scan.
+    root: super::procfs::Dir,
+    on_procfs: bool,
+    fd_counts_seen: std::sync::atomic::AtomicBool,
+    pids: std::slice::Iter<'p, i32>,
+    ready: std::vec::IntoIter<HeldSocket>,
+    bufs: super::Buffers,
+}
+
+impl Iterator for SocketLinksInPidOrder<'_> {
+    type Item = HeldSocket;
+
+    fn next(&mut self) -> Option<HeldSocket> {
+        loop {
+            if let Some(socket) = self.ready.next() {
+                return Some(socket);
+            }
+            let &pid = self.pids.next()?;
+            self.ready = self.socket_links_of(pid).into_iter();
+        }
+    }
+}
+
+impl SocketLinksInPidOrder<'_> {
+    /// The sockets process `pid` holds, from its descriptors' links
+    /// (none when they cannot be read).
+    fn socket_links_of(&mut self, pid: i32) -> Vec<HeldSocket> {
+        let mut held = Vec::new();
+        let bufs = &mut self.bufs;
+        let Ok(dir) = self
+            .root
+            .open(super::procfs::number_cstr(pid as u64, &mut bufs.num))
+        else {
+            return held;
+        };
+        let Ok(fd_dir) = dir.open(c"fd") else {
+            return held;
+        };
+        let count = super::fdtable::open_count(&fd_dir, &self.fd_counts_seen);
+        let each = |fd: u32, link: std::io::Result<()>, bufs: &mut super::Buffers| {
+            let socket = link
+                .ok()
+                .and_then(|()| super::pseudo::parse_link(&bufs.link));
+            if let Some(p) = socket.filter(|p| p.kind == super::pseudo::Kind::Socket) {
+                held.push(HeldSocket {
+                    pid,
+                    fd,
+                    inode: p.inode,
+                });
+            }
+        };
+        super::fdtable::for_each_descriptor(&fd_dir, self.on_procfs, count, None, bufs, each);
+        held
+    }
+}
+
+impl HeldInOrder for SocketLinksInPidOrder<'_> {
+    fn failed(&self) -> bool {
+        false
+    }
+}
+
 /// The listing's PIDs cut into batches as the held sockets come.
 pub struct Batches<'p, H> {
     held: H,
@@ -119,17 +192,20 @@ impl Scanner {
     /// scanned, or None to scan them at once with whole tables: other
     /// listings keep everything anyway (the table's column widths), `+E`
     /// needs every socket, `-t` reads no table, `-i` as root has its own
-    /// pass (`holders`), and only the kernel can tell in advance which
-    /// sockets a process holds (see [`Scanner::kernel_can_be_asked`]).
+    /// pass (`holders`). Which sockets a process holds comes from the
+    /// kernel's iterator as root, from the descriptors' links otherwise
+    /// (only the user's own processes' can be read); as root where the
+    /// iterator fails, whole tables (reading every link twice would cost
+    /// more than they do).
     pub fn socket_batches<'p>(
         &self,
         pids: &'p [i32],
-    ) -> Option<Batches<'p, crate::bpf::SocketsInPidOrder>> {
+    ) -> Option<Batches<'p, Box<dyn HeldInOrder + 'p>>> {
         let whole_tables_needed = self.cfg.endpoints
             || self.cfg.terse
             || self.cfg.sockets_only_unless.is_some()
             || self.listable_sockets.get().is_some();
-        if whole_tables_needed || pids.len() < 2 || !self.kernel_can_be_asked() {
+        if whole_tables_needed || pids.len() < 2 || !self.on_machine_unrefused() {
             return None;
         }
         let per_batch = match std::env::var(BATCH_SIZE_VARIABLE) {
@@ -143,7 +219,18 @@ impl Scanner {
                 per_batch
             }
         };
-        let held = crate::bpf::SocketsInPidOrder::start()?;
+        let held: Box<dyn HeldInOrder> = if self.kernel_can_be_asked() {
+            Box::new(crate::bpf::SocketsInPidOrder::start()?)
+        } else {
+            Box::new(SocketLinksInPidOrder {
+                root: super::procfs::Dir::open_path(&self.cfg.proc_root).ok()?,
+                on_procfs: self.on_procfs,
+                fd_counts_seen: std::sync::atomic::AtomicBool::new(false),
+                pids: pids.iter(),
+                ready: Vec::new().into_iter(),
+                bufs: super::Buffers::default(),
+            })
+        };
         Some(Batches::new(held, pids, per_batch))
     }
 

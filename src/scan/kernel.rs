@@ -22,11 +22,17 @@ impl Scanner {
     /// machine's /proc, unless refused through [`NO_BPF`]. (Whether it can
     /// answer is found by asking.)
     pub(super) fn kernel_can_be_asked(&self) -> bool {
-        let machine_proc = self.on_procfs && self.cfg.proc_root == std::path::Path::new("/proc");
         // SAFETY: geteuid has no preconditions.
         let root = unsafe { libc::geteuid() } == 0;
+        root && self.on_machine_unrefused()
+    }
+
+    /// Whether the proc root is this machine's /proc and [`NO_BPF`] is not
+    /// set: what rlsof does beyond reading `/proc` as lsof does is allowed.
+    pub(super) fn on_machine_unrefused(&self) -> bool {
+        let machine_proc = self.on_procfs && self.cfg.proc_root == std::path::Path::new("/proc");
         let refused = std::env::var_os(NO_BPF).is_some_and(|v| !v.is_empty());
-        machine_proc && root && !refused
+        machine_proc && !refused
     }
 
     /// Each descriptor of process `pid`'s own table with its position and
