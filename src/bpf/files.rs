@@ -7,7 +7,7 @@
 
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 
-use super::program::{Offsets, Program, Reports, FILE_RECORD};
+use super::program::{file_record, Offsets, Program, Reports, FILE_RECORD};
 
 /// One descriptor of a process's own table, as the kernel holds it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,17 +73,7 @@ impl FilesProgram {
         std::io::Read::read_to_end(&mut &iteration.file, &mut bytes).ok()?;
         let mut files: Vec<KernelFile> = bytes
             .chunks_exact(FILE_RECORD)
-            .filter_map(|r| {
-                let word = |at: usize| u32::from_ne_bytes([r[at], r[at + 1], r[at + 2], r[at + 3]]);
-                let long = |at: usize| u64::from(word(at)) | (u64::from(word(at + 4)) << 32);
-                let (tgid, tid) = (word(0), word(4));
-                (tgid == tid).then_some(KernelFile {
-                    fd: word(8),
-                    flags: word(12),
-                    inode: long(16),
-                    pos: long(24) as i64,
-                })
-            })
+            .filter_map(file_record)
             .collect();
         files.sort_unstable_by_key(|f| f.fd);
         Some(files)

@@ -8,7 +8,7 @@
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 
 use super::btf::{find, Wanted};
-use super::HeldSocket;
+use super::{HeldSocket, KernelFile};
 
 const BPF_PROG_LOAD: libc::c_long = 5;
 const BPF_LINK_CREATE: libc::c_long = 28;
@@ -297,14 +297,34 @@ pub struct Iteration {
     _link: OwnedFd,
 }
 
-/// The socket a record written by the program (RECORD bytes) tells of.
+/// The socket a record written by the socket program (RECORD bytes)
+/// tells of.
 pub fn record(r: &[u8]) -> HeldSocket {
-    let word = |at: usize| u32::from_ne_bytes([r[at], r[at + 1], r[at + 2], r[at + 3]]);
     HeldSocket {
-        pid: word(0) as i32,
-        fd: word(4),
-        inode: u64::from(word(8)) | (u64::from(word(12)) << 32),
+        pid: word(r, 0) as i32,
+        fd: word(r, 4),
+        inode: long(r, 8),
     }
+}
+
+/// The file a record written by the every-file program (FILE_RECORD
+/// bytes) tells of, when the descriptor table it was found in is the
+/// process's own (tid == tgid), not a thread's with a table of its own.
+pub fn file_record(r: &[u8]) -> Option<KernelFile> {
+    (word(r, 0) == word(r, 4)).then(|| KernelFile {
+        fd: word(r, 8),
+        flags: word(r, 12),
+        inode: long(r, 16),
+        pos: long(r, 24) as i64,
+    })
+}
+
+fn word(r: &[u8], at: usize) -> u32 {
+    u32::from_ne_bytes([r[at], r[at + 1], r[at + 2], r[at + 3]])
+}
+
+fn long(r: &[u8], at: usize) -> u64 {
+    u64::from(word(r, at)) | (u64::from(word(r, at + 4)) << 32)
 }
 
 #[cfg(test)]

@@ -59,7 +59,7 @@ pub fn dump_tcp_tables(only: Option<&InodeSet>) -> Option<[Table; 2]> {
 fn dump(kind: u16, request: &[u8], proto: IpProto, only: Option<&InodeSet>) -> Option<[Table; 2]> {
     let socket = DiagSocket::open()?;
     let (mut v4, mut v6) = (Vec::new(), Vec::new());
-    let kept = |inode: u64| only.is_none_or(|set| set.contains(&inode));
+    let kept = |inode: u64| InodeSet::keeps(only, inode);
     let end = socket.dump(kind, request, |message| {
         match message.first().map(|&f| i32::from(f)) {
             Some(libc::AF_INET) => v4.extend(parse_message::<4>(message).filter(|r| kept(r.inode))),

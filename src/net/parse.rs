@@ -58,7 +58,7 @@ impl TableParser {
     /// with inode 0 (e.g. TIME_WAIT), which no file can refer to.
     pub fn line(&mut self, line: &[u8]) {
         let only = self.only.as_deref();
-        let kept = |inode: u64| inode != 0 && only.is_none_or(|set| set.contains(&inode));
+        let kept = |inode: u64| inode != 0 && InodeSet::keeps(only, inode);
         match &mut self.lines {
             Lines::Ip4(_, r) => r.extend(parse_ip_line::<4>(line).filter(|s| kept(s.inode))),
             Lines::Ip6(_, r) => r.extend(parse_ip_line::<16>(line).filter(|s| kept(s.inode))),

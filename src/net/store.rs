@@ -17,7 +17,6 @@ use crate::model::{
 /// How much of a table's text is read at a time.
 const CHUNK: usize = 32 * 1024;
 
-/// One IP socket: `N` is 4 (IPv4) or 16 (IPv6) address bytes.
 /// Socket inodes: the sockets a batch of processes holds. A sorted list,
 /// 8 bytes a socket (a hash set takes about three times that), searched
 /// once per table line.
@@ -27,6 +26,12 @@ pub struct InodeSet(Vec<u64>);
 impl InodeSet {
     pub fn contains(&self, inode: &u64) -> bool {
         self.0.binary_search(inode).is_ok()
+    }
+
+    /// Whether a table read keeping `only` (None: every socket) keeps the
+    /// socket with this inode.
+    pub fn keeps(only: Option<&InodeSet>, inode: u64) -> bool {
+        only.is_none_or(|set| set.contains(&inode))
     }
 
     pub fn len(&self) -> usize {
@@ -59,6 +64,7 @@ impl FromIterator<u64> for InodeSet {
     }
 }
 
+/// One IP socket: `N` is 4 (IPv4) or 16 (IPv6) address bytes.
 #[derive(Debug, Clone, Copy)]
 pub struct IpRecord<const N: usize> {
     pub inode: u64,

@@ -54,7 +54,7 @@ impl UnixLines {
         let Some((mut record, path)) = parse_unix_line(line) else {
             return;
         };
-        if only.is_some_and(|set| !set.contains(&record.inode)) {
+        if !InodeSet::keeps(only, record.inode) {
             return;
         }
         if let Some(path) = path {

@@ -201,10 +201,9 @@ impl Scanner {
         &self,
         pids: &'p [i32],
     ) -> Option<Batches<'p, Box<dyn HeldInOrder + 'p>>> {
-        let whole_tables_needed = self.cfg.endpoints
-            || self.cfg.terse
-            || self.cfg.sockets_only_unless.is_some()
-            || self.listable_sockets.get().is_some();
+        // (`-i` as root: `sockets_only_unless` is then set.)
+        let whole_tables_needed =
+            self.cfg.endpoints || self.cfg.terse || self.cfg.sockets_only_unless.is_some();
         if whole_tables_needed || pids.len() < 2 || !self.on_machine_unrefused() {
             return None;
         }
