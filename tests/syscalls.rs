@@ -331,12 +331,76 @@ fn socket_holders_are_found_without_reading_every_link() {
     );
 }
 
-/// Field output as root, where the kernel runs the iterator: sockets are
-/// described a batch of processes at a time (src/scan/batches.rs). With
-/// batches of 8 sockets, two processes holding 24 each are two batches,
-/// so the UNIX table is read twice, each time keeping one process's
-/// sockets; the listing is the one whole tables give (`RLSOF_NO_BPF=1`),
-/// and lsof's.
+/// Field output and JSON as root on a machine with many sockets
+/// (`RLSOF_SOCKET_BATCH` makes this one count as such): the kernel
+/// describes each process's sockets as the process is scanned
+/// (src/scan/kernel_sockets.rs), and no socket table is read at all; the
+/// listing is the one the tables give (`RLSOF_NO_BPF=1`), and lsof's.
+#[test]
+fn field_output_reads_no_socket_table_where_the_kernel_describes_sockets() {
+    if !kernel_iterators_testable() {
+        return;
+    }
+    let me = std::process::id() as i32;
+    let first = Fixture::start("described-a", 3, 2, SOCKET_PAIRS);
+    let second = Fixture::start("described-b", 3, 2, SOCKET_PAIRS);
+    let pids = format!("{},{}", first.pid(), second.pid());
+    let rlsof = env!("CARGO_BIN_EXE_rlsof");
+    for output in ["-F", "-J", "-j"] {
+        let args = ["-n", "-P", output, "-p", &pids];
+        let report = std::env::temp_dir().join(format!("rlsof-described-{me}.strace"));
+        let traced = Command::new("strace")
+            .args(["-f", "-e", "trace=openat", "-o"])
+            .arg(&report)
+            .arg(rlsof)
+            .args(args)
+            .env("RLSOF_SOCKET_BATCH", "8")
+            .stderr(Stdio::null())
+            .output()
+            .expect("run strace");
+        let opens = std::fs::read_to_string(&report).unwrap_or_default();
+        let _ = std::fs::remove_file(&report);
+        let tables: Vec<&str> = opens
+            .lines()
+            .filter(|l| l.contains("/net/") && !l.contains("/net/sockstat"))
+            .collect();
+        assert!(
+            tables.is_empty(),
+            "{output}: tables read:\n{}",
+            tables.join("\n")
+        );
+        let whole = Command::new(rlsof)
+            .args(args)
+            .env("RLSOF_NO_BPF", "1")
+            .output()
+            .expect("run rlsof");
+        let text = String::from_utf8_lossy(&whole.stdout);
+        assert_eq!(String::from_utf8_lossy(&traced.stdout), text, "{output}");
+        if output == "-F" {
+            assert_eq!(
+                text.matches("\ntunix\n").count(),
+                4 * SOCKET_PAIRS,
+                "{text}"
+            );
+            if have("lsof", &["-v"]) {
+                let lsof = Command::new("lsof").args(args).output().expect("run lsof");
+                assert_eq!(
+                    text,
+                    String::from_utf8_lossy(&lsof.stdout),
+                    "lsof lists otherwise"
+                );
+            }
+        }
+    }
+}
+
+/// Field output as root where the kernel runs the iterator but does not
+/// describe sockets (`RLSOF_SOCKET_TABLES=1` stands for a kernel that
+/// refuses that program): sockets are described a batch of processes at a
+/// time (src/scan/batches.rs). With batches of 8 sockets, two processes
+/// holding 24 each are two batches, so the UNIX table is read twice, each
+/// time keeping one process's sockets; the listing is the one whole
+/// tables give (`RLSOF_NO_BPF=1`), and lsof's.
 #[test]
 fn field_output_reads_socket_tables_per_batch_of_processes() {
     if !kernel_iterators_testable() {
@@ -355,6 +419,7 @@ fn field_output_reads_socket_tables_per_batch_of_processes() {
         .arg(rlsof)
         .args(args)
         .env("RLSOF_SOCKET_BATCH", "8")
+        .env("RLSOF_SOCKET_TABLES", "1")
         .stderr(Stdio::null())
         .output()
         .expect("run strace");

@@ -142,7 +142,8 @@ fn scan_and_print(
     let Some(list_ends) = opts.endpoints else {
         let pids = pids_to_scan(scanner, selection)?;
         let mut sink = |p: crate::model::Process| printer.process(&p);
-        let batches = streams(opts)
+        let from_kernel = streams(opts) && scanner.describe_sockets_from_kernel();
+        let batches = (streams(opts) && !from_kernel)
             .then(|| scanner.socket_batches(&pids))
             .flatten();
         let Some(batches) = batches else {

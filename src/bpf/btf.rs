@@ -12,11 +12,17 @@ use std::io::{self, Read};
 const MAGIC: u16 = 0xeb9f;
 const HEADER_LEN: usize = 24;
 const KIND_STRUCT: u32 = 4;
+const KIND_UNION: u32 = 5;
 const KIND_FUNC: u32 = 12;
+/// How deep anonymous unions and structs are searched for a wanted
+/// member (`struct sock_common` nests two deep).
+const NESTING: usize = 4;
 /// Bytes read at a time (sysfs gives at most a page a call anyway).
 const BLOCK: usize = 64 * 1024;
 
 /// What to look for: structs with the members wanted of each, and functions.
+/// A member may be inside an anonymous union or struct of its struct
+/// (C's "anonymous members", as `sock_common` has them).
 pub struct Wanted<'a> {
     pub structs: &'a [(&'a str, &'a [&'a str])],
     pub funcs: &'a [&'a str],
@@ -110,41 +116,88 @@ pub fn find<B: Blob + ?Sized>(blob: &B, wanted: &Wanted) -> Option<Found> {
     let positions = name_positions(strings, &names)?;
     let is = |position: u32, name: &str| positions.get(&position).is_some_and(|n| *n == name);
     let mut found = Found::default();
+    // Anonymous members met in wanted structs, to look into once every
+    // anonymous type that could hold a wanted member has been met: its
+    // struct, its type id, its byte offset in the struct.
+    let mut pending: Vec<(&str, u32, u32)> = Vec::new();
+    // Anonymous unions and structs with a wanted or anonymous member: their
+    // members as (name position, type id, byte offset).
+    let mut anonymous: HashMap<u32, Vec<(u32, u32, u32)>> = HashMap::new();
     let mut id = 1u32; // type ids start at 1 (0 is void)
     let types = Section {
         blob,
         offset: types_at,
         left: types_len,
     };
+    let wanted_anywhere = |position: u32| positions.contains_key(&position);
     for_each_type(types, |kind, name_off, info, body| {
         if kind == KIND_FUNC {
             if let Some(f) = wanted.funcs.iter().find(|f| is(name_off, f)) {
                 found.funcs.entry(f.to_string()).or_insert(id);
             }
-        } else if kind == KIND_STRUCT {
-            if let Some((strukt, members)) = wanted.structs.iter().find(|(s, _)| is(name_off, s)) {
-                let bitfields = info >> 31 == 1;
-                let mut any = false;
-                for m in body.chunks_exact(12) {
-                    let (Some(member_name), Some(bits)) = (u32_at(m, 0), u32_at(m, 8)) else {
-                        continue;
-                    };
-                    let bit_offset = if bitfields { bits & 0x00ff_ffff } else { bits };
-                    if let Some(member) = members.iter().find(|m| is(member_name, m)) {
-                        if bit_offset % 8 == 0 {
-                            let key = (strukt.to_string(), member.to_string());
-                            found.members.entry(key).or_insert(bit_offset / 8);
-                            any = true;
-                        }
+        } else if kind == KIND_STRUCT || kind == KIND_UNION {
+            let members = byte_members(info, body);
+            if name_off == 0 {
+                if members
+                    .iter()
+                    .any(|&(n, _, _)| n == 0 || wanted_anywhere(n))
+                {
+                    anonymous.insert(id, members);
+                }
+            } else if let Some((strukt, names)) = wanted
+                .structs
+                .iter()
+                .find(|(s, _)| kind == KIND_STRUCT && is(name_off, s))
+            {
+                for (member, ty, offset) in members {
+                    if member == 0 {
+                        pending.push((strukt, ty, offset));
+                    } else if let Some(name) = names.iter().find(|m| is(member, m)) {
+                        let key = (strukt.to_string(), name.to_string());
+                        found.members.entry(key).or_insert(offset);
                     }
                 }
-                found.structs_seen += usize::from(any);
+                found.structs_seen += 1;
             }
         }
         id += 1;
-        found.structs_seen < wanted.structs.len() || found.funcs.len() < wanted.funcs.len()
+        let all_seen =
+            found.structs_seen >= wanted.structs.len() && found.funcs.len() >= wanted.funcs.len();
+        // Anonymous types may come after their struct: read on then.
+        !all_seen || !pending.is_empty()
     })?;
+    for _ in 0..NESTING {
+        for (strukt, ty, base) in std::mem::take(&mut pending) {
+            let names = wanted.structs.iter().find(|(s, _)| *s == strukt)?.1;
+            for &(member, inner, offset) in anonymous.get(&ty).into_iter().flatten() {
+                if member == 0 {
+                    pending.push((strukt, inner, base + offset));
+                } else if let Some(name) = names.iter().find(|m| is(member, m)) {
+                    let key = (strukt.to_string(), name.to_string());
+                    found.members.entry(key).or_insert(base + offset);
+                }
+            }
+        }
+    }
     Some(found)
+}
+
+/// A struct's or union's members that are not bitfields: (name position,
+/// type id, byte offset). (A program reads whole bytes: an older kernel's
+/// `sk_protocol:8` must not be taken for a byte-aligned `u16`.)
+fn byte_members(info: u32, body: &[u8]) -> Vec<(u32, u32, u32)> {
+    let bitfields = info >> 31 == 1;
+    body.chunks_exact(12)
+        .filter_map(|m| {
+            let (name, ty, bits) = (u32_at(m, 0)?, u32_at(m, 4)?, u32_at(m, 8)?);
+            let (bit_offset, bit_size) = if bitfields {
+                (bits & 0x00ff_ffff, bits >> 24)
+            } else {
+                (bits, 0)
+            };
+            (bit_size == 0 && bit_offset % 8 == 0).then_some((name, ty, bit_offset / 8))
+        })
+        .collect()
 }
 
 /// Where each of `names` starts in the string section (names are stored
@@ -282,10 +335,11 @@ fn u16_at(data: &[u8], at: usize) -> Option<u16> {
 mod tests {
     use super::*;
 
-    /// A BTF blob with an INT, a STRUCT `file` with two members, and a
-    /// FUNC `f`.
+    /// A BTF blob with an INT, a STRUCT `file` with two members, a FUNC
+    /// `f`, and a STRUCT `outer` whose member `deep` is in an anonymous
+    /// struct (defined before it) in an anonymous union (after it).
     fn blob() -> Vec<u8> {
-        let strings = b"\0int\0file\0f_mode\0f_inode\0f\0";
+        let strings = b"\0int\0file\0f_mode\0f_inode\0f\0outer\0deep\0";
         let mut types = Vec::new();
         let mut ty = |name: u32, info: u32, size_or_type: u32, extra: &[u32]| {
             for v in [name, info, size_or_type].iter().chain(extra) {
@@ -295,6 +349,9 @@ mod tests {
         ty(1, 1 << 24, 4, &[32]); // id 1: int
         ty(5, (4 << 24) | 2, 16, &[10, 1, 0, 17, 1, 64]); // id 2: struct file
         ty(25, 12 << 24, 0, &[]); // id 3: func f
+        ty(0, (4 << 24) | 1, 8, &[33, 1, 32]); // id 4: struct { deep at 4 }
+        ty(27, (4 << 24) | 1, 16, &[0, 6, 64]); // id 5: struct outer { id 6 at 8 }
+        ty(0, (5 << 24) | 1, 8, &[0, 4, 0]); // id 6: union { id 4 at 0 }
         let mut blob = Vec::new();
         blob.extend_from_slice(&MAGIC.to_ne_bytes());
         blob.extend_from_slice(&[1, 0]);
@@ -324,6 +381,17 @@ mod tests {
         assert_eq!(found.offset("file", "f_mode"), Some(0));
         assert_eq!(found.funcs.get("f"), Some(&3));
         assert_eq!(found.funcs.get("g"), None);
+    }
+
+    #[test]
+    fn members_of_anonymous_unions_and_structs() {
+        let wanted = Wanted {
+            structs: &[("outer", &["deep"]), ("file", &["f_inode"])],
+            funcs: &[],
+        };
+        let found = find(blob().as_slice(), &wanted).expect("parsed");
+        assert_eq!(found.offset("outer", "deep"), Some(12));
+        assert_eq!(found.offset("file", "f_inode"), Some(8));
     }
 
     #[test]

@@ -17,9 +17,11 @@
 mod btf;
 mod files;
 mod program;
+mod sockets;
 mod stream;
 
 pub use files::{FilesProgram, KernelFile};
+pub use sockets::{DescribedSocket, SocketsProgram};
 pub use stream::SocketsInPidOrder;
 
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};

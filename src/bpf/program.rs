@@ -15,16 +15,17 @@ const BPF_LINK_CREATE: libc::c_long = 28;
 const BPF_ITER_CREATE: libc::c_long = 33;
 const BPF_PROG_TYPE_TRACING: u32 = 26;
 const BPF_TRACE_ITER: u32 = 28;
+pub(super) const BPF_FUNC_SEQ_PRINTF: i32 = 126;
 const BPF_FUNC_SEQ_WRITE: i32 = 127;
-const BPF_FUNC_PROBE_READ_KERNEL: i32 = 113;
+pub(super) const BPF_FUNC_PROBE_READ_KERNEL: i32 = 113;
 /// O_CLOEXEC is bit 19 (0o2000000) on Linux's common architectures.
 const O_CLOEXEC_SHIFT: i32 = (libc::O_CLOEXEC as u32).trailing_zeros() as i32;
 pub const RECORD: usize = 16;
 pub const FILE_RECORD: usize = 32;
 /// The iterator function's context: meta, task, fd, file (8 bytes each).
-const CTX_META: i16 = 0;
+pub(super) const CTX_META: i16 = 0;
 const CTX_TASK: i16 = 8;
-const CTX_FD: i16 = 16;
+pub(super) const CTX_FD: i16 = 16;
 const CTX_FILE: i16 = 24;
 
 /// Struct member offsets and the iterator's type id in this kernel.
@@ -32,9 +33,9 @@ pub struct Offsets {
     file_inode: i16,
     file_pos: i16,
     file_flags: i16,
-    inode_mode: i16,
-    inode_ino: i16,
-    task_tgid: i16,
+    pub(super) inode_mode: i16,
+    pub(super) inode_ino: i16,
+    pub(super) task_tgid: i16,
     task_pid: i16,
     task_files: i16,
     files_fdt: i16,
@@ -81,7 +82,7 @@ impl Offsets {
 }
 
 /// One BPF instruction.
-fn insn(code: u8, dst: u8, src: u8, off: i16, imm: i32) -> [u8; 8] {
+pub(super) fn insn(code: u8, dst: u8, src: u8, off: i16, imm: i32) -> [u8; 8] {
     let mut i = [0u8; 8];
     i[0] = code;
     i[1] = (dst & 0xf) | (src << 4);
@@ -90,18 +91,24 @@ fn insn(code: u8, dst: u8, src: u8, off: i16, imm: i32) -> [u8; 8] {
     i
 }
 
-const LDX_DW: u8 = 0x79;
-const LDX_W: u8 = 0x61;
-const LDX_H: u8 = 0x69;
-const STX_DW: u8 = 0x7b;
-const STX_W: u8 = 0x63;
-const MOV64_X: u8 = 0xbf;
-const MOV64_K: u8 = 0xb7;
-const ADD64_K: u8 = 0x07;
-const AND64_K: u8 = 0x57;
-const JEQ_K: u8 = 0x15;
-const JNE_K: u8 = 0x55;
-const CALL: u8 = 0x85;
+pub(super) const LDX_DW: u8 = 0x79;
+pub(super) const LDX_W: u8 = 0x61;
+pub(super) const LDX_H: u8 = 0x69;
+pub(super) const STX_DW: u8 = 0x7b;
+pub(super) const STX_W: u8 = 0x63;
+pub(super) const ST_DW: u8 = 0x7a;
+pub(super) const ST_W: u8 = 0x62;
+pub(super) const MOV64_X: u8 = 0xbf;
+pub(super) const MOV64_K: u8 = 0xb7;
+pub(super) const ADD64_K: u8 = 0x07;
+pub(super) const AND64_K: u8 = 0x57;
+/// Jumps `off` instructions ahead; an `off` of 0 (a jump that would go
+/// nowhere) means "to the program's `return 0`" (see `ending_in_return`).
+pub(super) const JEQ_K: u8 = 0x15;
+pub(super) const JNE_K: u8 = 0x55;
+pub(super) const JGT_K: u8 = 0x25;
+pub(super) const JA: u8 = 0x05;
+pub(super) const CALL: u8 = 0x85;
 const RSH64_K: u8 = 0x77;
 const LSH64_K: u8 = 0x67;
 const RSH64_X: u8 = 0x7f;
@@ -117,6 +124,9 @@ pub enum Reports {
     /// Each open file: tgid, tid, fd, flags, inode, position
     /// (FILE_RECORD bytes).
     Files,
+    /// Each socket file with what the socket tables would tell of it
+    /// (see `super::sockets`).
+    Described(&'static super::sockets::SocketOffsets),
 }
 
 /// The socket program: tgid, fd, inode of each socket file.
@@ -132,7 +142,7 @@ fn socket_instructions(o: &Offsets) -> Vec<[u8; 8]> {
         insn(LDX_W, 5, 6, CTX_FD, 0),                // r5 = ctx->fd
         insn(STX_W, 10, 5, -12, 0),                  // stack[-12] = fd
     ];
-    for_each_file(o, body, RECORD)
+    for_each_file(o, body, RECORD, Vec::new())
 }
 
 /// The every-file program: the record at stack[-32..0] is tgid, tid, fd,
@@ -176,14 +186,20 @@ fn file_instructions(o: &Offsets) -> Vec<[u8; 8]> {
         insn(OR64_X, 2, 1, 0, 0),            // r2 |= r1
         insn(STX_W, 10, 2, -record + 12, 0), // stack[-20] = flags
     ];
-    for_each_file(o, body, FILE_RECORD)
+    for_each_file(o, body, FILE_RECORD, Vec::new())
 }
 
 /// A program for the iterator: with r6 = ctx, r7 = the file, r8 = the
 /// task and r1 = the file's inode (a file, task or inode missing: return),
 /// `body` fills the `record` bytes below the stack top, which are then
-/// written to the iterator's output. Every jump of `body` returns 0.
-fn for_each_file(o: &Offsets, body: Vec<[u8; 8]>, record: usize) -> Vec<[u8; 8]> {
+/// written to the iterator's output, and `after` runs. A jump with an
+/// offset of 0 returns 0.
+pub(super) fn for_each_file(
+    o: &Offsets,
+    body: Vec<[u8; 8]>,
+    record: usize,
+    after: Vec<[u8; 8]>,
+) -> Vec<[u8; 8]> {
     let mut program = vec![
         insn(MOV64_X, 6, 1, 0, 0),           // r6 = ctx
         insn(LDX_DW, 7, 6, CTX_FILE, 0),     // r7 = ctx->file
@@ -202,17 +218,19 @@ fn for_each_file(o: &Offsets, body: Vec<[u8; 8]>, record: usize) -> Vec<[u8; 8]>
         insn(MOV64_K, 3, 0, 0, record as i32),    // r3 = record
         insn(CALL, 0, 0, 0, BPF_FUNC_SEQ_WRITE),  // bpf_seq_write(seq, r2, r3)
     ]);
+    program.extend(after);
     ending_in_return(program)
 }
 
-/// `body`, its jumps pointed at a closing `return 0`.
+/// `body`, its jumps of offset 0 pointed at a closing `return 0`.
 fn ending_in_return(body: Vec<[u8; 8]>) -> Vec<[u8; 8]> {
     let out = body.len() as i16;
     let mut program: Vec<[u8; 8]> = body
         .into_iter()
         .enumerate()
         .map(|(at, mut i)| {
-            if i[0] == JEQ_K || i[0] == JNE_K {
+            let to_out = i[2] == 0 && i[3] == 0;
+            if to_out && matches!(i[0], JEQ_K | JNE_K | JGT_K | JA) {
                 i[2..4].copy_from_slice(&(out - at as i16 - 1).to_le_bytes());
             }
             i
@@ -245,6 +263,10 @@ impl Program {
         let (code, name): (Vec<u8>, &[u8]) = match reports {
             Reports::Sockets => (socket_instructions(o).concat(), b"rlsof_sockets"),
             Reports::Files => (file_instructions(o).concat(), b"rlsof_files"),
+            Reports::Described(s) => (
+                super::sockets::instructions(o, s).concat(),
+                b"rlsof_described",
+            ),
         };
         let license = c"GPL";
         let mut load = [0u8; 128];
@@ -319,11 +341,11 @@ pub fn file_record(r: &[u8]) -> Option<KernelFile> {
     })
 }
 
-fn word(r: &[u8], at: usize) -> u32 {
+pub(super) fn word(r: &[u8], at: usize) -> u32 {
     u32::from_ne_bytes([r[at], r[at + 1], r[at + 2], r[at + 3]])
 }
 
-fn long(r: &[u8], at: usize) -> u64 {
+pub(super) fn long(r: &[u8], at: usize) -> u64 {
     u64::from(word(r, at)) | (u64::from(word(r, at + 4)) << 32)
 }
 

@@ -13,6 +13,7 @@ pub mod addr;
 pub mod diag;
 pub mod inet;
 pub mod inet_diag;
+pub mod kernel;
 pub mod link;
 pub mod names;
 pub mod netlink;

@@ -215,7 +215,7 @@ fn ip_addr(bytes: &[u8]) -> IpAddr {
     }
 }
 
-fn ip_info<const N: usize>(proto: IpProto, s: &IpRecord<N>) -> SocketInfo {
+pub(super) fn ip_info<const N: usize>(proto: IpProto, s: &IpRecord<N>) -> SocketInfo {
     let remote = (ip_addr(&s.remote), s.remote_port);
     let unconnected = remote.0.is_unspecified() && remote.1 == 0;
     SocketInfo::Ip(IpSocket {

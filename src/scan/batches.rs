@@ -243,7 +243,7 @@ impl Scanner {
 
 /// The sockets of our network namespace, as `/proc/net/sockstat` counts
 /// them ("sockets: used N"): what the tables would hold at once.
-fn sockets_in_use(proc_root: &std::path::Path) -> Option<usize> {
+pub(super) fn sockets_in_use(proc_root: &std::path::Path) -> Option<usize> {
     let text = std::fs::read_to_string(proc_root.join("net/sockstat")).ok()?;
     parse_sockets_used(&text)
 }

@@ -11,6 +11,7 @@ pub mod exempt;
 pub mod fdtable;
 pub mod holders;
 pub mod kernel;
+pub mod kernel_sockets;
 pub mod locks;
 pub mod mapcache;
 pub mod maps;
@@ -148,6 +149,9 @@ pub struct Scanner {
     /// fdinfo files read for what the kernel could have told (see
     /// `kernel::FDINFO_READS_BEFORE_ASKING`).
     fdinfo_reads: std::sync::atomic::AtomicUsize,
+    /// Set for a streaming listing that asks the kernel to describe each
+    /// process's sockets (see `kernel_sockets`).
+    kernel_sockets: Option<crate::bpf::SocketsProgram>,
 }
 
 impl Scanner {
@@ -177,6 +181,7 @@ impl Scanner {
             listable_sockets: OnceLock::new(),
             kernel_files: OnceLock::new(),
             fdinfo_reads: std::sync::atomic::AtomicUsize::new(0),
+            kernel_sockets: None,
         })
     }
 

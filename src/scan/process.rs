@@ -29,6 +29,8 @@ struct Place<'a> {
     dir: &'a Dir,
     /// The network namespace inode, looked up when the first socket is met.
     netns: OnceCell<Option<u64>>,
+    /// The process's sockets, when the kernel describes them.
+    kernel_sockets: super::kernel_sockets::ProcessSockets,
     /// "/proc/PID" or "/proc/PID/task/TID".
     path: Vec<u8>,
     pid: i32,
@@ -126,6 +128,7 @@ impl Scanner {
         let place = Place {
             dir: &dir,
             netns: OnceCell::new(),
+            kernel_sockets: Default::default(),
             path,
             pid,
             uid,
@@ -245,6 +248,7 @@ impl Scanner {
                 let tplace = Place {
                     dir: &t.dir,
                     netns: OnceCell::new(),
+                    kernel_sockets: Default::default(),
                     path,
                     pid: place.pid,
                     uid: place.uid,
@@ -716,6 +720,9 @@ impl Scanner {
         netns: u64,
         inode: u64,
     ) -> Option<crate::model::SocketInfo> {
+        if let Some(described) = self.kernel_socket(place.pid, &place.kernel_sockets, inode) {
+            return described;
+        }
         if place.sockets_only.get() {
             self.lookup_in_sockets_only(netns, place.pid, inode)
         } else {

@@ -136,7 +136,7 @@ impl super::Scanner {
     /// to read them: for a thread of its own, when the scan will meet
     /// sockets.
     pub fn preload_sockets(&self) {
-        if self.cfg.terse {
+        if self.cfg.terse || self.kernel_sockets.is_some() {
             return;
         }
         let ip_only = self.socket_filter.as_ref().is_some_and(|f| f.ip_only());

@@ -142,10 +142,15 @@ pub fn require_root() -> bool {
 /// Returns lsof's output (which is rlsof's), for checks that the fixture
 /// really holds what the test is about.
 pub fn assert_same_as_lsof(args: &[&str]) -> Output {
+    assert_same_as_lsof_with_env(args, &[])
+}
+
+/// [`assert_same_as_lsof`], rlsof running with these variables set.
+pub fn assert_same_as_lsof_with_env(args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut last_unstable = String::new();
     for _ in 0..ATTEMPTS {
         let before = run(LSOF, args);
-        let got = run(rlsof(), args);
+        let got = run_with_env(rlsof(), args, env);
         let after = run(LSOF, args);
         if before != after {
             last_unstable = report(args, &before, &after, "lsof (second run)");

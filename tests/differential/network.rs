@@ -5,7 +5,10 @@
 //! port tests select the whole machine, since no other process holds the
 //! fixture's ephemeral ports.
 
-use crate::common::{assert_lsof_shows, assert_same_as_lsof, report, require_lsof, rlsof, run};
+use crate::common::{
+    assert_lsof_shows, assert_same_as_lsof, assert_same_as_lsof_with_env, report, require_lsof,
+    rlsof, run,
+};
 use crate::network_fixture::NetFixture;
 
 /// Compares `lsof ARGS` on a fresh fixture; `args` may use "{pids}" and
@@ -190,6 +193,34 @@ fn every_socket_kind() {
         &["-n", "-P", "-p", "{pids}"],
         &["pack", "raw", "IPv6", "unix"],
     );
+}
+
+/// Field output as root on a machine with many sockets describes each
+/// process's sockets from the kernel's structures (src/bpf/sockets.rs,
+/// src/net/kernel.rs) rather than the tables; `RLSOF_SOCKET_BATCH` makes
+/// this machine count as one. Every kind of socket, in every field
+/// (queues, states, addresses, UNIX names and kernel addresses), with and
+/// without `-X`, must be what lsof reads from the tables.
+#[test]
+fn every_socket_kind_described_by_the_kernel() {
+    if !require_lsof() {
+        return;
+    }
+    let fixture = NetFixture::start();
+    let many = [("RLSOF_SOCKET_BATCH", "1")];
+    for args in [
+        vec!["-F", "-n", "-P", "-p", "{pids}"],
+        vec!["-F0", "-p", "{pids}"],
+        vec!["-F", "-n", "-P", "-X", "-p", "{pids}"],
+        vec!["-FpfdtnPT", "-T", "-n", "-p", "{pids}"],
+    ] {
+        let args = expand(&fixture, &args);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let output = assert_same_as_lsof_with_env(&args, &many);
+        if fixture.unavailable.is_empty() && args.contains(&"-P") && !args.contains(&"-X") {
+            assert_lsof_shows(&output, &["tpack", "traw", "tIPv6", "tunix", "TQR="]);
+        }
+    }
 }
 
 #[test]

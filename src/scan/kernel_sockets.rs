@@ -1,0 +1,92 @@
+//! Streaming listings of a machine with many sockets, as root: each
+//! process's sockets described by the kernel when the process is scanned
+//! (see [`crate::bpf::SocketsProgram`]), so that what is held at once is
+//! one process's sockets, whatever the machine's. No socket table is read.
+
+use std::cell::RefCell;
+
+use crate::bpf::DescribedSocket;
+use crate::model::SocketInfo;
+use crate::net::SocketTable;
+
+use super::batches::SOCKETS_PER_BATCH;
+use super::Scanner;
+
+/// Set (non-empty) in the environment, streaming listings read socket
+/// tables (in batches) even where the kernel could describe the sockets:
+/// for tests of that path, which is taken where the program cannot load.
+pub const TABLES_VARIABLE: &str = "RLSOF_SOCKET_TABLES";
+
+/// A process's sockets as the kernel described them, asked for when its
+/// first socket is met; asked again once if a socket is not among them
+/// (opened meanwhile).
+#[derive(Default)]
+pub(super) struct ProcessSockets(RefCell<Option<(Vec<DescribedSocket>, bool)>>);
+
+impl Scanner {
+    /// Makes a streaming listing describe sockets from the kernel, process
+    /// by process, where whole tables would hold more sockets than a batch
+    /// (`-F`, `-j`, `-J` as root; not with `+E`, which needs every socket,
+    /// or `-i`/`-U`, which have their own pass). Whether it does.
+    pub fn describe_sockets_from_kernel(&mut self) -> bool {
+        let whole_tables_needed =
+            self.cfg.endpoints || self.cfg.terse || self.cfg.sockets_only_unless.is_some();
+        let tables_asked_for = std::env::var_os(TABLES_VARIABLE).is_some_and(|v| !v.is_empty());
+        if whole_tables_needed || tables_asked_for || !self.kernel_can_be_asked() {
+            return false;
+        }
+        if self.kernel_sockets.is_some() {
+            return true;
+        }
+        let many = match std::env::var(super::batches::BATCH_SIZE_VARIABLE) {
+            Ok(_) => true,
+            Err(_) => super::batches::sockets_in_use(&self.cfg.proc_root)
+                .is_some_and(|n| n > SOCKETS_PER_BATCH),
+        };
+        if !many {
+            return false;
+        }
+        self.kernel_sockets = crate::bpf::SocketsProgram::load();
+        self.kernel_sockets.is_some()
+    }
+
+    /// What the socket tables would say of socket `inode` of the process
+    /// at `sockets`: Some(None) when no table lsof searches lists it;
+    /// None when the kernel is not asked (or could not answer).
+    pub(super) fn kernel_socket(
+        &self,
+        pid: i32,
+        sockets: &ProcessSockets,
+        inode: u64,
+    ) -> Option<Option<SocketInfo>> {
+        let program = self.kernel_sockets.as_ref()?;
+        let mut held = sockets.0.borrow_mut();
+        let known = |held: &Option<(Vec<DescribedSocket>, bool)>| {
+            held.as_ref()
+                .and_then(|(all, _)| all.iter().find(|s| s.inode == inode).cloned())
+        };
+        let mut found = known(&held);
+        if found.is_none() && !held.as_ref().is_some_and(|(_, asked_again)| *asked_again) {
+            let asked_again = held.is_some();
+            *held = Some((program.sockets_of(pid)?, asked_again));
+            found = known(&held);
+        }
+        let Some(socket) = found else {
+            // Closed, or opened after the kernel was asked twice: as lsof
+            // shows a socket its tables do not have.
+            return Some(None);
+        };
+        let searched: &[SocketTable] = if self.cfg.skip_tcp_udp {
+            &SocketTable::WITHOUT_TCP_UDP
+        } else {
+            SocketTable::LSOF
+        };
+        Some(
+            socket
+                .raw
+                .table()
+                .filter(|t| searched.contains(t))
+                .and_then(|_| socket.raw.describe()),
+        )
+    }
+}
