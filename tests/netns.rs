@@ -137,3 +137,25 @@ fn sockets_of_another_namespace_are_decoded() {
         assert!(text.contains("protocol: TCP"), "{text}");
     }
 }
+
+/// Field output where the kernel describes each process's sockets
+/// (`RLSOF_SOCKET_BATCH` makes this machine count as one with many): the
+/// namespace's sockets are decoded as the namespace's own tables decode
+/// them (`RLSOF_NO_BPF=1`).
+#[test]
+fn sockets_of_another_namespace_described_by_the_kernel() {
+    if !require_root() {
+        return;
+    }
+    let Some(listener) = Listener::start() else {
+        return;
+    };
+    let pid = listener.pid.to_string();
+    let args = ["-n", "-P", "-F", "-p", &pid];
+    let described = common::run_with_env(rlsof(), &args, &[("RLSOF_SOCKET_BATCH", "1")]);
+    let from_tables = common::run_with_env(rlsof(), &args, &[("RLSOF_NO_BPF", "1")]);
+    let text = stdout_text(&described);
+    assert_eq!(text, stdout_text(&from_tables));
+    assert_eq!(text.matches("\nPTCP\n").count(), 3, "{text}");
+    assert!(text.contains("TST=LISTEN"), "{text}");
+}
