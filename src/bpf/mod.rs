@@ -9,7 +9,12 @@
 //! descriptor and the socket's inode; the caller then scans only processes
 //! that hold a socket it could select, the usual way.
 //!
-//! The program is a handful of instructions written here, built with the
+//! Two more programs of the same kind report, for a process at a time,
+//! each descriptor's position and flags (`files`), and each socket's
+//! fields that the socket tables print (`sockets`: streaming outputs then
+//! read no table).
+//!
+//! Each program is a few dozen instructions written here, built with the
 //! struct offsets of the running kernel (from its BTF). Anything that
 //! fails (no privilege, no BTF, a kernel that refuses the program) gives
 //! None, and the caller reads every descriptor as before.

@@ -513,6 +513,30 @@ mod tests {
     use std::os::fd::AsRawFd;
 
     #[test]
+    fn every_jump_lands_ahead_within_the_program() {
+        let (Some(o), Some(s)) = (
+            Offsets::of_running_kernel(),
+            SocketOffsets::of_running_kernel(),
+        ) else {
+            eprintln!("skipped: no kernel BTF here");
+            return;
+        };
+        let program = instructions(o, s);
+        let out = program.len() - 2;
+        let mut to_out = 0;
+        for (at, i) in program.iter().enumerate() {
+            if matches!(i[0], JEQ_K | JNE_K | JGT_K | JA) {
+                let off = i16::from_le_bytes([i[2], i[3]]);
+                assert!(off > 0, "instruction {at} jumps back or nowhere");
+                let target = at + 1 + off as usize;
+                assert!(target <= out, "instruction {at} jumps out of the program");
+                to_out += usize::from(target == out);
+            }
+        }
+        assert!(to_out >= 5, "the checks that end early return");
+    }
+
+    #[test]
     fn describes_our_sockets_as_the_tables_do_when_the_kernel_lets_it() {
         let Some(program) = SocketsProgram::load() else {
             eprintln!("skipped: no BPF iterator here");

@@ -1,9 +1,12 @@
-//! Streaming listings (`-F`, `-j`, `-J`) of the whole machine describe
+//! Streaming listings (`-F`, `-j`, `-J`) of the whole machine, where the
+//! kernel does not describe each process's sockets itself (not root, or
+//! a kernel that refuses that program: see `kernel_sockets`), describe
 //! sockets a batch of processes at a time, so that memory does not grow
-//! with the machine's sockets: the kernel lists, in PID order, which
-//! socket each process holds (see [`crate::bpf::SocketsInPidOrder`]);
-//! processes are taken in PID order until their sockets fill a batch, and
-//! the socket tables are read for that batch keeping only those sockets.
+//! with the machine's sockets: which socket each process holds comes in
+//! PID order (the kernel's iterator as root, the descriptors' links
+//! otherwise, see [`crate::bpf::SocketsInPidOrder`]); processes are taken
+//! in PID order until their sockets fill a batch, and the socket tables
+//! are read for that batch keeping only those sockets.
 //!
 //! Each batch after the first reads the tables again (about 1 µs of CPU
 //! per socket of the machine), so batching has a price that grows with

@@ -81,11 +81,23 @@ fn whole_machine_bare_fields() {
     compare_stable(&["-F", "-n", "-P"]);
 }
 
-/// As root, field output describes sockets a batch of processes at a
-/// time (src/scan/batches.rs); batches of 16 sockets make many here.
+/// As root on a machine with many sockets (which `RLSOF_SOCKET_BATCH`
+/// makes this one), field output has the kernel describe each process's
+/// sockets (src/scan/kernel_sockets.rs) and reads no socket table.
+#[test]
+fn whole_machine_fields_with_sockets_described_by_the_kernel() {
+    compare_stable_with_env(&["-F", "-n", "-P"], &[("RLSOF_SOCKET_BATCH", "16")]);
+}
+
+/// Where the kernel does not describe sockets (`RLSOF_SOCKET_TABLES`),
+/// field output reads the tables a batch of processes at a time
+/// (src/scan/batches.rs); batches of 16 sockets make many here.
 #[test]
 fn whole_machine_fields_in_small_socket_batches() {
-    compare_stable_with_env(&["-F", "-n", "-P"], &[("RLSOF_SOCKET_BATCH", "16")]);
+    compare_stable_with_env(
+        &["-F", "-n", "-P"],
+        &[("RLSOF_SOCKET_BATCH", "16"), ("RLSOF_SOCKET_TABLES", "1")],
+    );
 }
 
 #[test]
