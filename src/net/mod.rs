@@ -7,7 +7,7 @@
 //! * Parsers, pure over bytes: [`SocketTable::parse`] and the modules below.
 //! * [`Names`]: host and service names as lsof prints them.
 //! * Helpers for printing and `-i` selection: [`is_wildcard`],
-//!   [`lsof_endpoints`], [`lsof_raw_name`], [`lsof_path`].
+//!   [`lsof_endpoints`], [`lsof_raw_name`].
 
 pub mod addr;
 pub mod diag;
@@ -27,7 +27,6 @@ pub use addr::{is_v4_mapped, is_wildcard, lsof_endpoints};
 pub use inet::{kernel_hex, lsof_raw_name};
 pub use names::{numeric_host, Names};
 pub use tables::{netns_of, netns_of_dir, NetTables, SocketTable};
-pub use unix::lsof_path;
 
 #[cfg(test)]
 mod live_tests;

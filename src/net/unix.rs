@@ -9,7 +9,7 @@
 //! colons and even newlines (abstract names start with `@`, their NUL bytes
 //! shown as `@`). A line that is not a record continues the previous record's
 //! path after a newline. lsof 4.95 instead cuts the path at the first blank
-//! or colon; [`lsof_path`] reproduces that cut for the printer to choose.
+//! or colon; rlsof shows it whole (DIVERGENCES.md).
 
 use super::inet::{dec_u64, hex_u64};
 use super::store::{InodeSet, UnixRecord};
@@ -120,17 +120,6 @@ fn parse_unix_line(line: &[u8]) -> Option<(UnixRecord, Option<&[u8]>)> {
     Some((record, rest.strip_prefix(b" ")))
 }
 
-/// The part of a path lsof 4.95 shows: it splits `/proc/net/unix` lines at
-/// blanks and colons, so `/tmp/a b.sock` shows as `/tmp/a`. Empty means lsof
-/// shows no path at all.
-pub fn lsof_path(path: &[u8]) -> &[u8] {
-    let end = path
-        .iter()
-        .position(|&b| matches!(b, b' ' | b'\t' | b':' | b'\n'))
-        .unwrap_or(path.len());
-    &path[..end]
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -187,17 +176,6 @@ f.sock
         );
         assert_eq!(unix(&table, 15924).path.as_deref(), Some(&b"@abs name"[..]));
         assert_eq!(unix(&table, 15925).path.as_deref(), Some(&b"@x@y"[..]));
-    }
-
-    #[test]
-    fn lsof_cuts_paths_at_blanks_and_colons() {
-        assert_eq!(lsof_path(b"/tmp/nettest/a b.sock"), b"/tmp/nettest/a");
-        assert_eq!(lsof_path(b"/tmp/nettest/c:d.sock"), b"/tmp/nettest/c");
-        assert_eq!(lsof_path(b"/tmp/nettest/t\tab"), b"/tmp/nettest/t");
-        assert_eq!(lsof_path(b"/tmp/e\nf"), b"/tmp/e");
-        assert_eq!(lsof_path(b"@abs name"), b"@abs");
-        assert_eq!(lsof_path(b"/run/dbus/socket"), b"/run/dbus/socket");
-        assert_eq!(lsof_path(b":x"), b"");
     }
 
     #[test]

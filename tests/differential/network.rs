@@ -374,3 +374,48 @@ fn x_skips_tcp_and_udp() {
     compare(&["-X", "-i"], &[]);
     compare(&["-i", ":{tcp4}", "-X"], &[]);
 }
+
+/// A UNIX socket bound to a path with a blank, a colon and a newline:
+/// lsof 4.95 splits `/proc/net/unix` lines into fields and shows the path
+/// up to the first blank; rlsof shows the whole path, escaped as names
+/// are (DIVERGENCES.md), from the tables and from the kernel alike.
+#[test]
+fn unix_paths_with_blanks_are_shown_whole() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    let dir = std::env::temp_dir().join(format!("rlsof-blank-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("dir");
+    let path = dir.join("a b:c\nd.sock");
+    let script = "import os, socket, sys\ns = socket.socket(socket.AF_UNIX)\ns.bind(sys.argv[1])\nprint(os.getpid(), flush=True)\nsys.stdin.read()\n";
+    let mut holder = Command::new("python3")
+        .args(["-c", script])
+        .arg(&path)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("python3");
+    let mut line = String::new();
+    let _ = BufReader::new(holder.stdout.take().expect("stdout")).read_line(&mut line);
+    let pid = line.trim().to_string();
+    let shown = format!("{}/a b:c\\nd.sock type=STREAM", dir.display());
+    let args = ["-n", "-P", "-F", "n", "-a", "-U", "-p", &pid];
+    let from_tables = run(rlsof(), &args);
+    let from_kernel = crate::common::run_with_env(rlsof(), &args, &[("RLSOF_SOCKET_BATCH", "1")]);
+    let lsof = require_lsof().then(|| run(crate::common::LSOF, &args));
+    drop(holder.stdin.take());
+    let _ = holder.kill();
+    let _ = holder.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+    let text = String::from_utf8_lossy(&from_tables.stdout).into_owned();
+    assert!(text.contains(&format!("\nn{shown}\n")), "{text}");
+    assert_eq!(String::from_utf8_lossy(&from_kernel.stdout), text);
+    if let Some(lsof) = lsof {
+        let theirs = String::from_utf8_lossy(&lsof.stdout);
+        let cut = format!("\nn{}/a type=STREAM\n", dir.display());
+        assert!(
+            theirs.contains(&cut),
+            "lsof no longer cuts the path:\n{theirs}"
+        );
+    }
+}
