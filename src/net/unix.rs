@@ -122,7 +122,6 @@ fn parse_unix_line(line: &[u8]) -> Option<(UnixRecord, Option<&[u8]>)> {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use crate::model::{SocketInfo, UnixSocket};
     use crate::net::store::Table;
     use crate::net::SocketTable;
