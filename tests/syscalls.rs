@@ -331,6 +331,29 @@ fn socket_holders_are_found_without_reading_every_link() {
     );
 }
 
+/// Runs rlsof with `args` (and these variables) under `strace -f -y -e
+/// trace=openat`: its output, and strace's report of the files it opened
+/// (with `-y`, a file opened relative to a directory names it:
+/// `openat(6</proc/PID/fdinfo>, "12", ...)`).
+fn rlsof_opening(args: &[&str], env: &[(&str, &str)]) -> (std::process::Output, String) {
+    static RUN: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let run = RUN.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let report =
+        std::env::temp_dir().join(format!("rlsof-opens-{}-{run}.strace", std::process::id()));
+    let traced = Command::new("strace")
+        .args(["-f", "-y", "-e", "trace=openat", "-o"])
+        .arg(&report)
+        .arg(env!("CARGO_BIN_EXE_rlsof"))
+        .args(args)
+        .envs(env.iter().copied())
+        .stderr(Stdio::null())
+        .output()
+        .expect("run strace");
+    let opens = std::fs::read_to_string(&report).unwrap_or_default();
+    let _ = std::fs::remove_file(&report);
+    (traced, opens)
+}
+
 /// Field output and JSON as root on a machine with many sockets
 /// (`RLSOF_SOCKET_BATCH` makes this one count as such): the kernel
 /// describes each process's sockets as the process is scanned
@@ -341,25 +364,13 @@ fn field_output_reads_no_socket_table_where_the_kernel_describes_sockets() {
     if !kernel_iterators_testable() {
         return;
     }
-    let me = std::process::id() as i32;
     let first = Fixture::start("described-a", 3, 2, SOCKET_PAIRS);
     let second = Fixture::start("described-b", 3, 2, SOCKET_PAIRS);
     let pids = format!("{},{}", first.pid(), second.pid());
     let rlsof = env!("CARGO_BIN_EXE_rlsof");
     for output in ["-F", "-J", "-j"] {
         let args = ["-n", "-P", output, "-p", &pids];
-        let report = std::env::temp_dir().join(format!("rlsof-described-{me}.strace"));
-        let traced = Command::new("strace")
-            .args(["-f", "-e", "trace=openat", "-o"])
-            .arg(&report)
-            .arg(rlsof)
-            .args(args)
-            .env("RLSOF_SOCKET_BATCH", "8")
-            .stderr(Stdio::null())
-            .output()
-            .expect("run strace");
-        let opens = std::fs::read_to_string(&report).unwrap_or_default();
-        let _ = std::fs::remove_file(&report);
+        let (traced, opens) = rlsof_opening(&args, &[("RLSOF_SOCKET_BATCH", "8")]);
         let tables: Vec<&str> = opens
             .lines()
             .filter(|l| l.contains("/net/") && !l.contains("/net/sockstat"))
@@ -406,25 +417,13 @@ fn field_output_reads_socket_tables_per_batch_of_processes() {
     if !kernel_iterators_testable() {
         return;
     }
-    let me = std::process::id() as i32;
     let first = Fixture::start("batch-a", 3, 2, SOCKET_PAIRS);
     let second = Fixture::start("batch-b", 3, 2, SOCKET_PAIRS);
     let pids = format!("{},{}", first.pid(), second.pid());
     let args = ["-n", "-P", "-F", "-p", &pids];
     let rlsof = env!("CARGO_BIN_EXE_rlsof");
-    let report = std::env::temp_dir().join(format!("rlsof-batch-{me}.strace"));
-    let traced = Command::new("strace")
-        .args(["-f", "-e", "trace=openat", "-o"])
-        .arg(&report)
-        .arg(rlsof)
-        .args(args)
-        .env("RLSOF_SOCKET_BATCH", "8")
-        .env("RLSOF_SOCKET_TABLES", "1")
-        .stderr(Stdio::null())
-        .output()
-        .expect("run strace");
-    let opens = std::fs::read_to_string(&report).unwrap_or_default();
-    let _ = std::fs::remove_file(&report);
+    let batches = [("RLSOF_SOCKET_BATCH", "8"), ("RLSOF_SOCKET_TABLES", "1")];
+    let (traced, opens) = rlsof_opening(&args, &batches);
     let unix_reads = opens.lines().filter(|l| l.contains("/net/unix\"")).count();
     assert_eq!(
         unix_reads, 2,
@@ -480,19 +479,7 @@ fn offsets_and_flags_come_from_the_kernel_without_fdinfo() {
         vec!["-n", "-P", "-F", "-p", &pids],
         vec!["-n", "-P", "+fg", "-p", &pids],
     ] {
-        let report = std::env::temp_dir().join(format!("rlsof-fdinfo-{me}.strace"));
-        let traced = Command::new("strace")
-            .args(["-f", "-y", "-e", "trace=openat", "-o"])
-            .arg(&report)
-            .arg(rlsof)
-            .args(&args)
-            .stderr(Stdio::null())
-            .output()
-            .expect("run strace");
-        let opens = std::fs::read_to_string(&report).unwrap_or_default();
-        let _ = std::fs::remove_file(&report);
-        // With -y, a file opened in a fdinfo directory reads
-        // `openat(6</proc/PID/fdinfo>, "12", ...)`.
+        let (traced, opens) = rlsof_opening(&args, &[]);
         let fdinfo_of = |pid: u32| {
             let dir = format!("</proc/{pid}/fdinfo>, \"");
             opens.lines().filter(|l| l.contains(&dir)).count()

@@ -9,6 +9,8 @@
 use std::collections::HashMap;
 use std::io::{self, Read};
 
+/// The running kernel's BTF.
+pub const VMLINUX: &str = "/sys/kernel/btf/vmlinux";
 const MAGIC: u16 = 0xeb9f;
 const HEADER_LEN: usize = 24;
 const KIND_STRUCT: u32 = 4;

@@ -45,14 +45,14 @@ pub struct Offsets {
 
 impl Offsets {
     /// The running kernel's offsets, read from its BTF once per run (a
-    /// few milliseconds: both programs need them).
+    /// few milliseconds: every program needs them).
     pub fn of_running_kernel() -> Option<&'static Offsets> {
         static FOUND: std::sync::OnceLock<Option<Offsets>> = std::sync::OnceLock::new();
         FOUND.get_or_init(Offsets::read).as_ref()
     }
 
     fn read() -> Option<Offsets> {
-        let vmlinux = std::fs::File::open("/sys/kernel/btf/vmlinux").ok()?;
+        let vmlinux = std::fs::File::open(super::btf::VMLINUX).ok()?;
         let wanted = Wanted {
             structs: &[
                 ("file", &["f_inode", "f_pos", "f_flags"]),

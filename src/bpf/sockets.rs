@@ -97,7 +97,7 @@ impl SocketOffsets {
     }
 
     fn read() -> Option<SocketOffsets> {
-        let vmlinux = std::fs::File::open("/sys/kernel/btf/vmlinux").ok()?;
+        let vmlinux = std::fs::File::open(super::btf::VMLINUX).ok()?;
         let wanted = Wanted {
             structs: &[
                 ("file", &["private_data"]),
