@@ -382,29 +382,34 @@ pub struct DescribedSocket {
     pub raw: RawSocket,
 }
 
-/// The records of `bytes`, each with the tgid it was found under; None
-/// when they do not parse (a record cut short).
-fn records(s: &SocketOffsets, mut bytes: &[u8]) -> Option<Vec<(u32, DescribedSocket)>> {
+/// The records of `bytes`, all found under tgid `pid`; None when they do
+/// not parse as such (a record cut short, an address that is not hex
+/// digits): the caller then reads the tables rather than trust them.
+fn records(s: &SocketOffsets, pid: u32, mut bytes: &[u8]) -> Option<Vec<DescribedSocket>> {
     let mut sockets = Vec::new();
     while !bytes.is_empty() {
         let record = bytes.get(..RECORD)?;
         bytes = &bytes[RECORD..];
+        if word(record, 0) != pid {
+            return None;
+        }
         let mut socket = decode(s, record);
         if !matches!(i32::from(socket.raw.family), AF_INET | AF_INET6) {
-            let end = bytes.iter().position(|&b| b == b'\n')?;
-            socket.raw.kernel_addr = parse_hex(&bytes[..end]);
+            let end = bytes.iter().take(ADDRESS_TEXT).position(|&b| b == b'\n')?;
+            socket.raw.kernel_addr = parse_hex(&bytes[..end])?;
             bytes = &bytes[end + 1..];
         }
-        sockets.push((word(record, 0), socket));
+        sockets.push(socket);
     }
     Some(sockets)
 }
 
-fn parse_hex(text: &[u8]) -> u64 {
-    std::str::from_utf8(text)
-        .ok()
-        .and_then(|t| u64::from_str_radix(t, 16).ok())
-        .unwrap_or(0)
+/// `%pK` prints 16 hex digits on a 64-bit kernel; a newline follows.
+const ADDRESS_TEXT: usize = 2 * std::mem::size_of::<u64>() + 1;
+
+fn parse_hex(text: &[u8]) -> Option<u64> {
+    let text = std::str::from_utf8(text).ok()?;
+    u64::from_str_radix(text, 16).ok()
 }
 
 fn decode(s: &SocketOffsets, r: &[u8]) -> DescribedSocket {
@@ -501,8 +506,7 @@ impl SocketsProgram {
         let iteration = self.program.iterate(Some(pid as u32))?;
         let mut bytes = Vec::new();
         std::io::Read::read_to_end(&mut &iteration.file, &mut bytes).ok()?;
-        let sockets = records(self.offsets, &bytes)?;
-        Some(sockets.into_iter().map(|(_, socket)| socket).collect())
+        records(self.offsets, pid as u32, &bytes)
     }
 }
 
@@ -511,6 +515,81 @@ mod tests {
     use super::*;
     use crate::model::SocketInfo;
     use std::os::fd::AsRawFd;
+
+    fn offsets() -> SocketOffsets {
+        SocketOffsets {
+            file_private_data: 200,
+            socket_sk: 24,
+            sock_protocol_type: 532,
+            protocol_first: true,
+            common: Common {
+                daddr: 0,
+                rcv_saddr: 4,
+                dport: 12,
+                num: 14,
+                family: 16,
+                state: 18,
+                v6_daddr: 56,
+                v6_rcv_saddr: 72,
+                node: 104,
+            },
+            common_len: 120,
+            unix_addr: 784,
+            unix_address_len: 4,
+            unix_address_name: 8,
+            netlink_portid: 792,
+            netlink_bound: 864,
+            packet_num: 1294,
+            queues: Queues {
+                ack_backlog: 600,
+                rmem_alloc: 192,
+                wmem_alloc: 380,
+                tcp_rcv_nxt: 1664,
+                tcp_copied_seq: 1464,
+                tcp_write_seq: 1576,
+                tcp_snd_una: 1672,
+                udp_forward_deficit: 1176,
+            },
+        }
+    }
+
+    /// A record as the program writes it for process `pid`.
+    fn record(pid: u32, fd: u32, family: i32, tail: &[u8]) -> Vec<u8> {
+        let mut r = vec![0u8; RECORD];
+        r[0..4].copy_from_slice(&pid.to_ne_bytes());
+        r[4..8].copy_from_slice(&fd.to_ne_bytes());
+        r[8..16].copy_from_slice(&(1000 + u64::from(fd)).to_ne_bytes());
+        r[AT_COMMON + 16..AT_COMMON + 18].copy_from_slice(&(family as u16).to_ne_bytes());
+        r[AT_COMMON + 112] = 1; // in its table
+        r[AT_TAIL..AT_TAIL + tail.len()].copy_from_slice(tail);
+        r
+    }
+
+    #[test]
+    fn records_with_and_without_address_text() {
+        let s = offsets();
+        let mut name = vec![0u8; 8];
+        name[4..8].copy_from_slice(&9u32.to_ne_bytes()); // 2 + "/x/s\0" + ...
+        name.extend_from_slice(&(libc::AF_UNIX as u16).to_ne_bytes());
+        name.extend_from_slice(b"/tmp/s\0");
+        let mut bytes = record(7, 3, libc::AF_UNIX, &name);
+        bytes.extend_from_slice(b"00000000deadbeef\n");
+        bytes.extend(record(7, 4, libc::AF_INET, &[]));
+        let got = records(&s, 7, &bytes).expect("parsed");
+        assert_eq!(got.len(), 2);
+        assert_eq!((got[0].fd, got[0].inode), (3, 1003));
+        assert_eq!(got[0].raw.kernel_addr, 0xdead_beef);
+        assert_eq!(got[0].raw.unix_name, b"/tmp/s\0");
+        assert!(got[0].raw.in_table);
+        assert_eq!(got[1].raw.family, libc::AF_INET as u16);
+        // Another process's record, an address that is not hex, a cut.
+        assert!(records(&s, 8, &bytes).is_none());
+        let mut bad = record(7, 3, libc::AF_NETLINK, &[]);
+        bad.extend_from_slice(b"pK-error\n");
+        assert!(records(&s, 7, &bad).is_none());
+        assert!(records(&s, 7, &bytes[..bytes.len() - 1]).is_none());
+        assert!(records(&s, 7, &bytes[..RECORD + 5]).is_none());
+    }
 
     #[test]
     fn every_jump_lands_ahead_within_the_program() {

@@ -26,8 +26,10 @@ pub const SOCKETS_PER_BATCH: usize = 4096;
 /// At most this many readings of the socket tables per listing.
 pub const MAX_BATCHES: usize = 4;
 
-/// Set in the environment to a number, the sockets per batch instead (for
-/// tests that want many batches of few processes).
+/// Set in the environment to a number, the sockets per batch instead, and
+/// the machine counts as one with many sockets (so that, as root, the
+/// kernel describes them: see `kernel_sockets`); for tests that want
+/// those paths on a small machine.
 pub const BATCH_SIZE_VARIABLE: &str = "RLSOF_SOCKET_BATCH";
 
 /// Processes to scan together, and the sockets they hold.
