@@ -569,7 +569,8 @@ mod tests {
     fn records_with_and_without_address_text() {
         let s = offsets();
         let mut name = vec![0u8; 8];
-        name[4..8].copy_from_slice(&9u32.to_ne_bytes()); // 2 + "/x/s\0" + ...
+        // `len`: the family (2 bytes) and "/tmp/s\0".
+        name[4..8].copy_from_slice(&9u32.to_ne_bytes());
         name.extend_from_slice(&(libc::AF_UNIX as u16).to_ne_bytes());
         name.extend_from_slice(b"/tmp/s\0");
         let mut bytes = record(7, 3, libc::AF_UNIX, &name);
