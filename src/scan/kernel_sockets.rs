@@ -61,14 +61,18 @@ impl Scanner {
     ) -> Option<Option<SocketInfo>> {
         let program = self.kernel_sockets.as_ref()?;
         let mut held = sockets.0.borrow_mut();
+        // By inode: a process may hold many thousands.
         let known = |held: &Option<(Vec<DescribedSocket>, bool)>| {
-            held.as_ref()
-                .and_then(|(all, _)| all.iter().find(|s| s.inode == inode).cloned())
+            let (all, _) = held.as_ref()?;
+            let at = all.binary_search_by_key(&inode, |s| s.inode).ok()?;
+            all.get(at).cloned()
         };
         let mut found = known(&held);
         if found.is_none() && !held.as_ref().is_some_and(|(_, asked_again)| *asked_again) {
             let asked_again = held.is_some();
-            *held = Some((program.sockets_of(pid)?, asked_again));
+            let mut all = program.sockets_of(pid)?;
+            all.sort_unstable_by_key(|s| s.inode);
+            *held = Some((all, asked_again));
             found = known(&held);
         }
         let Some(socket) = found else {
