@@ -17,6 +17,23 @@ use super::Scanner;
 /// for tests of that path, which is taken where the program cannot load.
 pub const TABLES_VARIABLE: &str = "RLSOF_SOCKET_TABLES";
 
+/// The sockets of the machine, every network namespace's (containers'
+/// too, which `/proc/net/sockstat` does not count), as the kernel's
+/// socket inode cache counts them in `/proc/slabinfo` (root only; objects
+/// the allocator keeps at hand count too, so a little more).
+fn sockets_of_every_namespace(proc_root: &std::path::Path) -> Option<usize> {
+    let text = std::fs::read_to_string(proc_root.join("slabinfo")).ok()?;
+    parse_slab_objects(&text, "sock_inode_cache")
+}
+
+/// The `<active_objs>` of `cache` in `/proc/slabinfo`'s text.
+fn parse_slab_objects(slabinfo: &str, cache: &str) -> Option<usize> {
+    let line = slabinfo
+        .lines()
+        .find(|l| l.split_whitespace().next() == Some(cache))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
 /// A process's sockets as the kernel described them, asked for when its
 /// first socket is met; asked again once if a socket is not among them
 /// (opened meanwhile).
@@ -38,11 +55,10 @@ impl Scanner {
         if self.kernel_sockets.is_some() {
             return true;
         }
-        let many = match std::env::var(super::batches::BATCH_SIZE_VARIABLE) {
-            Ok(_) => true,
-            Err(_) => super::batches::sockets_in_use(&self.cfg.proc_root)
-                .is_some_and(|n| n > SOCKETS_PER_BATCH),
-        };
+        let many = |n: Option<usize>| n.is_some_and(|n| n > SOCKETS_PER_BATCH);
+        let many = std::env::var_os(super::batches::BATCH_SIZE_VARIABLE).is_some()
+            || many(super::batches::sockets_in_use(&self.cfg.proc_root))
+            || many(sockets_of_every_namespace(&self.cfg.proc_root));
         if !many {
             return false;
         }
@@ -92,5 +108,24 @@ impl Scanner {
                 .filter(|t| searched.contains(t))
                 .and_then(|_| socket.raw.describe()),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn socket_objects_from_slabinfo() {
+        let text = "slabinfo - version: 2.1\n\
+            # name            <active_objs> <num_objs> <objsize>\n\
+            sock_inode_cache_x 5 5 832\n\
+            sock_inode_cache     224    323    832   19    4 : tunables 0 0 0\n";
+        assert_eq!(parse_slab_objects(text, "sock_inode_cache"), Some(224));
+        assert_eq!(parse_slab_objects(text, "TCP"), None);
+        assert_eq!(
+            parse_slab_objects("sock_inode_cache many\n", "sock_inode_cache"),
+            None
+        );
     }
 }
