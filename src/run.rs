@@ -294,3 +294,28 @@ pub fn one_arena_for_all_threads() {
         libc::mallopt(libc::M_MMAP_THRESHOLD, 32 * 1024);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_window_fills_and_empties_in_turn() {
+        let order = Order::new(0);
+        // Processes 1.. are scanned while process 0, whose turn it is, is not.
+        for i in 1..=WINDOW {
+            assert!(!order.is_full());
+            assert!(order.put(i, Vec::new(), false));
+        }
+        assert!(order.is_full(), "the printing thread waits now");
+        let mut turn = 0;
+        assert!(order.take_ready(&mut turn).is_empty());
+        assert!(order.put(0, Vec::new(), false));
+        assert!(order.wait_for(0));
+        assert_eq!(order.take_ready(&mut turn).len(), WINDOW + 1);
+        assert_eq!(turn, WINDOW + 1);
+        assert!(!order.is_full());
+        // No helper is left to scan the next one.
+        assert!(!order.wait_for(turn));
+    }
+}
