@@ -388,19 +388,7 @@ fn field_output_reads_no_socket_table_where_the_kernel_describes_sockets() {
         let text = String::from_utf8_lossy(&whole.stdout);
         assert_eq!(String::from_utf8_lossy(&traced.stdout), text, "{output}");
         if output == "-F" {
-            assert_eq!(
-                text.matches("\ntunix\n").count(),
-                4 * SOCKET_PAIRS,
-                "{text}"
-            );
-            if have("lsof", &["-v"]) {
-                let lsof = Command::new("lsof").args(args).output().expect("run lsof");
-                assert_eq!(
-                    text,
-                    String::from_utf8_lossy(&lsof.stdout),
-                    "lsof lists otherwise"
-                );
-            }
+            assert_two_fixtures_listed_as_lsof_lists_them(&text, &args);
         }
     }
 }
@@ -440,6 +428,12 @@ fn field_output_reads_socket_tables_per_batch_of_processes() {
         "batches list otherwise than whole tables"
     );
     let text = String::from_utf8_lossy(&whole.stdout);
+    assert_two_fixtures_listed_as_lsof_lists_them(&text, &args);
+}
+
+/// `text`, the `-F` listing of two fixtures of SOCKET_PAIRS socket pairs
+/// (`args`), shows their four UNIX sockets a pair, and is lsof's.
+fn assert_two_fixtures_listed_as_lsof_lists_them(text: &str, args: &[&str]) {
     assert_eq!(
         text.matches("\ntunix\n").count(),
         4 * SOCKET_PAIRS,
