@@ -1,9 +1,12 @@
-//! The iterator program, its loading (bpf(2): PROG_LOAD, LINK_CREATE,
-//! ITER_CREATE) and the reading of what it writes.
+//! The iterator programs, their loading (bpf(2): PROG_LOAD, LINK_CREATE,
+//! ITER_CREATE) and the reading of what they write, with the few BPF
+//! instructions they are written in and the prologue they share.
 //!
-//! For each (task, fd, file) the kernel visits, the program writes 16
-//! bytes when the file's inode is a socket: the task's tgid (u32), the fd
-//! (u32), the inode number (u64).
+//! For each (task, fd, file) the kernel visits, the socket program writes
+//! 16 bytes when the file's inode is a socket: the task's tgid (u32), the
+//! fd (u32), the inode number (u64); the every-file program and the
+//! described-sockets program (`super::sockets`) write records of their
+//! own.
 
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 
