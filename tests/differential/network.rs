@@ -381,23 +381,12 @@ fn x_skips_tcp_and_udp() {
 /// are (DIVERGENCES.md), from the tables and from the kernel alike.
 #[test]
 fn unix_paths_with_blanks_are_shown_whole() {
-    use std::io::{BufRead, BufReader};
-    use std::process::{Command, Stdio};
     let dir = std::env::temp_dir().join(format!("rlsof-blank-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("dir");
     let path = dir.join("a b:c\nd.sock");
-    let script = "import os, socket, sys\ns = socket.socket(socket.AF_UNIX)\ns.bind(sys.argv[1])\nprint(os.getpid(), flush=True)\nsys.stdin.read()\n";
-    let mut holder = Command::new("python3")
-        .args(["-c", script])
-        .arg(&path)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("python3");
-    let mut line = String::new();
-    let _ = BufReader::new(holder.stdout.take().expect("stdout")).read_line(&mut line);
-    let pid = line.trim().to_string();
+    let script = "s = socket.socket(socket.AF_UNIX)\ns.bind(sys.argv[1])\n";
+    let (mut holder, pid) = python_holding(script, &[path.as_os_str()]);
     let shown = format!("{}/a b:c\\nd.sock type=STREAM", dir.display());
     let args = ["-n", "-P", "-F", "n", "-a", "-U", "-p", &pid];
     let from_tables = run(rlsof(), &args);
@@ -418,4 +407,62 @@ fn unix_paths_with_blanks_are_shown_whole() {
             "lsof no longer cuts the path:\n{theirs}"
         );
     }
+}
+
+/// Starts python3 running `script` (with `os`, `socket`, `sys` imported
+/// and `args` as its arguments), which sets up what it holds; returns it
+/// once it has, and its PID. It holds on until its stdin closes.
+fn python_holding(script: &str, args: &[&std::ffi::OsStr]) -> (std::process::Child, String) {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    let script = format!(
+        "import os, socket, sys\n{script}\nprint(os.getpid(), flush=True)\nsys.stdin.read()\n"
+    );
+    let mut holder = Command::new("python3")
+        .args(["-c", &script])
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("python3");
+    let mut line = String::new();
+    let _ = BufReader::new(holder.stdout.take().expect("stdout")).read_line(&mut line);
+    (holder, line.trim().to_string())
+}
+
+/// Queue sizes that are not zero, as the kernel describes them (a
+/// listener's waiting connection, a sender blocked on a peer that does not
+/// read, unread datagrams over IPv4 and IPv6), in field output (whose `T`
+/// fields show them): what lsof reads from the tables.
+#[test]
+fn queue_sizes_described_by_the_kernel() {
+    if !require_lsof() {
+        return;
+    }
+    let script = "\
+l = socket.socket(); l.bind(('127.0.0.1', 0)); l.listen(5)
+c = socket.create_connection(l.getsockname()); a, _ = l.accept()
+waiting = socket.create_connection(l.getsockname())
+c.setblocking(False)
+try:
+    while True: c.send(b'x' * 65536)
+except BlockingIOError: pass
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(('127.0.0.1', 0))
+u6 = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); u6.bind(('::1', 0))
+for _ in range(5): socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b'y' * 1000, u.getsockname())
+for _ in range(3): socket.socket(socket.AF_INET6, socket.SOCK_DGRAM).sendto(b'z' * 500, u6.getsockname())
+";
+    let (mut holder, pid) = python_holding(script, &[]);
+    let args = ["-F", "-n", "-P", "-p", &pid];
+    let output = assert_same_as_lsof_with_env(&args, &[("RLSOF_SOCKET_BATCH", "1")]);
+    drop(holder.stdin.take());
+    let _ = holder.kill();
+    let _ = holder.wait();
+    let text = String::from_utf8_lossy(&output.stdout);
+    let nonzero = |field: &str| {
+        text.lines()
+            .filter(|l| l.starts_with(field) && !l.ends_with("=0"))
+            .count()
+    };
+    assert!(nonzero("TQR=") >= 3 && nonzero("TQS=") >= 1, "{text}");
 }
