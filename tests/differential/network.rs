@@ -466,3 +466,32 @@ for _ in range(3): socket.socket(socket.AF_INET6, socket.SOCK_DGRAM).sendto(b'z'
     };
     assert!(nonzero("TQR=") >= 3 && nonzero("TQS=") >= 1, "{text}");
 }
+
+/// Kinds the network fixture lacks, described by the kernel as lsof reads
+/// them from the tables: a bound netlink socket (an unbound one is in no
+/// table), UDP-Lite over IPv4 and IPv6, a connected raw socket.
+#[test]
+fn rarer_socket_kinds_described_by_the_kernel() {
+    if !require_lsof() {
+        return;
+    }
+    let script = "\
+n = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 0); n.bind((0, 0))
+l = socket.socket(socket.AF_INET, socket.SOCK_DGRAM, 136); l.bind(('127.0.0.1', 0))
+l6 = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM, 136); l6.bind(('::1', 0))
+l6.connect(('::1', 9))
+r = socket.socket(socket.AF_INET, socket.SOCK_RAW, 255); r.connect(('127.0.0.2', 0))
+";
+    let (mut holder, pid) = python_holding(script, &[]);
+    if pid.is_empty() {
+        eprintln!("skipped: this machine cannot hold these sockets");
+        let _ = holder.wait();
+        return;
+    }
+    let args = ["-F", "-n", "-P", "-p", &pid];
+    let output = assert_same_as_lsof_with_env(&args, &[("RLSOF_SOCKET_BATCH", "1")]);
+    drop(holder.stdin.take());
+    let _ = holder.kill();
+    let _ = holder.wait();
+    assert_lsof_shows(&output, &["nROUTE", "PUDPLITE", "traw", "st=01"]);
+}
