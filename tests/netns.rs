@@ -159,3 +159,56 @@ fn sockets_of_another_namespace_described_by_the_kernel() {
     assert_eq!(text.matches("\nPTCP\n").count(), 3, "{text}");
     assert!(text.contains("TST=LISTEN"), "{text}");
 }
+
+/// ICMP "ping" sockets, which only a namespace of our own lets us make
+/// here (its `ping_group_range`, `1 0` by default, lets nobody): a bound,
+/// connected one is in that namespace's `/proc/net/icmp`, an unbound one
+/// in no table; the kernel describes both as the tables do.
+#[test]
+fn ping_sockets_described_by_the_kernel() {
+    if !require_root() {
+        return;
+    }
+    let script = "import os, socket, sys
+p = socket.socket(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_ICMP)
+p.bind(('127.0.0.1', 0)); p.connect(('127.0.0.1', 0))
+q = socket.socket(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_ICMP)
+print(os.getpid(), flush=True)
+sys.stdin.read()";
+    let shell = format!(
+        "ip link set lo up && echo '0 0' > /proc/sys/net/ipv4/ping_group_range && exec python3 -c \"{script}\""
+    );
+    let Ok(mut process) = Command::new("unshare")
+        .args(["--net", "sh", "-c", &shell])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+    else {
+        eprintln!("skipped: cannot run unshare");
+        return;
+    };
+    let mut line = String::new();
+    if let Some(stdout) = process.stdout.take() {
+        let _ = BufReader::new(stdout).read_line(&mut line);
+    }
+    let pid = line.trim().to_string();
+    let outputs = (!pid.is_empty()).then(|| {
+        let args = ["-n", "-P", "-F", "-p", &pid];
+        (
+            common::run_with_env(rlsof(), &args, &[("RLSOF_SOCKET_BATCH", "1")]),
+            common::run_with_env(rlsof(), &args, &[("RLSOF_NO_BPF", "1")]),
+        )
+    });
+    drop(process.stdin.take());
+    let _ = process.kill();
+    let _ = process.wait();
+    let Some((described, from_tables)) = outputs else {
+        eprintln!("skipped: no ping socket could be made in a namespace");
+        return;
+    };
+    let text = stdout_text(&described);
+    assert_eq!(text, stdout_text(&from_tables));
+    assert!(text.contains("\nticmp\n"), "{text}");
+    assert!(text.contains("\nnprotocol: PING\n"), "{text}");
+}
