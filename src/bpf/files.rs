@@ -68,9 +68,7 @@ impl FilesProgram {
     /// with a table of its own), by descriptor number; None when the
     /// kernel could not be asked.
     pub fn files_of(&self, pid: i32) -> Option<Vec<KernelFile>> {
-        let iteration = self.0.iterate(Some(pid as u32))?;
-        let mut bytes = Vec::new();
-        std::io::Read::read_to_end(&mut &iteration.file, &mut bytes).ok()?;
+        let bytes = self.0.output_over(Some(pid as u32))?;
         let mut files: Vec<KernelFile> = bytes
             .chunks_exact(FILE_RECORD)
             .filter_map(file_record)

@@ -286,9 +286,16 @@ impl Program {
     /// Runs the program over the open files of process `pid` (its
     /// threads' too), or of every process; the sockets it reports.
     pub fn sockets_of(&self, pid: Option<u32>) -> Option<Vec<HeldSocket>> {
+        let bytes = self.output_over(pid)?;
+        Some(bytes.chunks_exact(RECORD).map(record).collect())
+    }
+
+    /// Everything the program writes over the open files of process
+    /// `pid` (or of every process), read to the end.
+    pub fn output_over(&self, pid: Option<u32>) -> Option<Vec<u8>> {
         let mut bytes = Vec::new();
         std::io::Read::read_to_end(&mut &self.iterate(pid)?.file, &mut bytes).ok()?;
-        Some(bytes.chunks_exact(RECORD).map(record).collect())
+        Some(bytes)
     }
 
     /// An iteration of the program over the open files of process `pid`,

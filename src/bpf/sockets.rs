@@ -412,10 +412,14 @@ fn parse_hex(text: &[u8]) -> Option<u64> {
     u64::from_str_radix(text, 16).ok()
 }
 
+/// `N` bytes of `from` at `at` (a record's parts are sized to hold them).
+fn array<const N: usize>(from: &[u8], at: usize) -> [u8; N] {
+    from[at..at + N].try_into().unwrap_or([0; N])
+}
+
 fn decode(s: &SocketOffsets, r: &[u8]) -> DescribedSocket {
     let common = &r[AT_COMMON..AT_COMMON + COMMON_ROOM];
     let c = &s.common;
-    let bytes = |from: &[u8], at: usize, n: usize| from[at..at + n].to_vec();
     let u16_at = |from: &[u8], at: usize| u16::from_ne_bytes([from[at], from[at + 1]]);
     let (protocol_at, type_at) = protocol_and_type_at(s);
     let tail = &r[AT_TAIL..AT_TAIL + UNIX_ADDRESS_ROOM];
@@ -430,12 +434,10 @@ fn decode(s: &SocketOffsets, r: &[u8]) -> DescribedSocket {
             protocol: u16_at(r, protocol_at),
             state: common[c.state],
             in_table: long(common, c.node + 8) != 0,
-            local_v4: bytes(common, c.rcv_saddr, 4).try_into().unwrap_or_default(),
-            remote_v4: bytes(common, c.daddr, 4).try_into().unwrap_or_default(),
-            local_v6: bytes(common, c.v6_rcv_saddr, 16)
-                .try_into()
-                .unwrap_or_default(),
-            remote_v6: bytes(common, c.v6_daddr, 16).try_into().unwrap_or_default(),
+            local_v4: array(common, c.rcv_saddr),
+            remote_v4: array(common, c.daddr),
+            local_v6: array(common, c.v6_rcv_saddr),
+            remote_v6: array(common, c.v6_daddr),
             local_port: u16_at(common, c.num),
             remote_port: u16::from_be(u16_at(common, c.dport)),
             // sockaddr_un: the family (2 bytes), then sun_path.
@@ -503,9 +505,7 @@ impl SocketsProgram {
     /// The sockets process `pid` (its threads too) holds, described; None
     /// when the kernel could not be asked.
     pub fn sockets_of(&self, pid: i32) -> Option<Vec<DescribedSocket>> {
-        let iteration = self.program.iterate(Some(pid as u32))?;
-        let mut bytes = Vec::new();
-        std::io::Read::read_to_end(&mut &iteration.file, &mut bytes).ok()?;
+        let bytes = self.program.output_over(Some(pid as u32))?;
         records(self.offsets, pid as u32, &bytes)
     }
 }

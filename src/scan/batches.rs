@@ -195,9 +195,8 @@ impl<H: HeldInOrder> Iterator for Batches<'_, H> {
 impl Scanner {
     /// The batches in which a streaming listing of `pids` is to be
     /// scanned, or None to scan them at once with whole tables: other
-    /// listings keep everything anyway (the table's column widths), `+E`
-    /// needs every socket, `-t` reads no table, `-i` as root has its own
-    /// pass (`holders`). Which sockets a process holds comes from the
+    /// listings keep everything anyway (the table's column widths), and
+    /// see [`Scanner::whole_tables_needed`]. Which sockets a process holds comes from the
     /// kernel's iterator as root, from the descriptors' links otherwise
     /// (only the user's own processes' can be read); as root where the
     /// iterator fails, whole tables (reading every link twice would cost
@@ -206,10 +205,7 @@ impl Scanner {
         &self,
         pids: &'p [i32],
     ) -> Option<Batches<'p, Box<dyn HeldInOrder + 'p>>> {
-        // (`-i` as root: `sockets_only_unless` is then set.)
-        let whole_tables_needed =
-            self.cfg.endpoints || self.cfg.terse || self.cfg.sockets_only_unless.is_some();
-        if whole_tables_needed || pids.len() < 2 || !self.on_machine_unrefused() {
+        if self.whole_tables_needed() || pids.len() < 2 || !self.on_machine_unrefused() {
             return None;
         }
         let per_batch = match std::env::var(BATCH_SIZE_VARIABLE) {
@@ -236,6 +232,14 @@ impl Scanner {
             })
         };
         Some(Batches::new(held, pids, per_batch))
+    }
+
+    /// Whether a listing must see every socket table whole, or none
+    /// (then neither batches nor the kernel's descriptions apply): `+E`
+    /// needs every socket, `-t` reads no table, `-i`/`-U` have their own
+    /// pass (`holders`; `sockets_only_unless` is set then).
+    pub(super) fn whole_tables_needed(&self) -> bool {
+        self.cfg.endpoints || self.cfg.terse || self.cfg.sockets_only_unless.is_some()
     }
 
     /// From now on, socket tables keep only these sockets (None: all).

@@ -46,10 +46,8 @@ impl Scanner {
     /// (`-F`, `-j`, `-J` as root; not with `+E`, which needs every socket,
     /// or `-i`/`-U`, which have their own pass). Whether it does.
     pub fn describe_sockets_from_kernel(&mut self) -> bool {
-        let whole_tables_needed =
-            self.cfg.endpoints || self.cfg.terse || self.cfg.sockets_only_unless.is_some();
         let tables_asked_for = std::env::var_os(TABLES_VARIABLE).is_some_and(|v| !v.is_empty());
-        if whole_tables_needed || tables_asked_for || !self.kernel_can_be_asked() {
+        if self.whole_tables_needed() || tables_asked_for || !self.kernel_can_be_asked() {
             return false;
         }
         if self.kernel_sockets.is_some() {
@@ -80,8 +78,7 @@ impl Scanner {
         // By inode: a process may hold many thousands.
         let known = |held: &Option<(Vec<DescribedSocket>, bool)>| {
             let (all, _) = held.as_ref()?;
-            let at = all.binary_search_by_key(&inode, |s| s.inode).ok()?;
-            all.get(at).cloned()
+            all.binary_search_by_key(&inode, |s| s.inode).ok()
         };
         let mut found = known(&held);
         if found.is_none() && !held.as_ref().is_some_and(|(_, asked_again)| *asked_again) {
@@ -91,7 +88,8 @@ impl Scanner {
             *held = Some((all, asked_again));
             found = known(&held);
         }
-        let Some(socket) = found else {
+        let socket = found.and_then(|at| held.as_ref().map(|(all, _)| &all[at]));
+        let Some(socket) = socket else {
             // Closed, or opened after the kernel was asked twice: as lsof
             // shows a socket its tables do not have.
             return Some(None);
