@@ -6,5 +6,9 @@ fn main() {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
-    std::process::exit(rlsof::app::main_with_args(std::env::args_os().skip(1)));
+    let mut args = std::env::args_os();
+    if let Some(argv0) = args.next() {
+        rlsof::cli::PROGRAM.set_from_argv0(&argv0);
+    }
+    std::process::exit(rlsof::app::main_with_args(args));
 }

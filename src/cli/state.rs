@@ -6,8 +6,37 @@ use super::options::{Item, Options};
 use crate::escape::safe_text;
 use crate::model::TcpState;
 
-/// The program name lsof puts before its messages.
-pub const PROGRAM: &str = "lsof";
+/// The program name put before every message: argv[0]'s base name, as
+/// lsof names itself, so that a link named `lsof` prints lsof's bytes and
+/// `rlsof` says `rlsof:`. Until `main` names it (library tests), `lsof`.
+pub static PROGRAM: ProgramName = ProgramName;
+
+static PROGRAM_NAME: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// See [`PROGRAM`]; shows as the name.
+#[derive(Debug, Clone, Copy)]
+pub struct ProgramName;
+
+impl ProgramName {
+    /// Names the program after `argv0`'s last path component (the first
+    /// call wins).
+    pub fn set_from_argv0(&self, argv0: &std::ffi::OsStr) {
+        use std::os::unix::ffi::OsStrExt;
+        let bytes = argv0.as_bytes();
+        let base = bytes.rsplit(|&b| b == b'/').next().unwrap_or_default();
+        let _ = PROGRAM_NAME.set(String::from_utf8_lossy(base).into_owned());
+    }
+
+    pub fn as_str(&self) -> &'static str {
+        PROGRAM_NAME.get().map_or("lsof", String::as_str)
+    }
+}
+
+impl std::fmt::Display for ProgramName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// How an option used the value it was offered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

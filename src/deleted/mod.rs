@@ -12,6 +12,7 @@ pub mod recover;
 pub mod report;
 
 use crate::cli::options::Options;
+use crate::cli::PROGRAM;
 use crate::scan::Scanner;
 use crate::select::Selection;
 use crate::users::Users;
@@ -101,7 +102,7 @@ pub fn recover(
             0
         }
         Err(e) => {
-            let _ = writeln!(err, "rlsof: {e}");
+            let _ = writeln!(err, "{PROGRAM}: {e}");
             1
         }
     }
@@ -122,7 +123,7 @@ pub fn recover_all(
     let report = match scan_report(scanner, selection, pids) {
         Ok(r) => r,
         Err(e) => {
-            let _ = writeln!(err, "rlsof: cannot scan processes: {e}");
+            let _ = writeln!(err, "{PROGRAM}: cannot scan processes: {e}");
             return 1;
         }
     };
@@ -140,7 +141,7 @@ pub fn recover_all(
         .mode(0o700)
         .create(to_dir)
     {
-        let _ = writeln!(err, "rlsof: cannot create {}: {e}", to_dir.display());
+        let _ = writeln!(err, "{PROGRAM}: cannot create {}: {e}", to_dir.display());
         return 1;
     }
     let mut tally = Tally::default();
@@ -252,7 +253,7 @@ fn recover_one(
         || "no holder has a /proc link to read it through".to_string(),
         |e| e.to_string(),
     );
-    let _ = writeln!(err, "rlsof: cannot recover {name}: {why}");
+    let _ = writeln!(err, "{PROGRAM}: cannot recover {name}: {why}");
 }
 
 fn describe_holder(fd: crate::model::FdName) -> String {

@@ -20,7 +20,7 @@ impl Messages {
 
     /// A line printed whatever `-w` says.
     pub fn error(&mut self, line: String) {
-        self.text.push_str(PROGRAM);
+        self.text.push_str(PROGRAM.as_str());
         self.text.push_str(": ");
         self.text.push_str(&line);
         self.text.push('\n');

@@ -26,13 +26,39 @@ const RUN_TIME_LIMIT: Duration = Duration::from_secs(120);
 /// Attempts before a comparison gives up on an unstable oracle.
 const ATTEMPTS: usize = 3;
 
-/// The binary under test: rlsof, or whatever `RLSOF_UNDER_TEST` names
-/// (`RLSOF_UNDER_TEST=/usr/bin/lsof` checks the harness against lsof itself).
+/// The binary under test, run under the name `lsof`: rlsof names itself
+/// after argv[0] as lsof does, so called `lsof` its messages are lsof's
+/// bytes. Or whatever `RLSOF_UNDER_TEST` names (`RLSOF_UNDER_TEST=/usr/bin/lsof`
+/// checks the harness against lsof itself).
 pub fn rlsof() -> PathBuf {
     match std::env::var_os("RLSOF_UNDER_TEST") {
         Some(path) if !path.is_empty() => PathBuf::from(path),
-        _ => PathBuf::from(env!("CARGO_BIN_EXE_rlsof")),
+        _ => rlsof_named_lsof().to_path_buf(),
     }
+}
+
+/// rlsof under its own name, for tests of rlsof's own messages (`rlsof:`).
+pub fn rlsof_as_itself() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_rlsof"))
+}
+
+/// A symbolic link `lsof` to the rlsof binary, in the target's scratch
+/// directory. Made once per test process and put in place by a rename, so
+/// test processes running at once never see it missing or half made.
+fn rlsof_named_lsof() -> &'static Path {
+    static LINK: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    LINK.get_or_init(|| {
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("as-lsof");
+        std::fs::create_dir_all(&dir)
+            .unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
+        let link = dir.join("lsof");
+        let fresh = dir.join(format!("lsof.{}", std::process::id()));
+        let _ = std::fs::remove_file(&fresh);
+        std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_rlsof"), &fresh)
+            .and_then(|()| std::fs::rename(&fresh, &link))
+            .unwrap_or_else(|e| panic!("cannot link {}: {e}", link.display()));
+        link
+    })
 }
 
 /// What a finished command did.
