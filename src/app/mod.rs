@@ -37,6 +37,16 @@ pub fn main_with_args<I: IntoIterator<Item = OsString>>(args: I) -> i32 {
             return status;
         }
     };
+    if !opts.long_info.is_empty() {
+        let mut out = io::stdout().lock();
+        return match out
+            .write_all(opts.long_info.as_bytes())
+            .and_then(|()| out.flush())
+        {
+            Ok(()) => SUCCESS,
+            Err(e) => output_failed(&e),
+        };
+    }
     let mut err = io::stderr().lock();
     for notice in &opts.notices {
         let _ = err.write_all(notice.as_bytes());
@@ -48,12 +58,19 @@ pub fn main_with_args<I: IntoIterator<Item = OsString>>(args: I) -> i32 {
     drop(err);
     match list(&opts) {
         Ok(status) => status,
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => SUCCESS,
-        Err(e) => {
-            eprintln!("{}: {}", cli::PROGRAM, e);
-            FAILURE
-        }
+        Err(e) => output_failed(&e),
     }
+}
+
+/// The exit status when output (or the listing) failed with `e`, after
+/// saying so on stderr. A reader that went away (`EPIPE`, only seen when
+/// SIGPIPE is ignored) is lsof's silent success.
+fn output_failed(e: &io::Error) -> i32 {
+    if e.kind() == io::ErrorKind::BrokenPipe {
+        return SUCCESS;
+    }
+    eprintln!("{}: {}", cli::PROGRAM, e);
+    FAILURE
 }
 
 fn list(opts: &Options) -> io::Result<i32> {

@@ -226,6 +226,16 @@ pub static LONG_FLAGS: &[LongDef] = &[
         value_name: Some("PATH"),
         help: "where --recover or --recover-all write",
     },
+    LongDef {
+        name: "help",
+        value_name: None,
+        help: "print this help (on stdout) and exit",
+    },
+    LongDef {
+        name: "version",
+        value_name: None,
+        help: "print rlsof's version (on stdout) and exit",
+    },
 ];
 
 pub fn find(letter: u8) -> Option<&'static FlagDef> {

@@ -231,6 +231,9 @@ pub struct Options {
     /// For `-h`, `-?`, `-v`, `-F?`: the exact text lsof prints on stderr
     /// before exiting 0 (after `notices`). Empty otherwise.
     pub info_message: String,
+    /// For `--help` and `--version` (rlsof's own): the text for stdout,
+    /// printed instead of a listing (exit 0). Empty otherwise.
+    pub long_info: String,
     /// Messages lsof prints to stderr while parsing without failing (e.g.
     /// `-S 1`); the caller prints them before anything else.
     pub notices: Vec<String>,

@@ -10,7 +10,9 @@ use super::flags::find_long;
 use super::options::{Extra, LinkCount, Options, Output};
 use super::state::*;
 use super::tokenizer::{Token, Tokenizer};
-use super::usage::{full_help, short_usage, version_text, FileStructNote, MORE_HELP};
+use super::usage::{
+    full_help, long_help, rlsof_version, short_usage, version_text, FileStructNote, MORE_HELP,
+};
 use super::CliError;
 use crate::model::TcpState;
 
@@ -20,6 +22,8 @@ struct LongOptions {
     extras: Vec<&'static str>,
     recover: Option<(i32, u32)>,
     to: Option<OsString>,
+    /// What the first `--help` or `--version` prints.
+    info: Option<String>,
 }
 
 pub fn parse_args(args: &[Vec<u8>]) -> Result<Options, CliError> {
@@ -47,7 +51,17 @@ pub fn parse_args(args: &[Vec<u8>]) -> Result<Options, CliError> {
             Token::Long { name, inline_value } => {
                 long_option(&mut state, &mut long, &mut tokens, name, inline_value);
             }
+            Token::UnknownLong { name } => {
+                state.error(format!("unknown option --{}", shown(name)));
+            }
         }
+    }
+    // `--help` and `--version` answer whatever else the line holds.
+    if let Some(long_info) = long.info {
+        return Ok(Options {
+            long_info,
+            ..Options::new()
+        });
     }
     state.opts.names = args[tokens.names_start()..]
         .iter()
@@ -91,6 +105,13 @@ fn long_option(
                     shown(value.unwrap_or_default())
                 )),
             }
+        }
+        "help" => {
+            long.info.get_or_insert_with(long_help);
+        }
+        "version" => {
+            long.info
+                .get_or_insert_with(|| format!("{}\n", rlsof_version()));
         }
         other => long.extras.push(other),
     }

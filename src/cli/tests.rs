@@ -266,5 +266,6 @@ fn usage_text_forms() {
     assert!(full.contains("  -Z Z  context [Z]        -- end option scan       \n"));
     assert!(full.contains("rlsof options (newer than lsof 4.95, or rlsof's own):\n  -H "));
     assert!(full.contains("  +|-f[gG] flaGs \n"));
-    assert!(full.ends_with("  --to PATH            where --recover or --recover-all write\n"));
+    assert!(full.contains("  --to PATH            where --recover or --recover-all write\n"));
+    assert!(full.ends_with("  --version            print rlsof's version (on stdout) and exit\n"));
 }

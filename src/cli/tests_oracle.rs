@@ -187,7 +187,7 @@ fn normalize(text: &str) -> String {
         "-H human readable size     -J JSON output\n  -j JSON Lines output     -- end option scan       \n",
         "-- end option scan       \n",
     );
-    match (text.find("rlsof options"), text.find("  --to PATH")) {
+    match (text.find("rlsof options"), text.find("  --version ")) {
         (Some(start), Some(to)) => {
             let end = to + text[to..].find('\n').map_or(0, |n| n + 1);
             format!("{}{}", &text[..start], &text[end..])

@@ -5,7 +5,7 @@ use std::ffi::OsString;
 use std::net::IpAddr;
 
 use super::options::*;
-use super::tests::{err, first_line, ok};
+use super::tests::{err, first_line, names, ok};
 
 fn item<T>(value: T, excluded: bool) -> Item<T> {
     Item { value, excluded }
@@ -446,8 +446,46 @@ fn long_option_as_value_stays_a_value() {
 }
 
 #[test]
-fn unknown_long_option_parses_as_lsof_does() {
-    assert_eq!(first_line(&["--nope"]), "lsof: illegal option character: -");
+fn misspelt_long_option_is_named() {
+    assert_eq!(first_line(&["--delted"]), "lsof: unknown option --delted");
+    assert_eq!(
+        first_line(&["--to=x", "--nope=1"]),
+        "lsof: unknown option --nope"
+    );
+    let e = err(&["-p", "1", "--delted"]);
+    assert!(
+        e.message.contains(" usage: ") && e.status == 1,
+        "{}",
+        e.message
+    );
+}
+
+/// Short of a word, lsof's reading letter by letter stays (`-` is its
+/// illegal option character); `--` alone and `-` are lsof's too.
+#[test]
+fn dash_dash_and_one_letter_parse_as_lsof_does() {
+    assert_eq!(first_line(&["--n"]), "lsof: illegal option character: -");
+    assert_eq!(first_line(&["--2"]), "lsof: illegal option character: -");
+    assert_eq!(first_line(&["---x"]), "lsof: illegal option character: -");
+    assert_eq!(names(&ok(&["--", "--delted"])), ["--delted"]);
+    assert_eq!(names(&ok(&["-", "--delted"])), ["-", "--delted"]);
+}
+
+#[test]
+fn help_and_version_answer_whatever_else_is_given() {
+    for args in [
+        &["--help"][..],
+        &["-p", "x", "--help", "-Z"],
+        &["--help", "--version"],
+    ] {
+        let opts = ok(args);
+        assert!(opts.long_info.starts_with("usage: rlsof "), "{args:?}");
+        assert!(opts.long_info.contains("  -c c: command c"), "{args:?}");
+        assert!(opts.long_info.contains("  --recover PID:FD "), "{args:?}");
+    }
+    let version = ok(&["--version", "--help"]).long_info;
+    assert_eq!(version, format!("rlsof {}\n", env!("CARGO_PKG_VERSION")));
+    assert!(ok(&["-n"]).long_info.is_empty());
 }
 
 #[test]

@@ -26,6 +26,9 @@ pub enum Token<'a> {
         name: &'a [u8],
         inline_value: Option<&'a [u8]>,
     },
+    /// `--word` that is no long option: a misspelt one (`--delted`), not
+    /// lsof's letters `-d -e -l ...` (which lsof refuses anyway, at `-`).
+    UnknownLong { name: &'a [u8] },
     /// Options are over; names start at `Tokenizer::names_start`.
     End,
 }
@@ -149,7 +152,13 @@ impl<'a> Tokenizer<'a> {
             Some(eq) => (&body[..eq], Some(&body[eq + 1..])),
             None => (body, None),
         };
-        flags::find_long(name)?;
-        Some(Token::Long { name, inline_value })
+        if flags::find_long(name).is_some() {
+            return Some(Token::Long { name, inline_value });
+        }
+        // Every `--X...` is an error for lsof (`-` is no option letter);
+        // from two letters on it reads as a word, so rlsof names it. `--x`
+        // and `--2` keep lsof's letter-by-letter messages.
+        let word = name.len() >= 2 && name[..2].iter().all(u8::is_ascii_alphabetic);
+        word.then_some(Token::UnknownLong { name })
     }
 }

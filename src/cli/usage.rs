@@ -3,7 +3,7 @@
 //! rlsof's `-H`, `-J`, `-j` and long options), and the `-v` version report.
 //! All go to stderr.
 
-use super::flags::LONG_FLAGS;
+use super::flags::{LongDef, FLAGS, LONG_FLAGS};
 use super::state::PROGRAM;
 
 const VERSION: &str = "4.95.0";
@@ -127,11 +127,7 @@ pub fn full_help(note: &FileStructNote) -> String {
         text.push_str(&format!("  {name:<19}  {help}\n"));
     }
     for long in LONG_FLAGS {
-        let name = match long.value_name {
-            Some(value) => format!("--{} {value}", long.name),
-            None => format!("--{}", long.name),
-        };
-        text.push_str(&format!("  {name:<19}  {}\n", long.help));
+        text.push_str(&format!("  {:<19}  {}\n", long_name(long), long.help));
     }
     text
 }
@@ -164,9 +160,42 @@ pub fn version_text() -> String {
         "{PROGRAM} version information:\n    revision: {VERSION}\n    \
          latest revision: {REPO_URL}\n    latest FAQ: {FAQ_URL}\n    \
          latest (non-formatted) man page: {MAN_URL}\n    \
-         constructed as: rlsof {} (Rust)\n    \
+         constructed as: {} (Rust)\n    \
          Anyone can list all files.\n    /dev warnings are disabled.\n    \
          Kernel ID check is disabled.\n",
-        env!("CARGO_PKG_VERSION")
+        rlsof_version()
     )
+}
+
+/// rlsof's version, the one place both `-v` and `--version` take it from.
+pub fn rlsof_version() -> String {
+    format!("rlsof {}", env!("CARGO_PKG_VERSION"))
+}
+
+/// What `--help` prints: every option with its line of the option table.
+pub fn long_help() -> String {
+    let mut text = String::from(
+        "usage: rlsof [options] [--] [names]\n\
+         Lists open files as lsof 4.95 does: the same options and output.\n\n\
+         Options (a + form where shown; `-h` prints lsof's own help):\n",
+    );
+    for flag in FLAGS {
+        if flag.help.starts_with(['-', '+']) {
+            text.push_str(&format!("  {}\n", flag.help));
+        } else {
+            text.push_str(&format!("  -{}: {}\n", char::from(flag.letter), flag.help));
+        }
+    }
+    text.push_str("\nrlsof's own options:\n");
+    for long in LONG_FLAGS {
+        text.push_str(&format!("  {:<19}  {}\n", long_name(long), long.help));
+    }
+    text
+}
+
+fn long_name(long: &LongDef) -> String {
+    match long.value_name {
+        Some(value) => format!("--{} {value}", long.name),
+        None => format!("--{}", long.name),
+    }
 }

@@ -37,3 +37,64 @@ fn messages_are_signed_with_argv0s_base_name() {
     assert!(text.starts_with("rlsof: "), "{text}");
     assert!(!to.exists());
 }
+
+/// `--help` and `--version` print rlsof's help and version on stdout,
+/// status 0, whatever else the command line holds (lsof 4.95 refuses both:
+/// `illegal option character: -`).
+#[test]
+fn help_and_version_long_options() {
+    let itself = rlsof_as_itself();
+    for args in [&["--help"][..], &["-p", "1", "--help"]] {
+        let help = run(&itself, args);
+        assert_eq!(help.status, "exit 0", "{args:?}");
+        assert!(help.stderr.is_empty(), "{args:?}");
+        let text = String::from_utf8_lossy(&help.stdout);
+        assert!(text.starts_with("usage: rlsof "), "{text}");
+        for line in [
+            "  -p s: exclude(^)|select PIDs\n",
+            "  --deleted  ",
+            "  --version  ",
+        ] {
+            assert!(text.contains(line), "{line:?} missing from:\n{text}");
+        }
+    }
+    let version = run(&itself, &["--version"]);
+    assert_eq!(version.status, "exit 0");
+    let text = String::from_utf8_lossy(&version.stdout);
+    assert_eq!(text, format!("rlsof {}\n", env!("CARGO_PKG_VERSION")));
+    let v = String::from_utf8_lossy(&run(&itself, &["-v"]).stderr).into_owned();
+    assert!(
+        v.contains(&format!("constructed as: {} (Rust)", text.trim_end())),
+        "{v}"
+    );
+}
+
+/// A misspelt long option is named, followed by lsof's short usage, status
+/// 1 as lsof's; forms lsof reads otherwise (`--` ends options, `-` is a
+/// name, `--x` is letters) stay lsof's byte for byte.
+#[test]
+fn misspelt_long_option_is_named() {
+    if !require_lsof() {
+        return;
+    }
+    let ours = run(&rlsof(), &["--delted"]);
+    let lsof = run(crate::common::LSOF, &["-Z"]);
+    assert_eq!(ours.status, "exit 1");
+    let usage = &lsof.stderr["lsof: -Z limited to SELinux\n".len()..];
+    assert_eq!(
+        String::from_utf8_lossy(&ours.stderr),
+        format!(
+            "lsof: unknown option --delted\n{}",
+            String::from_utf8_lossy(usage)
+        )
+    );
+    for args in [
+        &["--x"][..],
+        &["--2"],
+        &["---x"],
+        &["--", "--delted"],
+        &["-", "--delted"],
+    ] {
+        assert_same_as_lsof(args);
+    }
+}
