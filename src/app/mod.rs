@@ -1,6 +1,7 @@
 //! The program: parse, resolve, scan, print, and the exit status.
 
 mod extra;
+mod output;
 mod prepare;
 mod status;
 
@@ -38,7 +39,7 @@ pub fn main_with_args<I: IntoIterator<Item = OsString>>(args: I) -> i32 {
         }
     };
     if !opts.long_info.is_empty() {
-        let mut out = io::stdout().lock();
+        let mut out = output::Stdout::lock();
         return match out
             .write_all(opts.long_info.as_bytes())
             .and_then(|()| out.flush())
@@ -65,7 +66,7 @@ pub fn main_with_args<I: IntoIterator<Item = OsString>>(args: I) -> i32 {
 /// The exit status when output (or the listing) failed with `e`, after
 /// saying so on stderr. A reader that went away (`EPIPE`, only seen when
 /// SIGPIPE is ignored) is lsof's silent success.
-fn output_failed(e: &io::Error) -> i32 {
+pub(super) fn output_failed(e: &io::Error) -> i32 {
     if e.kind() == io::ErrorKind::BrokenPipe {
         return SUCCESS;
     }
@@ -117,8 +118,7 @@ fn list(opts: &Options) -> io::Result<i32> {
         return Ok(run_extra(extra, opts, &scanner, &selection, &pids));
     }
     let names = SystemNames::default();
-    let stdout = io::stdout().lock();
-    let out = io::BufWriter::with_capacity(64 * 1024, stdout);
+    let out = io::BufWriter::with_capacity(64 * 1024, output::Stdout::lock());
     let lookup: &dyn NameLookup = &names;
     let mut printer = printer_for(opts, lookup, out);
     let mut list_once = |scanner: &mut Scanner, printer: &mut dyn Printer| -> io::Result<()> {

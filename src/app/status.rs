@@ -14,7 +14,7 @@ pub(super) fn exit_status(
 ) -> io::Result<i32> {
     let missing = report::not_found(selection);
     if opts.verbose_failures && !missing.is_empty() {
-        let mut out = io::stdout().lock();
+        let mut out = super::output::Stdout::lock();
         out.write_all(report::verbose_text(&missing).as_bytes())?;
         out.flush()?;
     }

@@ -98,3 +98,78 @@ fn misspelt_long_option_is_named() {
         assert_same_as_lsof(args);
     }
 }
+
+/// Runs `program args` with stdout on /dev/full: (status, stderr).
+fn to_full_disk(program: &std::path::Path, args: &[&str]) -> (Option<i32>, String) {
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .expect("open /dev/full");
+    let out = std::process::Command::new(program)
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stdout(full)
+        .output()
+        .expect("run");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    (out.status.code(), stderr)
+}
+
+/// Standard output that cannot be written (a full disk): every mode says
+/// so once on stderr and exits 1, where lsof 4.95 exits 0 silently (and
+/// with `-r` loops on); recovery still copies the file (DIVERGENCES.md).
+#[test]
+fn a_failed_write_on_stdout_says_so_and_fails_in_every_mode() {
+    let fixture = crate::common::Fixture::start(&["regular", "deleted"]);
+    let pid = fixture.pid_arg();
+    if require_lsof() {
+        let (status, stderr) =
+            to_full_disk(std::path::Path::new(crate::common::LSOF), &["-p", &pid]);
+        assert_eq!(
+            (status, stderr.as_str()),
+            (Some(0), ""),
+            "lsof's own ending changed"
+        );
+    }
+    let deleted_fd = std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .expect("fixture's descriptors")
+        .flatten()
+        .find(|e| {
+            std::fs::read_link(e.path()).is_ok_and(|l| l.to_string_lossy().ends_with(" (deleted)"))
+        })
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .expect("the fixture holds a deleted file");
+    let dir = std::env::temp_dir().join(format!("rlsof-full-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch directory");
+    let one = dir.join("one").to_string_lossy().into_owned();
+    let all = dir.join("all").to_string_lossy().into_owned();
+    let target = format!("{pid}:{deleted_fd}");
+    let modes: &[&[&str]] = &[
+        &["-p", &pid],
+        &["-t", "-p", &pid],
+        &["-F", "-p", &pid],
+        &["-J", "-p", &pid],
+        &["-j", "-p", &pid],
+        &["-r1c3", "-p", &pid],
+        &["-F", "-r1c3", "-p", &pid],
+        &["-V", "-c", "no-such-command", "-a", "-p", &pid],
+        &["--deleted", "-p", &pid],
+        &["--recover", &target, "--to", &one],
+        &["-p", &pid, "--recover-all", "--to", &all],
+        &["--help"],
+        &["--version"],
+    ];
+    for args in modes {
+        let (status, stderr) = to_full_disk(&rlsof_as_itself(), args);
+        let expected =
+            "rlsof: can't write to standard output: No space left on device (os error 28)\n";
+        assert_eq!(
+            (status, stderr.as_str()),
+            (Some(1), expected),
+            "rlsof {args:?}"
+        );
+    }
+    assert!(dir.join("one").exists() && std::fs::read_dir(&all).expect("recovered").count() == 1);
+    let _ = std::fs::remove_dir_all(&dir);
+}
