@@ -77,7 +77,7 @@ fn misspelt_long_option_is_named() {
     if !require_lsof() {
         return;
     }
-    let ours = run(&rlsof(), &["--delted"]);
+    let ours = run(rlsof(), &["--delted"]);
     let lsof = run(crate::common::LSOF, &["-Z"]);
     assert_eq!(ours.status, "exit 1");
     let usage = &lsof.stderr["lsof: -Z limited to SELinux\n".len()..];
