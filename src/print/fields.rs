@@ -107,13 +107,10 @@ impl<'a, W: Write> FieldPrinter<'a, W> {
             self.field_fmt(b'R', format_args!("{}", p.ppid));
         }
         if cmd {
-            let command: &[u8] = if p.command.is_empty() {
-                b"(unknown)"
-            } else {
-                &p.command
-            };
+            // An empty name as read stays empty, as lsof prints a name it
+            // read (4.95 shows a stale one instead: DIVERGENCES.md).
             self.buf.push(b'c');
-            escape::escape_into(&mut self.buf, command);
+            escape::escape_into(&mut self.buf, &p.command);
             self.buf.push(self.term);
         }
         if uid {

@@ -111,12 +111,9 @@ impl<'a, W: Write> JsonPrinter<'a, W> {
             obj.put("ppid", p.ppid);
         }
         if self.want('c') {
-            let cmd: &[u8] = if p.command.is_empty() {
-                b"(unknown)"
-            } else {
-                &p.command
-            };
-            obj.put_bytes("command", cmd);
+            // An empty name as read (prctl(PR_SET_NAME, "")) stays empty,
+            // as in the table and `-F`.
+            obj.put_bytes("command", &p.command);
         }
         if self.want('u') {
             obj.put("uid", p.uid);

@@ -201,12 +201,9 @@ impl<'a, W: Write> TablePrinter<'a, W> {
     fn store_process(&mut self, p: &Process) {
         let start = self.table.pbuf.len();
         let mut ends = [0; P_CELLS];
-        let command: &[u8] = if p.command.is_empty() {
-            b"(unknown)"
-        } else {
-            &p.command
-        };
-        self.table.pbuf.extend_from_slice(command);
+        // An empty name as read (prctl(PR_SET_NAME, "")) stays empty, as
+        // lsof prints a name it read (4.95 shows a stale one: DIVERGENCES.md).
+        self.table.pbuf.extend_from_slice(&p.command);
         ends[P_COMMAND] = offset(self.table.pbuf.len(), start);
         let _ = write!(self.table.pbuf, "{}", p.pid);
         ends[P_PID] = offset(self.table.pbuf.len(), start);
@@ -231,7 +228,7 @@ impl<'a, W: Write> TablePrinter<'a, W> {
         ends[P_USER] = offset(self.table.pbuf.len(), start);
         let spans = Spans { start, ends };
         let cell_len = |i| spans.cell(&self.table.pbuf, i).len();
-        let command_w = self.limited(escape::command_width(command));
+        let command_w = self.limited(escape::command_width(&p.command));
         let w = &mut self.table.widths;
         w.command = w.command.max(command_w);
         w.pid = w.pid.max(cell_len(P_PID));

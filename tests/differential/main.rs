@@ -13,6 +13,7 @@ mod locale;
 mod network;
 mod network_endpoints;
 mod network_fixture;
+mod odd_processes;
 mod option_errors;
 mod options;
 mod own_messages;

@@ -1,0 +1,148 @@
+//! Processes of odd shapes, each started here by a few lines of python: an
+//! empty command name, namespace files held open. Each is looked at as
+//! root on both paths (as is and `RLSOF_NO_BPF=1`) and as user nobody.
+
+use crate::common::{
+    assert_same_as_lsof_with_env, report, require_lsof, require_root, rlsof, run, run_with_env,
+    Output, LSOF,
+};
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+pub const NOBODY: &str = "65534";
+
+/// A python process running `setup` (as nobody when asked), holding what
+/// it made until dropped.
+pub struct Holder {
+    child: Child,
+    pub pid: String,
+}
+
+impl Holder {
+    pub fn start(setup: &str, as_nobody: bool) -> Holder {
+        let script = format!(
+            "import ctypes, os, sys\n{setup}\nprint(os.getpid(), flush=True)\nsys.stdin.read()\n"
+        );
+        let mut command = if as_nobody {
+            let mut c = Command::new("setpriv");
+            c.args([
+                "--reuid",
+                NOBODY,
+                "--regid",
+                NOBODY,
+                "--clear-groups",
+                "/usr/bin/python3",
+            ]);
+            c
+        } else {
+            Command::new("python3")
+        };
+        let mut child = command
+            .args(["-c", &script])
+            .current_dir("/")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start python3");
+        let mut line = String::new();
+        let stdout = child.stdout.take().expect("holder's stdout");
+        let _ = BufReader::new(stdout).read_line(&mut line);
+        let pid = line.trim().to_string();
+        assert!(!pid.is_empty(), "the holder did not start: {setup}");
+        Holder { child, pid }
+    }
+}
+
+impl Drop for Holder {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `program args` as user nobody.
+pub fn run_as_nobody(program: &std::path::Path, args: &[&str]) -> Output {
+    let mut all = vec!["--reuid", NOBODY, "--regid", NOBODY, "--clear-groups"];
+    let program = program.to_string_lossy();
+    all.push(&program);
+    all.extend_from_slice(args);
+    run("setpriv", &all)
+}
+
+/// rlsof's output for `args` on both root paths and as nobody, which must
+/// agree; returns it.
+pub fn same_on_every_path(args: &[&str]) -> Output {
+    let first = run(rlsof(), args);
+    let no_bpf = run_with_env(rlsof(), args, &[("RLSOF_NO_BPF", "1")]);
+    assert_eq!(
+        first,
+        no_bpf,
+        "{}",
+        report(args, &first, &no_bpf, "RLSOF_NO_BPF=1")
+    );
+    let nobody = run_as_nobody(&rlsof(), args);
+    assert_eq!(
+        first,
+        nobody,
+        "{}",
+        report(args, &first, &nobody, "as nobody")
+    );
+    first
+}
+
+/// lsof and rlsof agree on `args` as root (both paths) and as nobody.
+pub fn same_as_lsof_everywhere(args: &[&str]) -> Output {
+    let output = assert_same_as_lsof_with_env(args, &[]);
+    assert_same_as_lsof_with_env(args, &[("RLSOF_NO_BPF", "1")]);
+    let mut last = String::new();
+    for _ in 0..3 {
+        let lsof = run_as_nobody(std::path::Path::new(LSOF), args);
+        let ours = run_as_nobody(&rlsof(), args);
+        if lsof == ours {
+            return output;
+        }
+        last = report(args, &lsof, &ours, "rlsof as nobody");
+    }
+    panic!("{last}");
+}
+
+const EMPTY_NAME: &str = "ctypes.CDLL(None).prctl(15, b'', 0, 0, 0)\nheld = open('/etc/hostname')";
+
+/// An empty command name (`prctl(PR_SET_NAME, "")`) is printed empty in
+/// the table, `-F` and JSON, as `+E` and `-c /^$/` see it (lsof 4.95
+/// prints a stale name: DIVERGENCES.md).
+#[test]
+fn empty_command_name_is_printed_empty() {
+    if !require_root() {
+        return;
+    }
+    let holder = Holder::start(EMPTY_NAME, true);
+    let pid = holder.pid.as_str();
+    let table = same_on_every_path(&["-p", pid]);
+    let text = String::from_utf8_lossy(&table.stdout);
+    let rows: Vec<&str> = text.lines().skip(1).collect();
+    assert!(rows.iter().any(|r| r.ends_with(" /etc/hostname")), "{text}");
+    for row in &rows {
+        assert!(row.starts_with(' '), "a command where none is: {row:?}");
+        assert_eq!(row.split_whitespace().next(), Some(pid), "{row:?}");
+    }
+    let fields = same_on_every_path(&["-Fpc", "-p", pid]);
+    assert_eq!(fields.stdout, format!("p{pid}\nc\n").into_bytes());
+    let json = String::from_utf8_lossy(&same_on_every_path(&["-J", "-p", pid]).stdout).into_owned();
+    assert!(json.contains("\"command\":\"\""), "{json}");
+    let by_regex = same_on_every_path(&["-t", "-a", "-p", pid, "-c", "/^$/"]);
+    assert_eq!(
+        (by_regex.stdout, by_regex.status),
+        (format!("{pid}\n").into_bytes(), "exit 0".into())
+    );
+    let by_unknown = same_on_every_path(&["-t", "-a", "-p", pid, "-c", "(unknown)"]);
+    assert_eq!(
+        (by_unknown.stdout.len(), by_unknown.status),
+        (0, "exit 1".into())
+    );
+    if require_lsof() {
+        // lsof agrees once the command column is set aside.
+        let lsof = run(LSOF, &["-Fpfn", "-p", pid]);
+        assert_eq!(lsof, same_on_every_path(&["-Fpfn", "-p", pid]));
+    }
+}
