@@ -142,7 +142,7 @@ pub struct Scanner {
     socket_filter: Option<std::sync::Arc<dyn SocketFilter>>,
     /// Per process, the descriptors holding a socket the selection could
     /// list, as the kernel told them (see `holders`).
-    listable_sockets: OnceLock<std::collections::HashMap<i32, Vec<u32>>>,
+    listable_sockets: OnceLock<holders::ListableSockets>,
     /// The kernel's walk of a process's descriptors, loaded on first use
     /// (None: it cannot be asked).
     kernel_files: OnceLock<Option<crate::bpf::FilesProgram>>,

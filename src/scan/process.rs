@@ -442,9 +442,9 @@ impl Scanner {
             info: None,
             kernel: None,
         };
-        let listed = place
-            .sockets_only
-            .get()
+        // The kernel names the process's sockets under its PID, a thread's
+        // own table's too: a thread's table is read whole.
+        let listed = (place.sockets_only.get() && place.own_table)
             .then(|| self.listable_sockets_of(place.pid))
             .flatten();
         if let Some(listed) = listed {

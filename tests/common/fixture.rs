@@ -34,9 +34,22 @@ impl Fixture {
     /// Starts holder.py with these kinds (see KINDS in holder.py, or "all")
     /// and waits until it holds everything.
     pub fn start(kinds: &[&str]) -> Fixture {
+        Fixture::start_as(None, kinds)
+    }
+
+    /// [`Fixture::start`], the holder running as user and group `uid`
+    /// (root only), owning its directory.
+    pub fn start_as(uid: Option<u32>, kinds: &[&str]) -> Fixture {
         let dir = fresh_directory();
         let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixture/holder.py");
-        let mut process = Command::new("python3")
+        let mut command = Command::new("python3");
+        if let Some(uid) = uid {
+            std::os::unix::fs::chown(&dir, Some(uid), Some(uid))
+                .unwrap_or_else(|e| panic!("cannot chown {}: {e}", dir.display()));
+            std::os::unix::process::CommandExt::uid(&mut command, uid);
+            std::os::unix::process::CommandExt::gid(&mut command, uid);
+        }
+        let mut process = command
             .arg(script)
             .arg(&dir)
             .args(kinds)

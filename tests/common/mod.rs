@@ -19,6 +19,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 pub const LSOF: &str = "/usr/bin/lsof";
+/// The unprivileged user the tests run both tools as (`nobody`).
+pub const NOBODY: u32 = 65534;
 const ORACLE_VERSION: &str = "revision: 4.95";
 /// No listing of this machine takes anywhere near this long; a tool that
 /// does is hanging, and the test says so instead of hanging too.
