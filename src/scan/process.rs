@@ -115,8 +115,10 @@ impl Scanner {
             return out;
         }
         // A process with one thread has no other task to list: its task
-        // directory is not read.
-        let single_threaded = thread_count(&bufs.text) == Some(1);
+        // directory is not read. rlsof itself is listed as lsof, one
+        // thread, would be: its scanning threads are no tasks of the
+        // machine's.
+        let single_threaded = thread_count(&bufs.text) == Some(1) || self.is_rlsof(pid);
         let header = Header {
             pid,
             tid: None,
