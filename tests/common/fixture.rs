@@ -20,6 +20,8 @@ pub struct Fixture {
     pub child: Option<u32>,
     /// With kind "thread": the thread's id.
     pub tid: Option<u32>,
+    /// Every line the holder said before "ready" ("key value").
+    pub said: Vec<String>,
     /// Kinds this machine cannot hold (IPv6 ones, without IPv6).
     pub unavailable: Vec<String>,
     /// The directory holding the fixture's files; also its working directory.
@@ -68,6 +70,7 @@ impl Fixture {
             pid: 0,
             child: None,
             tid: None,
+            said: Vec::new(),
             unavailable: Vec::new(),
             dir,
             process,
@@ -98,7 +101,15 @@ impl Fixture {
             }
         }
         assert!(fixture.pid != 0, "holder.py did not say its pid: {lines:?}");
+        fixture.said = lines;
         fixture
+    }
+
+    /// The value of what the holder said as `key VALUE`.
+    pub fn said(&self, key: &str) -> Option<&str> {
+        self.said
+            .iter()
+            .find_map(|line| line.strip_prefix(key)?.strip_prefix(' '))
     }
 
     pub fn pid_arg(&self) -> String {

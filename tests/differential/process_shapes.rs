@@ -91,3 +91,55 @@ fn own_threads_add_no_tid_column_where_no_other_thread_is_seen() {
         assert!(listing.lines().count() > 1, "rlsof lists itself: {listing}");
     }
 }
+
+/// A thread that called `unshare(CLONE_FILES)` holds a listener and a file
+/// in a descriptor table of its own. lsof reads the leader's table only
+/// and misses them; rlsof lists the thread as `-K` lists it, on every
+/// path (the kernel's answer of who holds a socket names that thread's
+/// process too), for root and for the thread's own user alike
+/// (DIVERGENCES.md, "threads with a descriptor table of their own").
+#[test]
+fn thread_with_its_own_descriptor_table_is_listed() {
+    let users: &[Option<u32>] = if require_root() {
+        &[None, Some(crate::common::NOBODY)]
+    } else {
+        &[None]
+    };
+    for &uid in users {
+        let fixture = Fixture::start_as(uid, &["regular", "thread_own_table"]);
+        let pid = fixture.pid_arg();
+        let tid = fixture.said("own_table_tid").expect("the thread's id");
+        let port = format!(":{}", fixture.said("own_table_port").expect("its port"));
+        let listed = crate::common::rlsof_on_every_path(uid, &["-n", "-P", "-i", &port]);
+        let text = String::from_utf8_lossy(&listed.stdout);
+        let row = format!("TCP 127.0.0.1{port} (LISTEN)");
+        assert!(
+            text.lines().any(|l| l.contains(&row)
+                && l.split_whitespace()
+                    .take(3)
+                    .eq(["python3", pid.as_str(), tid])),
+            "as {uid:?}: the listener of thread {tid}:\n{text}"
+        );
+        assert_eq!(listed.status, "exit 0");
+        let terse = crate::common::rlsof_on_every_path(uid, &["-t", "-i", &port]);
+        assert_eq!(String::from_utf8_lossy(&terse.stdout), format!("{pid}\n"));
+        let whole = crate::common::rlsof_on_every_path(uid, &["-n", "-P", "-p", &pid]);
+        let text = String::from_utf8_lossy(&whole.stdout);
+        assert!(
+            text.lines()
+                .any(|l| l.contains("/thread-own.txt") && l.contains(&format!(" {tid} "))),
+            "as {uid:?}: the thread's file:\n{text}"
+        );
+        if require_lsof() {
+            let args = ["-n", "-P", "-t", "-i", &port];
+            let lsof = crate::common::run_as(uid, crate::common::LSOF, &args, &[]);
+            assert_eq!(
+                (lsof.stdout.as_slice(), lsof.status.as_str()),
+                (&b""[..], "exit 1"),
+                "lsof now sees the thread's own table: update DIVERGENCES.md"
+            );
+            // -K lists the thread as lsof does.
+            crate::common::assert_same_as_lsof(&["-K", "-a", "-p", &pid]);
+        }
+    }
+}
