@@ -177,7 +177,7 @@ fn file_with_fd<'a>(files: &'a [Map<String, Value>], fd: &str) -> &'a Map<String
 
 /// The descriptor `lsof -Fn` shows for a name ending in `suffix`.
 fn fd_of_name(pid: &str, suffix: &str) -> String {
-    let out = run(rlsof(), &["-Ffn", "-p", pid]);
+    let out = common::rlsof_on_every_path(None, &["-Ffn", "-p", pid]);
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     let mut fd = String::new();
     for line in text.lines() {
@@ -226,7 +226,7 @@ fn document_follows_the_schema_with_every_option() {
         &["-J", "-l", "-H", "-w"],
     ] {
         let args: Vec<&str> = options.iter().copied().chain(["-p", &pid]).collect();
-        let out = run(rlsof(), &args);
+        let out = common::rlsof_on_every_path(None, &args);
         assert_eq!(out.status, "exit 0", "{args:?}: {out:?}");
         assert!(
             out.stdout.ends_with(b"]}\n") && !out.stdout[..out.stdout.len() - 1].contains(&b'\n')
@@ -243,8 +243,14 @@ fn lines_follow_the_schema_and_carry_process_keys() {
     }
     let f = Fixture::start(KINDS);
     let pid = f.pid_arg();
-    let doc = check_document(&run(rlsof(), &["-J", "-g", "-R", "-p", &pid]));
-    let lines = check_lines(&run(rlsof(), &["-j", "-g", "-R", "-p", &pid]));
+    let doc = check_document(&common::rlsof_on_every_path(
+        None,
+        &["-J", "-g", "-R", "-p", &pid],
+    ));
+    let lines = check_lines(&common::rlsof_on_every_path(
+        None,
+        &["-j", "-g", "-R", "-p", &pid],
+    ));
     let files: usize = doc.iter().map(|p| files_of(p).len()).sum();
     assert_eq!(lines.len(), files);
     for line in &lines {
@@ -261,7 +267,7 @@ fn option_keys_appear_only_with_their_options() {
     }
     let f = Fixture::start(&["regular", "tcp_ipv4"]);
     let pid = f.pid_arg();
-    let plain = check_document(&run(rlsof(), &["-J", "-p", &pid]));
+    let plain = check_document(&common::rlsof_on_every_path(None, &["-J", "-p", &pid]));
     let p = &plain[0];
     for key in ["pgid", "ppid", "tid"] {
         assert!(!p.contains_key(key), "{key} without its option");
@@ -269,8 +275,8 @@ fn option_keys_appear_only_with_their_options() {
     assert!(files_of(p)
         .iter()
         .all(|f| !f.contains_key("nlink") && !f.contains_key("flags")));
-    let full = check_document(&run(
-        rlsof(),
+    let full = check_document(&common::rlsof_on_every_path(
+        None,
         &["-J", "-g", "-R", "+L", "+fg", "-T", "qs", "-p", &pid],
     ));
     let p = &full[0];
@@ -299,7 +305,7 @@ fn field_letters_choose_the_keys() {
     }
     let f = Fixture::start(&["regular"]);
     let pid = f.pid_arg();
-    let out = run(rlsof(), &["-J", "-Fpcfn", "-p", &pid]);
+    let out = common::rlsof_on_every_path(None, &["-J", "-Fpcfn", "-p", &pid]);
     let procs = check_document(&out);
     // (serde_json's map sorts keys; the order written is checked below.)
     let keys: Vec<&String> = procs[0].keys().collect();
@@ -316,7 +322,7 @@ fn field_letters_choose_the_keys() {
         text.contains("\"files\":[{\"fd\":\"cwd\",\"name\":"),
         "{text}"
     );
-    let out = run(rlsof(), &["-j", "-Fpfn", "-p", &pid]);
+    let out = common::rlsof_on_every_path(None, &["-j", "-Fpfn", "-p", &pid]);
     let lines = check_lines(&out);
     assert!(lines
         .iter()
@@ -334,7 +340,7 @@ fn odd_names_are_valid_utf8_with_exact_bytes() {
     let pid = f.pid_arg();
     let dir = f.dir.to_string_lossy().into_owned();
     for mode in ["-J", "-j"] {
-        let out = run(rlsof(), &[mode, "-p", &pid]);
+        let out = common::rlsof_on_every_path(None, &[mode, "-p", &pid]);
         assert!(std::str::from_utf8(&out.stdout).is_ok(), "not UTF-8");
         let files: Vec<Map<String, Value>> = if mode == "-J" {
             files_of(&check_document(&out)[0])
@@ -357,8 +363,8 @@ fn odd_names_are_valid_utf8_with_exact_bytes() {
         assert_eq!(exact, [dir.as_bytes(), b"/bad\xff"].concat());
     }
     // Control characters are escaped: -J is one line, -j one line per file.
-    let lines = run(rlsof(), &["-j", "-p", &pid]);
-    let doc = run(rlsof(), &["-J", "-p", &pid]);
+    let lines = common::rlsof_on_every_path(None, &["-j", "-p", &pid]);
+    let doc = common::rlsof_on_every_path(None, &["-J", "-p", &pid]);
     assert_eq!(doc.stdout.iter().filter(|&&b| b == b'\n').count(), 1);
     assert!(!doc.stdout.contains(&0x1b) && !lines.stdout.contains(&0x1b));
 }
@@ -378,7 +384,7 @@ fn size_and_offset_together_whatever_o_and_s_say() {
             .chain(extra.iter().copied())
             .chain(["-p", &pid])
             .collect();
-        let files = files_of(&check_document(&run(rlsof(), &args))[0]);
+        let files = files_of(&check_document(&common::rlsof_on_every_path(None, &args))[0]);
         let read = file_with_fd(&files, &read_fd);
         assert_eq!(
             (&read["size"], &read["offset"]),
@@ -405,9 +411,14 @@ fn socket_names_keep_addresses_and_state() {
     }
     let f = Fixture::start(&["unix_sockets", "tcp_ipv4", "tcp_ipv6", "udp_ipv4"]);
     let pid = f.pid_arg();
-    let files = files_of(&check_document(&run(rlsof(), &["-J", "-n", "-P", "-p", &pid]))[0]);
+    let files = files_of(
+        &check_document(&common::rlsof_on_every_path(
+            None,
+            &["-J", "-n", "-P", "-p", &pid],
+        ))[0],
+    );
     // The table's NAME column, for the same descriptors.
-    let table = run(rlsof(), &["-n", "-P", "-p", &pid]);
+    let table = common::rlsof_on_every_path(None, &["-n", "-P", "-p", &pid]);
     let text = String::from_utf8_lossy(&table.stdout).into_owned();
     let mut checked = 0;
     for file in &files {
@@ -442,7 +453,7 @@ fn socket_names_keep_addresses_and_state() {
 #[test]
 fn nothing_found() {
     let gone = common::vanished_pid().to_string();
-    let doc = run(rlsof(), &["-J", "-p", &gone]);
+    let doc = common::rlsof_on_every_path(None, &["-J", "-p", &gone]);
     assert_eq!(
         (
             String::from_utf8_lossy(&doc.stdout).as_ref(),
@@ -450,7 +461,7 @@ fn nothing_found() {
         ),
         ("{\"lsof_version\":\"4.95.0\",\"processes\":[]}\n", "exit 1")
     );
-    let lines = run(rlsof(), &["-j", "-p", &gone]);
+    let lines = common::rlsof_on_every_path(None, &["-j", "-p", &gone]);
     assert_eq!((lines.stdout.len(), lines.status.as_str()), (0, "exit 1"));
 }
 
@@ -461,7 +472,7 @@ fn json_and_terse_exclude_each_other() {
         (&["-J", "-t"], "-J/-j and -t are mutually exclusive"),
         (&["-t", "-j"], "-J/-j and -t are mutually exclusive"),
     ] {
-        let out = run(rlsof(), args);
+        let out = common::rlsof_on_every_path(None, args);
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(
             out.status == "exit 1" && out.stdout.is_empty() && err.contains(message),
@@ -496,8 +507,8 @@ fn human_sizes_in_the_table() {
     }
     let f = Fixture::start(&["regular", "directory", "mmaps"]);
     let pid = f.pid_arg();
-    let plain = run(rlsof(), &["-p", &pid]);
-    let human_out = run(rlsof(), &["-H", "-p", &pid]);
+    let plain = common::rlsof_on_every_path(None, &["-p", &pid]);
+    let human_out = common::rlsof_on_every_path(None, &["-H", "-p", &pid]);
     let rows = |o: &Output| -> Vec<Vec<String>> {
         String::from_utf8_lossy(&o.stdout)
             .lines()
@@ -533,7 +544,7 @@ fn repeat_cycles_in_json() {
     }
     let f = Fixture::start(&["regular"]);
     let pid = f.pid_arg();
-    let doc = run(rlsof(), &["-J", "-r1c2", "-p", &pid]);
+    let doc = common::rlsof_on_every_path(None, &["-J", "-r1c2", "-p", &pid]);
     let text = String::from_utf8_lossy(&doc.stdout).into_owned();
     let docs: Vec<&str> = text.lines().collect();
     assert_eq!(docs.len(), 2, "{text}");
@@ -544,7 +555,7 @@ fn repeat_cycles_in_json() {
         };
         assert_eq!(check_document(&one).len(), 1);
     }
-    let lines = run(rlsof(), &["-j", "-r1c2", "-p", &pid]);
+    let lines = common::rlsof_on_every_path(None, &["-j", "-r1c2", "-p", &pid]);
     let text = String::from_utf8_lossy(&lines.stdout).into_owned();
     let cycles: Vec<&str> = text.split("\n\n").filter(|c| !c.is_empty()).collect();
     assert_eq!(cycles.len(), 2, "{text}");

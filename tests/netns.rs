@@ -87,7 +87,7 @@ fn i_port_finds_a_listener_in_another_network_namespace() {
         return;
     };
     let port = format!(":{}", listener.port);
-    let ours = run(rlsof(), &["-n", "-P", "-i", &port]);
+    let ours = common::rlsof_on_every_path(None, &["-n", "-P", "-i", &port]);
     let text = stdout_text(&ours);
     let pid = format!(" {} ", listener.pid);
     let listen = format!("TCP 127.0.0.1:{} (LISTEN)", listener.port);
@@ -121,7 +121,7 @@ fn sockets_of_another_namespace_are_decoded() {
         return;
     };
     let pid = listener.pid.to_string();
-    let ours = run(rlsof(), &["-n", "-P", "-a", "-p", &pid, "-i", "TCP"]);
+    let ours = common::rlsof_on_every_path(None, &["-n", "-P", "-a", "-p", &pid, "-i", "TCP"]);
     let text = stdout_text(&ours);
     assert_eq!(
         text.lines()

@@ -4,7 +4,6 @@
 
 mod common;
 
-use common::{rlsof, run};
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 
@@ -72,7 +71,7 @@ fn listing(states: &str) -> Option<(UdpHolder, String)> {
         "-s",
         &spec,
     ];
-    let out = run(rlsof(), &args);
+    let out = common::rlsof_on_every_path(None, &args);
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     assert_eq!(out.status, "exit 0", "{text}");
     Some((holder, text))
@@ -106,7 +105,7 @@ fn not_established_selects_unconnected_udp_sockets_only() {
 
 #[test]
 fn unknown_udp_state_is_an_error() {
-    let out = run(rlsof(), &["-i", "-s", "UDP:Idle"]);
+    let out = common::rlsof_on_every_path(None, &["-i", "-s", "UDP:Idle"]);
     assert_eq!(out.status, "exit 1");
     assert!(out.stdout.is_empty());
     let err = String::from_utf8_lossy(&out.stderr);

@@ -203,5 +203,6 @@ fn pids_to_scan(scanner: &Scanner, selection: &Selection) -> io::Result<Vec<i32>
         return Ok(pids);
     }
     let pids = scanner.pids()?;
-    Ok(scanner.socket_holders_among(&pids).unwrap_or(pids))
+    let holders = scanner.socket_holders_among(&pids, selection.tests_processes());
+    Ok(holders.unwrap_or(pids))
 }

@@ -7,17 +7,36 @@
 //! scan of such a process then reads the links of those sockets'
 //! descriptors only.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::Scanner;
 
+/// What the kernel told of the sockets of the processes to scan.
+#[derive(Debug, Default)]
+pub(super) struct ListableSockets {
+    /// Per process, the descriptors to read (none: the process holds no
+    /// socket to read).
+    by_pid: HashMap<i32, Vec<u32>>,
+    /// Processes the kernel could not tell of: read every descriptor.
+    unknown: HashSet<i32>,
+}
+
 impl Scanner {
-    /// Of `pids`, those that hold a socket the selection could list. None
-    /// when every process must be read: the selection may list other
-    /// files, the proc root is not the machine's, or the kernel cannot
-    /// tell (not root, no BPF iterator, rlsof in a PID namespace of its
-    /// own).
-    pub fn socket_holders_among(&self, pids: &[i32]) -> Option<Vec<i32>> {
+    /// Of `pids`, those to scan, as the kernel tells which of them hold a
+    /// socket the selection could list. None when every process must be
+    /// read: the selection may list other files, the proc root is not the
+    /// machine's, or the kernel cannot tell (not root, no BPF iterator,
+    /// rlsof in a PID namespace of its own).
+    ///
+    /// `every_process`: selection tests processes (`-p`, `-u`, `-c`, `-g`,
+    /// `-K` or their exclusions, under `-a`), which also records the search
+    /// items they meet for the exit status and `-V`. Every process is then
+    /// scanned as without the kernel's help, its header tested, only the
+    /// descriptors the kernel names as sockets read, and each socket
+    /// tested by the scan; a socket is never tested here for a process the
+    /// process test would exclude. Without process tests every process
+    /// passes, so testing the sockets here is what the scan would do.
+    pub fn socket_holders_among(&self, pids: &[i32], every_process: bool) -> Option<Vec<i32>> {
         let filter = self.socket_filter.as_ref()?;
         if self.cfg.sockets_only_unless != Some(0) || !self.kernel_can_be_asked() {
             return None;
@@ -37,18 +56,31 @@ impl Scanner {
                 .or_default()
                 .push((socket.fd, socket.inode));
         }
-        let mut listable = HashMap::new();
+        let mut listable = ListableSockets {
+            unknown: held.unknown.iter().copied().collect(),
+            ..ListableSockets::default()
+        };
         let mut wanted = Vec::new();
         for &pid in pids {
-            if held.unknown.contains(&pid) {
+            if listable.unknown.contains(&pid) {
                 wanted.push(pid);
                 continue;
             }
-            let Some(sockets) = by_pid.get(&pid) else {
+            let sockets = by_pid.get(&pid).map_or(&[][..], Vec::as_slice);
+            if every_process {
+                let mut fds: Vec<u32> = sockets.iter().map(|&(fd, _)| fd).collect();
+                fds.sort_unstable();
+                fds.dedup();
+                listable.by_pid.insert(pid, fds);
+                wanted.push(pid);
                 continue;
-            };
+            }
+            if sockets.is_empty() {
+                continue;
+            }
             let Some(netns) = crate::net::netns_of(&self.cfg.proc_root, pid) else {
                 // Gone or unreadable: the scan says what lsof says of it.
+                listable.unknown.insert(pid);
                 wanted.push(pid);
                 continue;
             };
@@ -63,7 +95,7 @@ impl Scanner {
             if !fds.is_empty() {
                 fds.sort_unstable();
                 fds.dedup();
-                listable.insert(pid, fds);
+                listable.by_pid.insert(pid, fds);
                 wanted.push(pid);
             }
         }
@@ -75,6 +107,10 @@ impl Scanner {
     /// could list, when the kernel told them (under
     /// [`Scanner::socket_holders_among`]); None: read them all.
     pub(super) fn listable_sockets_of(&self, pid: i32) -> Option<&[u32]> {
-        self.listable_sockets.get()?.get(&pid).map(Vec::as_slice)
+        let listable = self.listable_sockets.get()?;
+        if listable.unknown.contains(&pid) {
+            return None;
+        }
+        Some(listable.by_pid.get(&pid).map_or(&[], Vec::as_slice))
     }
 }

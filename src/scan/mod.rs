@@ -136,13 +136,15 @@ pub struct Scanner {
     fd_counts_seen: AtomicBool,
     /// The proc root is the kernel's procfs (not a test's fake tree).
     on_procfs: bool,
+    /// rlsof's own PID as the proc root numbers it (its `self` link).
+    own_pid: Option<i32>,
     /// Bounds `stat` calls that may block (`-S`, `-b`).
     guard: Arc<BlockGuard>,
     /// Skips sockets that cannot be listed, in sockets-only processes.
     socket_filter: Option<std::sync::Arc<dyn SocketFilter>>,
     /// Per process, the descriptors holding a socket the selection could
     /// list, as the kernel told them (see `holders`).
-    listable_sockets: OnceLock<std::collections::HashMap<i32, Vec<u32>>>,
+    listable_sockets: OnceLock<holders::ListableSockets>,
     /// The kernel's walk of a process's descriptors, loaded on first use
     /// (None: it cannot be asked).
     kernel_files: OnceLock<Option<crate::bpf::FilesProgram>>,
@@ -159,6 +161,7 @@ impl Scanner {
         let root = Dir::open_path(&cfg.proc_root)?;
         let on_procfs = root.is_procfs();
         let root_text = cfg.proc_root.as_os_str().as_bytes().to_vec();
+        let own_pid = on_procfs.then(|| own_pid(&cfg.proc_root)).flatten();
         let guard = cfg
             .guard
             .clone()
@@ -177,6 +180,7 @@ impl Scanner {
             shared_anon_inode: pseudo::SharedAnonInode::default(),
             fd_counts_seen: AtomicBool::new(false),
             on_procfs,
+            own_pid,
             socket_filter: None,
             listable_sockets: OnceLock::new(),
             kernel_files: OnceLock::new(),
@@ -197,6 +201,11 @@ impl Scanner {
             listable_sockets: OnceLock::new(),
             ..self
         }
+    }
+
+    /// Whether process `pid` is rlsof itself.
+    pub(super) fn is_rlsof(&self, pid: i32) -> bool {
+        self.own_pid == Some(pid)
     }
 
     /// Sets the filter of sockets in sockets-only processes.
@@ -271,4 +280,11 @@ impl Scanner {
                 .map(|m| m.dev)
         })
     }
+}
+
+/// The PID of the calling process under `proc_root` (the target of its
+/// `self` link), which in a PID namespace of its own is not getpid's.
+fn own_pid(proc_root: &std::path::Path) -> Option<i32> {
+    let target = std::fs::read_link(proc_root.join("self")).ok()?;
+    target.to_str()?.parse().ok()
 }

@@ -115,8 +115,10 @@ impl Scanner {
             return out;
         }
         // A process with one thread has no other task to list: its task
-        // directory is not read.
-        let single_threaded = thread_count(&bufs.text) == Some(1);
+        // directory is not read. rlsof itself is listed as lsof, one
+        // thread, would be: its scanning threads are no tasks of the
+        // machine's.
+        let single_threaded = thread_count(&bufs.text) == Some(1) || self.is_rlsof(pid);
         let header = Header {
             pid,
             tid: None,
@@ -158,6 +160,12 @@ impl Scanner {
             let files = self.scan_files(&place, flags, bufs);
             (flags, process_of(&header, None, files))
         });
+        let threads = match &leader {
+            Some((flags, _)) if !self.cfg.list_tasks && !single_threaded => {
+                self.threads_with_own_tables(&place, &header, *flags, bufs)
+            }
+            _ => threads,
+        };
         let leader_rows = leader.as_ref().map(|l| &l.1);
         let threads: Vec<(u32, Process)> = threads
             .into_iter()
@@ -221,6 +229,25 @@ impl Scanner {
             }
         }
         out
+    }
+
+    /// When threads are not listed: the threads whose descriptor table is
+    /// not their leader's (they called `unshare(CLONE_FILES)`), selected as
+    /// their leader was (`flags`). Their descriptors are in no row of the
+    /// leader's, so they are listed as `-K` lists them (a divergence: lsof
+    /// reads the leader's table only).
+    fn threads_with_own_tables(
+        &self,
+        place: &Place,
+        leader: &Header,
+        flags: u32,
+        bufs: &mut Buffers,
+    ) -> Vec<Thread> {
+        let own_table = |h: &Header| {
+            let tid = h.tid?;
+            (!shares_descriptors(place.pid, tid)).then_some(flags)
+        };
+        self.wanted_threads(place, leader, bufs, &own_table)
     }
 
     /// A thread's rows: its leader's when they share descriptors, working
@@ -442,9 +469,9 @@ impl Scanner {
             info: None,
             kernel: None,
         };
-        let listed = place
-            .sockets_only
-            .get()
+        // The kernel names the process's sockets under its PID, a thread's
+        // own table's too: a thread's table is read whole.
+        let listed = (place.sockets_only.get() && place.own_table)
             .then(|| self.listable_sockets_of(place.pid))
             .flatten();
         if let Some(listed) = listed {
@@ -832,6 +859,16 @@ fn has_notes(files: &[OpenFile]) -> bool {
     files
         .iter()
         .any(|f| f.note.is_some() || f.fd == Some(FdName::NoFd))
+}
+
+/// Whether thread `tid` shares process `pid`'s descriptor table; true when
+/// the kernel cannot tell (no kcmp, no permission): then only the
+/// process's table is read, as lsof reads it.
+fn shares_descriptors(pid: i32, tid: i32) -> bool {
+    const KCMP_FILES: libc::c_long = 2;
+    // SAFETY: kcmp only compares two tasks' kernel objects.
+    let rc = unsafe { libc::syscall(libc::SYS_kcmp, pid, tid, KCMP_FILES, 0, 0) };
+    rc <= 0
 }
 
 /// Whether a thread shares its leader's descriptor table, filesystem

@@ -380,6 +380,18 @@ impl Selection {
         )
     }
 
+    /// Whether the process test can exclude a process or record a search
+    /// item (`-p`, `-g`, `-u`, `-c`, their exclusions, `-K`): then every
+    /// process's header must be tested, whatever files it holds.
+    pub fn tests_processes(&self) -> bool {
+        !(self.pids.is_empty()
+            && self.pgids.is_empty()
+            && self.users.is_empty()
+            && self.commands.is_empty()
+            && self.regexes.is_empty()
+            && self.flags & SEL_TASK == 0)
+    }
+
     /// True when every search item found something (lsof's exit status 0).
     pub fn all_found(&self) -> bool {
         report::not_found(self).is_empty()

@@ -20,6 +20,8 @@ pub struct Fixture {
     pub child: Option<u32>,
     /// With kind "thread": the thread's id.
     pub tid: Option<u32>,
+    /// Every line the holder said before "ready" ("key value").
+    pub said: Vec<String>,
     /// Kinds this machine cannot hold (IPv6 ones, without IPv6).
     pub unavailable: Vec<String>,
     /// The directory holding the fixture's files; also its working directory.
@@ -34,9 +36,22 @@ impl Fixture {
     /// Starts holder.py with these kinds (see KINDS in holder.py, or "all")
     /// and waits until it holds everything.
     pub fn start(kinds: &[&str]) -> Fixture {
+        Fixture::start_as(None, kinds)
+    }
+
+    /// [`Fixture::start`], the holder running as user and group `uid`
+    /// (root only), owning its directory.
+    pub fn start_as(uid: Option<u32>, kinds: &[&str]) -> Fixture {
         let dir = fresh_directory();
         let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixture/holder.py");
-        let mut process = Command::new("python3")
+        let mut command = Command::new("python3");
+        if let Some(uid) = uid {
+            std::os::unix::fs::chown(&dir, Some(uid), Some(uid))
+                .unwrap_or_else(|e| panic!("cannot chown {}: {e}", dir.display()));
+            std::os::unix::process::CommandExt::uid(&mut command, uid);
+            std::os::unix::process::CommandExt::gid(&mut command, uid);
+        }
+        let mut process = command
             .arg(script)
             .arg(&dir)
             .args(kinds)
@@ -55,6 +70,7 @@ impl Fixture {
             pid: 0,
             child: None,
             tid: None,
+            said: Vec::new(),
             unavailable: Vec::new(),
             dir,
             process,
@@ -85,7 +101,15 @@ impl Fixture {
             }
         }
         assert!(fixture.pid != 0, "holder.py did not say its pid: {lines:?}");
+        fixture.said = lines;
         fixture
+    }
+
+    /// The value of what the holder said as `key VALUE`.
+    pub fn said(&self, key: &str) -> Option<&str> {
+        self.said
+            .iter()
+            .find_map(|line| line.strip_prefix(key)?.strip_prefix(' '))
     }
 
     pub fn pid_arg(&self) -> String {

@@ -19,6 +19,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 pub const LSOF: &str = "/usr/bin/lsof";
+/// The unprivileged user the tests run both tools as (`nobody`).
+pub const NOBODY: u32 = 65534;
 const ORACLE_VERSION: &str = "revision: 4.95";
 /// No listing of this machine takes anywhere near this long; a tool that
 /// does is hanging, and the test says so instead of hanging too.
@@ -82,8 +84,23 @@ pub fn run_with_env<S: AsRef<OsStr>>(
     args: &[S],
     env: &[(&str, &str)],
 ) -> Output {
+    run_as(None, program, args, env)
+}
+
+/// [`run_with_env`] as user and group `uid` (None: as is; root only).
+pub fn run_as<S: AsRef<OsStr>>(
+    uid: Option<u32>,
+    program: impl AsRef<OsStr>,
+    args: &[S],
+    env: &[(&str, &str)],
+) -> Output {
     let program = program.as_ref();
-    let mut child = Command::new(program)
+    let mut command = Command::new(program);
+    if let Some(uid) = uid {
+        std::os::unix::process::CommandExt::uid(&mut command, uid);
+        std::os::unix::process::CommandExt::gid(&mut command, uid);
+    }
+    let mut child = command
         .args(args)
         .envs(env.iter().copied())
         .stdin(Stdio::null())
@@ -172,23 +189,101 @@ pub fn assert_same_as_lsof(args: &[&str]) -> Output {
 }
 
 /// [`assert_same_as_lsof`], rlsof running with these variables set.
+///
+/// As root the comparison is made once per path of [`paths`] (as is, and
+/// without the kernel's help): an answer that depends on the path fails.
 pub fn assert_same_as_lsof_with_env(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut lsof_output = None;
+    let chosen = |path: &&ScanPath| {
+        !path
+            .env
+            .iter()
+            .any(|(k, _)| env.iter().any(|(e, _)| e == k))
+    };
+    for path in paths().iter().filter(chosen) {
+        let env: Vec<(&str, &str)> = env.iter().chain(path.env).copied().collect();
+        lsof_output = Some(assert_same_as_lsof_as(None, args, &env, path.name));
+    }
+    lsof_output.expect("at least one path")
+}
+
+/// Runs `lsof ARGS` and rlsof (with `env`) as user `uid` (None: as is)
+/// and panics unless they agree; `path` names rlsof's path in the report.
+pub fn assert_same_as_lsof_as(
+    uid: Option<u32>,
+    args: &[&str],
+    env: &[(&str, &str)],
+    path: &str,
+) -> Output {
     let mut last_unstable = String::new();
+    let user = uid.map_or(String::new(), |uid| format!(" as user {uid}"));
     for _ in 0..ATTEMPTS {
-        let before = run(LSOF, args);
-        let got = run_with_env(rlsof(), args, env);
-        let after = run(LSOF, args);
+        let before = run_as(uid, LSOF, args, &[]);
+        let got = run_as(uid, rlsof(), args, env);
+        let after = run_as(uid, LSOF, args, &[]);
         if before != after {
             last_unstable = report(args, &before, &after, "lsof (second run)");
             eprintln!("lsof changed between its two runs; comparing again");
             continue;
         }
         if got != before {
-            panic!("{}", report(args, &before, &got, "rlsof"));
+            let name = format!("rlsof ({path}{user})");
+            panic!("{}", report(args, &before, &got, &name));
         }
         return before;
     }
     panic!("lsof's own output changed between runs {ATTEMPTS} times, so these arguments cannot be compared; make the fixture stable\n{last_unstable}");
+}
+
+/// One way rlsof may answer: the environment that makes it take it.
+#[derive(Debug, Clone, Copy)]
+pub struct ScanPath {
+    pub name: &'static str,
+    pub env: &'static [(&'static str, &'static str)],
+}
+
+/// Every path of rlsof's that a comparison must hold on: as root, as is
+/// (with the kernel's help, src/bpf) and with `RLSOF_NO_BPF=1` (reading
+/// /proc as a user does); otherwise the one a user has.
+pub fn paths() -> &'static [ScanPath] {
+    const PATHS: &[ScanPath] = &[
+        ScanPath {
+            name: "as is",
+            env: &[],
+        },
+        ScanPath {
+            name: "RLSOF_NO_BPF=1",
+            env: &[("RLSOF_NO_BPF", "1")],
+        },
+    ];
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    if unsafe { libc::geteuid() } == 0 {
+        PATHS
+    } else {
+        &PATHS[..1]
+    }
+}
+
+/// Runs rlsof with `args` as user `uid` on every path of [`paths`] and
+/// panics unless each answers alike; returns the answer. For what lsof
+/// does not show (a divergence), where no comparison with lsof can tell.
+pub fn rlsof_on_every_path(uid: Option<u32>, args: &[&str]) -> Output {
+    let mut first: Option<Output> = None;
+    for path in paths() {
+        let got = run_as(uid, rlsof(), args, path.env);
+        match &first {
+            None => first = Some(got),
+            Some(expected) => {
+                let name = format!("rlsof ({})", path.name);
+                let text = report(args, expected, &got, &name);
+                assert!(
+                    expected == &got,
+                    "rlsof as is (- here) and {name} differ: {text}"
+                );
+            }
+        }
+    }
+    first.expect("at least one path")
 }
 
 /// Describes every way `got` differs from `expected` (lsof's output).

@@ -12,7 +12,7 @@
 //! with runs of spaces collapsed; the exact layout is what the `-p` tests
 //! compare.
 
-use super::{diff, rlsof, run, shell_words, Output, ATTEMPTS, LSOF};
+use super::{diff, rlsof, run, run_with_env, shell_words, Output, ScanPath, ATTEMPTS, LSOF};
 use std::collections::{BTreeMap, BTreeSet};
 
 const MAX_REPORTED_PROCESSES: usize = 10;
@@ -84,12 +84,20 @@ fn live_pids() -> BTreeSet<u32> {
 /// Compares `lsof ARGS` and `rlsof ARGS` on the processes that stayed the
 /// same while they ran (see the module comment). Every PID in `must_compare`
 /// has to be among the compared ones: the fixture's, typically.
+///
+/// As root, once per path of [`super::paths`].
 pub fn assert_same_on_stable_processes(args: &[&str], must_compare: &[u32]) {
+    for path in super::paths() {
+        assert_same_on_stable_processes_on(args, must_compare, path);
+    }
+}
+
+fn assert_same_on_stable_processes_on(args: &[&str], must_compare: &[u32], path: &ScanPath) {
     let mut last = String::new();
     for _ in 0..ATTEMPTS {
         let alive_before = live_pids();
         let before = run(LSOF, args);
-        let got = run(rlsof(), args);
+        let got = run_with_env(rlsof(), args, path.env);
         let after = run(LSOF, args);
         let alive_after = live_pids();
         let alive_throughout: BTreeSet<u32> =
@@ -104,7 +112,8 @@ pub fn assert_same_on_stable_processes(args: &[&str], must_compare: &[u32]) {
         }
     }
     panic!(
-        "rlsof differs from lsof for: lsof {} (tried {ATTEMPTS} times)\n{last}",
+        "rlsof ({}) differs from lsof for: lsof {} (tried {ATTEMPTS} times)\n{last}",
+        path.name,
         shell_words(args)
     );
 }

@@ -42,6 +42,14 @@ fn compare_stable_with_env(args: &[&str], env: &[(&str, &str)]) {
     if !require_lsof() {
         return;
     }
+    for path in crate::common::paths() {
+        let env: Vec<(&str, &str)> = env.iter().chain(path.env).copied().collect();
+        compare_stable_on(args, &env, path.name);
+    }
+}
+
+/// One comparison of [`compare_stable_with_env`], on rlsof's `path`.
+fn compare_stable_on(args: &[&str], env: &[(&str, &str)], path: &str) {
     let mut last = String::new();
     for _ in 0..ATTEMPTS {
         let before = sets_by_pid(&run(LSOF, args).stdout);
@@ -71,7 +79,7 @@ fn compare_stable_with_env(args: &[&str], env: &[(&str, &str)]) {
         eprintln!("rlsof differs on stable processes; comparing again");
     }
     panic!(
-        "rlsof differs from lsof for: lsof {}\n{last}",
+        "rlsof ({path}) differs from lsof for: lsof {}\n{last}",
         shell_words(args)
     );
 }
@@ -115,9 +123,15 @@ fn whole_machine_terse() {
     if !require_lsof() {
         return;
     }
+    for path in crate::common::paths() {
+        terse_on(path.env);
+    }
+}
+
+fn terse_on(env: &[(&str, &str)]) {
     // PIDs alive before and after both lsof runs must be listed alike.
     let before = run(LSOF, &["-t"]);
-    let got = run(rlsof(), &["-t"]);
+    let got = run_with_env(rlsof(), &["-t"], env);
     let after = run(LSOF, &["-t"]);
     let pids = |o: &[u8]| -> Vec<u32> {
         String::from_utf8_lossy(o)

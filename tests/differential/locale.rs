@@ -9,10 +9,17 @@ use std::process::{Child, Command, Stdio};
 
 use crate::common::{report, require_lsof, rlsof, Output, LSOF};
 
-/// Runs `program args` under `LANG=lang` (LC_ALL and LC_CTYPE unset).
-fn run_in_locale(program: impl AsRef<OsStr>, args: &[&str], lang: &str) -> Output {
+/// Runs `program args` under `LANG=lang` (LC_ALL and LC_CTYPE unset),
+/// with variables `env` set.
+fn run_in_locale(
+    program: impl AsRef<OsStr>,
+    args: &[&str],
+    lang: &str,
+    env: &[(&str, &str)],
+) -> Output {
     let out = Command::new(program)
         .args(args)
+        .envs(env.iter().copied())
         .env("LANG", lang)
         .env_remove("LC_ALL")
         .env_remove("LC_CTYPE")
@@ -32,14 +39,16 @@ fn run_in_locale(program: impl AsRef<OsStr>, args: &[&str], lang: &str) -> Outpu
 
 fn assert_same_in_locales(args: &[&str], marker: &[u8]) {
     for lang in ["C.UTF-8", "C"] {
-        let expected = run_in_locale(LSOF, args, lang);
-        let got = run_in_locale(rlsof(), args, lang);
-        assert_eq!(
-            expected,
-            got,
-            "LANG={lang}: {}",
-            report(args, &expected, &got, "rlsof")
-        );
+        let expected = run_in_locale(LSOF, args, lang, &[]);
+        for path in crate::common::paths() {
+            let got = run_in_locale(rlsof(), args, lang, path.env);
+            assert_eq!(
+                expected,
+                got,
+                "LANG={lang}: {}",
+                report(args, &expected, &got, path.name)
+            );
+        }
         let all = [&expected.stdout[..], &expected.stderr[..]].concat();
         if lang == "C" {
             assert!(all.windows(marker.len()).any(|w| w == marker), "LANG=C");

@@ -287,7 +287,7 @@ fn s_tcp_states_leave_udp_alone() {
     let pids = fixture.pids();
     let args = ["-n", "-P", "-a", "-p", &pids, "-i", "-s", "TCP:LISTEN"];
     let lsof = run(crate::common::LSOF, &args);
-    let ours = run(rlsof(), &args);
+    let ours = crate::common::rlsof_on_every_path(None, &args);
     let text = |o: &crate::common::Output| String::from_utf8_lossy(&o.stdout).into_owned();
     assert!(!text(&lsof).contains("UDP"), "{}", text(&lsof));
     assert!(text(&ours).contains("UDP"), "{}", text(&ours));

@@ -88,7 +88,7 @@ fn e_with_pid_or_network_lists_the_whole_process() {
             .collect()
     };
     let lsof = rows(&crate::common::run(crate::common::LSOF, &args));
-    let ours = rows(&crate::common::run(crate::common::rlsof(), &args));
+    let ours = rows(&crate::common::rlsof_on_every_path(None, &args));
     assert!(!lsof.iter().any(|r| r.contains(" cwd ")), "{lsof:#?}");
     assert!(ours.iter().any(|r| r.contains(" cwd ")), "{ours:#?}");
     let sockets = |rows: &[String]| -> Vec<String> {

@@ -422,3 +422,27 @@ fn whole_machine_selections() {
     assert_same_on_stable_processes(&["-n", "-P", "-c", "python3"], &[fixture.pid]);
     assert_same_on_stable_processes(&["-n", "-P", "-d", "cwd,0-3"], &[fixture.pid]);
 }
+
+/// `-a` joining `-U` or `-i` with `-c` or `-u`: whether the command or the
+/// user was found (exit status, `-V`) is decided by the processes, not by
+/// which of them hold sockets (as root the kernel names the holders
+/// first; a process holding none was once never tested).
+#[test]
+fn a_joins_sockets_with_command_or_user() {
+    if !require_lsof() {
+        return;
+    }
+    let quiet = Fixture::start(&["regular", "long_command"]);
+    let sockets = Fixture::start(&["unix_sockets", "udp_ipv4"]);
+    assert!(quiet.pid != sockets.pid);
+    assert_same_as_lsof(&["-U", "-a", "-c", "rlsof-fixture-h"]);
+    assert_same_as_lsof(&["-V", "-U", "-a", "-c", "rlsof-fixture-h"]);
+    assert_same_as_lsof(&["-V", "-i", "UDP", "-a", "-c", "rlsof-fixture-h"]);
+    assert_same_as_lsof(&["-V", "-t", "-i", "-a", "-c", "^rlsof-fixture-h"]);
+    if !crate::common::require_root() {
+        return;
+    }
+    let _nobody = Fixture::start_as(Some(crate::common::NOBODY), &["regular"]);
+    assert_same_as_lsof(&["-V", "-i", "UDP", "-a", "-u", "nobody"]);
+    assert_same_as_lsof(&["-V", "-U", "-a", "-u", "nobody", "-c", "python"]);
+}

@@ -1,0 +1,145 @@
+//! Process shapes that differ from lsof's view of the machine unless
+//! every path looks at them alike: rlsof's own scanning threads, a thread
+//! with a descriptor table of its own, a socket whose network namespace
+//! no process is in.
+
+use std::process::{Command, Stdio};
+
+use crate::common::{require_lsof, require_root, rlsof, Fixture};
+
+/// Runs rlsof with `args` as user `uid` (None: as is), returning its PID
+/// and its standard output.
+fn rlsof_and_its_pid(args: &[&str], uid: Option<u32>) -> (u32, String) {
+    let mut command = Command::new(rlsof());
+    if let Some(uid) = uid {
+        std::os::unix::process::CommandExt::uid(&mut command, uid);
+        std::os::unix::process::CommandExt::gid(&mut command, uid);
+    }
+    let child = command
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start rlsof");
+    let pid = child.id();
+    let out = child.wait_with_output().expect("run rlsof");
+    (pid, String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// The rows of process `pid` in a table listing.
+fn rows_of(listing: &str, pid: u32) -> Vec<&str> {
+    let pid = pid.to_string();
+    listing
+        .lines()
+        .filter(|line| line.split_whitespace().nth(1) == Some(pid.as_str()))
+        .collect()
+}
+
+/// rlsof looks single-threaded from outside, as lsof is: its scanning
+/// threads are never listed, whatever the listing (a whole one runs them
+/// all), and never add the TID column.
+#[test]
+fn own_scanning_threads_are_never_listed() {
+    // A threaded process, so that the listing has a TID column at all.
+    let threaded = Fixture::start(&["regular", "thread"]);
+    for args in [&["-n", "-P"][..], &["-n", "-P", "-K"], &["-n", "-P", "-i"]] {
+        let (pid, listing) = rlsof_and_its_pid(args, None);
+        let own = rows_of(&listing, pid);
+        for row in &own {
+            let third = row.split_whitespace().nth(2).unwrap_or("");
+            assert!(
+                third.parse::<u32>().is_err(),
+                "rlsof {args:?} lists a thread of its own: {row}"
+            );
+        }
+        assert!(!listing.contains(&format!("/proc/{pid}/task/")), "{args:?}");
+    }
+    // `-K` selects every process's threads: rlsof's are not among them.
+    let fixture_pid = threaded.pid_arg();
+    let (pid, listing) = rlsof_and_its_pid(&["-n", "-P", "-K", "-p", &fixture_pid], None);
+    assert!(rows_of(&listing, pid).is_empty(), "{listing}");
+    assert!(!rows_of(&listing, threaded.pid).is_empty(), "{listing}");
+}
+
+/// A user who sees no threaded process but rlsof itself (hidepid=2): no
+/// TID column, as lsof shows none.
+#[test]
+fn own_threads_add_no_tid_column_where_no_other_thread_is_seen() {
+    if !require_root() {
+        return;
+    }
+    // A user no other test runs as, alone with rlsof in a /proc of its own.
+    const LONER: &str = "61234";
+    let script = format!(
+        "mount -t proc -o hidepid=2 proc /proc && exec setpriv --reuid {LONER} --regid {LONER} --clear-groups \"$0\" -n -P"
+    );
+    let out = Command::new("unshare")
+        .args(["--mount", "--propagation", "private", "sh", "-c", &script])
+        .arg(rlsof())
+        .stdin(Stdio::null())
+        .output();
+    let Some(out) = out.ok().filter(|o| o.status.success()) else {
+        eprintln!("skipped: cannot mount a /proc with hidepid=2 here");
+        return;
+    };
+    let listing = String::from_utf8_lossy(&out.stdout);
+    let header = listing.lines().next().unwrap_or("");
+    assert!(header.starts_with("COMMAND"), "{listing}");
+    assert!(!header.contains(" TID "), "{listing}");
+    if require_lsof() {
+        assert!(listing.lines().count() > 1, "rlsof lists itself: {listing}");
+    }
+}
+
+/// A thread that called `unshare(CLONE_FILES)` holds a listener and a file
+/// in a descriptor table of its own. lsof reads the leader's table only
+/// and misses them; rlsof lists the thread as `-K` lists it, on every
+/// path (the kernel's answer of who holds a socket names that thread's
+/// process too), for root and for the thread's own user alike
+/// (DIVERGENCES.md, "threads with a descriptor table of their own").
+#[test]
+fn thread_with_its_own_descriptor_table_is_listed() {
+    let users: &[Option<u32>] = if require_root() {
+        &[None, Some(crate::common::NOBODY)]
+    } else {
+        &[None]
+    };
+    for &uid in users {
+        let fixture = Fixture::start_as(uid, &["regular", "thread_own_table"]);
+        let pid = fixture.pid_arg();
+        let tid = fixture.said("own_table_tid").expect("the thread's id");
+        let port = format!(":{}", fixture.said("own_table_port").expect("its port"));
+        let listed = crate::common::rlsof_on_every_path(uid, &["-n", "-P", "-i", &port]);
+        let text = String::from_utf8_lossy(&listed.stdout);
+        let row = format!("TCP 127.0.0.1{port} (LISTEN)");
+        assert!(
+            text.lines().any(|l| l.contains(&row)
+                && l.split_whitespace()
+                    .take(3)
+                    .eq(["python3", pid.as_str(), tid])),
+            "as {uid:?}: the listener of thread {tid}:\n{text}"
+        );
+        assert_eq!(listed.status, "exit 0");
+        let terse = crate::common::rlsof_on_every_path(uid, &["-t", "-i", &port]);
+        assert_eq!(String::from_utf8_lossy(&terse.stdout), format!("{pid}\n"));
+        let whole = crate::common::rlsof_on_every_path(uid, &["-n", "-P", "-p", &pid]);
+        let text = String::from_utf8_lossy(&whole.stdout);
+        assert!(
+            text.lines()
+                .any(|l| l.contains("/thread-own.txt") && l.contains(&format!(" {tid} "))),
+            "as {uid:?}: the thread's file:\n{text}"
+        );
+        if require_lsof() {
+            let args = ["-n", "-P", "-t", "-i", &port];
+            let lsof = crate::common::run_as(uid, crate::common::LSOF, &args, &[]);
+            assert_eq!(
+                (lsof.stdout.as_slice(), lsof.status.as_str()),
+                (&b""[..], "exit 1"),
+                "lsof now sees the thread's own table: update DIVERGENCES.md"
+            );
+            // -K lists the thread as lsof does.
+            crate::common::assert_same_as_lsof(&["-K", "-a", "-p", &pid]);
+        }
+    }
+}
