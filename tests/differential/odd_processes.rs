@@ -146,3 +146,26 @@ fn empty_command_name_is_printed_empty() {
         assert_eq!(lsof, same_on_every_path(&["-Fpfn", "-p", pid]));
     }
 }
+
+const NAMESPACE_FILES: &str = "held = [os.open('/proc/self/ns/' + n, os.O_RDONLY) for n in ('net', 'user', 'mnt', 'uts', 'ipc', 'cgroup', 'pid_for_children')]";
+
+/// Namespace files held open: NAME is the namespace's kind (`net`,
+/// `user`), as lsof cuts a link text that is no path at its colon, with the
+/// namespace's inode in NODE; the same as lsof on every path.
+#[test]
+fn namespace_files_are_named_as_lsof_names_them() {
+    if !require_lsof() || !require_root() {
+        return;
+    }
+    let holder = Holder::start(NAMESPACE_FILES, true);
+    let pid = holder.pid.as_str();
+    let table = same_as_lsof_everywhere(&["-a", "-p", pid, "-d", "3-20"]);
+    let text = String::from_utf8_lossy(&table.stdout);
+    for kind in ["net", "user", "mnt", "uts", "ipc", "cgroup", "pid"] {
+        assert!(
+            text.contains(&format!(" {kind}\n")),
+            "{kind} missing:\n{text}"
+        );
+    }
+    same_as_lsof_everywhere(&["-a", "-p", pid, "-d", "3-20", "-F"]);
+}
