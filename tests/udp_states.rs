@@ -114,3 +114,33 @@ fn unknown_udp_state_is_an_error() {
         "{err}"
     );
 }
+
+/// `-s TCP:CLOSE` leaves UDP sockets alone, so the exit status changes
+/// too: lsof counts the unconnected UDP socket as CLOSE (status 0); rlsof
+/// lists both UDP sockets but finds no closed TCP socket, a search item not
+/// found (status 1), as root on both paths (DIVERGENCES.md #14).
+#[test]
+fn tcp_states_change_the_exit_status_too() {
+    let Some(holder) = UdpHolder::start() else {
+        panic!("python3 could not start the UDP holder");
+    };
+    let args = ["-n", "-P", "-a", "-p", &holder.pid, "-i", "-s", "TCP:CLOSE"];
+    for env in [&[][..], &[("RLSOF_NO_BPF", "1")]] {
+        let out = common::run_with_env(rlsof(), &args, env);
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status, "exit 1", "{env:?}: {text}");
+        for port in [&holder.connected_port, &holder.unconnected_port] {
+            assert!(
+                text.contains(&format!("127.0.0.1:{port}")),
+                "{env:?}: {text}"
+            );
+        }
+    }
+    if common::require_lsof() {
+        let lsof = run(common::LSOF, &args);
+        assert_eq!(lsof.status, "exit 0", "lsof's own reading changed");
+        let text = String::from_utf8_lossy(&lsof.stdout);
+        let port = &holder.unconnected_port;
+        assert!(text.contains(&format!("127.0.0.1:{port} ")), "{text}");
+    }
+}

@@ -108,9 +108,13 @@ pub fn name_from_link(file: &mut OpenFile, link: &[u8], info: Option<&FdInfo>) {
         file.name = anon_name(anon, info);
         return;
     }
-    if name.starts_with(b"pipe:[") {
-        file.name = b"pipe".to_vec();
-        return;
+    // lsof (getlinksrc) cuts a link text that is no path at its first
+    // colon: `pipe:[123]` is `pipe`, a namespace's `net:[4026531833]` is
+    // `net` (its inode is in NODE).
+    if !name.starts_with(b"/") {
+        if let Some(colon) = name.iter().position(|&b| b == b':') {
+            name = &name[..colon];
+        }
     }
     file.name = name.to_vec();
 }
@@ -201,6 +205,12 @@ mod tests {
         assert_eq!(f.name, b"[eventpoll:3,9]");
         name_from_link(&mut f, b"pipe:[123]", None);
         assert_eq!(f.name, b"pipe");
+        name_from_link(&mut f, b"net:[4026531833]", None);
+        assert_eq!(f.name, b"net");
+        name_from_link(&mut f, b"user:[4026531837]", None);
+        assert_eq!(f.name, b"user");
+        name_from_link(&mut f, b"/tmp/a:b", None);
+        assert_eq!(f.name, b"/tmp/a:b");
     }
 
     #[test]

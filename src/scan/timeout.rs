@@ -52,8 +52,10 @@ pub struct BlockGuard {
     timeout: Duration,
     /// `-b`: never make a call that may block; report it as lsof does.
     avoid: bool,
-    /// Mount points (longest first) of file systems that may block.
-    risky: OnceLock<Vec<Vec<u8>>>,
+    /// Every mount point, longest first (the latest mount first among
+    /// equals), with whether its file system may block; empty when none
+    /// may.
+    risky: OnceLock<Vec<(Vec<u8>, bool)>>,
     abandoned: AtomicUsize,
     /// Mount points on which a call already timed out: later calls there
     /// fail at once instead of costing the timeout again.
@@ -71,21 +73,36 @@ impl BlockGuard {
         }
     }
 
-    /// The mount point of a blocking file system holding `path`, if any.
+    /// The mount point holding `path` when its file system may block.
+    /// The file system is the one mounted on the longest mount point
+    /// containing the path, whatever its type: a local mount under a
+    /// network root (NFS root, 9p, WSL) is local.
     fn risky_mount(&self, path: &[u8], mounts: &dyn Fn() -> Vec<Mount>) -> Option<Vec<u8>> {
-        let risky = self.risky.get_or_init(|| {
-            let mut points: Vec<Vec<u8>> = mounts()
+        let points = self.risky.get_or_init(|| {
+            let all = mounts();
+            if !all.iter().any(|m| may_block_type(&m.fs_type)) {
+                return Vec::new();
+            }
+            // Reversed first, so that the stable sort keeps the latest of
+            // mounts on one point (the one that hides the others) first.
+            let mut points: Vec<(Vec<u8>, bool)> = all
                 .into_iter()
-                .filter(|m| may_block_type(&m.fs_type))
-                .map(|m| m.mount_point)
+                .rev()
+                .map(|m| {
+                    let risky = may_block_type(&m.fs_type);
+                    (m.mount_point, risky)
+                })
                 .collect();
-            points.sort_by_key(|p| std::cmp::Reverse(p.len()));
+            points.sort_by_key(|(p, _)| std::cmp::Reverse(p.len()));
             points
         });
-        if risky.is_empty() || !path.starts_with(b"/") {
+        if points.is_empty() || !path.starts_with(b"/") {
             return None;
         }
-        risky.iter().find(|mp| is_under(path, mp)).cloned()
+        match points.iter().find(|(mp, _)| is_under(path, mp)) {
+            Some((mp, true)) => Some(mp.clone()),
+            _ => None,
+        }
     }
 
     /// `fstatat(dir, name)` following links, bounded when `path` (what the
@@ -232,6 +249,52 @@ mod tests {
         let guard = BlockGuard::new(Duration::from_millis(10), true);
         let st = guard.stat_path(b"/", &Vec::new).expect("stat /");
         assert_eq!(st.st_mode & libc::S_IFMT, libc::S_IFDIR);
+    }
+
+    fn mount(point: &str, fs_type: &str) -> Mount {
+        Mount {
+            mnt_id: 1,
+            dev: crate::model::Dev {
+                major: 0,
+                minor: 99,
+            },
+            mount_point: point.as_bytes().to_vec(),
+            fs_type: fs_type.into(),
+            source: b"server:/".to_vec(),
+        }
+    }
+
+    /// The longest mount point containing a path decides, whatever its
+    /// type: under an NFS or 9p root, a tmpfs file is local.
+    #[test]
+    fn the_innermost_mount_decides() {
+        let guard = BlockGuard::new(Duration::from_millis(10), true);
+        let mounts = || {
+            vec![
+                mount("/", "nfs4"),
+                mount("/tmp", "tmpfs"),
+                mount("/tmp/remote", "fuse.sshfs"),
+                mount("/srv", "9p"),
+                mount("/srv", "ext4"),
+                mount("/home", "ext4"),
+                mount("/home", "nfs"),
+            ]
+        };
+        let risky = |path: &str| guard.risky_mount(path.as_bytes(), &mounts);
+        assert_eq!(risky("/tmp/file"), None);
+        assert_eq!(risky("/tmp"), None);
+        assert_eq!(risky("/tmp/remote/x"), Some(b"/tmp/remote".to_vec()));
+        assert_eq!(risky("/tmpx/file"), Some(b"/".to_vec()));
+        assert_eq!(risky("/etc/passwd"), Some(b"/".to_vec()));
+        // The later of two mounts on one point hides the earlier.
+        assert_eq!(risky("/srv/x"), None);
+        assert_eq!(risky("/home/u"), Some(b"/home".to_vec()));
+        assert_eq!(risky("relative"), None);
+        // Under -b, what is local is stat'ed, what may block is not.
+        let local = guard.stat_path(b"/tmp", &mounts);
+        assert!(local.is_ok(), "{local:?}");
+        let remote = guard.stat_path(b"/etc", &mounts).unwrap_err();
+        assert_eq!(remote.raw_os_error(), Some(libc::EWOULDBLOCK));
     }
 
     #[test]

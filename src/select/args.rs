@@ -64,6 +64,16 @@ pub fn resolve_exempt(
     ok.then_some(list)
 }
 
+/// Whether some mount point cannot be stat'ed: a direct `stat` of each,
+/// cheaper than reading the table lsof's way only to find none. Only for
+/// tables where no mount may block.
+fn any_unstatable(mounts: &[Mount]) -> bool {
+    mounts.iter().any(|m| {
+        let path = std::ffi::OsStr::from_bytes(&m.mount_point);
+        std::fs::metadata(path).is_err()
+    })
+}
+
 /// Resolves `+d`/`+D` (in the order given) and then the file arguments;
 /// lsof's stderr lines go to `msgs`. `mounts` is the kernel's table, used
 /// to tell whether some file system may block.
@@ -104,9 +114,10 @@ pub fn resolve_file_args(
         files.extend(out.files);
     }
     // lsof reads the mount table on every run; its warnings matter when a
-    // mount cannot be stat'ed (-b, or a file system that hangs).
+    // mount cannot be stat'ed (-b, a file system that hangs, or one under a
+    // directory the user may not search: `can't stat() tmpfs file system`).
     let risky = mounts.iter().any(|m| may_block_type(&m.fs_type));
-    if !table_read && (avoid || risky) {
+    if !table_read && (avoid || risky || !opts.no_warnings && any_unstatable(mounts)) {
         read_mount_points(guard, avoid, exempt, msgs);
     }
     FileArgs::Ready {
