@@ -15,7 +15,6 @@ mod network_endpoints;
 mod network_fixture;
 mod option_errors;
 mod options;
-mod process_shapes;
 mod selection;
 mod selection_options;
 mod verbose_network;
