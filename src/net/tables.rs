@@ -4,7 +4,7 @@
 //! reads only its own `/proc/net`).
 
 use std::collections::HashMap;
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::linux::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -154,6 +154,29 @@ pub fn netns_of_dir(proc_pid_dir: &impl AsRawFd) -> Option<u64> {
     let mut stat: libc::stat = unsafe { std::mem::zeroed() };
     let done = unsafe { libc::fstatat(proc_pid_dir.as_raw_fd(), c"ns/net".as_ptr(), &mut stat, 0) };
     (done == 0).then_some(stat.st_ino)
+}
+
+/// Reads a table of network namespace `namespace` from a thread that
+/// joins it: `/proc/thread-self/net` is that thread's namespace's.
+fn read_joined(
+    namespace: &OwnedFd,
+    table: SocketTable,
+    only: Option<Arc<InodeSet>>,
+) -> Option<Table> {
+    let namespace = namespace.try_clone().ok()?;
+    std::thread::spawn(move || {
+        // SAFETY: setns on a namespace fd we hold; it changes only this
+        // thread's network namespace, and the thread ends right after.
+        let joined = unsafe { libc::setns(namespace.as_raw_fd(), libc::CLONE_NEWNET) };
+        if joined != 0 {
+            return None;
+        }
+        let path = Path::new("/proc/thread-self/net").join(table.file_name());
+        table.read(&path, only).ok()
+    })
+    .join()
+    .ok()
+    .flatten()
 }
 
 /// A value computed at most once, by the first caller that succeeds.
@@ -358,6 +381,28 @@ impl NetTables {
         busy.into_iter()
             .find_map(|table| self.table(&namespace, netns, pid, table)?.get(inode))
             .or_else(|| self.stray(netns, pid, inode, tables))
+    }
+
+    /// The socket with this inode in the network namespace `namespace`
+    /// (an open namespace file whose inode is `netns`), which may have no
+    /// process in it: its tables are read from a thread that joins it
+    /// (root only). None when it cannot be joined or lacks the socket.
+    pub fn lookup_joined(
+        &self,
+        netns: u64,
+        namespace: &OwnedFd,
+        inode: u64,
+        tables: &[SocketTable],
+    ) -> Option<SocketInfo> {
+        if !self.live {
+            return None;
+        }
+        let entry = self.namespace(netns);
+        tables.iter().find_map(|&table| {
+            let only = self.only.clone();
+            let read = || read_joined(namespace, table, only);
+            entry.tables[table.index()].get_or_try(read)?.get(inode)
+        })
     }
 
     /// A socket outside `only`, looked up in tables read for it alone.

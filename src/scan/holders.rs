@@ -86,8 +86,11 @@ impl Scanner {
             };
             let mut fds: Vec<u32> = sockets
                 .iter()
-                .filter(|&&(_, inode)| {
-                    let info = self.lookup_in_sockets_only(netns, pid, inode);
+                .filter(|&&(fd, inode)| {
+                    let info = self.lookup_in_sockets_only(netns, pid, inode).or_else(|| {
+                        let tables = self.searched_tables(true);
+                        self.foreign_socket(pid, fd, inode, netns, tables)
+                    });
                     filter.may_select(info.as_ref())
                 })
                 .map(|&(fd, _)| fd)

@@ -9,6 +9,7 @@ pub mod child;
 pub mod endpoints;
 pub mod exempt;
 pub mod fdtable;
+mod foreign;
 pub mod holders;
 pub mod kernel;
 pub mod kernel_sockets;

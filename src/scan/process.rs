@@ -551,7 +551,7 @@ impl Scanner {
             }
             return Some(());
         }
-        if place.sockets_only.get() && !self.may_list_socket(place, &bufs.link) {
+        if place.sockets_only.get() && !self.may_list_socket(place, name, &bufs.link) {
             return None;
         }
         let pseudo = self.pseudo_link(&bufs.link);
@@ -724,9 +724,10 @@ impl Scanner {
         }
     }
 
-    /// In a sockets-only process: whether the descriptor whose link text
-    /// is `link` is a socket that selection could list (no stat needed).
-    fn may_list_socket(&self, place: &Place, link: &[u8]) -> bool {
+    /// In a sockets-only process: whether descriptor `name`, whose link
+    /// text is `link`, is a socket that selection could list (no stat
+    /// needed).
+    fn may_list_socket(&self, place: &Place, name: &CStr, link: &[u8]) -> bool {
         let Some(inode) = super::endpoints::socket_inode(link) else {
             return false;
         };
@@ -735,8 +736,24 @@ impl Scanner {
         };
         let info = self
             .netns(place)
-            .and_then(|ns| self.lookup_socket(place, ns, inode));
+            .and_then(|ns| self.lookup_socket_anywhere(place, name, ns, inode));
         filter.may_select(info.as_ref())
+    }
+
+    /// [`Scanner::lookup_socket`], then in the socket's own namespace when
+    /// that is not the process's (see `foreign`).
+    fn lookup_socket_anywhere(
+        &self,
+        place: &Place,
+        name: &CStr,
+        netns: u64,
+        inode: u64,
+    ) -> Option<crate::model::SocketInfo> {
+        self.lookup_socket(place, netns, inode).or_else(|| {
+            let fd = parse_decimal(name.to_bytes())?;
+            let tables = self.searched_tables(place.sockets_only.get());
+            self.foreign_socket(place.pid, u32::try_from(fd).ok()?, inode, netns, tables)
+        })
     }
 
     /// The socket's table entry; in a sockets-only process under `-i`
@@ -793,7 +810,7 @@ impl Scanner {
 
     fn describe_socket(&self, place: &Place, name: &CStr, inode: u64, file: &mut OpenFile) {
         let netns = self.netns(place);
-        let info = netns.and_then(|ns| self.lookup_socket(place, ns, inode));
+        let info = netns.and_then(|ns| self.lookup_socket_anywhere(place, name, ns, inode));
         let info = match info {
             Some(info) => info,
             None if self.cfg.skip_tcp_udp => {

@@ -21,6 +21,19 @@ pub trait SocketLookup: Sync {
         self.describe(netns, pid, inode)
     }
 
+    /// The socket with this inode in network namespace `namespace` (an
+    /// open namespace file, inode `netns`), which may have no process in
+    /// it, searching `tables` (see [`crate::net::NetTables::lookup_joined`]).
+    fn describe_joined(
+        &self,
+        _netns: u64,
+        _namespace: &std::os::fd::OwnedFd,
+        _inode: u64,
+        _tables: Tables,
+    ) -> Option<SocketInfo> {
+        None
+    }
+
     /// Reads now, for our own network namespace, the tables that
     /// `describe` (`All`), `describe_ip` or `describe_without_tcp_udp`
     /// search, so that the scan finds them read.
@@ -94,13 +107,30 @@ impl SocketLookup for crate::net::NetTables {
         Some(Box::new(self.next_batch(only)))
     }
 
+    fn describe_joined(
+        &self,
+        netns: u64,
+        namespace: &std::os::fd::OwnedFd,
+        inode: u64,
+        tables: Tables,
+    ) -> Option<SocketInfo> {
+        self.lookup_joined(netns, namespace, inode, tables.list())
+    }
+
     fn preload(&self, tables: Tables) {
+        self.preload(tables.list());
+    }
+}
+
+impl Tables {
+    /// The tables searched, in order.
+    pub fn list(self) -> &'static [crate::net::SocketTable] {
         use crate::net::SocketTable;
-        self.preload(match tables {
+        match self {
             Tables::All => SocketTable::LSOF,
             Tables::TcpUdp => &SocketTable::TCP_UDP,
             Tables::WithoutTcpUdp => &SocketTable::WITHOUT_TCP_UDP,
-        });
+        }
     }
 }
 

@@ -12,7 +12,7 @@
 //! with runs of spaces collapsed; the exact layout is what the `-p` tests
 //! compare.
 
-use super::{diff, rlsof, run, run_with_env, shell_words, Output, ScanPath, ATTEMPTS, LSOF};
+use super::{diff, rlsof, run_as, shell_words, Output, ScanPath, ATTEMPTS, LSOF};
 use std::collections::{BTreeMap, BTreeSet};
 
 const MAX_REPORTED_PROCESSES: usize = 10;
@@ -88,17 +88,28 @@ fn live_pids() -> BTreeSet<u32> {
 /// As root, once per path of [`super::paths`].
 pub fn assert_same_on_stable_processes(args: &[&str], must_compare: &[u32]) {
     for path in super::paths() {
-        assert_same_on_stable_processes_on(args, must_compare, path);
+        assert_same_on_stable_processes_on(None, args, must_compare, path);
     }
 }
 
-fn assert_same_on_stable_processes_on(args: &[&str], must_compare: &[u32], path: &ScanPath) {
+/// [`assert_same_on_stable_processes`] with both tools run as user `uid`
+/// (root only): what a user sees of the machine.
+pub fn assert_same_on_stable_processes_as(uid: u32, args: &[&str], must_compare: &[u32]) {
+    assert_same_on_stable_processes_on(Some(uid), args, must_compare, &super::paths()[0]);
+}
+
+fn assert_same_on_stable_processes_on(
+    uid: Option<u32>,
+    args: &[&str],
+    must_compare: &[u32],
+    path: &ScanPath,
+) {
     let mut last = String::new();
     for _ in 0..ATTEMPTS {
         let alive_before = live_pids();
-        let before = run(LSOF, args);
-        let got = run_with_env(rlsof(), args, path.env);
-        let after = run(LSOF, args);
+        let before = run_as(uid, LSOF, args, &[]);
+        let got = run_as(uid, rlsof(), args, path.env);
+        let after = run_as(uid, LSOF, args, &[]);
         let alive_after = live_pids();
         let alive_throughout: BTreeSet<u32> =
             alive_before.intersection(&alive_after).copied().collect();
@@ -112,8 +123,9 @@ fn assert_same_on_stable_processes_on(args: &[&str], must_compare: &[u32], path:
         }
     }
     panic!(
-        "rlsof ({}) differs from lsof for: lsof {} (tried {ATTEMPTS} times)\n{last}",
+        "rlsof ({}{}) differs from lsof for: lsof {} (tried {ATTEMPTS} times)\n{last}",
         path.name,
+        uid.map_or(String::new(), |uid| format!(" as user {uid}")),
         shell_words(args)
     );
 }

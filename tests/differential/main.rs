@@ -17,7 +17,6 @@ mod odd_processes;
 mod option_errors;
 mod options;
 mod own_messages;
-mod process_shapes;
 mod selection;
 mod selection_options;
 mod verbose_network;
@@ -64,6 +63,26 @@ pub fn compare_on(kinds: &[&str], options: &[&str], markers: &[&str]) {
             "not checked: this machine cannot hold {:?}",
             fixture.unavailable
         );
+    }
+    drop(fixture);
+    compare_as_nobody(kinds, options, markers);
+}
+
+/// [`compare_on`] as user nobody (as root): the fixture and both tools
+/// run as nobody, the path a user's rlsof takes. Not for `-u` selections,
+/// which name the fixture's user (root), and whose report lsof leaves to
+/// chance (DIVERGENCES.md 10).
+fn compare_as_nobody(kinds: &[&str], options: &[&str], markers: &[&str]) {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 || options.contains(&"-u") {
+        return;
+    }
+    let fixture = Fixture::start_as(Some(common::NOBODY), kinds);
+    let pid = fixture.pid_arg();
+    let args: Vec<&str> = options.iter().copied().chain(["-p", &pid]).collect();
+    let output = common::assert_same_as_lsof_as(Some(common::NOBODY), &args, &[], "as nobody");
+    if fixture.unavailable.is_empty() {
+        assert_lsof_shows(&output, markers);
     }
 }
 

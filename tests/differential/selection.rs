@@ -98,3 +98,21 @@ fn whole_system_numeric() {
     let fixture = Fixture::start(&["all"]);
     assert_same_on_stable_processes(&["-n", "-P"], &[fixture.pid, fixture.child_pid()]);
 }
+
+/// The whole machine as a user sees it (both tools run as nobody): a
+/// fixture of nobody's whole, other users' processes as lsof shows them.
+#[test]
+fn whole_system_as_nobody() {
+    if !require_lsof() || !crate::common::require_root() {
+        return;
+    }
+    let fixture = Fixture::start_as(Some(crate::common::NOBODY), &["all"]);
+    let must = [fixture.pid, fixture.child_pid()];
+    for args in [&["-n", "-P"][..], &["-n", "-P", "-i"], &["-n", "-P", "-U"]] {
+        crate::common::stable::assert_same_on_stable_processes_as(
+            crate::common::NOBODY,
+            args,
+            &must,
+        );
+    }
+}

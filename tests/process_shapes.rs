@@ -2,10 +2,17 @@
 //! every path looks at them alike: rlsof's own scanning threads, a thread
 //! with a descriptor table of its own, a socket whose network namespace
 //! no process is in.
+//!
+//! A test crate of its own: its fixtures are listed otherwise than lsof
+//! lists them (DIVERGENCES.md), so they must not run beside the
+//! whole-machine comparisons of `differential`.
+
+#[path = "common/mod.rs"]
+mod common;
 
 use std::process::{Command, Stdio};
 
-use crate::common::{require_lsof, require_root, rlsof, Fixture};
+use common::{require_lsof, require_root, rlsof, Fixture};
 
 /// Runs rlsof with `args` as user `uid` (None: as is), returning its PID
 /// and its standard output.
@@ -101,7 +108,7 @@ fn own_threads_add_no_tid_column_where_no_other_thread_is_seen() {
 #[test]
 fn thread_with_its_own_descriptor_table_is_listed() {
     let users: &[Option<u32>] = if require_root() {
-        &[None, Some(crate::common::NOBODY)]
+        &[None, Some(common::NOBODY)]
     } else {
         &[None]
     };
@@ -110,7 +117,7 @@ fn thread_with_its_own_descriptor_table_is_listed() {
         let pid = fixture.pid_arg();
         let tid = fixture.said("own_table_tid").expect("the thread's id");
         let port = format!(":{}", fixture.said("own_table_port").expect("its port"));
-        let listed = crate::common::rlsof_on_every_path(uid, &["-n", "-P", "-i", &port]);
+        let listed = common::rlsof_on_every_path(uid, &["-n", "-P", "-i", &port]);
         let text = String::from_utf8_lossy(&listed.stdout);
         let row = format!("TCP 127.0.0.1{port} (LISTEN)");
         assert!(
@@ -121,9 +128,9 @@ fn thread_with_its_own_descriptor_table_is_listed() {
             "as {uid:?}: the listener of thread {tid}:\n{text}"
         );
         assert_eq!(listed.status, "exit 0");
-        let terse = crate::common::rlsof_on_every_path(uid, &["-t", "-i", &port]);
+        let terse = common::rlsof_on_every_path(uid, &["-t", "-i", &port]);
         assert_eq!(String::from_utf8_lossy(&terse.stdout), format!("{pid}\n"));
-        let whole = crate::common::rlsof_on_every_path(uid, &["-n", "-P", "-p", &pid]);
+        let whole = common::rlsof_on_every_path(uid, &["-n", "-P", "-p", &pid]);
         let text = String::from_utf8_lossy(&whole.stdout);
         assert!(
             text.lines()
@@ -132,14 +139,70 @@ fn thread_with_its_own_descriptor_table_is_listed() {
         );
         if require_lsof() {
             let args = ["-n", "-P", "-t", "-i", &port];
-            let lsof = crate::common::run_as(uid, crate::common::LSOF, &args, &[]);
+            let lsof = common::run_as(uid, common::LSOF, &args, &[]);
             assert_eq!(
                 (lsof.stdout.as_slice(), lsof.status.as_str()),
                 (&b""[..], "exit 1"),
                 "lsof now sees the thread's own table: update DIVERGENCES.md"
             );
             // -K lists the thread as lsof does.
-            crate::common::assert_same_as_lsof(&["-K", "-a", "-p", &pid]);
+            common::assert_same_as_lsof(&["-K", "-a", "-p", &pid]);
         }
+    }
+}
+
+/// UNIX sockets of a network namespace no process is in (held through a
+/// descriptor, as util-linux's test_mkfds `foreign-sockets` makes them):
+/// as root, decoded alike by the kernel describer (streaming outputs on a
+/// machine with many sockets, which `RLSOF_SOCKET_BATCH` makes this one),
+/// by the tables read in batches, by whole tables and by the table view
+/// (DIVERGENCES.md 15); lsof shows them as `sock`, `protocol: UNIX`.
+#[test]
+fn sockets_of_a_namespace_no_process_is_in_are_decoded_on_every_path() {
+    if !require_root() {
+        return;
+    }
+    let fixture = Fixture::start(&["foreign_sockets"]);
+    let pid = fixture.pid_arg();
+    let paths: [&[(&str, &str)]; 5] = [
+        &[],
+        &[("RLSOF_NO_BPF", "1")],
+        &[("RLSOF_SOCKET_BATCH", "1")],
+        &[("RLSOF_SOCKET_BATCH", "1"), ("RLSOF_SOCKET_TABLES", "1")],
+        &[("RLSOF_SOCKET_BATCH", "1"), ("RLSOF_NO_BPF", "1")],
+    ];
+    let listings = [
+        &["-n", "-P", "-U", "-a", "-p", &pid][..],
+        &["-n", "-P", "-F", "ftn", "-p", &pid],
+        &["-n", "-P", "-J", "-p", &pid],
+    ];
+    for args in listings {
+        let answers: Vec<_> = paths
+            .iter()
+            .map(|env| common::run_with_env(rlsof(), args, env))
+            .collect();
+        for (env, answer) in paths.iter().zip(&answers).skip(1) {
+            assert!(
+                *answer == answers[0],
+                "{args:?}: as is and with {env:?}:\n{}",
+                common::report(args, &answers[0], answer, "rlsof")
+            );
+        }
+        let text = String::from_utf8_lossy(&answers[0].stdout);
+        assert!(
+            text.contains("/foreign.sock type=DGRAM"),
+            "{args:?}:\n{text}"
+        );
+        assert_eq!(text.matches("type=STREAM").count(), 2, "{args:?}:\n{text}");
+        assert!(!text.contains("protocol: UNIX"), "{args:?}:\n{text}");
+    }
+    if require_lsof() {
+        let lsof = common::run(common::LSOF, &["-n", "-P", "-p", &pid]);
+        let text = String::from_utf8_lossy(&lsof.stdout);
+        assert_eq!(
+            text.matches("protocol: UNIX").count(),
+            3,
+            "lsof now decodes them: update DIVERGENCES.md 15\n{text}"
+        );
     }
 }
