@@ -31,16 +31,38 @@ pub(super) fn run_extra(
                 }
             }
         }
-        Extra::Recover { pid, fd, to } => deleted::recover(
-            scanner.proc_root(),
-            *pid,
-            *fd,
-            Path::new(to),
-            &mut out,
-            &mut err,
-        ),
-        Extra::RecoverAll { to } => {
-            deleted::recover_all(scanner, selection, pids, Path::new(to), &mut out, &mut err)
+        Extra::Recover { pid, fd, to, force } => {
+            let Some(stop) = catch_signals(&mut err) else {
+                return FAILURE;
+            };
+            let how = deleted::Recovery {
+                to: Path::new(to),
+                force: *force,
+                stop: &stop,
+            };
+            deleted::recover(scanner.proc_root(), *pid, *fd, &how, &mut out, &mut err)
+        }
+        Extra::RecoverAll { to, force } => {
+            let Some(stop) = catch_signals(&mut err) else {
+                return FAILURE;
+            };
+            let how = deleted::Recovery {
+                to: Path::new(to),
+                force: *force,
+                stop: &stop,
+            };
+            deleted::recover_all(scanner, selection, pids, &how, &mut out, &mut err)
+        }
+    }
+}
+
+/// From here on SIGINT, SIGTERM and SIGHUP stop the copy cleanly.
+fn catch_signals(err: &mut dyn Write) -> Option<deleted::Interrupts> {
+    match deleted::Interrupts::install() {
+        Ok(stop) => Some(stop),
+        Err(e) => {
+            let _ = writeln!(err, "{}: cannot catch signals: {e}", cli::PROGRAM);
+            None
         }
     }
 }
