@@ -44,10 +44,10 @@ fn a_file_truncated_to_nothing_is_not_held() {
     assert!(out.status.success(), "{shown}");
     let name = dir.join("emptied.log");
     assert!(
-        shown.starts_with(&format!(
+        shown.starts_with(
             "No deleted file holds any space.\n\
              Still open but empty (truncated to 0 bytes, no blocks held; not counted above): 1 deleted file\n"
-        )),
+        ),
         "{shown}"
     );
     assert!(
