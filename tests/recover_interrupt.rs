@@ -223,3 +223,73 @@ fn recovery_killed_at_random_points_leaves_the_whole_copy_or_nothing() {
     );
     drop(holder);
 }
+
+/// Runs `argv` on a pseudo-terminal, sends SIGINT once the progress bar
+/// shows, and prints the exit status and then everything the terminal
+/// received, as Python's repr of bytes.
+const ON_A_TERMINAL: &str = r#"
+import os, pty, signal, sys, time
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[1], sys.argv[1:])
+seen = b""
+sent = False
+deadline = time.time() + 20
+while time.time() < deadline:
+    try:
+        chunk = os.read(fd, 4096)
+    except OSError:
+        break
+    if not chunk:
+        break
+    seen += chunk
+    if not sent and b"%" in seen:
+        os.kill(pid, signal.SIGINT)
+        sent = True
+_, status = os.waitpid(pid, 0)
+print(os.waitstatus_to_exitcode(status), sent)
+print(repr(seen))
+"#;
+
+/// On a terminal, SIGINT during the copy clears the progress bar's line
+/// before saying what happened, and the status is 130.
+#[test]
+fn sigint_on_a_terminal_puts_the_line_back() {
+    let Some(source_fs) = Tmpfs::mount("tty-src", "256m") else {
+        return;
+    };
+    let Some(dest_fs) = Tmpfs::mount("tty-dst", "256m") else {
+        return;
+    };
+    let path = source_fs.dir.join("big.bin");
+    let holder = Holder::spawn(HOLD_RANDOM, &[path.as_os_str(), "200".as_ref()]);
+    let dest = dest_fs.dir.join("copy.bin");
+    let out = Command::new("python3")
+        .arg("-c")
+        .arg(ON_A_TERMINAL)
+        .arg(rlsof_binary())
+        .arg("--recover")
+        .arg(format!("{}:{}", holder.pid, fd_of(&holder)))
+        .arg("--to")
+        .arg(&dest)
+        .output()
+        .expect("python3");
+    let shown = text(&out.stdout);
+    let mut lines = shown.lines();
+    let status = lines.next().unwrap_or_default();
+    let screen = lines.next().unwrap_or_default();
+    if status.ends_with("False") {
+        // The copy ended before the bar was drawn once: nothing to test.
+        eprintln!("SKIPPED: the copy ended before its progress bar showed");
+        assert!(status.starts_with("0 "), "{shown}");
+        return;
+    }
+    assert_eq!(status, "130 True", "{shown}{}", text(&out.stderr));
+    assert!(
+        screen.contains(r"\r\x1b[Krlsof: interrupted by SIGINT: the partial copy was discarded"),
+        "{screen}"
+    );
+    assert!(!dest.exists());
+    assert_eq!(names_in(&dest_fs.dir), Vec::<std::ffi::OsString>::new());
+    drop(holder);
+}
