@@ -392,3 +392,42 @@ fn recover_all_reads_mapped_only_files_through_map_files() {
     drop(holder);
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// The destination fills up after the checks (another writer): the copy
+/// fails with ENOSPC and nothing is left, not even the space it used.
+#[test]
+fn a_destination_that_fills_during_the_copy_keeps_nothing() {
+    use rlsof::deleted::recover::{plan, Source, Target};
+    let Some(small) = Tmpfs::mount("fills", "1m") else {
+        return;
+    };
+    let dir = scratch_dir("fills-src");
+    let holder = Holder::spawn(
+        HOLD_PATTERN,
+        &[dir.join("big.bin").to_str().unwrap_or(""), "2400"],
+    );
+    let source = Source {
+        pid: holder.pid,
+        what: format!("fd {}", fd_of(&holder)),
+        link: format!("/proc/{}/fd/{}", holder.pid, fd_of(&holder)).into(),
+    };
+    let proc_dir = Path::new("/proc").join(holder.pid.to_string());
+    let dest = small.dir.join("copy");
+    let ready = plan(&source, &proc_dir, Target::Given(&dest), false).expect("fits at first");
+    std::fs::write(small.dir.join("filler"), vec![1u8; 700 * 1024]).expect("filler");
+    let used = used_bytes(&small.dir);
+    let err = ready
+        .copy(&Interrupts::none(), &mut |_, _| {})
+        .expect_err("the destination is full")
+        .to_string();
+    assert!(err.contains("No space left on device"), "{err}");
+    assert!(
+        err.contains("the destination's filesystem is full"),
+        "{err}"
+    );
+    assert!(err.contains("was not created"), "{err}");
+    assert_eq!(names_in(&small.dir), ["filler"]);
+    assert_eq!(used_bytes(&small.dir), used);
+    drop(holder);
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -293,3 +293,46 @@ fn sigint_on_a_terminal_puts_the_line_back() {
     assert_eq!(names_in(&dest_fs.dir), Vec::<std::ffi::OsString>::new());
     drop(holder);
 }
+
+/// The holder exits in the middle of the copy: rlsof's own descriptor
+/// keeps the file alive, so the copy is whole (or, if the holder was gone
+/// before rlsof opened the file, there is no copy and a clear error).
+#[test]
+fn the_holder_exiting_mid_copy_changes_nothing() {
+    let Some(source_fs) = Tmpfs::mount("gone-src", "256m") else {
+        return;
+    };
+    let Some(dest_fs) = Tmpfs::mount("gone-dst", "256m") else {
+        return;
+    };
+    let path = source_fs.dir.join("big.bin");
+    let mut holder = Holder::spawn(HOLD_RANDOM, &[path.as_os_str(), "200".as_ref()]);
+    let link = PathBuf::from(format!("/proc/{}/fd/{}", holder.pid, fd_of(&holder)));
+    let original = sha256(&link);
+    let dest = dest_fs.dir.join("copy.bin");
+    let child = Command::new(rlsof_binary())
+        .arg("--recover")
+        .arg(format!("{}:{}", holder.pid, fd_of(&holder)))
+        .arg("--to")
+        .arg(&dest)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn rlsof");
+    std::thread::sleep(Duration::from_millis(40));
+    let _ = holder.child.kill();
+    let _ = holder.child.wait();
+    let out = child.wait_with_output().expect("wait for rlsof");
+    let what = format!(
+        "{:?}\n{}{}",
+        out.status,
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    if out.status.success() {
+        assert_eq!(sha256(&dest), original, "{what}");
+    } else {
+        assert!(!dest.exists(), "{what}");
+        assert!(text(&out.stderr).contains("no such process"), "{what}");
+    }
+}
