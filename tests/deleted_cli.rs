@@ -122,8 +122,7 @@ fn without_root_the_report_says_it_may_be_partial() {
     let _ = std::fs::remove_dir_all(shared);
 }
 
-/// Options that do not apply are refused with status 1; those that do
-/// keep working.
+/// Options that do not apply are refused with status 1, one error.
 #[test]
 fn options_that_do_not_apply_are_refused() {
     let refused: &[(&[&str], &str)] = &[
@@ -161,6 +160,12 @@ fn options_that_do_not_apply_are_refused() {
         let errors = err.lines().filter(|l| l.contains(": --")).count();
         assert_eq!(errors, 1, "{args:?}: {err}");
     }
+}
+
+/// Selection options, names, `-a`, `-J`, `-l` keep working with
+/// `--deleted`.
+#[test]
+fn options_that_apply_keep_working() {
     let dir = scratch_dir("cli-apply");
     let holder = Holder::spawn(
         HOLD_PATTERN,

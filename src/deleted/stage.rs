@@ -63,12 +63,13 @@ impl Staged {
     /// The fallback: a hidden name, locked while we write it.
     pub fn create_hidden(dir: &Path) -> io::Result<Staged> {
         sweep_stale(dir);
-        for attempt in 0u32.. {
+        let mut attempt = 0u32;
+        let (file, name) = loop {
             let name = dir.join(format!(
                 "{TEMP_PREFIX}{}-{attempt}{TEMP_SUFFIX}",
                 std::process::id()
             ));
-            let file = match OpenOptions::new()
+            match OpenOptions::new()
                 .write(true)
                 .read(true)
                 .create_new(true)
@@ -76,18 +77,20 @@ impl Staged {
                 .custom_flags(libc::O_CLOEXEC | libc::O_NOFOLLOW)
                 .open(&name)
             {
-                Ok(f) => f,
-                Err(e) if e.kind() == io::ErrorKind::AlreadyExists && attempt < 1000 => continue,
+                Ok(file) => break (file, name),
+                // Left by an earlier process with our PID.
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists && attempt < 1000 => {
+                    attempt += 1
+                }
                 Err(e) => return Err(e),
-            };
-            // SAFETY: flock on a descriptor we own; no memory is passed.
-            unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
-            return Ok(Staged {
-                file,
-                temp_name: Some(name),
-            });
-        }
-        unreachable!("the loop returns")
+            }
+        };
+        // SAFETY: flock on a descriptor we own; no memory is passed.
+        unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+        Ok(Staged {
+            file,
+            temp_name: Some(name),
+        })
     }
 
     pub fn file(&self) -> &File {
