@@ -4,201 +4,18 @@
 //! test says so and skips when it cannot mount).
 
 use rlsof::cli::options::{Item, Options};
-use rlsof::deleted::{deleted_report, recover, recover_all};
+use rlsof::deleted::{deleted_report, recover, recover_all, Interrupts, Recovery};
 use rlsof::scan::socket::NoSockets;
 use rlsof::scan::{ScanConfig, Scanner};
 use rlsof::select::Selection;
 use serde_json::Value;
-use std::io::{BufRead, BufReader};
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::Path;
+use std::process::Command;
 
-/// A tmpfs mounted for one test, unmounted and removed on drop.
-struct Tmpfs {
-    dir: PathBuf,
-}
+mod deleted_support;
 
-impl Tmpfs {
-    fn mount(tag: &str, size: &str) -> Option<Tmpfs> {
-        let dir = scratch_dir(&format!("mnt-{tag}"));
-        let status = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
-            .arg(&dir)
-            .stderr(Stdio::null())
-            .status();
-        if !matches!(status, Ok(s) if s.success()) {
-            eprintln!(
-                "SKIPPED: cannot mount a tmpfs at {} (needs root)",
-                dir.display()
-            );
-            let _ = std::fs::remove_dir(&dir);
-            return None;
-        }
-        Some(Tmpfs { dir })
-    }
-}
-
-impl Drop for Tmpfs {
-    fn drop(&mut self) {
-        let ok = Command::new("umount")
-            .arg(&self.dir)
-            .status()
-            .is_ok_and(|s| s.success());
-        if !ok {
-            // Still busy (a child not yet reaped): detach it lazily.
-            let _ = Command::new("umount").arg("-l").arg(&self.dir).status();
-        }
-        let _ = std::fs::remove_dir(&self.dir);
-    }
-}
-
-/// A fresh, empty directory under the system temp dir.
-fn scratch_dir(tag: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("rlsof-deleted-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("create scratch dir");
-    dir
-}
-
-/// A python3 process that sets up its files, prints `ready ...`, and then
-/// waits on stdin; killed and reaped on drop.
-struct Holder {
-    child: std::process::Child,
-    pid: i32,
-    /// The words after `ready`.
-    words: Vec<String>,
-}
-
-impl Holder {
-    fn spawn(script: &str, args: &[&str]) -> Holder {
-        let mut child = Command::new("python3")
-            .arg("-c")
-            .arg(script)
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("python3 is needed by these tests");
-        let stdout = child.stdout.take().expect("piped stdout");
-        let mut line = String::new();
-        let _ = BufReader::new(stdout).read_line(&mut line);
-        let pid = child.id() as i32;
-        let mut words = line.split_whitespace().map(String::from);
-        if words.next().as_deref() != Some("ready") {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("python helper did not start: {line:?}");
-        }
-        Holder {
-            child,
-            pid,
-            words: words.collect(),
-        }
-    }
-
-    fn word(&self, i: usize) -> &str {
-        &self.words[i]
-    }
-}
-
-impl Drop for Holder {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Holds a deleted log file, a deleted file that is only mapped (its
-/// descriptors closed: lsof's DEL), and a linked file.
-const HOLD_LOG_AND_MAPPING: &str = r#"
-import mmap, os, sys
-d = sys.argv[1]
-log = open(d + "/app.log", "wb")
-log.write(b"x" * (3 * 1024 * 1024 + 1234)); log.flush()
-os.unlink(d + "/app.log")
-m = open(d + "/lib.bin", "w+b")
-m.write(b"y" * 300000); m.flush()
-mapping = mmap.mmap(m.fileno(), 300000)
-m.close()
-for fd in os.listdir("/proc/self/fd"):
-    try:
-        if os.readlink("/proc/self/fd/" + fd).startswith(d + "/lib.bin"):
-            os.close(int(fd))
-    except OSError:
-        pass
-os.unlink(d + "/lib.bin")
-open(d + "/kept", "w").write("still linked\n")
-print("ready", log.fileno(), flush=True)
-sys.stdin.read()
-"#;
-
-/// Opens another process's descriptor: a second holder of the same inode.
-const HOLD_OTHERS_FD: &str = r#"
-import sys
-f = open("/proc/%s/fd/%s" % (sys.argv[1], sys.argv[2]), "rb")
-print("ready", f.fileno(), flush=True)
-sys.stdin.read()
-"#;
-
-/// Holds a deleted file of known content: bytes 0..255 repeated, then "end".
-const HOLD_PATTERN: &str = r#"
-import os, sys
-path = sys.argv[1]
-f = open(path, "wb")
-f.write(bytes(range(256)) * int(sys.argv[2]) + b"end"); f.flush()
-os.unlink(path)
-print("ready", f.fileno(), flush=True)
-sys.stdin.read()
-"#;
-
-/// Holds a deleted file of known content only through a mapping (DEL).
-const HOLD_MAPPED_ONLY: &str = r#"
-import mmap, os, sys
-path = sys.argv[1]
-f = open(path, "w+b")
-f.write(bytes(range(256)) * int(sys.argv[2]) + b"end"); f.flush()
-mapping = mmap.mmap(f.fileno(), 0)
-f.close()
-for fd in os.listdir("/proc/self/fd"):
-    try:
-        if os.readlink("/proc/self/fd/" + fd).startswith(path):
-            os.close(int(fd))
-    except OSError:
-        pass
-os.unlink(path)
-print("ready", flush=True)
-sys.stdin.read()
-"#;
-
-/// Holds a deleted log that keeps growing.
-const HOLD_GROWING: &str = r#"
-import os, sys, threading, time
-path = sys.argv[1]
-f = open(path, "wb")
-f.write(b"L" * (8 * 1024 * 1024)); f.flush()
-os.unlink(path)
-def grow():
-    while True:
-        f.write(b"L" * 4096); f.flush(); time.sleep(0.001)
-threading.Thread(target=grow, daemon=True).start()
-print("ready", f.fileno(), flush=True)
-sys.stdin.read()
-"#;
-
-/// Holds a linked file only: nothing deleted.
-const HOLD_LINKED: &str = r#"
-import sys
-f = open(sys.argv[1], "w")
-print("ready", f.fileno(), flush=True)
-sys.stdin.read()
-"#;
-
-fn pattern(repeats: usize) -> Vec<u8> {
-    let mut v: Vec<u8> = (0..=255u8).cycle().take(256 * repeats).collect();
-    v.extend_from_slice(b"end");
-    v
-}
+use deleted_support::*;
 
 fn scanner() -> Scanner {
     Scanner::new(ScanConfig::default(), Box::new(NoSockets)).expect("open /proc")
@@ -330,18 +147,26 @@ fn a_missing_pid_selection_exits_one() {
     );
 }
 
+/// `--recover PID:FD --to TO --force` (the tests' scratch files and their
+/// copies share the temp dir's filesystem).
 fn run_recover(pid: i32, fd: u32, to: &Path) -> (i32, String, String) {
+    run_recover_forced(pid, fd, to, true)
+}
+
+fn run_recover_forced(pid: i32, fd: u32, to: &Path, force: bool) -> (i32, String, String) {
     let (mut out, mut err) = (Vec::new(), Vec::new());
-    let status = recover(Path::new("/proc"), pid, fd, to, &mut out, &mut err);
+    let stop = Interrupts::none();
+    let how = Recovery {
+        to,
+        force,
+        stop: &stop,
+    };
+    let status = recover(Path::new("/proc"), pid, fd, &how, &mut out, &mut err);
     (
         status,
         String::from_utf8_lossy(&out).into_owned(),
         String::from_utf8_lossy(&err).into_owned(),
     )
-}
-
-fn fd_of(holder: &Holder) -> u32 {
-    holder.word(0).parse().expect("fd number")
 }
 
 #[test]
@@ -357,7 +182,7 @@ fn recover_copies_the_contents() {
     let expected = pattern(4000);
     assert_eq!(std::fs::read(&dest).expect("recovered file"), expected);
     assert!(
-        out.contains(&format!("({} bytes)", expected.len())),
+        out.contains(&format!("({} bytes long", expected.len())),
         "{out}"
     );
     assert!(out.contains("gone.bin (deleted)"), "{out}");
@@ -384,23 +209,51 @@ fn recover_never_overwrites() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
+/// A destination too small for the copy: refused before a byte is
+/// written, for `--recover` and for `--recover-all`.
 #[test]
-fn a_full_destination_leaves_no_partial_copy() {
-    let Some(small) = Tmpfs::mount("full", "64k") else {
+fn a_destination_too_small_is_refused_before_writing() {
+    let Some(small) = Tmpfs::mount("full", "1m") else {
         return;
     };
     let dir = scratch_dir("full-src");
     let holder = Holder::spawn(
         HOLD_PATTERN,
-        &[dir.join("big.bin").to_str().unwrap_or(""), "4096"],
+        &[dir.join("big.bin").to_str().unwrap_or(""), "16384"],
     );
+    let used = used_bytes(&small.dir);
     let dest = small.dir.join("big.bin");
-    let (status, _, err) = run_recover(holder.pid, fd_of(&holder), &dest);
-    assert_eq!(status, 1);
-    assert!(err.contains("No space left on device"), "{err}");
-    assert!(err.contains("filesystem is full"), "{err}");
-    assert!(err.contains("was removed"), "{err}");
-    assert!(!dest.exists(), "partial copy left behind");
+    let (status, out, err) = run_recover_forced(holder.pid, fd_of(&holder), &dest, false);
+    assert_eq!(status, 1, "{out}{err}");
+    assert!(
+        err.contains("does not fit: the copy needs 4.1M (4198400 bytes)"),
+        "{err}"
+    );
+    assert!(err.contains("nothing was written"), "{err}");
+    assert_eq!(names_in(&small.dir), Vec::<std::ffi::OsString>::new());
+    assert_eq!(used_bytes(&small.dir), used);
+
+    let scanner = scanner();
+    let opts = options_for(&[holder.pid]);
+    let selection = Selection::new(&opts, Vec::new());
+    let all = scanner.pids().expect("pids");
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let stop = Interrupts::none();
+    let to = small.dir.join("all");
+    let how = Recovery {
+        to: &to,
+        force: false,
+        stop: &stop,
+    };
+    let status = recover_all(&scanner, &selection, &all, &how, &mut out, &mut err);
+    let (out, err) = (text(&out), text(&err));
+    assert_eq!(status, 1, "{out}{err}");
+    assert!(err.contains("does not fit"), "{err}");
+    assert!(
+        out.contains("Total: recovered 0 (0 bytes), failed 1 (1 does not fit), skipped 0, of 1 deleted file into "),
+        "{out}"
+    );
+    assert_eq!(names_in(&to), Vec::<std::ffi::OsString>::new());
     drop(holder);
     let _ = std::fs::remove_dir_all(dir);
 }
@@ -415,7 +268,10 @@ fn a_growing_file_is_copied_up_to_its_size_at_the_start() {
     let copied = std::fs::read(&dest).expect("copy");
     assert!(copied.len() >= 8 * 1024 * 1024);
     assert!(copied.iter().all(|&b| b == b'L'));
-    assert!(out.contains(&format!("({} bytes)", copied.len())), "{out}");
+    assert!(
+        out.contains(&format!("({} bytes long", copied.len())),
+        "{out}"
+    );
     if out.contains("grew to") {
         assert!(out.contains("bytes it had when the copy started"), "{out}");
     }
@@ -465,7 +321,13 @@ fn recover_all_takes_each_inode_once() {
     let selection = Selection::new(&opts, Vec::new());
     let all = scanner.pids().expect("pids");
     let (mut out, mut err) = (Vec::new(), Vec::new());
-    let status = recover_all(&scanner, &selection, &all, &to, &mut out, &mut err);
+    let stop = Interrupts::none();
+    let how = Recovery {
+        to: &to,
+        force: true,
+        stop: &stop,
+    };
+    let status = recover_all(&scanner, &selection, &all, &how, &mut out, &mut err);
     let out = String::from_utf8_lossy(&out).into_owned();
     let err = String::from_utf8_lossy(&err).into_owned();
     assert_eq!(status, 0, "{out}{err}");
@@ -487,7 +349,9 @@ fn recover_all_takes_each_inode_once() {
     let two = to.join(format!("{}-{}-two.bin", third.pid, third.word(0)));
     assert_eq!(std::fs::read(two).expect("two"), pattern(7));
     assert!(
-        out.contains("Total: recovered 2 of 2 deleted files"),
+        out.contains(
+            "Total: recovered 2 (27398 bytes), failed 0, skipped 0, of 2 deleted files into "
+        ),
         "{out}"
     );
     drop((first, second, third));
@@ -507,16 +371,63 @@ fn recover_all_reads_mapped_only_files_through_map_files() {
     let selection = Selection::new(&opts, Vec::new());
     let all = scanner.pids().expect("pids");
     let (mut out, mut err) = (Vec::new(), Vec::new());
-    let status = recover_all(&scanner, &selection, &all, &to, &mut out, &mut err);
+    let stop = Interrupts::none();
+    let how = Recovery {
+        to: &to,
+        force: true,
+        stop: &stop,
+    };
+    let status = recover_all(&scanner, &selection, &all, &how, &mut out, &mut err);
     let out = String::from_utf8_lossy(&out).into_owned();
     let err = String::from_utf8_lossy(&err).into_owned();
     assert_eq!(status, 0, "{out}{err}");
     let copy = to.join(format!("{}-DEL-lib.bin", holder.pid));
     assert_eq!(std::fs::read(copy).expect("copy"), pattern(33), "{out}");
     assert!(
-        out.contains("Total: recovered 1 of 1 deleted file "),
+        out.contains(
+            "Total: recovered 1 (8451 bytes), failed 0, skipped 0, of 1 deleted file into "
+        ),
         "{out}"
     );
+    drop(holder);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// The destination fills up after the checks (another writer): the copy
+/// fails with ENOSPC and nothing is left, not even the space it used.
+#[test]
+fn a_destination_that_fills_during_the_copy_keeps_nothing() {
+    use rlsof::deleted::recover::{plan, Source, Target};
+    let Some(small) = Tmpfs::mount("fills", "1m") else {
+        return;
+    };
+    let dir = scratch_dir("fills-src");
+    let holder = Holder::spawn(
+        HOLD_PATTERN,
+        &[dir.join("big.bin").to_str().unwrap_or(""), "2400"],
+    );
+    let source = Source {
+        pid: holder.pid,
+        what: format!("fd {}", fd_of(&holder)),
+        link: format!("/proc/{}/fd/{}", holder.pid, fd_of(&holder)).into(),
+    };
+    let proc_dir = Path::new("/proc").join(holder.pid.to_string());
+    let dest = small.dir.join("copy");
+    let ready = plan(&source, &proc_dir, Target::Given(&dest), false).expect("fits at first");
+    std::fs::write(small.dir.join("filler"), vec![1u8; 700 * 1024]).expect("filler");
+    let used = used_bytes(&small.dir);
+    let err = ready
+        .copy(&Interrupts::none(), &mut |_, _| {})
+        .expect_err("the destination is full")
+        .to_string();
+    assert!(err.contains("No space left on device"), "{err}");
+    assert!(
+        err.contains("the destination's filesystem is full"),
+        "{err}"
+    );
+    assert!(err.contains("was not created"), "{err}");
+    assert_eq!(names_in(&small.dir), ["filler"]);
+    assert_eq!(used_bytes(&small.dir), used);
     drop(holder);
     let _ = std::fs::remove_dir_all(dir);
 }

@@ -2,11 +2,13 @@
 
 use super::output::{FirstFailure, Stdout};
 use super::output_failed;
+use super::FAILURE;
+use crate::cli;
 use crate::cli::options::{Extra, Options, Output};
 use crate::deleted;
 use crate::scan::Scanner;
 use crate::select::Selection;
-use std::io;
+use std::io::{self, Write};
 use std::path::Path;
 
 /// Runs `--deleted`, `--recover` or `--recover-all`; returns the exit status.
@@ -18,11 +20,27 @@ pub(super) fn run_extra(
     pids: &[i32],
 ) -> i32 {
     let recovery = |out: &mut dyn io::Write, err: &mut dyn io::Write| match extra {
-        Extra::Recover { pid, fd, to } => {
-            deleted::recover(scanner.proc_root(), *pid, *fd, Path::new(to), out, err)
+        Extra::Recover { pid, fd, to, force } => {
+            let Some(stop) = catch_signals(err) else {
+                return FAILURE;
+            };
+            let how = deleted::Recovery {
+                to: Path::new(to),
+                force: *force,
+                stop: &stop,
+            };
+            deleted::recover(scanner.proc_root(), *pid, *fd, &how, out, err)
         }
-        Extra::RecoverAll { to } => {
-            deleted::recover_all(scanner, selection, pids, Path::new(to), out, err)
+        Extra::RecoverAll { to, force } => {
+            let Some(stop) = catch_signals(err) else {
+                return FAILURE;
+            };
+            let how = deleted::Recovery {
+                to: Path::new(to),
+                force: *force,
+                stop: &stop,
+            };
+            deleted::recover_all(scanner, selection, pids, &how, out, err)
         }
         Extra::DeletedReport => {
             let json = matches!(opts.output, Output::Json | Output::JsonLines);
@@ -39,5 +57,16 @@ pub(super) fn run_extra(
     match out.finish() {
         Some(e) if !matches!(extra, Extra::DeletedReport) => output_failed(&e).max(status),
         _ => status,
+    }
+}
+
+/// From here on SIGINT, SIGTERM and SIGHUP stop the copy cleanly.
+fn catch_signals(err: &mut dyn Write) -> Option<deleted::Interrupts> {
+    match deleted::Interrupts::install() {
+        Ok(stop) => Some(stop),
+        Err(e) => {
+            let _ = writeln!(err, "{}: cannot catch signals: {e}", cli::PROGRAM);
+            None
+        }
     }
 }

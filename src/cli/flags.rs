@@ -222,6 +222,11 @@ pub static LONG_FLAGS: &[LongDef] = &[
         help: "copy every open deleted file back (with --to DIR)",
     },
     LongDef {
+        name: "force",
+        value_name: None,
+        help: "let --recover copy onto the filesystem the file fills",
+    },
+    LongDef {
         name: "to",
         value_name: Some("PATH"),
         help: "where --recover or --recover-all write",

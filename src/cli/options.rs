@@ -147,10 +147,15 @@ pub struct Repeat {
 pub enum Extra {
     /// `--deleted`.
     DeletedReport,
-    /// `--recover PID:FD --to PATH`.
-    Recover { pid: i32, fd: u32, to: OsString },
-    /// `--recover-all --to DIR`.
-    RecoverAll { to: OsString },
+    /// `--recover PID:FD --to PATH [--force]`.
+    Recover {
+        pid: i32,
+        fd: u32,
+        to: OsString,
+        force: bool,
+    },
+    /// `--recover-all --to DIR [--force]`.
+    RecoverAll { to: OsString, force: bool },
 }
 
 #[derive(Debug, Clone, Default)]

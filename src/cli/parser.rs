@@ -24,6 +24,9 @@ struct LongOptions {
     to: Option<OsString>,
     /// What the first `--help` or `--version` prints.
     info: Option<String>,
+    /// `--to` was given, even if its value was refused.
+    to_given: bool,
+    force: bool,
 }
 
 pub fn parse_args(args: &[Vec<u8>]) -> Result<Options, CliError> {
@@ -92,10 +95,15 @@ fn long_option(
         (None, None) => None,
     };
     match def.name {
-        "to" => match value {
-            Some(path) if !path.is_empty() => long.to = Some(OsString::from_vec(path.to_vec())),
-            _ => state.error("--to needs a path"),
-        },
+        "to" => {
+            long.to_given = true;
+            match value {
+                Some(path) if !path.is_empty() => long.to = Some(OsString::from_vec(path.to_vec())),
+                Some(_) => state.error("--to needs a path, not an empty string"),
+                None => state.error("--to needs a path"),
+            }
+        }
+        "force" => long.force = true,
         "recover" => {
             long.extras.push(def.name);
             match value.and_then(pid_and_fd) {
@@ -135,22 +143,63 @@ fn check_long_options(state: &mut State, long: LongOptions) {
         return;
     }
     let needs_target = matches!(kinds.first(), Some(&"recover" | &"recover-all"));
-    if needs_target && long.to.is_none() {
+    if needs_target && !long.to_given {
         state.error(format!("--{} needs --to PATH", kinds[0]));
         return;
     }
-    if !needs_target && long.to.is_some() {
+    if !needs_target && long.to_given {
         state.error("--to goes only with --recover or --recover-all");
         return;
     }
+    if !needs_target && long.force {
+        state.error("--force goes only with --recover or --recover-all");
+        return;
+    }
+    if let Some(kind) = kinds.first() {
+        refuse_options_that_do_not_apply(state, kind);
+    }
+    let force = long.force;
     state.opts.extra = match (kinds.first(), long.to) {
         (Some(&"deleted"), _) => Some(Extra::DeletedReport),
         (Some(&"recover"), Some(to)) => {
-            long.recover.map(|(pid, fd)| Extra::Recover { pid, fd, to })
+            long.recover
+                .map(|(pid, fd)| Extra::Recover { pid, fd, to, force })
         }
-        (Some(&"recover-all"), Some(to)) => Some(Extra::RecoverAll { to }),
+        (Some(&"recover-all"), Some(to)) => Some(Extra::RecoverAll { to, force }),
         _ => None,
     };
+}
+
+/// rlsof's long options print their own reports: the listing's output
+/// forms and repeat mode do not apply, and `--recover` names its one file
+/// itself. Refused rather than ignored, so no one is misled.
+fn refuse_options_that_do_not_apply(state: &mut State, kind: &str) {
+    let output_form = if state.fields_given {
+        Some("-F (field output)")
+    } else if state.terse {
+        Some("-t (PIDs only)")
+    } else if state.opts.repeat.is_some() {
+        Some("-r/+r (repeat mode)")
+    } else if kind != "deleted" && (state.json || state.json_lines) {
+        Some("-J/-j (JSON output)")
+    } else {
+        None
+    };
+    if let Some(option) = output_form {
+        let instead = if kind == "deleted" {
+            " (-J gives its report as JSON)"
+        } else {
+            ""
+        };
+        state.error(format!(
+            "--{kind} prints its own report and does not take {option}{instead}"
+        ));
+    } else if kind == "recover" && has_selection(state) {
+        state.error(
+            "--recover PID:FD names its file itself and takes no selection options \
+             or file names (-p, -u, -c, -d, -i, NAME...); use --recover-all to recover what a selection lists",
+        );
+    }
 }
 
 /// lsof's checks once all options are read, in its order.

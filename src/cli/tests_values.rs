@@ -400,9 +400,15 @@ fn long_recover() {
         Some(Extra::Recover {
             pid: 12,
             fd: 3,
-            to: "/tmp/out".into()
+            to: "/tmp/out".into(),
+            force: false,
         })
     );
+    let opts = ok(&["--recover", "12:3", "--force", "--to", "/tmp/out"]);
+    assert!(matches!(
+        opts.extra,
+        Some(Extra::Recover { force: true, .. })
+    ));
     let opts = ok(&["--recover=12:3", "--to=/x"]);
     assert!(matches!(opts.extra, Some(Extra::Recover { pid: 12, .. })));
 }
@@ -410,7 +416,26 @@ fn long_recover() {
 #[test]
 fn long_recover_all() {
     let opts = ok(&["--recover-all", "--to", "/d"]);
-    assert_eq!(opts.extra, Some(Extra::RecoverAll { to: "/d".into() }));
+    assert_eq!(
+        opts.extra,
+        Some(Extra::RecoverAll {
+            to: "/d".into(),
+            force: false
+        })
+    );
+    // Selections apply to --recover-all.
+    let opts = ok(&[
+        "-p",
+        "1",
+        "-a",
+        "-c",
+        "x",
+        "--recover-all",
+        "--to",
+        "/d",
+        "f",
+    ]);
+    assert!(opts.extra.is_some() && opts.and);
 }
 
 #[test]
@@ -435,6 +460,73 @@ fn long_bad() {
         first_line(&["--deleted=1"]),
         "lsof: --deleted takes no value"
     );
+    assert_eq!(
+        first_line(&["--force", "--deleted"]),
+        "lsof: --force goes only with --recover or --recover-all"
+    );
+}
+
+/// `--to ""` is one error, not two.
+#[test]
+fn long_empty_to_is_one_error() {
+    for args in [
+        &["--recover", "1:2", "--to", ""][..],
+        &["--recover", "1:2", "--to="][..],
+        &["--recover-all", "--to", ""][..],
+    ] {
+        let e = err(args);
+        assert_eq!(e.status, 1);
+        let lines: Vec<&str> = e
+            .message
+            .lines()
+            .filter(|l| l.starts_with("lsof:"))
+            .collect();
+        assert_eq!(
+            lines,
+            ["lsof: --to needs a path, not an empty string"],
+            "{args:?}"
+        );
+    }
+}
+
+/// Options that do not apply to the long options are refused, status 1.
+#[test]
+fn long_options_refuse_what_does_not_apply() {
+    let cases: &[(&[&str], &str)] = &[
+        (&["--deleted", "-F", "pcfn"], "--deleted prints its own report and does not take -F (field output) (-J gives its report as JSON)"),
+        (&["--deleted", "-t"], "--deleted prints its own report and does not take -t (PIDs only) (-J gives its report as JSON)"),
+        (&["--deleted", "-r1"], "--deleted prints its own report and does not take -r/+r (repeat mode) (-J gives its report as JSON)"),
+        (&["+r", "--deleted"], "--deleted prints its own report and does not take -r/+r (repeat mode) (-J gives its report as JSON)"),
+        (&["--recover-all", "--to", "/d", "-J"], "--recover-all prints its own report and does not take -J/-j (JSON output)"),
+        (&["--recover", "1:2", "--to", "/d", "-F"], "--recover prints its own report and does not take -F (field output)"),
+    ];
+    for (args, message) in cases {
+        let e = err(args);
+        assert_eq!(e.status, 1, "{args:?}");
+        assert_eq!(first_line(args), format!("lsof: {message}"), "{args:?}");
+    }
+    for args in [
+        &["--recover", "1:2", "--to", "/d", "NAME"][..],
+        &["-p", "3", "--recover", "1:2", "--to", "/d"][..],
+        &["--recover", "1:2", "--to", "/d", "-u", "root"][..],
+        &["--recover", "1:2", "--to", "/d", "-c", "x"][..],
+    ] {
+        assert_eq!(err(args).status, 1, "{args:?}");
+        assert!(
+            first_line(args).starts_with("lsof: --recover PID:FD names its file itself"),
+            "{args:?}"
+        );
+    }
+    // What applies keeps working.
+    for args in [
+        &["--deleted", "-J"][..],
+        &["--deleted", "-j"][..],
+        &["--deleted", "-u", "root", "-a", "-p", "1"][..],
+        &["--deleted", "-c", "x", "NAME"][..],
+        &["-l", "--deleted"][..],
+    ] {
+        assert!(ok(args).extra.is_some(), "{args:?}");
+    }
 }
 
 #[test]

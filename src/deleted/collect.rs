@@ -44,6 +44,13 @@ impl DeletedFile {
     pub fn size_known(&self) -> bool {
         self.allocated.is_some() || self.size.is_some()
     }
+
+    /// Truncated to nothing (`truncate -s 0 /proc/PID/fd/N`): no length
+    /// and no blocks, measured. It pins no space and has nothing to
+    /// recover, so the report does not count it as held.
+    pub fn is_empty(&self) -> bool {
+        self.size == Some(0) && self.allocated == Some(0)
+    }
 }
 
 /// The deleted files of one filesystem (one device number).
@@ -61,6 +68,12 @@ pub struct Filesystem {
 pub struct Report {
     pub filesystems: Vec<Filesystem>,
     pub bytes_held: u64,
+    /// Deleted files still open but empty (`DeletedFile::is_empty`):
+    /// listed apart, in no filesystem's count.
+    pub empty: Vec<DeletedFile>,
+    /// Not every process could be read (not root): the report may miss
+    /// other users' files.
+    pub partial: bool,
 }
 
 impl Report {
@@ -136,9 +149,16 @@ impl Collector {
 /// by bytes held, largest first.
 pub fn group(files: Vec<DeletedFile>, mounts: &[Mount]) -> Report {
     let mut by_dev: HashMap<Dev, Vec<DeletedFile>> = HashMap::new();
-    for file in files {
-        by_dev.entry(file.dev).or_default().push(file);
+    let mut empty = Vec::new();
+    for mut file in files {
+        if file.is_empty() {
+            file.holders.sort_by_key(|h| (h.pid, h.fd));
+            empty.push(file);
+        } else {
+            by_dev.entry(file.dev).or_default().push(file);
+        }
     }
+    empty.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.inode.cmp(&b.inode)));
     let mut filesystems: Vec<Filesystem> = by_dev
         .into_iter()
         .map(|(dev, mut files)| {
@@ -170,6 +190,8 @@ pub fn group(files: Vec<DeletedFile>, mounts: &[Mount]) -> Report {
     Report {
         filesystems,
         bytes_held,
+        empty,
+        partial: false,
     }
 }
 
@@ -313,6 +335,26 @@ mod tests {
         assert_eq!(file.inode, 9);
         assert!(!file.size_known());
         assert_eq!(report.bytes_held, 0);
+    }
+
+    #[test]
+    fn a_file_truncated_to_nothing_is_listed_apart() {
+        let mut c = Collector::default();
+        c.add_process(&process(
+            10,
+            vec![
+                deleted_fd(3, 40, 1, 0, "/a/emptied"),
+                deleted_fd(4, 40, 2, 10, "/a/x"),
+            ],
+        ));
+        let mut files = c.into_files();
+        files[0].allocated = Some(0);
+        files[1].allocated = Some(4096);
+        let report = group(files, &[]);
+        assert_eq!(report.file_count(), 1);
+        assert_eq!(report.bytes_held, 4096);
+        assert_eq!(report.empty.len(), 1);
+        assert_eq!(report.empty[0].name, b"/a/emptied");
     }
 
     #[test]

@@ -1,20 +1,24 @@
 //! Copying a held file's bytes out through its /proc link.
 //!
 //! The link is opened anew, so the holder's own file offset is untouched,
-//! and the kernel decides whether we may read it. The destination is
-//! created exclusively and never overwritten; a copy that fails is removed.
+//! and the kernel decides whether we may read it. Once open, the file
+//! stays readable even if its holder exits. Before a byte is written the
+//! destination is checked (never overwritten, not on the filesystem being
+//! freed unless forced, room enough); the copy keeps holes and gets its
+//! final name only when complete and synced (see `stage`).
 
-use super::report::{human_size, printable};
+use super::interrupt::{signal_name, Interrupts};
+use super::report::human_size;
+use super::room::{bytes_needed, fits, room_in, same_filesystem};
+use super::sparse::{copy_sparse, Stopped};
+use super::stage::Staged;
+use crate::escape::safe_text;
 use std::fmt;
 use std::fs::{File, OpenOptions};
-use std::io::{self, Read, Write};
+use std::io;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
-
-/// Files at least this large get a progress bar on a terminal.
-const PROGRESS_MIN_BYTES: u64 = 32 << 20;
-const CHUNK: usize = 1 << 20;
 
 /// Where a copy reads from: a process and one of its /proc links.
 #[derive(Debug, Clone)]
@@ -28,12 +32,20 @@ pub struct Source {
 /// What a finished copy did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Copied {
-    pub bytes: u64,
+    /// The copy's length.
+    pub length: u64,
+    /// The space the copy occupies (`st_blocks * 512`).
+    pub allocated: u64,
     pub size_at_start: u64,
     /// The file's size when the copy ended.
     pub size_now: u64,
     /// The name the link shows (the original path, " (deleted)" included).
     pub name: Vec<u8>,
+}
+
+/// A path as the table escapes names, for messages.
+pub fn shown(path: &Path) -> String {
+    safe_text(path.as_os_str().as_bytes(), false)
 }
 
 #[derive(Debug)]
@@ -45,13 +57,57 @@ pub enum RecoverError {
     Unreadable(Source, io::Error),
     DestinationExists(PathBuf),
     CreateFailed(PathBuf, io::Error),
-    /// Reading or writing failed mid-copy; the partial copy was removed.
+    /// The destination's filesystem has less room than the copy needs.
+    NoRoom {
+        dest: PathBuf,
+        needed: u64,
+        free: u64,
+    },
+    /// The destination is on the filesystem the deleted file fills, and
+    /// `--force` was not given.
+    SameFilesystem(PathBuf),
+    /// A stopping signal arrived; the partial copy was discarded.
+    Interrupted {
+        dest: PathBuf,
+        signal: libc::c_int,
+    },
+    /// Reading or writing failed mid-copy; the partial copy was discarded.
     CopyFailed {
         dest: PathBuf,
-        copied: u64,
+        at: u64,
         reading: bool,
         error: io::Error,
     },
+}
+
+impl RecoverError {
+    /// A few words for the summary of `--recover-all`.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            RecoverError::NoProcess(_) | RecoverError::NoDescriptor(_) => "holder gone",
+            RecoverError::NotRegular(..) => "not a regular file",
+            RecoverError::PermissionDenied(_) => "permission denied",
+            RecoverError::Unreadable(..) => "unreadable",
+            RecoverError::DestinationExists(_) => "destination exists",
+            RecoverError::CreateFailed(..) => "cannot create",
+            RecoverError::NoRoom { .. } => "does not fit",
+            RecoverError::SameFilesystem(_) => "same filesystem, needs --force",
+            RecoverError::Interrupted { .. } => "interrupted",
+            RecoverError::CopyFailed { reading: true, .. } => "read error",
+            RecoverError::CopyFailed { .. } => "write error",
+        }
+    }
+
+    /// Whether another holder of the same file may still be read.
+    pub fn try_another_holder(&self) -> bool {
+        matches!(
+            self,
+            RecoverError::NoProcess(_)
+                | RecoverError::NoDescriptor(_)
+                | RecoverError::PermissionDenied(_)
+                | RecoverError::Unreadable(..)
+        )
+    }
 }
 
 impl fmt::Display for RecoverError {
@@ -59,7 +115,7 @@ impl fmt::Display for RecoverError {
         match self {
             RecoverError::NoProcess(pid) => write!(f, "no such process: {pid}"),
             RecoverError::NoDescriptor(s) => {
-                write!(f, "process {} has no {} ({})", s.pid, s.what, s.link.display())
+                write!(f, "process {} has no {} ({})", s.pid, s.what, shown(&s.link))
             }
             RecoverError::NotRegular(s, kind) => write!(
                 f,
@@ -69,30 +125,202 @@ impl fmt::Display for RecoverError {
             RecoverError::PermissionDenied(s) => write!(
                 f,
                 "permission denied reading {} (the kernel refused: run as the process's owner, or with sudo)",
-                s.link.display()
+                shown(&s.link)
             ),
-            RecoverError::Unreadable(s, e) => write!(f, "cannot open {}: {e}", s.link.display()),
+            RecoverError::Unreadable(s, e) => write!(f, "cannot open {}: {e}", shown(&s.link)),
             RecoverError::DestinationExists(p) => write!(
                 f,
                 "{} already exists; it was left untouched (recovery never overwrites)",
-                p.display()
+                shown(p)
             ),
-            RecoverError::CreateFailed(p, e) => write!(f, "cannot create {}: {e}", p.display()),
+            RecoverError::CreateFailed(p, e) => write!(f, "cannot create {}: {e}", shown(p)),
+            RecoverError::NoRoom { dest, needed, free } => write!(
+                f,
+                "{} does not fit: the copy needs {} ({needed} bytes) and its filesystem has {} ({free} bytes) free; nothing was written",
+                shown(dest),
+                human_size(*needed),
+                human_size(*free)
+            ),
+            RecoverError::SameFilesystem(p) => write!(
+                f,
+                "{} is on the filesystem the deleted file is filling; the copy would take more of its space. \
+                 Copy to another filesystem, or add --force to copy there anyway; nothing was written",
+                shown(p)
+            ),
+            RecoverError::Interrupted { dest, signal } => write!(
+                f,
+                "interrupted by {}: the partial copy was discarded and {} was not created",
+                signal_name(*signal),
+                shown(dest)
+            ),
             RecoverError::CopyFailed {
                 dest,
-                copied,
+                at,
                 reading,
                 error,
             } => {
                 let side = if *reading { "reading the source" } else { "writing" };
-                write!(f, "{side} failed after {copied} bytes: {error}")?;
+                write!(f, "{side} failed at byte {at}: {error}")?;
                 if error.raw_os_error() == Some(libc::ENOSPC) {
                     write!(f, " (the destination's filesystem is full)")?;
                 }
-                write!(f, "; the partial copy {} was removed", dest.display())
+                write!(
+                    f,
+                    "; the partial copy was discarded and {} was not created",
+                    shown(dest)
+                )
             }
         }
     }
+}
+
+/// Where `--to` points.
+#[derive(Debug, Clone, Copy)]
+pub enum Target<'a> {
+    /// `--recover --to PATH`: the copy's name, or an existing directory
+    /// to put it in under the original's name.
+    Given(&'a Path),
+    /// `--recover-all`: this exact name.
+    Exact(&'a Path),
+}
+
+/// A copy checked and ready to start.
+#[derive(Debug)]
+pub struct Plan {
+    src: File,
+    name: Vec<u8>,
+    size_at_start: u64,
+    dir: PathBuf,
+    pub dest: PathBuf,
+    /// What the user should know before the copy starts (`--force`).
+    pub warnings: Vec<String>,
+}
+
+/// Opens the source and checks the destination; writes nothing.
+pub fn plan(
+    source: &Source,
+    proc_dir: &Path,
+    target: Target,
+    force: bool,
+) -> Result<Plan, RecoverError> {
+    let (src, name) = open_source(source, proc_dir)?;
+    let meta = src
+        .metadata()
+        .map_err(|e| RecoverError::Unreadable(source.clone(), e))?;
+    let dest = match target {
+        Target::Given(path) if path.as_os_str().as_bytes().ends_with(b"/") && !path.is_dir() => {
+            let missing = io::Error::new(io::ErrorKind::NotFound, "no such directory");
+            return Err(RecoverError::CreateFailed(path.to_path_buf(), missing));
+        }
+        Target::Given(path) if path.is_dir() => path.join(original_base_name(&name)),
+        Target::Given(path) | Target::Exact(path) => path.to_path_buf(),
+    };
+    if dest.symlink_metadata().is_ok() {
+        return Err(RecoverError::DestinationExists(dest));
+    }
+    let dir = match dest.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let cannot_create = |e| RecoverError::CreateFailed(dest.clone(), e);
+    let mut warnings = Vec::new();
+    if same_filesystem(&dir, meta.dev()).map_err(cannot_create)? {
+        if !force {
+            return Err(RecoverError::SameFilesystem(dest));
+        }
+        warnings.push(format!(
+            "warning: {} is on the filesystem the deleted file is filling; copying there anyway (--force)",
+            shown(&dest)
+        ));
+    }
+    let room = room_in(&dir).map_err(cannot_create)?;
+    let needed = bytes_needed(
+        meta.len(),
+        meta.blocks().saturating_mul(512),
+        room.block_size,
+    );
+    if !fits(&room, needed) {
+        return Err(RecoverError::NoRoom {
+            dest,
+            needed,
+            free: room.free,
+        });
+    }
+    Ok(Plan {
+        src,
+        name,
+        size_at_start: meta.len(),
+        dir,
+        dest,
+        warnings,
+    })
+}
+
+impl Plan {
+    /// Copies the file; `progress(copied, total)` runs after each chunk.
+    /// On any error, and on a stopping signal, nothing is left under any
+    /// name.
+    pub fn copy(
+        self,
+        stop: &Interrupts,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> Result<Copied, RecoverError> {
+        let dest = self.dest;
+        let staged =
+            Staged::create(&self.dir).map_err(|e| RecoverError::CreateFailed(dest.clone(), e))?;
+        let failed = |at, reading, error| RecoverError::CopyFailed {
+            dest: dest.clone(),
+            at,
+            reading,
+            error,
+        };
+        let done = match copy_sparse(&self.src, staged.file(), self.size_at_start, stop, progress) {
+            Ok(done) => done,
+            Err(Stopped::Signal(signal)) => {
+                return Err(RecoverError::Interrupted { dest, signal });
+            }
+            Err(Stopped::Failed { at, reading, error }) => return Err(failed(at, reading, error)),
+        };
+        staged
+            .file()
+            .set_permissions(std::fs::Permissions::from_mode(0o600))
+            .and_then(|()| staged.file().sync_all())
+            .map_err(|e| failed(done.length, false, e))?;
+        // The last look before the copy gets its name.
+        if let Some(signal) = stop.pending() {
+            return Err(RecoverError::Interrupted { dest, signal });
+        }
+        let allocated = staged
+            .file()
+            .metadata()
+            .map(|m| m.blocks().saturating_mul(512))
+            .unwrap_or(0);
+        staged.commit(&dest).map_err(|e| match e.kind() {
+            io::ErrorKind::AlreadyExists => RecoverError::DestinationExists(dest.clone()),
+            _ => failed(done.length, false, e),
+        })?;
+        let size_now = self.src.metadata().map_or(self.size_at_start, |m| m.len());
+        Ok(Copied {
+            length: done.length,
+            allocated,
+            size_at_start: self.size_at_start,
+            size_now,
+            name: self.name,
+        })
+    }
+}
+
+/// The last component of the name a /proc link shows, without
+/// " (deleted)"; "deleted" when nothing usable is left.
+pub fn original_base_name(link_name: &[u8]) -> PathBuf {
+    let name = link_name.strip_suffix(b" (deleted)").unwrap_or(link_name);
+    let base = name.rsplit(|&c| c == b'/').next().unwrap_or(b"");
+    let base: &[u8] = if base.is_empty() || base == b"." || base == b".." {
+        b"deleted"
+    } else {
+        base
+    };
+    PathBuf::from(std::ffi::OsString::from_vec(base.to_vec()))
 }
 
 /// Opens the source after checking it is a regular file (opening a FIFO
@@ -115,7 +343,7 @@ fn open_source(source: &Source, proc_dir: &Path) -> Result<(File, Vec<u8>), Reco
         Err(e) if e.raw_os_error() == Some(libc::EINVAL) => source.link.clone(),
         Err(e) => return Err(link_error(e)),
     };
-    let name = std::os::unix::ffi::OsStringExt::into_vec(name.into_os_string());
+    let name = name.into_os_string().into_vec();
     let meta = std::fs::metadata(&source.link).map_err(link_error)?;
     check_regular(source, &meta)?;
     let file = OpenOptions::new()
@@ -154,158 +382,31 @@ fn check_regular(source: &Source, meta: &std::fs::Metadata) -> Result<(), Recove
     Err(RecoverError::NotRegular(source.clone(), kind))
 }
 
-/// Copies `source` to `dest`, which must not exist. `progress` is called
-/// after each chunk with (copied, total).
-pub fn copy_out(
-    source: &Source,
-    proc_dir: &Path,
-    dest: &Path,
-    progress: &mut dyn FnMut(u64, u64),
-) -> Result<Copied, RecoverError> {
-    let (mut src, name) = open_source(source, proc_dir)?;
-    let size_at_start = src
-        .metadata()
-        .map_err(|e| RecoverError::Unreadable(source.clone(), e))?
-        .len();
-    let mut dst = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .custom_flags(libc::O_CLOEXEC)
-        .open(dest)
-        .map_err(|e| match e.kind() {
-            io::ErrorKind::AlreadyExists => RecoverError::DestinationExists(dest.to_path_buf()),
-            _ => RecoverError::CreateFailed(dest.to_path_buf(), e),
-        })?;
-    let result = copy_prefix(&mut src, &mut dst, size_at_start, progress).and_then(|copied| {
-        // The holder may be killed next: say "recovered" only once the
-        // bytes are on disk.
-        dst.set_permissions(std::fs::Permissions::from_mode(0o600))
-            .and_then(|()| dst.sync_all())
-            .map(|()| copied)
-            .map_err(|e| (copied, false, e))
-    });
-    drop(dst);
-    match result {
-        Ok(copied) => {
-            let size_now = src.metadata().map(|m| m.len()).unwrap_or(size_at_start);
-            Ok(Copied {
-                bytes: copied,
-                size_at_start,
-                size_now,
-                name,
-            })
-        }
-        Err((copied, reading, error)) => {
-            // Created exclusively above, so this file is ours to remove.
-            let _ = std::fs::remove_file(dest);
-            Err(RecoverError::CopyFailed {
-                dest: dest.to_path_buf(),
-                copied,
-                reading,
-                error,
-            })
-        }
-    }
-}
-
-/// Copies at most `limit` bytes; stops early if the source shrinks.
-/// Errors carry (bytes copied, whether reading failed, error).
-fn copy_prefix(
-    src: &mut File,
-    dst: &mut File,
-    limit: u64,
-    progress: &mut dyn FnMut(u64, u64),
-) -> Result<u64, (u64, bool, io::Error)> {
-    let mut buf = vec![0u8; CHUNK];
-    let mut copied = 0u64;
-    while copied < limit {
-        let want = (limit - copied).min(CHUNK as u64) as usize;
-        let n = match src.read(&mut buf[..want]) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err((copied, true, e)),
-        };
-        dst.write_all(&buf[..n]).map_err(|e| (copied, false, e))?;
-        copied += n as u64;
-        progress(copied, limit);
-    }
-    Ok(copied)
-}
-
-/// A progress bar on stderr for large files, when stderr is a terminal.
-pub struct ProgressBar {
-    enabled: bool,
-    last: Option<Instant>,
-    drawn: bool,
-}
-
-impl ProgressBar {
-    pub fn for_stderr() -> ProgressBar {
-        ProgressBar {
-            enabled: unsafe { libc::isatty(2) } == 1,
-            last: None,
-            drawn: false,
-        }
-    }
-
-    pub fn update(&mut self, copied: u64, total: u64, err: &mut dyn Write) {
-        if !self.enabled || total < PROGRESS_MIN_BYTES {
-            return;
-        }
-        let now = Instant::now();
-        if self
-            .last
-            .is_some_and(|t| now.duration_since(t) < Duration::from_millis(100))
-            && copied < total
-        {
-            return;
-        }
-        self.last = Some(now);
-        let width = 30u64;
-        let filled = (copied.saturating_mul(width) / total.max(1)).min(width) as usize;
-        let percent = copied.saturating_mul(100) / total.max(1);
-        let _ = write!(
-            err,
-            "\r[{}{}] {percent:>3}% {} / {}",
-            "#".repeat(filled),
-            " ".repeat(width as usize - filled),
-            human_size(copied),
-            human_size(total)
-        );
-        let _ = err.flush();
-        self.drawn = true;
-    }
-
-    pub fn finish(&mut self, err: &mut dyn Write) {
-        if self.drawn {
-            let _ = write!(err, "\r\x1b[K");
-            let _ = err.flush();
-            self.drawn = false;
-        }
-    }
-}
-
 /// The line(s) reporting a finished copy.
 pub fn describe_copy(source: &Source, dest: &Path, copied: &Copied) -> String {
     let mut text = format!(
-        "recovered {} ({} bytes) from PID {} {} ({}) to {}",
-        human_size(copied.bytes),
-        copied.bytes,
+        "recovered {} ({} bytes long, {} allocated) from PID {} {} ({}) to {}",
+        human_size(copied.length),
+        copied.length,
+        human_size(copied.allocated),
         source.pid,
         source.what,
-        printable(&copied.name),
-        dest.display()
+        safe_text(&copied.name, false),
+        shown(dest)
     );
-    if copied.bytes < copied.size_at_start {
+    if copied.length < copied.size_at_start {
         text.push_str(&format!(
             "\n  the file shrank during the copy (it has {} bytes now); copied {} of the {} bytes it had when the copy started",
-            copied.size_now, copied.bytes, copied.size_at_start
+            copied.size_now, copied.length, copied.size_at_start
         ));
     } else if copied.size_now > copied.size_at_start {
         text.push_str(&format!(
             "\n  the file grew to {} bytes during the copy (it is still being written); copied the {} bytes it had when the copy started",
+            copied.size_now, copied.size_at_start
+        ));
+    } else if copied.size_now < copied.size_at_start {
+        text.push_str(&format!(
+            "\n  the file was truncated to {} bytes during the copy; the copy has the {} bytes it had when the copy started (a part may read as zeros)",
             copied.size_now, copied.size_at_start
         ));
     }
@@ -313,71 +414,5 @@ pub fn describe_copy(source: &Source, dest: &Path, copied: &Copied) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn temp_dir(tag: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("rlsof-recover-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        dir
-    }
-
-    #[test]
-    fn a_growing_file_is_copied_to_its_starting_size() {
-        let dir = temp_dir("grow");
-        let path = dir.join("live.log");
-        std::fs::write(&path, vec![b'a'; 3 * CHUNK + 10]).unwrap();
-        let source = Source {
-            pid: std::process::id() as i32,
-            what: "test file".into(),
-            link: path.clone(),
-        };
-        let mut appender = OpenOptions::new().append(true).open(&path).unwrap();
-        let dest = dir.join("copy");
-        let mut grow = |_copied: u64, _total: u64| {
-            appender.write_all(b"more").unwrap();
-        };
-        let copied = copy_out(&source, &dir, &dest, &mut grow).unwrap();
-        assert_eq!(copied.bytes, 3 * CHUNK as u64 + 10);
-        assert_eq!(copied.size_now, 3 * CHUNK as u64 + 10 + 4 * 4);
-        assert_eq!(std::fs::read(&dest).unwrap(), vec![b'a'; 3 * CHUNK + 10]);
-        let meta = std::fs::metadata(&dest).unwrap();
-        assert_eq!(meta.permissions().mode() & 0o777, 0o600);
-        let text = describe_copy(&source, &dest, &copied);
-        assert!(text.contains("grew to"), "{text}");
-        std::fs::remove_dir_all(&dir).unwrap();
-    }
-
-    #[test]
-    fn an_existing_destination_is_left_alone() {
-        let dir = temp_dir("exists");
-        let path = dir.join("src");
-        std::fs::write(&path, b"new").unwrap();
-        let dest = dir.join("dest");
-        std::fs::write(&dest, b"keep me").unwrap();
-        let source = Source {
-            pid: 1,
-            what: "test file".into(),
-            link: path,
-        };
-        let err = copy_out(&source, &dir, &dest, &mut |_, _| {}).unwrap_err();
-        assert!(matches!(err, RecoverError::DestinationExists(_)), "{err}");
-        assert_eq!(std::fs::read(&dest).unwrap(), b"keep me");
-        std::fs::remove_dir_all(&dir).unwrap();
-    }
-
-    #[test]
-    fn directories_are_refused() {
-        let dir = temp_dir("dir");
-        let source = Source {
-            pid: 1,
-            what: "cwd".into(),
-            link: dir.clone(),
-        };
-        let err = copy_out(&source, &dir, &dir.join("d"), &mut |_, _| {}).unwrap_err();
-        assert!(err.to_string().contains("not a regular file"), "{err}");
-        assert!(!dir.join("d").exists());
-        std::fs::remove_dir_all(&dir).unwrap();
-    }
-}
+#[path = "recover_tests.rs"]
+mod tests;

@@ -2,19 +2,62 @@
 //! or one JSON object.
 
 use super::collect::{DeletedFile, Filesystem, Holder, Report};
+use crate::escape::safe_text;
+use crate::print::base64;
 use serde_json::{json, Value};
 use std::io::{self, Write};
 
 /// Printed instead of a report when nothing deleted is held open.
 pub const NOTHING_DELETED: &str = "No deleted files are held open.";
 
+/// Printed instead of a report when the only deleted files held open are
+/// empty.
+pub const NOTHING_HELD: &str = "No deleted file holds any space.";
+
+/// Printed last without root.
+pub const PARTIAL_NOTE: &str = "Note: not run as root, so other users' processes were not seen; \
+their deleted files are not listed and the total may be partial.";
+
 /// How a holder's owner is shown: a login name, or the UID (`-l`).
 pub type UserLabel<'a> = &'a dyn Fn(u32) -> String;
 
 pub fn write_text(report: &Report, user: UserLabel, out: &mut dyn Write) -> io::Result<()> {
     if report.is_empty() {
-        return writeln!(out, "{NOTHING_DELETED}");
+        let nothing = if report.empty.is_empty() {
+            NOTHING_DELETED
+        } else {
+            NOTHING_HELD
+        };
+        writeln!(out, "{nothing}")?;
+    } else {
+        write_held(report, user, out)?;
     }
+    write_empty(report, user, out)?;
+    if report.partial {
+        writeln!(out, "{PARTIAL_NOTE}")?;
+    }
+    Ok(())
+}
+
+/// Deleted files still open but truncated to nothing: not held, not
+/// counted, but still open, so listed.
+fn write_empty(report: &Report, user: UserLabel, out: &mut dyn Write) -> io::Result<()> {
+    if report.empty.is_empty() {
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "Still open but empty (truncated to 0 bytes, no blocks held; not counted above): {}",
+        plural(report.empty.len(), "deleted file")
+    )?;
+    for file in &report.empty {
+        writeln!(out, "  {:>10}  {}", file.inode, printable(&file.name))?;
+        write_holders(file, user, out)?;
+    }
+    Ok(())
+}
+
+fn write_held(report: &Report, user: UserLabel, out: &mut dyn Write) -> io::Result<()> {
     let mut unknown_sizes = false;
     for fs in &report.filesystems {
         writeln!(
@@ -68,13 +111,17 @@ fn write_file(file: &DeletedFile, user: UserLabel, out: &mut dyn Write) -> io::R
         file.inode,
         printable(&file.name)
     )?;
+    write_holders(file, user, out)
+}
+
+fn write_holders(file: &DeletedFile, user: UserLabel, out: &mut dyn Write) -> io::Result<()> {
     for h in &file.holders {
         writeln!(
             out,
             "  {:>27}  {} {} {} {}",
             "",
             h.pid,
-            printable(&h.command),
+            safe_text(&h.command, true),
             user(h.uid),
             fd_text(h)
         )?;
@@ -120,26 +167,40 @@ pub fn json_value(report: &Report, user: UserLabel) -> Value {
         .filesystems
         .iter()
         .map(|fs| {
-            let (mount_point, device, fs_type) = match &fs.mount {
-                Some(m) => (
-                    Value::from(lossless_text(&m.mount_point)),
-                    Value::from(lossless_text(&m.source)),
-                    Value::from(m.fs_type.clone()),
-                ),
-                None => (Value::Null, Value::Null, Value::Null),
-            };
             let files: Vec<Value> = fs.files.iter().map(|f| file_json(f, user)).collect();
-            json!({
-                "mount_point": mount_point,
-                "device": device,
-                "fs_type": fs_type,
+            let mut obj = json!({
+                "mount_point": Value::Null,
+                "device": Value::Null,
+                "fs_type": Value::Null,
                 "dev": format!("{},{}", fs.dev.major, fs.dev.minor),
                 "bytes_held": fs.bytes_held,
                 "files": files,
-            })
+            });
+            if let Some(m) = &fs.mount {
+                put_bytes(&mut obj, "mount_point", &m.mount_point);
+                put_bytes(&mut obj, "device", &m.source);
+                obj["fs_type"] = Value::from(m.fs_type.clone());
+            }
+            obj
         })
         .collect();
-    json!({ "filesystems": filesystems, "bytes_held": report.bytes_held })
+    let empty: Vec<Value> = report.empty.iter().map(|f| file_json(f, user)).collect();
+    json!({
+        "filesystems": filesystems,
+        "bytes_held": report.bytes_held,
+        "empty_files": empty,
+        "partial": report.partial,
+    })
+}
+
+/// A text that may not be UTF-8, as the listing's JSON writes one: lossy
+/// text under `key`, plus the exact bytes in base64 under `<key>_bytes`
+/// when it is not UTF-8.
+fn put_bytes(obj: &mut Value, key: &str, bytes: &[u8]) {
+    obj[key] = Value::from(String::from_utf8_lossy(bytes).into_owned());
+    if std::str::from_utf8(bytes).is_err() {
+        obj[format!("{key}_bytes")] = Value::from(base64(bytes));
+    }
 }
 
 fn file_json(file: &DeletedFile, user: UserLabel) -> Value {
@@ -147,24 +208,26 @@ fn file_json(file: &DeletedFile, user: UserLabel) -> Value {
         .holders
         .iter()
         .map(|h| {
-            json!({
+            let mut obj = json!({
                 "pid": h.pid,
-                "command": lossless_text(&h.command),
                 "user": user(h.uid),
                 "uid": h.uid,
                 "fd": h.fd.label(),
                 "access": h.access.as_char().map(String::from),
-            })
+            });
+            put_bytes(&mut obj, "command", &h.command);
+            obj
         })
         .collect();
-    json!({
+    let mut obj = json!({
         "inode": file.inode,
         "size": file.size.unwrap_or(0),
         "bytes_held": file.bytes_held(),
         "size_known": file.size_known(),
-        "name": lossless_text(&file.name),
         "holders": holders,
-    })
+    });
+    put_bytes(&mut obj, "name", &file.name);
+    obj
 }
 
 /// Sizes as `df -h` shows them: powers of 1024, one decimal below 10,
@@ -190,41 +253,9 @@ pub fn human_size(bytes: u64) -> String {
     format!("{bytes}B")
 }
 
-/// Text for a terminal: control characters as `\n`, `\t`, `^X`; bytes
-/// that are not UTF-8 as `\xNN`.
+/// A name for a terminal, escaped as the table escapes names.
 pub fn printable(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len());
-    for chunk in bytes.utf8_chunks() {
-        for c in chunk.valid().chars() {
-            match c {
-                '\n' => out.push_str("\\n"),
-                '\t' => out.push_str("\\t"),
-                c if (c as u32) < 0x20 => {
-                    out.push('^');
-                    out.push(char::from(c as u8 + 0x40));
-                }
-                '\x7f' => out.push_str("^?"),
-                c => out.push(c),
-            }
-        }
-        for b in chunk.invalid() {
-            out.push_str(&format!("\\x{b:02x}"));
-        }
-    }
-    out
-}
-
-/// Text for JSON (which escapes control characters itself): bytes that
-/// are not UTF-8 as `\xNN`, so nothing is lost silently.
-pub fn lossless_text(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len());
-    for chunk in bytes.utf8_chunks() {
-        out.push_str(chunk.valid());
-        for b in chunk.invalid() {
-            out.push_str(&format!("\\x{b:02x}"));
-        }
-    }
-    out
+    safe_text(bytes, false)
 }
 
 #[cfg(test)]
@@ -329,12 +360,52 @@ Total: 980K (1003520 bytes) held by 1 deleted file on 1 filesystem; each file co
         assert_eq!(out, b"No deleted files are held open.\n");
         let mut out = Vec::new();
         write_json(&Report::default(), &root_name, &mut out).unwrap();
-        assert_eq!(out, b"{\"bytes_held\":0,\"filesystems\":[]}\n");
+        assert_eq!(
+            out,
+            b"{\"bytes_held\":0,\"empty_files\":[],\"filesystems\":[],\"partial\":false}\n"
+        );
     }
 
     #[test]
     fn escapes() {
-        assert_eq!(printable(b"a\x01b\xffc\td"), "a^Ab\\xffc\\td");
-        assert_eq!(lossless_text(b"a\nb\xfe"), "a\nb\\xfe");
+        assert_eq!(printable(b"a\x01b\xffc\td\x1b[31m"), "a^Ab\\xffc\\td^[[31m");
+    }
+
+    #[test]
+    fn json_keeps_exact_bytes() {
+        let mut report = sample();
+        report.filesystems[0].files[0].name = b"/data/\xff\xfe\nx".to_vec();
+        let v = json_value(&report, &root_name);
+        let file = &v["filesystems"][0]["files"][0];
+        assert_eq!(file["name"], "/data/\u{fffd}\u{fffd}\nx");
+        assert_eq!(file["name_bytes"], base64(b"/data/\xff\xfe\nx"));
+        assert!(file["holders"][0].get("command_bytes").is_none());
+        assert_eq!(v["partial"], false);
+    }
+
+    #[test]
+    fn empty_files_and_partial_note() {
+        let mut report = sample();
+        let mut emptied = report.filesystems.remove(0).files.remove(0);
+        emptied.size = Some(0);
+        emptied.allocated = Some(0);
+        report.bytes_held = 0;
+        report.empty.push(emptied);
+        report.partial = true;
+        let mut out = Vec::new();
+        write_text(&report, &root_name, &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.starts_with("No deleted file holds any space.\nStill open but empty"),
+            "{text}"
+        );
+        assert!(
+            text.contains("                               10 app root 3w\n"),
+            "{text}"
+        );
+        assert!(text.ends_with(&format!("{PARTIAL_NOTE}\n")), "{text}");
+        let v = json_value(&report, &root_name);
+        assert_eq!(v["empty_files"][0]["inode"], 7);
+        assert_eq!(v["partial"], true);
     }
 }

@@ -50,7 +50,7 @@ use crate::model::{IpProto, Process};
 
 pub use columns::Render;
 pub use fields::{FieldPrinter, TersePrinter};
-pub use json::JsonPrinter;
+pub use json::{base64, JsonPrinter};
 pub use table::TablePrinter;
 
 /// Turns one process (already selected, with only its selected files) into

@@ -1,0 +1,63 @@
+//! A progress bar on stderr for long copies, and putting the terminal
+//! line back when the copy ends, however it ends.
+
+use super::report::human_size;
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+/// Files at least this large get a progress bar on a terminal.
+const PROGRESS_MIN_BYTES: u64 = 32 << 20;
+
+/// A progress bar on stderr for large files, when stderr is a terminal.
+pub struct ProgressBar {
+    enabled: bool,
+    last: Option<Instant>,
+    drawn: bool,
+}
+
+impl ProgressBar {
+    pub fn for_stderr() -> ProgressBar {
+        ProgressBar {
+            // SAFETY: isatty only inspects a descriptor number.
+            enabled: unsafe { libc::isatty(2) } == 1,
+            last: None,
+            drawn: false,
+        }
+    }
+
+    pub fn update(&mut self, copied: u64, total: u64, err: &mut dyn Write) {
+        if !self.enabled || total < PROGRESS_MIN_BYTES {
+            return;
+        }
+        let now = Instant::now();
+        if self
+            .last
+            .is_some_and(|t| now.duration_since(t) < Duration::from_millis(100))
+            && copied < total
+        {
+            return;
+        }
+        self.last = Some(now);
+        let width = 30u64;
+        let filled = (copied.saturating_mul(width) / total.max(1)).min(width) as usize;
+        let percent = copied.saturating_mul(100) / total.max(1);
+        let _ = write!(
+            err,
+            "\r[{}{}] {percent:>3}% {} / {}",
+            "#".repeat(filled),
+            " ".repeat(width as usize - filled),
+            human_size(copied),
+            human_size(total)
+        );
+        let _ = err.flush();
+        self.drawn = true;
+    }
+
+    pub fn finish(&mut self, err: &mut dyn Write) {
+        if self.drawn {
+            let _ = write!(err, "\r\x1b[K");
+            let _ = err.flush();
+            self.drawn = false;
+        }
+    }
+}
