@@ -158,15 +158,20 @@ fn flags_note(note: &FileStructNote) -> String {
     }
 }
 
-/// What `-v` prints.
+/// What `-v` prints: lsof's lines, with rlsof's build (version, and the
+/// git commit when known) where lsof describes its compiler.
 pub fn version_text() -> String {
+    let commit = match crate::build_info::commit() {
+        Some(commit) => format!("    git commit: {commit}\n"),
+        None => String::new(),
+    };
     format!(
         "{PROGRAM} version information:\n    revision: {VERSION}\n    \
          latest revision: {REPO_URL}\n    latest FAQ: {FAQ_URL}\n    \
          latest (non-formatted) man page: {MAN_URL}\n    \
-         constructed as: rlsof {} (Rust)\n    \
+         constructed as: rlsof {} (Rust)\n{commit}    \
          Anyone can list all files.\n    /dev warnings are disabled.\n    \
          Kernel ID check is disabled.\n",
-        env!("CARGO_PKG_VERSION")
+        crate::build_info::VERSION
     )
 }
