@@ -16,7 +16,8 @@ grep -Eq "git commit: [0-9a-f]{40}" <<<"$version" || fail "rlsof -v names no com
 echo "rlsof -v: $(grep -E 'constructed as|git commit' <<<"$version" | tr -s ' ' | paste -sd ';')"
 
 page=$(man -w rlsof) || fail "man -w rlsof found nothing"
-case $page in "$(dirname "$bindir")"/share/man/man1/rlsof.1*) ;; *) fail "man -w rlsof: $page" ;; esac
+# (Debian's /usr/local/man is a link to /usr/local/share/man.)
+case $(readlink -f "$page") in "$(dirname "$bindir")"/share/man/man1/rlsof.1*) ;; *) fail "man -w rlsof: $page" ;; esac
 man -P cat rlsof 2>/dev/null | grep -q "list open files" || fail "man rlsof does not render"
 echo "man -w rlsof: $page"
 

@@ -50,6 +50,9 @@ def place(src, dest, mode, stage):
     else:
         os.makedirs(os.path.dirname(target), exist_ok=True)
         shutil.copyfile(src, target)
+        if dest.startswith("usr/bin/") and shutil.which("strip"):
+            # As cargo deb does: the package carries no debug information.
+            subprocess.run(["strip", "--strip-unneeded", target], check=True)
     os.chmod(target, int(mode, 8))
     return target
 
@@ -71,6 +74,7 @@ def main():
     name = deb.get("name", package["name"])
     version = package["version"] + "-" + str(deb.get("revision", "1"))
     with tempfile.TemporaryDirectory() as stage:
+        os.chmod(stage, 0o755)  # the package's "./", which dpkg compares with /
         installed = []
         for src, dest, mode in deb["assets"]:
             sources = sorted(glob.glob(os.path.join(ROOT, src)))
@@ -80,6 +84,20 @@ def main():
                 sys.exit(f"deb.py: {src} matches several files but {dest} is not a directory")
             for source in sources:
                 installed.append(place(source, dest, mode, stage))
+
+        # Debian wants every package to say its copyright (cargo deb writes
+        # the same file from the same fields).
+        copyright_file = os.path.join(stage, "usr/share/doc", name, "copyright")
+        os.makedirs(os.path.dirname(copyright_file), exist_ok=True)
+        with open(copyright_file, "w") as f:
+            f.write(
+                "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n"
+                f"Upstream-Name: {package['name']}\n\n"
+                f"Files: *\nCopyright: {deb.get('copyright', deb['maintainer'])}\n"
+                f"License: {package.get('license', 'unknown')}\n"
+            )
+        os.chmod(copyright_file, 0o644)
+        installed.append(copyright_file)
 
         depends = deb.get("depends", "$auto")
         if "$auto" in depends:

@@ -37,7 +37,7 @@ zsh_dir=$destdir$prefix/share/zsh/site-functions
 fish_dir=$destdir$prefix/share/fish/vendor_completions.d
 # fish reads vendor completions under /usr/local/share only when
 # XDG_DATA_DIRS says so; otherwise its system directory is the place.
-if [ -z "$destdir" ] && command -v fish >/dev/null 2>&1 &&
+if [ -z "$destdir" ] && [ "$prefix" = /usr/local ] && command -v fish >/dev/null 2>&1 &&
     ! fish -c 'contains -- $argv[1] $__fish_vendor_completionsdirs' "$prefix/share/fish/vendor_completions.d" 2>/dev/null; then
     fish_dir=/etc/fish/completions
 fi
