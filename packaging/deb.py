@@ -5,8 +5,8 @@ cargo-deb (which takes minutes to build).
 
     packaging/deb.py [--no-build] [--out DIR]
 
-Builds the release binary (cargo build --release --locked) unless told not
-to, then writes target/debian/rlsof_VERSION_ARCH.deb (or into DIR) and
+Builds the shipped binary (cargo build --profile dist --locked) unless told
+not to, then writes target/debian/rlsof_VERSION_ARCH.deb (or into DIR) and
 prints its path. Man pages are installed gzipped, as Debian wants.
 """
 
@@ -23,6 +23,13 @@ import tempfile
 import tomllib
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# Assets under target/release/ come from this profile's directory, as with
+# `cargo deb --profile dist`.
+PROFILE = "dist"
+
+
+def from_profile(path):
+    return re.sub(r"^target/release/", f"target/{PROFILE}/", path)
 
 
 def glibc_floor(binary):
@@ -68,7 +75,7 @@ def main():
     package = manifest["package"]
     deb = package["metadata"]["deb"]
     if not args.no_build:
-        subprocess.run(["cargo", "build", "--release", "--locked"], cwd=ROOT, check=True)
+        subprocess.run(["cargo", "build", "--profile", PROFILE, "--locked"], cwd=ROOT, check=True)
 
     arch = subprocess.run(["dpkg", "--print-architecture"], capture_output=True, text=True, check=True).stdout.strip()
     name = deb.get("name", package["name"])
@@ -77,7 +84,7 @@ def main():
         os.chmod(stage, 0o755)  # the package's "./", which dpkg compares with /
         installed = []
         for src, dest, mode in deb["assets"]:
-            sources = sorted(glob.glob(os.path.join(ROOT, src)))
+            sources = sorted(glob.glob(os.path.join(ROOT, from_profile(src))))
             if not sources:
                 sys.exit(f"deb.py: no file matches {src}")
             if len(sources) > 1 and not dest.endswith("/"):
@@ -101,7 +108,7 @@ def main():
 
         depends = deb.get("depends", "$auto")
         if "$auto" in depends:
-            binary = os.path.join(ROOT, "target", "release", package["name"])
+            binary = os.path.join(ROOT, "target", PROFILE, package["name"])
             floor = glibc_floor(binary)
             auto = f"libc6 (>= {floor})" if floor else "libc6"
             depends = depends.replace("$auto", auto)

@@ -7,8 +7,8 @@
 #   packaging/install.sh [--prefix DIR] --uninstall      remove what install put
 #
 # DESTDIR (environment) stages everything under another root, for packagers.
-# The binary is target/release/rlsof, built first (cargo build --release
-# --locked) when it is missing. Nothing that exists and is not rlsof's is
+# The binary is target/dist/rlsof (the shipped build: LTO), built first
+# (cargo build --profile dist --locked) when it is missing. Nothing that exists and is not rlsof's is
 # ever overwritten or removed: the lsof alias refuses an existing lsof.
 set -eu
 
@@ -46,12 +46,12 @@ files="$bin/rlsof $man1/rlsof.1.gz $bash_dir/rlsof $zsh_dir/_rlsof $fish_dir/rls
 say() { printf '%s\n' "$*"; }
 
 if [ "$action" = install ]; then
-    if [ ! -x "$root/target/release/rlsof" ]; then
-        say "building rlsof (cargo build --release --locked)"
-        (cd "$root" && cargo build --release --locked)
+    if [ ! -x "$root/target/dist/rlsof" ]; then
+        say "building rlsof (cargo build --profile dist --locked)"
+        (cd "$root" && cargo build --profile dist --locked)
     fi
     install -d "$bin" "$man1" "$bash_dir" "$zsh_dir" "$fish_dir"
-    install -m 755 "$root/target/release/rlsof" "$bin/rlsof"
+    install -m 755 "$root/target/dist/rlsof" "$bin/rlsof"
     gzip -9nc "$root/doc/rlsof.1" >"$man1/rlsof.1.gz"
     chmod 644 "$man1/rlsof.1.gz"
     install -m 644 "$root/completions/rlsof.bash" "$bash_dir/rlsof"

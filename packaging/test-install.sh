@@ -6,7 +6,7 @@
 #  2. the Debian `update-alternatives` entry of README's "An lsof name",
 #     in a scratch alternatives database (--altdir/--admindir), and its
 #     removal.
-# Needs target/release/rlsof (cargo build --release).
+# Needs target/dist/rlsof (cargo build --profile dist; packaging/deb.py builds it).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 scratch=$(mktemp -d /tmp/rlsof-install-test.XXXXXX)
@@ -40,7 +40,7 @@ echo "install.sh: installs, aliases lsof, refuses to replace another lsof, unins
 
 # update-alternatives, as README shows it, on a scratch database.
 rlsof_binary=$prefix/rlsof
-install -m 755 "$root/target/release/rlsof" "$rlsof_binary"
+install -m 755 "$root/target/dist/rlsof" "$rlsof_binary"
 alt=(update-alternatives --altdir "$scratch/alternatives" --admindir "$scratch/admin")
 mkdir -p "$scratch/alternatives" "$scratch/admin" "$scratch/local-bin"
 "${alt[@]}" --install "$scratch/local-bin/lsof" lsof "$rlsof_binary" 50 >/dev/null
