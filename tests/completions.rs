@@ -93,7 +93,7 @@ fn cases(world: &World) -> Vec<Case> {
     let long: Vec<&str> = long.iter().map(String::as_str).collect();
     vec![
         // Every letter of the table: see `every_letter_is_offered`.
-        case("rlsof -", &["-a", "-p", "-?", &long[0]], &["+D"]),
+        case("rlsof -", &["-a", "-p", "-?", long[0]], &["+D"]),
         case("rlsof --", &long, &["-a"]),
         case(
             "rlsof +",
