@@ -15,7 +15,7 @@ fn main() {
     let manifest_dir = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_default());
     let commit = std::env::var("RLSOF_BUILD_COMMIT")
         .ok()
-        .filter(|c| !c.is_empty())
+        .filter(|c| !c.is_empty() && !c.contains(char::is_whitespace))
         .or_else(|| checkout_commit(&manifest_dir))
         .or_else(|| published_commit(&manifest_dir));
     if let Some(commit) = commit {
