@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod bpf;
+pub mod build_info;
 pub mod cli;
 pub mod deleted;
 pub mod escape;

@@ -143,6 +143,19 @@ fn flag_v_version() {
     let opts = ok(&["-v"]);
     assert!(opts.version);
     assert!(opts.info_message.starts_with("lsof version information:\n"));
+    let constructed = format!(
+        "    constructed as: rlsof {} (Rust)\n",
+        env!("CARGO_PKG_VERSION")
+    );
+    assert!(opts.info_message.contains(&constructed));
+    // Built from a git checkout, -v names its commit on a line of its own.
+    let checkout = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(".git");
+    match crate::build_info::commit() {
+        Some(commit) => assert!(opts
+            .info_message
+            .contains(&format!("{constructed}    git commit: {commit}\n"))),
+        None => assert!(!checkout.exists(), "a checkout's commit is known"),
+    }
 }
 
 #[test]

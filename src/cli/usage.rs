@@ -154,22 +154,28 @@ fn flags_note(note: &FileStructNote) -> String {
     }
 }
 
-/// What `-v` prints.
+/// What `-v` prints: lsof's lines, with rlsof's build (version, and the
+/// git commit when known) where lsof describes its compiler.
 pub fn version_text() -> String {
+    let commit = match crate::build_info::commit() {
+        Some(commit) => format!("    git commit: {commit}\n"),
+        None => String::new(),
+    };
     format!(
         "{PROGRAM} version information:\n    revision: {VERSION}\n    \
          latest revision: {REPO_URL}\n    latest FAQ: {FAQ_URL}\n    \
          latest (non-formatted) man page: {MAN_URL}\n    \
-         constructed as: {} (Rust)\n    \
+         constructed as: rlsof {} (Rust)\n{commit}    \
          Anyone can list all files.\n    /dev warnings are disabled.\n    \
          Kernel ID check is disabled.\n",
-        rlsof_version()
+        crate::build_info::VERSION
     )
 }
 
-/// rlsof's version, the one place both `-v` and `--version` take it from.
+/// What `--version` prints: rlsof's version and, when known, the commit
+/// (`-v` names both in lsof's layout, from the same `build_info`).
 pub fn rlsof_version() -> String {
-    format!("rlsof {}", env!("CARGO_PKG_VERSION"))
+    crate::build_info::version_line()
 }
 
 /// What `--help` prints: every option with its line of the option table.
