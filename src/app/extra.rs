@@ -42,5 +42,7 @@ pub(super) fn run_extra(
         Extra::RecoverAll { to } => {
             deleted::recover_all(scanner, selection, pids, Path::new(to), &mut out, &mut err)
         }
+        // Run by `app::fleet` before this is reached.
+        Extra::Summary(_) | Extra::Metrics { .. } | Extra::Serve { .. } => FAILURE,
     }
 }
