@@ -2,7 +2,6 @@
 //! into a `fleet::Snapshot`, then reported, printed or served.
 
 use super::{pids_to_scan, FAILURE, SUCCESS};
-use crate::cli;
 use crate::cli::options::{Extra, FleetSettings, Options, Output};
 use crate::fleet::metrics::{render, MetricsLimits};
 use crate::fleet::serve::{bind, serve, SharedScan};
@@ -49,7 +48,7 @@ pub(super) fn run_fleet(
         Ok(()) => FAILURE,
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => SUCCESS,
         Err(e) => {
-            eprintln!("{}: {e}", cli::PROGRAM);
+            eprintln!("rlsof: {e}");
             FAILURE
         }
     }
@@ -141,7 +140,7 @@ fn serve_metrics(
     let listener = match bind(addr) {
         Ok(l) => l,
         Err(message) => {
-            eprintln!("{}: {message}", cli::PROGRAM);
+            eprintln!("rlsof: {message}");
             return FAILURE;
         }
     };
@@ -154,15 +153,12 @@ fn serve_metrics(
     });
     let shared = SharedScan::new(scan, Duration::from_secs(settings.cache_age_secs));
     if let Ok(bound) = listener.local_addr() {
-        eprintln!(
-            "{}: serving metrics on http://{bound}/metrics",
-            cli::PROGRAM
-        );
+        eprintln!("rlsof: serving metrics on http://{bound}/metrics");
     }
     match serve(listener, shared) {
         Ok(()) => SUCCESS,
         Err(message) => {
-            eprintln!("{}: {message}", cli::PROGRAM);
+            eprintln!("rlsof: {message}");
             FAILURE
         }
     }
