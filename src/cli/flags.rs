@@ -222,11 +222,6 @@ pub static LONG_FLAGS: &[LongDef] = &[
         help: "copy every open deleted file back (with --to DIR)",
     },
     LongDef {
-        name: "to",
-        value_name: Some("PATH"),
-        help: "where --recover or --recover-all write",
-    },
-    LongDef {
         name: "summary",
         value_name: None,
         help: "report what is close to a limit: descriptors, files, inotify, deleted space",
@@ -270,6 +265,11 @@ pub static LONG_FLAGS: &[LongDef] = &[
         name: "cache-age",
         value_name: Some("SECONDS"),
         help: "--serve reuses a scan this young (5)",
+    },
+    LongDef {
+        name: "to",
+        value_name: Some("PATH"),
+        help: "where --recover or --recover-all write",
     },
 ];
 

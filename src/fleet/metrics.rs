@@ -237,6 +237,9 @@ fn labels(l: &[String; 3]) -> [(&'static str, &str); 3] {
     [("pid", &l[0]), ("command", &l[1]), ("user", &l[2])]
 }
 
+/// A per-command family: name, help, and its value from the totals.
+type CommandFamily = (&'static str, &'static str, fn(&CommandTotals) -> f64);
+
 fn write_commands(snapshot: &Snapshot, users: &UserNames, out: &mut String) {
     let mut totals: BTreeMap<(String, String), CommandTotals> = BTreeMap::new();
     for p in &snapshot.processes {
@@ -249,7 +252,7 @@ fn write_commands(snapshot: &Snapshot, users: &UserNames, out: &mut String) {
         t.fds += p.fds;
         t.worst_ratio = t.worst_ratio.max(p.ratio());
     }
-    let families: [(&'static str, &str, fn(&CommandTotals) -> f64); 3] = [
+    let families: [CommandFamily; 3] = [
         (
             "rlsof_command_processes",
             "Processes of a command run by a user.",
