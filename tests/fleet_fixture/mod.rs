@@ -189,15 +189,31 @@ impl Exporter {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stderr.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let addr = line
-            .trim()
-            .strip_prefix("rlsof: serving metrics on http://")
-            .and_then(|rest| rest.strip_suffix("/metrics"))
-            .unwrap_or_else(|| panic!("rlsof --serve said {line:?}"));
+        // Warnings may come first (a file system that cannot be stat'ed);
+        // stderr is read to its end, so that none is ever written into a
+        // closed pipe.
+        let (said, heard) = std::sync::mpsc::channel();
+        let stderr = BufReader::new(child.stderr.take().unwrap());
+        std::thread::spawn(move || {
+            for line in stderr.lines().map_while(Result::ok) {
+                let _ = said.send(line);
+            }
+        });
+        let mut lines = Vec::new();
+        let addr = loop {
+            let Ok(line) = heard.recv_timeout(Duration::from_secs(30)) else {
+                panic!("rlsof --serve said {lines:?}");
+            };
+            let addr = line
+                .trim()
+                .strip_prefix("rlsof: serving metrics on http://")
+                .and_then(|rest| rest.strip_suffix("/metrics"))
+                .map(str::to_string);
+            if let Some(addr) = addr {
+                break addr;
+            }
+            lines.push(line);
+        };
         Exporter {
             child,
             addr: addr.parse().unwrap(),
