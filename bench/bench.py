@@ -34,7 +34,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 GNU_TIME = "/usr/bin/time"
-CASES = ("whole", "fields", "threads", "links", "inet", "memory", "single")
+CASES = ("whole", "fields", "threads", "links", "inet", "memory", "single", "fleet")
 
 
 class Fixture:
@@ -191,7 +191,7 @@ def ratio(a, b):
     return f"{a / b:7.2f}" if b else f"{'-':>7}"
 
 
-def table(title, commands, runs):
+def table(title, commands, runs, same_output=True):
     commands = available(commands)
     medians = measure(commands, runs)
     base = next((m for label, m in medians.items() if tool(label) == "lsof"), None)
@@ -202,7 +202,8 @@ def table(title, commands, runs):
         rel = [ratio(x, base[i]) if base else f"{'-':>7}" for i, x in enumerate((wall, cpu, rss))]
         print(f"{label[:38]:<38} {wall:8.3f} {cpu:8.3f} {rss / 1024:9.1f} {out / 1024:9.1f}"
               f" {rel[0]:>9} {rel[1]:>8} {rel[2]:>8}")
-    warn_if_silent(medians)
+    if same_output:
+        warn_if_silent(medians)
     sys.stdout.flush()
 
 
@@ -275,6 +276,13 @@ def cases_on(rlsof, f, a):
             (f"lsof -n -P -i :{port}", ["lsof", "-n", "-P", "-i", f":{port}"]),
             (f"ss -ltnp sport = :{port}", ["ss", "-ltnp", "sport", "=", f":{port}"]),
         ], a.runs)
+    if "fleet" in a.only:
+        # A report of the same scan, not a listing: outputs differ in size.
+        table(f"--metrics and --summary against a listing ({f.label})", [
+            ("rlsof --metrics", [rlsof, "--metrics"]),
+            ("rlsof --summary", [rlsof, "--summary"]),
+            ("lsof -n -P", ["lsof", "-n", "-P"]),
+        ], a.runs, same_output=False)
     if "single" in a.only:
         table(f"one CPU: taskset -c 0 ({f.label})", [
             ("taskset -c 0 rlsof -n -P", ["taskset", "-c", "0", rlsof, "-n", "-P"]),
@@ -322,7 +330,7 @@ def main():
     sys.stdout.flush()
     if "memory" in a.only:
         memory_table(rlsof, (max(1, a.procs // 10), a.fds), (a.procs, a.fds), a.runs)
-    if a.only & {"whole", "fields", "links", "inet", "single"}:
+    if a.only & {"whole", "fields", "links", "inet", "single", "fleet"}:
         with Fixture(a.procs, a.fds) as f:
             cases_on(rlsof, f, a)
     if "threads" in a.only:

@@ -7,6 +7,7 @@ pub mod build_info;
 pub mod cli;
 pub mod deleted;
 pub mod escape;
+pub mod fleet;
 pub mod model;
 pub mod names;
 pub mod net;

@@ -8,6 +8,7 @@
 
 #[path = "common/mod.rs"]
 mod common;
+mod fleet_fixture;
 
 use std::ffi::CString;
 use std::io::{BufRead, BufReader};
@@ -257,4 +258,35 @@ fn name_on_a_stuck_file_system_times_out() {
         )),
         "stderr:\n{stderr}"
     );
+}
+
+/// The exporter: a scrape is bounded by `-S` too, scrape after scrape,
+/// and a mount that stopped answering does not stop it serving.
+#[test]
+fn stuck_fuse_file_does_not_stall_a_scrape() {
+    if !common::require_root() {
+        return;
+    }
+    let Some(mut mounted) = mount("serve") else {
+        return;
+    };
+    let held = mounted.mount_point.join("held");
+    mounted.holder = Some(hold(&held));
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(mounted.daemon.id() as i32, libc::SIGUSR1) };
+    let timeout = TIMEOUT_SECS.to_string();
+    let exporter =
+        fleet_fixture::Exporter::start(&[], &["--serve", "0", "--cache-age", "0", "-S", &timeout]);
+    for _ in 0..2 {
+        let started = Instant::now();
+        let (status, body) = fleet_fixture::get(exporter.addr, "/metrics");
+        let elapsed = started.elapsed();
+        assert_eq!(status, 200, "{body}");
+        assert!(body.contains("rlsof_scrape_duration_seconds"));
+        assert!(
+            elapsed < Duration::from_secs(TIMEOUT_SECS) + SLACK,
+            "the scrape took {elapsed:?} with -S {TIMEOUT_SECS}"
+        );
+    }
+    assert_eq!(exporter.stop().code(), Some(0));
 }

@@ -49,6 +49,8 @@ pub(super) fn run_extra(
                 Err(e) => output_failed(&e),
             }
         }
+        // Run by `app::fleet` before this is reached.
+        Extra::Summary(_) | Extra::Metrics { .. } | Extra::Serve { .. } => FAILURE,
     };
     // Recovery copies every file even when its report cannot be written;
     // the report stops at its first failed write.

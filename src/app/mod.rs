@@ -2,10 +2,11 @@
 
 mod extra;
 mod output;
+mod fleet;
 mod prepare;
 mod status;
 
-use crate::cli::options::{Options, Output};
+use crate::cli::options::{Extra, Options, Output};
 use crate::cli::{self, CliError};
 use crate::names::SystemNames;
 use crate::print::{printer_for, NameLookup, Printer};
@@ -112,6 +113,11 @@ fn list(opts: &Options) -> io::Result<i32> {
     let mut scanner = Scanner::new(cfg, fresh_sockets())?;
     if opts.endpoints.is_none() {
         scanner.set_socket_filter(selection.network.clone());
+    }
+    if let Some(extra @ (Extra::Summary(_) | Extra::Metrics { .. } | Extra::Serve { .. })) =
+        &opts.extra
+    {
+        return Ok(fleet::run_fleet(extra, opts, &scanner, &selection));
     }
     if let Some(extra) = &opts.extra {
         let pids = pids_to_scan(&scanner, &selection)?;

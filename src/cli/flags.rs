@@ -227,6 +227,51 @@ pub static LONG_FLAGS: &[LongDef] = &[
         help: "let --recover copy onto the filesystem the file fills",
     },
     LongDef {
+        name: "summary",
+        value_name: None,
+        help: "report what is close to a limit: descriptors, files, inotify, deleted space",
+    },
+    LongDef {
+        name: "metrics",
+        value_name: None,
+        help: "print the --summary facts as Prometheus metrics",
+    },
+    LongDef {
+        name: "metrics-file",
+        value_name: Some("PATH"),
+        help: "with --metrics: replace PATH atomically (textfile collector)",
+    },
+    LongDef {
+        name: "metrics-paths",
+        value_name: Some("N"),
+        help: "with --metrics/--serve: label the N largest deleted files by path",
+    },
+    LongDef {
+        name: "serve",
+        value_name: Some("ADDR"),
+        help: "serve /metrics over HTTP on PORT, IP:PORT or [IPv6]:PORT (loopback)",
+    },
+    LongDef {
+        name: "serve-remote",
+        value_name: None,
+        help: "let --serve listen on an address that is not loopback",
+    },
+    LongDef {
+        name: "fd-top",
+        value_name: Some("N"),
+        help: "processes shown by --summary (10) and --metrics (20)",
+    },
+    LongDef {
+        name: "listeners-max",
+        value_name: Some("N"),
+        help: "listening sockets in --metrics (100)",
+    },
+    LongDef {
+        name: "cache-age",
+        value_name: Some("SECONDS"),
+        help: "--serve reuses a scan this young (5)",
+    },
+    LongDef {
         name: "to",
         value_name: Some("PATH"),
         help: "where --recover or --recover-all write",

@@ -9,6 +9,7 @@
 
 mod fields;
 mod flags;
+mod fleet;
 mod inet;
 pub mod later;
 mod lists;

@@ -156,6 +156,31 @@ pub enum Extra {
     },
     /// `--recover-all --to DIR [--force]`.
     RecoverAll { to: OsString, force: bool },
+    /// `--summary`.
+    Summary(FleetSettings),
+    /// `--metrics [--metrics-file PATH]`.
+    Metrics {
+        settings: FleetSettings,
+        file: Option<OsString>,
+    },
+    /// `--serve ADDR [--serve-remote]`.
+    Serve {
+        settings: FleetSettings,
+        addr: std::net::SocketAddr,
+    },
+}
+
+/// How much `--summary`, `--metrics` and `--serve` show (see `cli::fleet`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FleetSettings {
+    /// `--fd-top N`: processes shown; None for the mode's default.
+    pub top: Option<usize>,
+    /// `--listeners-max N`.
+    pub listeners: usize,
+    /// `--metrics-paths N`: deleted files given a path label.
+    pub deleted_paths: usize,
+    /// `--cache-age SECONDS`: how long `--serve` reuses a scan.
+    pub cache_age_secs: u64,
 }
 
 #[derive(Debug, Clone, Default)]

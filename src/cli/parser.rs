@@ -27,6 +27,7 @@ struct LongOptions {
     /// `--to` was given, even if its value was refused.
     to_given: bool,
     force: bool,
+    fleet: super::fleet::FleetArgs,
 }
 
 pub fn parse_args(args: &[Vec<u8>]) -> Result<Options, CliError> {
@@ -94,6 +95,12 @@ fn long_option(
         }
         (None, None) => None,
     };
+    if super::fleet::NAMES.contains(&def.name) {
+        if let Err(message) = long.fleet.take(def.name, value) {
+            state.error(message);
+        }
+        return;
+    }
     match def.name {
         "to" => {
             long.to_given = true;
@@ -135,7 +142,20 @@ fn pid_and_fd(text: &[u8]) -> Option<(i32, u32)> {
     Some((pid.parse().ok()?, fd.parse().ok()?))
 }
 
-fn check_long_options(state: &mut State, long: LongOptions) {
+fn check_long_options(state: &mut State, mut long: LongOptions) {
+    let fleet = std::mem::take(&mut long.fleet);
+    if fleet.any_mode() && !long.extras.is_empty() {
+        state.error("--summary, --metrics and --serve do not go with --deleted or --recover");
+        return;
+    }
+    match fleet.finish(state.json || state.json_lines) {
+        Ok(Some(extra)) => state.opts.extra = Some(extra),
+        Ok(None) => {}
+        Err(message) => {
+            state.error(message);
+            return;
+        }
+    }
     let mut kinds = long.extras.clone();
     kinds.dedup();
     if kinds.len() > 1 {
@@ -166,7 +186,7 @@ fn check_long_options(state: &mut State, long: LongOptions) {
                 .map(|(pid, fd)| Extra::Recover { pid, fd, to, force })
         }
         (Some(&"recover-all"), Some(to)) => Some(Extra::RecoverAll { to, force }),
-        _ => None,
+        _ => state.opts.extra.take(),
     };
 }
 
