@@ -6,6 +6,7 @@ pub mod bpf;
 pub mod cli;
 pub mod deleted;
 pub mod escape;
+pub mod live;
 pub mod model;
 pub mod names;
 pub mod net;

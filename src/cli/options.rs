@@ -151,6 +151,10 @@ pub enum Extra {
     Recover { pid: i32, fd: u32, to: OsString },
     /// `--recover-all --to DIR`.
     RecoverAll { to: OsString },
+    /// `--top`: the live view (`leak_cycles`: `--leak-cycles K`).
+    Top { leak_cycles: u32 },
+    /// `--changes` (with `-r`/`+r`): what opened and closed each cycle.
+    Changes { leak_cycles: u32 },
 }
 
 #[derive(Debug, Clone, Default)]
