@@ -152,7 +152,11 @@ fn opens_closes_reuse_fork_and_exit_as_events() {
             || format!("{:#?}\n{}", json_events(&json), table.lines().join("\n")),
         );
         assert_eq!(json_events(&json), expected, "after step {step}");
-        let now = if step == "exit" { HashMap::new() } else { lsof_rows(p) };
+        let now = if step == "exit" {
+            HashMap::new()
+        } else {
+            lsof_rows(p)
+        };
         for (e, row) in expected[from..].iter().zip(&rows[from..]) {
             check_row(e, row, &before, &now);
         }
@@ -200,7 +204,13 @@ fn a_process_growing_at_each_cycle_is_reported_as_leaking() {
     let mut stable = Churn::start("hold", "3");
     let pids = format!("{},{}", leaker.pid, stable.pid);
     let select = ["-p", &pids, "-a", "-d", "3-999"];
-    let json = Stream::start(&[&["-r1", "--changes", "--leak-cycles", "2", "-j"][..], &select].concat());
+    let json = Stream::start(
+        &[
+            &["-r1", "--changes", "--leak-cycles", "2", "-j"][..],
+            &select,
+        ]
+        .concat(),
+    );
     let table = Stream::start(&[&["-r1", "--changes", "--leak-cycles=2"][..], &select].concat());
     let leak = wait_for(
         "a leak event",
@@ -227,24 +237,41 @@ fn a_process_growing_at_each_cycle_is_reported_as_leaking() {
         || table.lines().join("\n"),
     );
     assert!(line.contains(&format!(" {} ", leaker.pid)), "{line}");
-    assert!(line.contains("(descriptors grew in each of the last 2 cycles: "), "{line}");
+    assert!(
+        line.contains("(descriptors grew in each of the last 2 cycles: "),
+        "{line}"
+    );
     let stable_pid = format!("\"pid\":{}", stable.pid);
-    assert!(!json.lines().iter().any(|l| l.contains(&stable_pid)), "the stable process changes nothing");
+    assert!(
+        !json.lines().iter().any(|l| l.contains(&stable_pid)),
+        "the stable process changes nothing"
+    );
     leaker.kill();
     stable.kill();
 }
 
 #[test]
 fn changes_needs_a_repeat_and_the_table_or_json_lines() {
-    let run = |args: &[&str]| Command::new(rlsof()).args(args).output().expect("rlsof runs");
+    let run = |args: &[&str]| {
+        Command::new(rlsof())
+            .args(args)
+            .output()
+            .expect("rlsof runs")
+    };
     for (args, message) in [
         (&["--changes"][..], "--changes needs -r or +r"),
         (&["-r0", "--changes"], "--changes needs -r or +r"),
         (&["-r1", "--changes", "-J"], "not -J, -F or -t"),
         (&["-r1", "--changes", "-t"], "not -J, -F or -t"),
-        (&["-r1", "--changes", "--top"], "--changes and --top are mutually exclusive"),
+        (
+            &["-r1", "--changes", "--top"],
+            "--changes and --top are mutually exclusive",
+        ),
         (&["--leak-cycles", "2"], "--leak-cycles goes only with"),
-        (&["-r1", "--changes", "--leak-cycles", "0"], "--leak-cycles needs a number"),
+        (
+            &["-r1", "--changes", "--leak-cycles", "0"],
+            "--leak-cycles needs a number",
+        ),
     ] {
         let out = run(args);
         let stderr = String::from_utf8_lossy(&out.stderr);

@@ -18,7 +18,11 @@ pub fn rlsof() -> PathBuf {
 
 /// Polls `check` until it gives Some, or panics after `PATIENCE` saying
 /// what was awaited (and the last state `describe` gives).
-pub fn wait_for<T>(what: &str, mut check: impl FnMut() -> Option<T>, describe: impl Fn() -> String) -> T {
+pub fn wait_for<T>(
+    what: &str,
+    mut check: impl FnMut() -> Option<T>,
+    describe: impl Fn() -> String,
+) -> T {
     let started = Instant::now();
     loop {
         if let Some(value) = check() {
@@ -63,7 +67,9 @@ impl Churn {
         let stdin = process.stdin.take();
         let mut stdout = BufReader::new(process.stdout.take().expect("stdout"));
         let mut line = String::new();
-        stdout.read_line(&mut line).expect("churn.py announces itself");
+        stdout
+            .read_line(&mut line)
+            .expect("churn.py announces itself");
         let pid = line
             .strip_prefix("ready ")
             .and_then(|p| p.trim().parse().ok())
