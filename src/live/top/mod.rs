@@ -71,8 +71,7 @@ pub fn run(
     }
     let terminal = Restoring(Some(ratatui::try_init()?));
     let mut live = Live::new(how, scanner);
-    let status = live.run(terminal, fresh_sockets, scan, &signal);
-    status
+    live.run(terminal, fresh_sockets, scan, &signal)
 }
 
 /// The terminal, given back to the shell when dropped.
