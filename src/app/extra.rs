@@ -1,4 +1,5 @@
-//! rlsof's own long options: the deleted-files report and recovery.
+//! rlsof's own long options: the deleted-files report and recovery, and
+//! the live views (`--top`, `--changes`).
 
 use super::output::{FirstFailure, Stdout};
 use super::output_failed;
@@ -6,6 +7,9 @@ use super::FAILURE;
 use crate::cli;
 use crate::cli::options::{Extra, Options, Output};
 use crate::deleted;
+use crate::live;
+use crate::model::Process;
+use crate::names::SystemNames;
 use crate::scan::Scanner;
 use crate::select::Selection;
 use std::io::{self, Write};
@@ -51,6 +55,8 @@ pub(super) fn run_extra(
         }
         // Run by `app::fleet` before this is reached.
         Extra::Summary(_) | Extra::Metrics { .. } | Extra::Serve { .. } => FAILURE,
+        // The caller gives these to `run_live`, which owns the scanner.
+        Extra::Top { .. } | Extra::Changes { .. } => FAILURE,
     };
     // Recovery copies every file even when its report cannot be written;
     // the report stops at its first failed write.
@@ -70,5 +76,52 @@ fn catch_signals(err: &mut dyn Write) -> Option<deleted::Interrupts> {
             let _ = writeln!(err, "{}: cannot catch signals: {e}", cli::PROGRAM);
             None
         }
+    }
+}
+
+/// Runs `--top` or `--changes`; returns the exit status (`status` gives
+/// a listing's, once the cycles are over).
+pub(super) fn run_live(
+    opts: &Options,
+    scanner: Scanner,
+    fresh_sockets: &live::FreshSockets,
+    mut scan: impl FnMut(&mut Scanner, &mut dyn FnMut(Process) -> io::Result<()>) -> io::Result<()>,
+    status: impl Fn() -> io::Result<i32>,
+) -> i32 {
+    let names = SystemNames::default();
+    let result = match (&opts.extra, &opts.repeat) {
+        (Some(Extra::Top { leak_cycles }), repeat) => {
+            let how = live::top::Top {
+                opts,
+                repeat: repeat.as_ref(),
+                leak_cycles: *leak_cycles,
+                names: &names,
+            };
+            live::top::run(&how, scanner, fresh_sockets, &mut scan)
+        }
+        (Some(Extra::Changes { leak_cycles }), Some(repeat)) => {
+            let how = live::changes::Changes {
+                opts,
+                repeat,
+                leak_cycles: *leak_cycles,
+                names: &names,
+            };
+            let mut out = io::BufWriter::new(Stdout::lock());
+            live::changes::run(&how, scanner, fresh_sockets, &mut scan, &mut out).and_then(
+                |outcome| {
+                    let status = status()?;
+                    Ok(if repeat.until_empty && !outcome.listed {
+                        FAILURE
+                    } else {
+                        status
+                    })
+                },
+            )
+        }
+        _ => Ok(FAILURE),
+    };
+    match result {
+        Ok(status) => status,
+        Err(e) => output_failed(&e),
     }
 }

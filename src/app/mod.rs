@@ -8,6 +8,7 @@ mod status;
 
 use crate::cli::options::{Extra, Options, Output};
 use crate::cli::{self, CliError};
+use crate::model::Process;
 use crate::names::SystemNames;
 use crate::print::{printer_for, NameLookup, Printer};
 use crate::run::scan_in_order;
@@ -119,6 +120,13 @@ fn list(opts: &Options) -> io::Result<i32> {
     {
         return Ok(fleet::run_fleet(extra, opts, &scanner, &selection));
     }
+    if matches!(opts.extra, Some(Extra::Top { .. } | Extra::Changes { .. })) {
+        let scan = |scanner: &mut Scanner, sink: &mut dyn FnMut(Process) -> io::Result<()>| {
+            scan_each(opts, scanner, &selection, sink)
+        };
+        let status = || exit_status(opts, &selection, args_failed);
+        return Ok(extra::run_live(opts, scanner, &fresh_sockets, scan, status));
+    }
     if let Some(extra) = &opts.extra {
         let pids = pids_to_scan(&scanner, &selection)?;
         return Ok(run_extra(extra, opts, &scanner, &selection, &pids));
@@ -161,20 +169,29 @@ fn scan_and_print(
     selection: &Selection,
     printer: &mut dyn Printer,
 ) -> io::Result<()> {
+    scan_each(opts, scanner, selection, &mut |p| printer.process(&p))
+}
+
+/// One listing: the selected processes, in PID order, to `sink`.
+fn scan_each(
+    opts: &Options,
+    scanner: &mut Scanner,
+    selection: &Selection,
+    sink: &mut dyn FnMut(Process) -> io::Result<()>,
+) -> io::Result<()> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let Some(list_ends) = opts.endpoints else {
         let pids = pids_to_scan(scanner, selection)?;
-        let mut sink = |p: crate::model::Process| printer.process(&p);
         let from_kernel = streams(opts) && scanner.describe_sockets_from_kernel();
         let batches = (streams(opts) && !from_kernel)
             .then(|| scanner.socket_batches(&pids))
             .flatten();
         let Some(batches) = batches else {
-            return scan_in_order(scanner, selection, &pids, threads, &mut sink);
+            return scan_in_order(scanner, selection, &pids, threads, sink);
         };
         for batch in batches {
             scanner.describe_only(batch.sockets);
-            scan_in_order(scanner, selection, &batch.pids, threads, &mut sink)?;
+            scan_in_order(scanner, selection, &batch.pids, threads, sink)?;
         }
         return Ok(());
     };
@@ -189,7 +206,7 @@ fn scan_and_print(
         command_width: opts.command_width,
         list_ends,
     };
-    list_with_endpoints(&listing, &mut |p| printer.process(&p))
+    list_with_endpoints(&listing, sink)
 }
 
 /// Whether the output is written process by process, holding nothing

@@ -286,6 +286,21 @@ pub static LONG_FLAGS: &[LongDef] = &[
         value_name: None,
         help: "print rlsof's version (on stdout) and exit",
     },
+    LongDef {
+        name: "top",
+        value_name: None,
+        help: "live full-screen view of processes ranked by open descriptors",
+    },
+    LongDef {
+        name: "changes",
+        value_name: None,
+        help: "with -r/+r: list only the files opened and closed since the last cycle",
+    },
+    LongDef {
+        name: "leak-cycles",
+        value_name: Some("K"),
+        help: "--changes/--top: a leak is K cycles of growth in a row (default 3)",
+    },
 ];
 
 pub fn find(letter: u8) -> Option<&'static FlagDef> {

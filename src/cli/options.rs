@@ -168,6 +168,10 @@ pub enum Extra {
         settings: FleetSettings,
         addr: std::net::SocketAddr,
     },
+    /// `--top`: the live view (`leak_cycles`: `--leak-cycles K`).
+    Top { leak_cycles: u32 },
+    /// `--changes` (with `-r`/`+r`): what opened and closed each cycle.
+    Changes { leak_cycles: u32 },
 }
 
 /// How much `--summary`, `--metrics` and `--serve` show (see `cli::fleet`).

@@ -28,6 +28,7 @@ struct LongOptions {
     to_given: bool,
     force: bool,
     fleet: super::fleet::FleetArgs,
+    leak_cycles: Option<u32>,
 }
 
 pub fn parse_args(args: &[Vec<u8>]) -> Result<Options, CliError> {
@@ -71,7 +72,11 @@ pub fn parse_args(args: &[Vec<u8>]) -> Result<Options, CliError> {
         .iter()
         .map(|a| OsString::from_vec(a.clone()))
         .collect();
+    let live = take_live_option(&mut state, &mut long);
     check_long_options(&mut state, long);
+    if live.is_some() {
+        state.opts.extra = live;
+    }
     check_combinations(&mut state);
     finish(state)
 }
@@ -128,6 +133,13 @@ fn long_option(
             long.info
                 .get_or_insert_with(|| format!("{}\n", rlsof_version()));
         }
+        "leak-cycles" => match value.and_then(|v| std::str::from_utf8(v).ok()?.parse().ok()) {
+            Some(k) if k > 0 => long.leak_cycles = Some(k),
+            _ => state.error(format!(
+                "--leak-cycles needs a number of cycles above 0, not \"{}\"",
+                shown(value.unwrap_or_default())
+            )),
+        },
         other => long.extras.push(other),
     }
 }
@@ -140,6 +152,47 @@ fn pid_and_fd(text: &[u8]) -> Option<(i32, u32)> {
         return None;
     }
     Some((pid.parse().ok()?, fd.parse().ok()?))
+}
+
+/// `--top` or `--changes`, which exclude every other of rlsof's modes,
+/// taken out of `long.extras`.
+fn take_live_option(state: &mut State, long: &mut LongOptions) -> Option<Extra> {
+    let live: Vec<&str> = long
+        .extras
+        .iter()
+        .copied()
+        .filter(|e| matches!(*e, "top" | "changes"))
+        .collect();
+    long.extras.retain(|e| !matches!(*e, "top" | "changes"));
+    let leak_cycles = long.leak_cycles.unwrap_or(3);
+    let Some(&mode) = live.first() else {
+        if long.leak_cycles.is_some() {
+            state.error("--leak-cycles goes only with --changes or --top");
+        }
+        return None;
+    };
+    if long.fleet.any_mode() {
+        state.error(format!(
+            "--{mode} does not go with --summary, --metrics or --serve"
+        ));
+        return None;
+    }
+    if let Some(other) = live.iter().chain(&long.extras).find(|e| **e != mode) {
+        state.error(format!("--{mode} and --{other} are mutually exclusive"));
+        return None;
+    }
+    if mode == "top" {
+        if state.json || state.json_lines || state.fields_given || state.terse {
+            state.error("--top is a full-screen view: -J, -j, -F and -t do not apply");
+        }
+        return Some(Extra::Top { leak_cycles });
+    }
+    if state.opts.repeat.as_ref().is_none_or(|r| r.seconds == 0) {
+        state.error("--changes needs -r or +r with an interval above 0");
+    } else if state.json || state.fields_given || state.terse {
+        state.error("--changes writes the table or, with -j, JSON Lines events (not -J, -F or -t)");
+    }
+    Some(Extra::Changes { leak_cycles })
 }
 
 fn check_long_options(state: &mut State, mut long: LongOptions) {

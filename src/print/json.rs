@@ -93,6 +93,37 @@ impl<'a, W: Write> JsonPrinter<'a, W> {
         self.fields.is_none_or(|f| f.has(letter))
     }
 
+    /// One event of a live listing (`--changes`) as a JSON line: the
+    /// `head` keys, the process's keys, the file's (for a file event),
+    /// then the `tail` keys.
+    pub fn event_line(
+        &mut self,
+        head: &[(&str, Value)],
+        p: &Process,
+        file: Option<&OpenFile>,
+        tail: &[(&str, Value)],
+    ) -> io::Result<()> {
+        let mut buf = std::mem::take(&mut self.buf);
+        let mut scratch = Vec::new();
+        buf.clear();
+        let mut obj = Object::open(&mut buf);
+        for (key, value) in head {
+            obj.put(key, value.clone());
+        }
+        self.process_keys(p, &mut obj);
+        if let Some(f) = file {
+            self.file_keys(f, &mut obj, &mut scratch);
+        }
+        for (key, value) in tail {
+            obj.put(key, value.clone());
+        }
+        obj.close();
+        buf.push(b'\n');
+        let result = self.out.write_all(&buf);
+        self.buf = buf;
+        result
+    }
+
     fn process_keys(&self, p: &Process, obj: &mut Object) {
         let r = &self.render;
         obj.put("pid", p.pid);
