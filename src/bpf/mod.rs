@@ -19,7 +19,9 @@
 //! fails (no privilege, no BTF, a kernel that refuses the program) gives
 //! None, and the caller reads every descriptor as before.
 
+mod asm;
 mod btf;
+pub mod debug;
 mod files;
 mod program;
 mod sockets;
@@ -59,7 +61,14 @@ pub struct Holdings {
 /// namespace of its own, where the kernel's numbers are not /proc's) also
 /// gives None.
 pub fn held_sockets(pids: &[i32], threads: usize) -> Option<Holdings> {
-    let program = checked_program()?;
+    let Some(program) = checked_program() else {
+        debug::say(format_args!("who holds sockets: /proc (no program)"));
+        return None;
+    };
+    debug::say(format_args!(
+        "who holds sockets: the kernel (rlsof_sockets), {} processes",
+        pids.len()
+    ));
     // One iteration per process, spread over the threads: the kernel's
     // walk of the descriptor tables is most of the cost.
     let next = AtomicUsize::new(0);
@@ -93,8 +102,7 @@ pub fn held_sockets(pids: &[i32], threads: usize) -> Option<Holdings> {
 /// under our PID: None when the kernel cannot run it or its process
 /// numbers are not ours (rlsof in a PID namespace of its own).
 fn checked_program() -> Option<program::Program> {
-    let offsets = program::Offsets::of_running_kernel()?;
-    let program = program::Program::load(offsets, program::Reports::Sockets)?;
+    let program = program::Program::load(program::Reports::Sockets)?;
     // SAFETY: plain socket(2); the result is checked before use.
     let raw = unsafe { libc::socket(libc::AF_UNIX, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
     if raw < 0 {
@@ -107,8 +115,21 @@ fn checked_program() -> Option<program::Program> {
         fd: probe.as_raw_fd() as u32,
         inode: inode_of(&probe)?,
     };
-    let mine = program.sockets_of(Some(me.pid as u32))?;
-    mine.contains(&me).then_some(program)
+    let mine = match program.iterate(Some(me.pid as u32)) {
+        Ok(_) => program.sockets_of(Some(me.pid as u32))?,
+        Err(e) => {
+            // Linux 5.10 takes no process to iterate over (E2BIG).
+            debug::say(format_args!("rlsof_sockets: no iteration by process: {e}"));
+            return None;
+        }
+    };
+    let right = mine.contains(&me);
+    if !right {
+        debug::say(format_args!(
+            "rlsof_sockets: our probe socket not reported as it is"
+        ));
+    }
+    right.then_some(program)
 }
 
 fn inode_of(fd: &OwnedFd) -> Option<u64> {
