@@ -23,6 +23,7 @@ mod asm;
 mod btf;
 pub mod debug;
 mod files;
+mod probe;
 mod program;
 mod sockets;
 mod stream;

@@ -496,6 +496,9 @@ fn decode(s: &SocketOffsets, r: &[u8]) -> DescribedSocket {
     }
 }
 
+/// Readings of the probe sockets before a mismatch counts.
+const PROBE_ATTEMPTS: usize = 3;
+
 /// The described-sockets program, loaded and checked.
 pub struct SocketsProgram {
     program: Program,
@@ -504,8 +507,8 @@ pub struct SocketsProgram {
 
 impl SocketsProgram {
     /// None when the kernel cannot run it (see `crate::bpf`), or when it
-    /// does not describe a listening TCP socket and a bound UNIX socket
-    /// of ours as they are.
+    /// does not describe sockets of ours of every kind as the tables do
+    /// (see `super::probe`).
     pub fn load() -> Option<SocketsProgram> {
         let program = SocketsProgram::load_checked();
         match program {
@@ -527,42 +530,29 @@ impl SocketsProgram {
         };
         let program = Program::load(Reports::Described(offsets))?;
         let program = SocketsProgram { program, offsets };
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").ok()?;
-        let port = listener.local_addr().ok()?.port();
-        let name = format!("rlsof-probe-{}", std::process::id());
-        let address =
-            <std::os::unix::net::SocketAddr as std::os::linux::net::SocketAddrExt>::from_abstract_name(name.as_bytes()).ok()?;
-        let unix = std::os::unix::net::UnixDatagram::bind_addr(&address).ok()?;
-        let Some(mine) = program.sockets_of(std::process::id() as i32) else {
-            say(format_args!(
-                "rlsof_described: no iteration over our own sockets"
-            ));
-            return None;
+        let probes = match super::probe::Probes::make() {
+            Ok(probes) => probes,
+            Err(e) => {
+                say(format_args!("rlsof_described: no probe sockets: {e}"));
+                return None;
+            }
         };
-        let described = |fd: i32| {
-            let socket = mine.iter().find(|s| s.fd == fd as u32)?;
-            socket.raw.describe()
-        };
-        use std::os::fd::AsRawFd;
-        let tcp_right = matches!(
-            described(listener.as_raw_fd()),
-            Some(crate::model::SocketInfo::Ip(ip))
-                if ip.local == (std::net::Ipv4Addr::LOCALHOST.into(), port)
-                    && ip.remote.is_none()
-                    && ip.state.map(|s| s.0) == Some(10)
-        );
-        let unix_right = matches!(
-            described(unix.as_raw_fd()),
-            Some(crate::model::SocketInfo::Unix(u))
-                if u.path.as_deref() == Some(format!("@{name}").as_bytes())
-                    && u.sock_type == libc::SOCK_DGRAM as u32
-        );
-        if !(tcp_right && unix_right) {
-            say(format_args!(
-                "rlsof_described: our probe sockets not described as they are"
-            ));
+        // A probe's state may change between the program's reading and the
+        // tables' (an acknowledgement arriving): a mismatch is read again.
+        let mut why = String::new();
+        for _ in 0..PROBE_ATTEMPTS {
+            let Some(mine) = program.sockets_of(std::process::id() as i32) else {
+                say(format_args!("rlsof_described: no iteration over our own sockets"));
+                return None;
+            };
+            match probes.check(&mine) {
+                Ok(()) => return Some(program),
+                Err(e) => why = e,
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
         }
-        (tcp_right && unix_right).then_some(program)
+        say(format_args!("rlsof_described: {why}"));
+        None
     }
 
     /// The sockets process `pid` (its threads too) holds, described; None
