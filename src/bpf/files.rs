@@ -9,18 +9,7 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 
 use super::debug::say;
 use super::program::{file_record, Program, Reports, FILE_RECORD};
-
-/// One descriptor of a process's own table, as the kernel holds it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct KernelFile {
-    pub fd: u32,
-    /// fdinfo's `flags:`: `f_flags`, with O_CLOEXEC when the descriptor
-    /// has it.
-    pub flags: u32,
-    pub inode: u64,
-    /// `f_pos`, as fdinfo's `pos:` prints it (signed there too).
-    pub pos: i64,
-}
+use super::KernelFile;
 
 /// The every-file program, loaded and checked.
 pub struct FilesProgram(Program);

@@ -11,7 +11,7 @@ use std::io::Write;
 use std::net::{Ipv4Addr, Ipv6Addr, TcpListener, TcpStream, UdpSocket};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 
-use super::sockets::DescribedSocket;
+use super::DescribedSocket;
 use crate::net::store::InodeSet;
 use crate::net::NetTables;
 

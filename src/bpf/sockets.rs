@@ -18,6 +18,7 @@ use super::asm::{Asm, If, Label, Width, FP, R1, R2, R3, R4, R5, R6, R9};
 use super::btf::{Field, Found};
 use super::debug::say;
 use super::program::*;
+use super::DescribedSocket;
 use crate::net::kernel::{RawQueues, RawSocket};
 
 /// Bytes of a record before any `%pK` text: see [`program`].
@@ -410,14 +411,6 @@ pub(super) fn program(found: &Found, s: &SocketOffsets) -> Result<Vec<u8>, Strin
     for_each_file(found, RECORD, body, after)
 }
 
-/// One socket file of a process, as the program reported it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DescribedSocket {
-    pub fd: u32,
-    pub inode: u64,
-    pub raw: RawSocket,
-}
-
 /// The records of `bytes`, all found under tgid `pid`; None when they do
 /// not parse as such (a record cut short, an address that is not hex
 /// digits): the caller then reads the tables rather than trust them.
@@ -542,7 +535,9 @@ impl SocketsProgram {
         let mut why = String::new();
         for _ in 0..PROBE_ATTEMPTS {
             let Some(mine) = program.sockets_of(std::process::id() as i32) else {
-                say(format_args!("rlsof_described: no iteration over our own sockets"));
+                say(format_args!(
+                    "rlsof_described: no iteration over our own sockets"
+                ));
                 return None;
             };
             match probes.check(&mine) {
