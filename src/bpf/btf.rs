@@ -1,16 +1,22 @@
 //! Just enough of the kernel's BTF (`/sys/kernel/btf/vmlinux`) to find a
-//! few struct members' byte offsets and a function's type id, which a BPF
-//! program that walks kernel structures must be built with.
+//! few struct members' byte offsets and sizes and a function's type id,
+//! which a BPF program that walks kernel structures must be built with.
 //!
-//! The blob is 5 MiB and more; it is read a block at a time, twice: the
-//! string section to learn where the wanted names are, then the type
-//! section, comparing those positions, so memory stays a block.
+//! The blob is 5 MiB and more; it is read a block at a time: the string
+//! section to learn where the wanted names are, then the type section,
+//! comparing those positions, then the start of the type section again
+//! (a pass or two) for the sizes of the members' types, so memory stays a
+//! block.
 
 use std::collections::HashMap;
 use std::io::{self, Read};
 
 /// The running kernel's BTF.
 pub const VMLINUX: &str = "/sys/kernel/btf/vmlinux";
+/// Set, the BTF read instead of [`VMLINUX`] (a copy, for tests that
+/// damage one member to see a program fall back): the type ids must be
+/// the running kernel's.
+pub const BTF_VARIABLE: &str = "RLSOF_BTF";
 const MAGIC: u16 = 0xeb9f;
 const HEADER_LEN: usize = 24;
 const KIND_STRUCT: u32 = 4;
@@ -30,21 +36,89 @@ pub struct Wanted<'a> {
     pub funcs: &'a [&'a str],
 }
 
-/// What was found: per struct, its wanted members' byte offsets; per
-/// function, its type id.
+/// The BTF to read: [`BTF_VARIABLE`]'s file when set, else [`VMLINUX`].
+pub fn source() -> std::path::PathBuf {
+    match std::env::var_os(BTF_VARIABLE) {
+        Some(path) if !path.is_empty() => path.into(),
+        _ => VMLINUX.into(),
+    }
+}
+
+/// What was found: per struct, its wanted members' byte offsets and type
+/// ids, and the sizes of those types; per function, its type id.
 #[derive(Debug, Default)]
 pub struct Found {
-    members: HashMap<(String, String), u32>,
+    members: HashMap<(String, String), (u32, u32)>,
+    sizes: HashMap<u32, u32>,
     structs_seen: usize,
     pub funcs: HashMap<String, u32>,
 }
 
+/// A struct member's place and size in this kernel, with its name for the
+/// reasons a program cannot be built.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Field {
+    pub strukt: &'static str,
+    pub member: &'static str,
+    pub offset: u32,
+    pub size: u32,
+}
+
+impl std::fmt::Display for Field {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        write!(f, "{}.{}", self.strukt, self.member)
+    }
+}
+
 impl Found {
     /// The byte offset of `member` in `strukt`.
+    #[cfg(test)]
     pub fn offset(&self, strukt: &str, member: &str) -> Option<u32> {
         self.members
             .get(&(strukt.to_string(), member.to_string()))
+            .map(|&(offset, _)| offset)
+    }
+
+    /// `member` of `strukt`, or why a program cannot use it.
+    pub fn field(&self, strukt: &'static str, member: &'static str) -> Result<Field, String> {
+        let key = (strukt.to_string(), member.to_string());
+        let &(offset, ty) = self
+            .members
+            .get(&key)
+            .ok_or_else(|| format!("{strukt}.{member}: not in the kernel's BTF"))?;
+        let size = *self
+            .sizes
+            .get(&ty)
+            .ok_or_else(|| format!("{strukt}.{member}: its size is not in the kernel's BTF"))?;
+        Ok(Field {
+            strukt,
+            member,
+            offset,
+            size,
+        })
+    }
+
+    /// A function's type id, or why a program cannot be attached to it.
+    pub fn func(&self, name: &str) -> Result<u32, String> {
+        self.funcs
+            .get(name)
             .copied()
+            .ok_or_else(|| format!("{name}: not in the kernel's BTF"))
+    }
+
+    /// A `Found` holding exactly `fields` (as (offset, size)) and `funcs`.
+    #[cfg(test)]
+    pub fn made_of(fields: &[(&str, &str, u32, u32)], funcs: &[(&str, u32)]) -> Found {
+        let mut found = Found::default();
+        for (n, &(s, m, offset, size)) in fields.iter().enumerate() {
+            let ty = n as u32 + 1;
+            found.members.insert((s.into(), m.into()), (offset, ty));
+            found.sizes.insert(ty, size);
+        }
+        for &(f, id) in funcs {
+            found.funcs.insert(f.into(), id);
+        }
+        found
     }
 }
 
@@ -132,7 +206,7 @@ pub fn find<B: Blob + ?Sized>(blob: &B, wanted: &Wanted) -> Option<Found> {
         left: types_len,
     };
     let wanted_anywhere = |position: u32| positions.contains_key(&position);
-    for_each_type(types, |kind, name_off, info, body| {
+    for_each_type(types, |kind, name_off, info, _, body| {
         if kind == KIND_FUNC {
             if let Some(f) = wanted.funcs.iter().find(|f| is(name_off, f)) {
                 found.funcs.entry(f.to_string()).or_insert(id);
@@ -156,7 +230,7 @@ pub fn find<B: Blob + ?Sized>(blob: &B, wanted: &Wanted) -> Option<Found> {
                         pending.push((strukt, ty, offset));
                     } else if let Some(name) = names.iter().find(|m| is(member, m)) {
                         let key = (strukt.to_string(), name.to_string());
-                        found.members.entry(key).or_insert(offset);
+                        found.members.entry(key).or_insert((offset, ty));
                     }
                 }
                 found.structs_seen += 1;
@@ -176,12 +250,96 @@ pub fn find<B: Blob + ?Sized>(blob: &B, wanted: &Wanted) -> Option<Found> {
                     pending.push((strukt, inner, base + offset));
                 } else if let Some(name) = names.iter().find(|m| is(member, m)) {
                     let key = (strukt.to_string(), name.to_string());
-                    found.members.entry(key).or_insert(base + offset);
+                    found.members.entry(key).or_insert((base + offset, inner));
                 }
             }
         }
     }
+    let types = found.members.values().map(|&(_, ty)| ty).collect();
+    found.sizes = sizes(blob, types_at, types_len, types)?;
     Some(found)
+}
+
+/// What a type says of its size: it, or that of another type.
+#[derive(Clone, Copy)]
+enum SizeOf {
+    Bytes(u32),
+    /// A typedef or qualifier of this type.
+    As(u32),
+    /// An array of so many of this type.
+    Array(u32, u32),
+    Unknown,
+}
+
+/// The sizes of types `wanted` (by id): passes over the start of the type
+/// section, each up to the highest id still to learn (the base types,
+/// typedefs and qualifiers of members come early), following typedefs,
+/// qualifiers and arrays to their element types.
+fn sizes<B: Blob + ?Sized>(
+    blob: &B,
+    types_at: u64,
+    types_len: usize,
+    wanted: Vec<u32>,
+) -> Option<HashMap<u32, u32>> {
+    let mut known: HashMap<u32, SizeOf> = HashMap::new();
+    let mut frontier: Vec<u32> = wanted.clone();
+    for _ in 0..NESTING * 2 {
+        frontier.retain(|id| !known.contains_key(id));
+        frontier.sort_unstable();
+        frontier.dedup();
+        let Some(&last) = frontier.last() else { break };
+        let types = Section {
+            blob,
+            offset: types_at,
+            left: types_len,
+        };
+        let mut next = Vec::new();
+        let mut id = 1u32;
+        for_each_type(types, |kind, _, _, size_or_type, body| {
+            if frontier.binary_search(&id).is_ok() {
+                let sized = match kind {
+                    // INT, STRUCT, UNION, ENUM, FLOAT, ENUM64
+                    1 | 4 | 5 | 6 | 16 | 19 => SizeOf::Bytes(size_or_type),
+                    2 => SizeOf::Bytes(8), // PTR (a 64-bit kernel's)
+                    // TYPEDEF, VOLATILE, CONST, RESTRICT, TYPE_TAG
+                    8 | 9 | 10 | 11 | 18 => SizeOf::As(size_or_type),
+                    3 => match (u32_at(body, 0), u32_at(body, 8)) {
+                        (Some(element), Some(count)) => SizeOf::Array(element, count),
+                        _ => SizeOf::Unknown,
+                    },
+                    _ => SizeOf::Unknown,
+                };
+                if let SizeOf::As(inner) | SizeOf::Array(inner, _) = sized {
+                    next.push(inner);
+                }
+                known.insert(id, sized);
+            }
+            id += 1;
+            id <= last
+        })?;
+        frontier.extend(next);
+    }
+    let size_of = |mut id: u32| {
+        let mut times = 1u32;
+        for _ in 0..NESTING * 2 {
+            match known.get(&id)? {
+                SizeOf::Bytes(n) => return n.checked_mul(times),
+                SizeOf::As(inner) => id = *inner,
+                SizeOf::Array(inner, count) => {
+                    times = times.checked_mul(*count)?;
+                    id = *inner;
+                }
+                SizeOf::Unknown => return None,
+            }
+        }
+        None
+    };
+    Some(
+        wanted
+            .into_iter()
+            .filter_map(|id| Some((id, size_of(id)?)))
+            .collect(),
+    )
 }
 
 /// A struct's or union's members that are not bitfields: (name position,
@@ -255,11 +413,12 @@ fn name_positions(mut strings: impl Read, names: &[&str]) -> Option<HashMap<u32,
     }
 }
 
-/// Calls `each(kind, name_off, info, body)` for every type of the type
-/// section, in id order, until it returns false. None if damaged.
+/// Calls `each(kind, name_off, info, size_or_type, body)` for every type
+/// of the type section, in id order, until it returns false. None if
+/// damaged.
 fn for_each_type(
     mut types: impl Read,
-    mut each: impl FnMut(u32, u32, u32, &[u8]) -> bool,
+    mut each: impl FnMut(u32, u32, u32, u32, &[u8]) -> bool,
 ) -> Option<()> {
     let mut buf = vec![0u8; BLOCK];
     // buf[from..to] is read and not yet walked.
@@ -274,7 +433,14 @@ fn for_each_type(
             if to - from < length {
                 break;
             }
-            if !each(kind, name_off, info, &buf[from + 12..from + length]) {
+            let size_or_type = u32_at(&buf, from + 8)?;
+            if !each(
+                kind,
+                name_off,
+                info,
+                size_or_type,
+                &buf[from + 12..from + length],
+            ) {
                 return Some(());
             }
             from += length;

@@ -7,19 +7,9 @@
 
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 
-use super::program::{file_record, Offsets, Program, Reports, FILE_RECORD};
-
-/// One descriptor of a process's own table, as the kernel holds it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct KernelFile {
-    pub fd: u32,
-    /// fdinfo's `flags:`: `f_flags`, with O_CLOEXEC when the descriptor
-    /// has it.
-    pub flags: u32,
-    pub inode: u64,
-    /// `f_pos`, as fdinfo's `pos:` prints it (signed there too).
-    pub pos: i64,
-}
+use super::debug::say;
+use super::program::{file_record, Program, Reports, FILE_RECORD};
+use super::KernelFile;
 
 /// The every-file program, loaded and checked.
 pub struct FilesProgram(Program);
@@ -28,8 +18,20 @@ impl FilesProgram {
     /// None when the kernel cannot run it (see `crate::bpf`), or when it
     /// does not report a probe file of ours at the position written.
     pub fn load() -> Option<FilesProgram> {
-        let offsets = Offsets::of_running_kernel()?;
-        let program = FilesProgram(Program::load(offsets, Reports::Files)?);
+        let program = FilesProgram::load_checked();
+        match program {
+            Some(_) => say(format_args!(
+                "descriptor flags and positions: the kernel (rlsof_files)"
+            )),
+            None => say(format_args!(
+                "descriptor flags and positions: /proc fdinfo (no program)"
+            )),
+        }
+        program
+    }
+
+    fn load_checked() -> Option<FilesProgram> {
+        let program = FilesProgram(Program::load(Reports::Files)?);
         // SAFETY: memfd_create with a NUL-terminated name; checked below.
         let raw = unsafe { libc::memfd_create(c"rlsof-probe".as_ptr(), libc::MFD_CLOEXEC) };
         if raw < 0 {
@@ -52,7 +54,10 @@ impl FilesProgram {
         // SAFETY: `plain` is a fresh descriptor we own.
         let plain = unsafe { OwnedFd::from_raw_fd(plain) };
         let inode = super::inode_of(&probe)?;
-        let mine = program.files_of(std::process::id() as i32)?;
+        let Some(mine) = program.files_of(std::process::id() as i32) else {
+            say(format_args!("rlsof_files: no iteration over our own files"));
+            return None;
+        };
         let seen = |fd: &OwnedFd| mine.iter().find(|f| f.fd == fd.as_raw_fd() as u32).copied();
         let (with, without) = (seen(&probe)?, seen(&plain)?);
         let cloexec = libc::O_CLOEXEC as u32;
@@ -61,6 +66,11 @@ impl FilesProgram {
             && with.flags & libc::O_ACCMODE as u32 == libc::O_RDWR as u32
             && with.flags & cloexec != 0
             && without.flags == with.flags & !cloexec;
+        if !right {
+            say(format_args!(
+                "rlsof_files: our probe file not reported as it is"
+            ));
+        }
         right.then_some(program)
     }
 

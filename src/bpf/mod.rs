@@ -14,22 +14,48 @@
 //! fields that the socket tables print (`sockets`: streaming outputs then
 //! read no table).
 //!
-//! Each program is a few dozen instructions written here, built with the
-//! struct offsets of the running kernel (from its BTF). Anything that
-//! fails (no privilege, no BTF, a kernel that refuses the program) gives
-//! None, and the caller reads every descriptor as before.
+//! Each program is a few dozen instructions written here (`asm`), built
+//! with the struct offsets and sizes of the running kernel (from its BTF)
+//! and checked on files and sockets of our own when loaded. Anything that
+//! fails (no privilege, no BTF, a member missing or resized, a kernel that
+//! refuses the program or misreads a probe) gives None for that program
+//! alone, and the caller reads `/proc` as before; `RLSOF_DEBUG=1` tells
+//! which (see `debug`).
+//!
+//! The programs and their records are written for 64-bit little-endian
+//! machines (pointers of 8 bytes, `%pK` of 16 digits, little-endian
+//! immediates): elsewhere none is built (`unsupported`).
 
+#[cfg(all(target_pointer_width = "64", target_endian = "little"))]
+mod asm;
+#[cfg(all(target_pointer_width = "64", target_endian = "little"))]
 mod btf;
+pub mod debug;
+#[cfg(all(target_pointer_width = "64", target_endian = "little"))]
 mod files;
+#[cfg(all(target_pointer_width = "64", target_endian = "little"))]
+mod probe;
+#[cfg(all(target_pointer_width = "64", target_endian = "little"))]
 mod program;
+#[cfg(all(target_pointer_width = "64", target_endian = "little"))]
 mod sockets;
+#[cfg(all(target_pointer_width = "64", target_endian = "little"))]
 mod stream;
+#[cfg(not(all(target_pointer_width = "64", target_endian = "little")))]
+mod unsupported;
 
-pub use files::{FilesProgram, KernelFile};
-pub use sockets::{DescribedSocket, SocketsProgram};
+#[cfg(all(target_pointer_width = "64", target_endian = "little"))]
+pub use files::FilesProgram;
+#[cfg(all(target_pointer_width = "64", target_endian = "little"))]
+pub use sockets::SocketsProgram;
+#[cfg(all(target_pointer_width = "64", target_endian = "little"))]
 pub use stream::SocketsInPidOrder;
+#[cfg(not(all(target_pointer_width = "64", target_endian = "little")))]
+pub use unsupported::{held_sockets, FilesProgram, SocketsInPidOrder, SocketsProgram};
 
+#[cfg(all(target_pointer_width = "64", target_endian = "little"))]
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+#[cfg(all(target_pointer_width = "64", target_endian = "little"))]
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// One open socket file of a process.
@@ -40,6 +66,26 @@ pub struct HeldSocket {
     pub pid: i32,
     pub fd: u32,
     pub inode: u64,
+}
+
+/// One descriptor of a process's own table, as the kernel holds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KernelFile {
+    pub fd: u32,
+    /// fdinfo's `flags:`: `f_flags`, with O_CLOEXEC when the descriptor
+    /// has it.
+    pub flags: u32,
+    pub inode: u64,
+    /// `f_pos`, as fdinfo's `pos:` prints it (signed there too).
+    pub pos: i64,
+}
+
+/// One socket file of a process, as the program reported it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DescribedSocket {
+    pub fd: u32,
+    pub inode: u64,
+    pub raw: crate::net::kernel::RawSocket,
 }
 
 /// What the kernel told of the processes asked about.
@@ -53,13 +99,21 @@ pub struct Holdings {
     pub unknown: Vec<i32>,
 }
 
+#[cfg(all(target_pointer_width = "64", target_endian = "little"))]
 /// The sockets held by processes `pids`, read on `threads` threads, or
 /// None when the kernel cannot tell (see the module text). The answer is
 /// checked against a socket of our own: a mismatch (e.g. rlsof in a PID
 /// namespace of its own, where the kernel's numbers are not /proc's) also
 /// gives None.
 pub fn held_sockets(pids: &[i32], threads: usize) -> Option<Holdings> {
-    let program = checked_program()?;
+    let Some(program) = checked_program() else {
+        debug::say(format_args!("who holds sockets: /proc (no program)"));
+        return None;
+    };
+    debug::say(format_args!(
+        "who holds sockets: the kernel (rlsof_sockets), {} processes",
+        pids.len()
+    ));
     // One iteration per process, spread over the threads: the kernel's
     // walk of the descriptor tables is most of the cost.
     let next = AtomicUsize::new(0);
@@ -89,12 +143,12 @@ pub fn held_sockets(pids: &[i32], threads: usize) -> Option<Holdings> {
     })
 }
 
+#[cfg(all(target_pointer_width = "64", target_endian = "little"))]
 /// The iterator program, loaded and seen to report a socket of ours
 /// under our PID: None when the kernel cannot run it or its process
 /// numbers are not ours (rlsof in a PID namespace of its own).
 fn checked_program() -> Option<program::Program> {
-    let offsets = program::Offsets::of_running_kernel()?;
-    let program = program::Program::load(offsets, program::Reports::Sockets)?;
+    let program = program::Program::load(program::Reports::Sockets)?;
     // SAFETY: plain socket(2); the result is checked before use.
     let raw = unsafe { libc::socket(libc::AF_UNIX, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
     if raw < 0 {
@@ -107,17 +161,31 @@ fn checked_program() -> Option<program::Program> {
         fd: probe.as_raw_fd() as u32,
         inode: inode_of(&probe)?,
     };
-    let mine = program.sockets_of(Some(me.pid as u32))?;
-    mine.contains(&me).then_some(program)
+    let mine = match program.iterate(Some(me.pid as u32)) {
+        Ok(_) => program.sockets_of(Some(me.pid as u32))?,
+        Err(e) => {
+            // Linux 5.10 takes no process to iterate over (E2BIG).
+            debug::say(format_args!("rlsof_sockets: no iteration by process: {e}"));
+            return None;
+        }
+    };
+    let right = mine.contains(&me);
+    if !right {
+        debug::say(format_args!(
+            "rlsof_sockets: our probe socket not reported as it is"
+        ));
+    }
+    right.then_some(program)
 }
 
+#[cfg(all(target_pointer_width = "64", target_endian = "little"))]
 fn inode_of(fd: &OwnedFd) -> Option<u64> {
     // SAFETY: zeroed stat filled by fstat on a descriptor we own.
     let mut st: libc::stat = unsafe { std::mem::zeroed() };
     (unsafe { libc::fstat(fd.as_raw_fd(), &mut st) } == 0).then_some(st.st_ino)
 }
 
-#[cfg(test)]
+#[cfg(all(test, target_pointer_width = "64", target_endian = "little"))]
 mod tests {
     use super::*;
     use std::net::TcpListener;

@@ -10,7 +10,9 @@
 
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 
-use super::btf::{find, Wanted};
+use super::asm::{Asm, If, Label, Width, FP, R0, R1, R2, R3, R4, R5, R6, R7, R8};
+use super::btf::{find, Found, Wanted};
+use super::debug::say;
 use super::{HeldSocket, KernelFile};
 
 const BPF_PROG_LOAD: libc::c_long = 5;
@@ -30,94 +32,41 @@ pub(super) const CTX_META: i16 = 0;
 const CTX_TASK: i16 = 8;
 pub(super) const CTX_FD: i16 = 16;
 const CTX_FILE: i16 = 24;
+/// The function whose BTF type the iterator programs are attached to.
+const ITERATOR: &str = "bpf_iter_task_file";
 
-/// Struct member offsets and the iterator's type id in this kernel.
-pub struct Offsets {
-    file_inode: i16,
-    file_pos: i16,
-    file_flags: i16,
-    pub(super) inode_mode: i16,
-    pub(super) inode_ino: i16,
-    pub(super) task_tgid: i16,
-    task_pid: i16,
-    task_files: i16,
-    files_fdt: i16,
-    fdtable_close_on_exec: i16,
-    iter_func: u32,
-}
+/// The members the socket and every-file programs read.
+const FILE_STRUCTS: &[(&str, &[&str])] = &[
+    ("file", &["f_inode", "f_pos", "f_flags", "private_data"]),
+    ("inode", &["i_mode", "i_ino"]),
+    ("task_struct", &["tgid", "pid", "files"]),
+    ("files_struct", &["fdt"]),
+    ("fdtable", &["close_on_exec"]),
+];
 
-impl Offsets {
-    /// The running kernel's offsets, read from its BTF once per run (a
-    /// few milliseconds: every program needs them).
-    pub fn of_running_kernel() -> Option<&'static Offsets> {
-        static FOUND: std::sync::OnceLock<Option<Offsets>> = std::sync::OnceLock::new();
-        FOUND.get_or_init(Offsets::read).as_ref()
-    }
-
-    fn read() -> Option<Offsets> {
-        let vmlinux = std::fs::File::open(super::btf::VMLINUX).ok()?;
-        let wanted = Wanted {
-            structs: &[
-                ("file", &["f_inode", "f_pos", "f_flags"]),
-                ("inode", &["i_mode", "i_ino"]),
-                ("task_struct", &["tgid", "pid", "files"]),
-                ("files_struct", &["fdt"]),
-                ("fdtable", &["close_on_exec"]),
-            ],
-            funcs: &["bpf_iter_task_file"],
-        };
-        let found = find(&vmlinux, &wanted)?;
-        let offset = |s: &str, m: &str| i16::try_from(found.offset(s, m)?).ok();
-        Some(Offsets {
-            file_inode: offset("file", "f_inode")?,
-            file_pos: offset("file", "f_pos")?,
-            file_flags: offset("file", "f_flags")?,
-            inode_mode: offset("inode", "i_mode")?,
-            inode_ino: offset("inode", "i_ino")?,
-            task_tgid: offset("task_struct", "tgid")?,
-            task_pid: offset("task_struct", "pid")?,
-            task_files: offset("task_struct", "files")?,
-            files_fdt: offset("files_struct", "fdt")?,
-            fdtable_close_on_exec: offset("fdtable", "close_on_exec")?,
-            iter_func: *found.funcs.get("bpf_iter_task_file")?,
+/// What this kernel's BTF says of every member any program reads, read
+/// once per run (a few milliseconds); or why it could not be read.
+pub fn kernel_btf() -> Result<&'static Found, String> {
+    static FOUND: std::sync::OnceLock<Result<Found, String>> = std::sync::OnceLock::new();
+    FOUND
+        .get_or_init(|| {
+            let path = super::btf::source();
+            let shown = path.display();
+            let blob = std::fs::File::open(&path).map_err(|e| format!("{shown}: {e}"))?;
+            let structs: Vec<_> = FILE_STRUCTS
+                .iter()
+                .chain(super::sockets::STRUCTS)
+                .copied()
+                .collect();
+            let wanted = Wanted {
+                structs: &structs,
+                funcs: &[ITERATOR],
+            };
+            find(&blob, &wanted).ok_or_else(|| format!("{shown}: not BTF, or damaged"))
         })
-    }
+        .as_ref()
+        .map_err(Clone::clone)
 }
-
-/// One BPF instruction.
-pub(super) fn insn(code: u8, dst: u8, src: u8, off: i16, imm: i32) -> [u8; 8] {
-    let mut i = [0u8; 8];
-    i[0] = code;
-    i[1] = (dst & 0xf) | (src << 4);
-    i[2..4].copy_from_slice(&off.to_le_bytes());
-    i[4..8].copy_from_slice(&imm.to_le_bytes());
-    i
-}
-
-pub(super) const LDX_DW: u8 = 0x79;
-pub(super) const LDX_W: u8 = 0x61;
-pub(super) const LDX_H: u8 = 0x69;
-pub(super) const STX_DW: u8 = 0x7b;
-pub(super) const STX_W: u8 = 0x63;
-pub(super) const ST_DW: u8 = 0x7a;
-pub(super) const ST_W: u8 = 0x62;
-pub(super) const MOV64_X: u8 = 0xbf;
-pub(super) const MOV64_K: u8 = 0xb7;
-pub(super) const ADD64_K: u8 = 0x07;
-pub(super) const AND64_K: u8 = 0x57;
-/// Jumps `off` instructions ahead; an `off` of 0 (a jump that would go
-/// nowhere) means "to the program's `return 0`" (see `ending_in_return`).
-pub(super) const JEQ_K: u8 = 0x15;
-pub(super) const JNE_K: u8 = 0x55;
-pub(super) const JGT_K: u8 = 0x25;
-pub(super) const JA: u8 = 0x05;
-pub(super) const CALL: u8 = 0x85;
-const RSH64_K: u8 = 0x77;
-const LSH64_K: u8 = 0x67;
-const RSH64_X: u8 = 0x7f;
-const ADD64_X: u8 = 0x0f;
-const OR64_X: u8 = 0x4f;
-const EXIT: u8 = 0x95;
 
 /// What a program reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -132,20 +81,57 @@ pub enum Reports {
     Described(&'static super::sockets::SocketOffsets),
 }
 
+impl Reports {
+    /// The program's name, as the kernel lists it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Reports::Sockets => "rlsof_sockets",
+            Reports::Files => "rlsof_files",
+            Reports::Described(_) => "rlsof_described",
+        }
+    }
+
+    /// The program's code for this kernel, or why it cannot be built.
+    fn code(self, found: &Found) -> Result<Vec<u8>, String> {
+        match self {
+            Reports::Sockets => socket_program(found),
+            Reports::Files => file_program(found),
+            Reports::Described(s) => super::sockets::program(found, s),
+        }
+    }
+}
+
 /// The socket program: tgid, fd, inode of each socket file.
-fn socket_instructions(o: &Offsets) -> Vec<[u8; 8]> {
-    let body = vec![
-        insn(LDX_H, 2, 1, o.inode_mode, 0),          // r2 = inode->i_mode
-        insn(AND64_K, 2, 0, 0, libc::S_IFMT as i32), // r2 &= S_IFMT
-        insn(JNE_K, 2, 0, 0, libc::S_IFSOCK as i32), // not a socket: out
-        insn(LDX_DW, 3, 1, o.inode_ino, 0),          // r3 = inode->i_ino
-        insn(STX_DW, 10, 3, -8, 0),                  // stack[-8] = ino
-        insn(LDX_W, 4, 8, o.task_tgid, 0),           // r4 = task->tgid
-        insn(STX_W, 10, 4, -16, 0),                  // stack[-16] = tgid
-        insn(LDX_W, 5, 6, CTX_FD, 0),                // r5 = ctx->fd
-        insn(STX_W, 10, 5, -12, 0),                  // stack[-12] = fd
-    ];
-    for_each_file(o, body, RECORD, Vec::new())
+fn socket_program(found: &Found) -> Result<Vec<u8>, String> {
+    let tgid = found.field("task_struct", "tgid")?;
+    for_each_file(
+        found,
+        RECORD,
+        |a, inode, out| {
+            only_sockets(a, found, inode, out)?;
+            a.load_field(Width::DW, R3, inode, found.field("inode", "i_ino")?);
+            a.store(Width::DW, FP, -8, R3); // ino
+            a.load_field(Width::W, R4, R8, tgid);
+            a.store(Width::W, FP, -16, R4); // tgid
+            a.load(Width::W, R5, R6, CTX_FD);
+            a.store(Width::W, FP, -12, R5); // fd
+            Ok(())
+        },
+        |_, _| Ok(()),
+    )
+}
+
+/// Goes to `out` unless the inode in register `inode` is a socket's.
+pub(super) fn only_sockets(
+    a: &mut Asm,
+    found: &Found,
+    inode: u8,
+    out: Label,
+) -> Result<(), String> {
+    a.load_field(Width::H, R2, inode, found.field("inode", "i_mode")?);
+    a.and_imm(R2, libc::S_IFMT as i32);
+    a.jump_if(If::Ne, R2, libc::S_IFSOCK as i32, out);
+    Ok(())
 }
 
 /// The every-file program: the record at stack[-32..0] is tgid, tid, fd,
@@ -153,134 +139,257 @@ fn socket_instructions(o: &Offsets) -> Vec<[u8; 8]> {
 /// `f_flags` with O_CLOEXEC added from the descriptor table's bitmap, as
 /// fdinfo shows them. (A load through a NULL kernel pointer gives 0, and
 /// a failed read of the bitmap word zeroes it: no branch is needed.)
-fn file_instructions(o: &Offsets) -> Vec<[u8; 8]> {
+fn file_program(found: &Found) -> Result<Vec<u8>, String> {
+    let field = |s, m| found.field(s, m);
+    let (ino, pos, flags) = (
+        field("inode", "i_ino")?,
+        field("file", "f_pos")?,
+        field("file", "f_flags")?,
+    );
+    let (tgid, pid, files) = (
+        field("task_struct", "tgid")?,
+        field("task_struct", "pid")?,
+        field("task_struct", "files")?,
+    );
+    let (fdt, close_on_exec) = (
+        field("files_struct", "fdt")?,
+        field("fdtable", "close_on_exec")?,
+    );
     let record = FILE_RECORD as i16;
-    let body = vec![
-        insn(LDX_DW, 3, 1, o.inode_ino, 0),  // r3 = inode->i_ino
-        insn(STX_DW, 10, 3, -16, 0),         // stack[-16] = ino
-        insn(LDX_DW, 3, 7, o.file_pos, 0),   // r3 = file->f_pos
-        insn(STX_DW, 10, 3, -8, 0),          // stack[-8] = pos
-        insn(LDX_W, 4, 8, o.task_tgid, 0),   // r4 = task->tgid
-        insn(STX_W, 10, 4, -record, 0),      // stack[-32] = tgid
-        insn(LDX_W, 4, 8, o.task_pid, 0),    // r4 = task->pid
-        insn(STX_W, 10, 4, -record + 4, 0),  // stack[-28] = tid
-        insn(LDX_W, 5, 6, CTX_FD, 0),        // r5 = ctx->fd
-        insn(STX_W, 10, 5, -record + 8, 0),  // stack[-24] = fd
-        insn(LDX_W, 4, 7, o.file_flags, 0),  // r4 = file->f_flags
-        insn(STX_W, 10, 4, -record + 12, 0), // stack[-20] = flags
-        insn(LDX_DW, 1, 8, o.task_files, 0), // r1 = task->files
-        insn(LDX_DW, 1, 1, o.files_fdt, 0),  // r1 = files->fdt
-        insn(LDX_DW, 3, 1, o.fdtable_close_on_exec, 0), // r3 = fdt->close_on_exec
-        insn(LDX_W, 2, 6, CTX_FD, 0),        // r2 = fd
-        insn(RSH64_K, 2, 0, 0, 6),           // r2 /= 64
-        insn(LSH64_K, 2, 0, 0, 3),           // r2 *= 8
-        insn(ADD64_X, 3, 2, 0, 0),           // r3 = &bitmap[fd / 64]
-        insn(MOV64_X, 1, 10, 0, 0),          // r1 = stack
-        insn(ADD64_K, 1, 0, 0, -(record as i32) - 8), // r1 -= 40
-        insn(MOV64_K, 2, 0, 0, 8),           // r2 = 8
-        insn(CALL, 0, 0, 0, BPF_FUNC_PROBE_READ_KERNEL), // stack[-40] = bitmap word
-        insn(LDX_DW, 1, 10, -record - 8, 0), // r1 = the word
-        insn(LDX_W, 2, 6, CTX_FD, 0),        // r2 = fd
-        insn(AND64_K, 2, 0, 0, 63),          // r2 %= 64
-        insn(RSH64_X, 1, 2, 0, 0),           // r1 >>= r2
-        insn(AND64_K, 1, 0, 0, 1),           // r1 = close-on-exec bit
-        insn(LSH64_K, 1, 0, 0, O_CLOEXEC_SHIFT), // r1 = O_CLOEXEC or 0
-        insn(LDX_W, 2, 10, -record + 12, 0), // r2 = flags
-        insn(OR64_X, 2, 1, 0, 0),            // r2 |= r1
-        insn(STX_W, 10, 2, -record + 12, 0), // stack[-20] = flags
-    ];
-    for_each_file(o, body, FILE_RECORD, Vec::new())
+    for_each_file(
+        found,
+        FILE_RECORD,
+        |a, inode, _| {
+            a.load_field(Width::DW, R3, inode, ino);
+            a.store(Width::DW, FP, -16, R3);
+            a.load_field(Width::DW, R3, R7, pos);
+            a.store(Width::DW, FP, -8, R3);
+            a.load_field(Width::W, R4, R8, tgid);
+            a.store(Width::W, FP, -record, R4);
+            a.load_field(Width::W, R4, R8, pid);
+            a.store(Width::W, FP, -record + 4, R4);
+            a.load(Width::W, R5, R6, CTX_FD);
+            a.store(Width::W, FP, -record + 8, R5);
+            a.load_field(Width::W, R4, R7, flags);
+            a.store(Width::W, FP, -record + 12, R4);
+            a.load_field(Width::DW, R1, R8, files); // r1 = task->files
+            a.load_field(Width::DW, R1, R1, fdt); // r1 = files->fdt
+            a.load_field(Width::DW, R3, R1, close_on_exec); // r3 = the bitmap
+            a.load(Width::W, R2, R6, CTX_FD);
+            a.rsh_imm(R2, 6);
+            a.lsh_imm(R2, 3);
+            a.add(R3, R2); // r3 = &bitmap[fd / 64]
+            a.mov(R1, FP);
+            a.add_imm(R1, -i32::from(record) - 8);
+            a.mov_imm(R2, 8);
+            a.call(BPF_FUNC_PROBE_READ_KERNEL); // stack[-40] = the word
+            a.load(Width::DW, R1, FP, -record - 8);
+            a.load(Width::W, R2, R6, CTX_FD);
+            a.and_imm(R2, 63);
+            a.rsh(R1, R2);
+            a.and_imm(R1, 1); // the close-on-exec bit
+            a.lsh_imm(R1, O_CLOEXEC_SHIFT);
+            a.load(Width::W, R2, FP, -record + 12);
+            a.or(R2, R1);
+            a.store(Width::W, FP, -record + 12, R2); // flags | O_CLOEXEC
+            Ok(())
+        },
+        |_, _| Ok(()),
+    )
 }
 
 /// A program for the iterator: with r6 = ctx, r7 = the file, r8 = the
-/// task and r1 = the file's inode (a file, task or inode missing: return),
-/// `body` fills the `record` bytes below the stack top, which are then
-/// written to the iterator's output, and `after` runs. A jump with an
-/// offset of 0 returns 0.
+/// task and the file's inode in the register `body` is given (a file,
+/// task or inode missing: return), `body` fills the `record` bytes below
+/// the stack top, which are then written to the iterator's output, and
+/// `after` runs. Both are given the label of the closing `return 0`.
 pub(super) fn for_each_file(
-    o: &Offsets,
-    body: Vec<[u8; 8]>,
+    found: &Found,
     record: usize,
-    after: Vec<[u8; 8]>,
-) -> Vec<[u8; 8]> {
-    let mut program = vec![
-        insn(MOV64_X, 6, 1, 0, 0),           // r6 = ctx
-        insn(LDX_DW, 7, 6, CTX_FILE, 0),     // r7 = ctx->file
-        insn(JEQ_K, 7, 0, 0, 0),             // if !file: out
-        insn(LDX_DW, 8, 6, CTX_TASK, 0),     // r8 = ctx->task
-        insn(JEQ_K, 8, 0, 0, 0),             // if !task: out
-        insn(LDX_DW, 1, 7, o.file_inode, 0), // r1 = file->f_inode
-        insn(JEQ_K, 1, 0, 0, 0),             // if !inode: out
-    ];
-    program.extend(body);
-    program.extend([
-        insn(LDX_DW, 1, 6, CTX_META, 0),          // r1 = ctx->meta
-        insn(LDX_DW, 1, 1, 0, 0),                 // r1 = meta->seq
-        insn(MOV64_X, 2, 10, 0, 0),               // r2 = stack
-        insn(ADD64_K, 2, 0, 0, -(record as i32)), // r2 -= record
-        insn(MOV64_K, 3, 0, 0, record as i32),    // r3 = record
-        insn(CALL, 0, 0, 0, BPF_FUNC_SEQ_WRITE),  // bpf_seq_write(seq, r2, r3)
-    ]);
-    program.extend(after);
-    ending_in_return(program)
+    body: impl FnOnce(&mut Asm, u8, Label) -> Result<(), String>,
+    after: impl FnOnce(&mut Asm, Label) -> Result<(), String>,
+) -> Result<Vec<u8>, String> {
+    let mut a = Asm::new();
+    let out = a.label();
+    a.mov(R6, R1);
+    a.load(Width::DW, R7, R6, CTX_FILE);
+    a.jump_if(If::Eq, R7, 0, out);
+    a.load(Width::DW, R8, R6, CTX_TASK);
+    a.jump_if(If::Eq, R8, 0, out);
+    a.load_field(Width::DW, R1, R7, found.field("file", "f_inode")?);
+    a.jump_if(If::Eq, R1, 0, out);
+    body(&mut a, R1, out)?;
+    a.load(Width::DW, R1, R6, CTX_META);
+    a.load(Width::DW, R1, R1, 0); // meta->seq
+    a.mov(R2, FP);
+    a.add_imm(R2, -(record as i32));
+    a.mov_imm(R3, record as i32);
+    a.call(BPF_FUNC_SEQ_WRITE);
+    after(&mut a, out)?;
+    a.put(out);
+    a.mov_imm(R0, 0);
+    a.exit();
+    a.finish()
 }
 
-/// `body`, its jumps of offset 0 pointed at a closing `return 0`.
-fn ending_in_return(body: Vec<[u8; 8]>) -> Vec<[u8; 8]> {
-    let out = body.len() as i16;
-    let mut program: Vec<[u8; 8]> = body
-        .into_iter()
-        .enumerate()
-        .map(|(at, mut i)| {
-            let to_out = i[2] == 0 && i[3] == 0;
-            if to_out && matches!(i[0], JEQ_K | JNE_K | JGT_K | JA) {
-                i[2..4].copy_from_slice(&(out - at as i16 - 1).to_le_bytes());
-            }
-            i
-        })
-        .collect();
-    program.push(insn(MOV64_K, 0, 0, 0, 0)); // return 0
-    program.push(insn(EXIT, 0, 0, 0, 0));
-    program
+/// `union bpf_attr` for BPF_PROG_LOAD, as far as a program attached to a
+/// BTF function needs (linux/bpf.h).
+#[repr(C)]
+#[derive(Default)]
+struct ProgLoad {
+    prog_type: u32,
+    insn_cnt: u32,
+    insns: u64,
+    license: u64,
+    log_level: u32,
+    log_size: u32,
+    log_buf: u64,
+    kern_version: u32,
+    prog_flags: u32,
+    prog_name: [u8; 16],
+    prog_ifindex: u32,
+    expected_attach_type: u32,
+    prog_btf_fd: u32,
+    func_info_rec_size: u32,
+    func_info: u64,
+    func_info_cnt: u32,
+    line_info_rec_size: u32,
+    line_info: u64,
+    line_info_cnt: u32,
+    attach_btf_id: u32,
+    attach_prog_fd: u32,
 }
 
-fn bpf(cmd: libc::c_long, attr: &mut [u8]) -> Option<OwnedFd> {
-    // SAFETY: bpf(2) with an attribute buffer we own, of the given size.
-    let fd = unsafe { libc::syscall(libc::SYS_bpf, cmd, attr.as_mut_ptr(), attr.len()) };
+/// `union bpf_attr` for BPF_LINK_CREATE, with an iterator's link info.
+#[repr(C)]
+#[derive(Default)]
+struct LinkCreate {
+    prog_fd: u32,
+    target_fd: u32,
+    attach_type: u32,
+    flags: u32,
+    iter_info: u64,
+    iter_info_len: u32,
+}
+
+/// `union bpf_iter_link_info`'s `task` member (Linux 6.1): the thread or
+/// process to iterate over, or neither for every task.
+#[repr(C)]
+#[derive(Default)]
+struct IterTask {
+    tid: u32,
+    pid: u32,
+    pid_fd: u32,
+}
+
+/// `union bpf_attr` for BPF_ITER_CREATE.
+#[repr(C)]
+#[derive(Default)]
+struct IterCreate {
+    link_fd: u32,
+    flags: u32,
+}
+
+// The kernel reads these fields where linux/bpf.h puts them.
+const _: () = {
+    use std::mem::offset_of;
+    assert!(offset_of!(ProgLoad, log_buf) == 32);
+    assert!(offset_of!(ProgLoad, prog_name) == 48);
+    assert!(offset_of!(ProgLoad, expected_attach_type) == 68);
+    assert!(offset_of!(ProgLoad, attach_btf_id) == 108);
+    assert!(offset_of!(LinkCreate, iter_info) == 16);
+    assert!(offset_of!(LinkCreate, iter_info_len) == 24);
+    assert!(offset_of!(IterTask, pid) == 4);
+};
+
+fn bpf<T>(cmd: libc::c_long, attr: &mut T) -> Result<OwnedFd, std::io::Error> {
+    let size = std::mem::size_of::<T>();
+    // SAFETY: bpf(2) with a `union bpf_attr` prefix we own, of its size;
+    // the pointers it holds point to buffers alive for the call.
+    let fd = unsafe { libc::syscall(libc::SYS_bpf, cmd, attr as *mut T, size) };
     if fd < 0 {
-        return None;
+        return Err(std::io::Error::last_os_error());
     }
     // SAFETY: bpf(2) returned a fresh descriptor that we now own.
-    Some(unsafe { OwnedFd::from_raw_fd(fd as i32) })
+    Ok(unsafe { OwnedFd::from_raw_fd(fd as i32) })
 }
 
-fn put(attr: &mut [u8], at: usize, bytes: &[u8]) {
-    attr[at..at + bytes.len()].copy_from_slice(bytes);
-}
+/// Bytes of verifier log asked for under `RLSOF_DEBUG` (a load whose log
+/// would not fit fails: it is then loaded again without one).
+const LOG_SIZE: usize = 1 << 20;
 
 /// The iterator program, loaded (verified) once.
 pub struct Program(OwnedFd);
 
 impl Program {
-    pub fn load(o: &Offsets, reports: Reports) -> Option<Program> {
-        let (code, name): (Vec<u8>, &[u8]) = match reports {
-            Reports::Sockets => (socket_instructions(o).concat(), b"rlsof_sockets"),
-            Reports::Files => (file_instructions(o).concat(), b"rlsof_files"),
-            Reports::Described(s) => (
-                super::sockets::instructions(o, s).concat(),
-                b"rlsof_described",
-            ),
+    /// The program `reports`, built for this kernel and loaded; None (and
+    /// why, under `RLSOF_DEBUG`) when it cannot be.
+    pub fn load(reports: Reports) -> Option<Program> {
+        let name = reports.name();
+        let built = kernel_btf().and_then(|found| {
+            let code = reports.code(found)?;
+            Ok((code, found.func(ITERATOR)?))
+        });
+        let (code, iterator) = match built {
+            Ok(built) => built,
+            Err(why) => {
+                say(format_args!("{name}: not built: {why}"));
+                return None;
+            }
         };
+        let mut log = vec![0u8; if super::debug::on() { LOG_SIZE } else { 0 }];
+        let mut loaded = Program::load_code(name, &code, iterator, &mut log);
+        if loaded
+            .as_ref()
+            .is_err_and(|e| e.raw_os_error() == Some(libc::ENOSPC))
+        {
+            loaded = Program::load_code(name, &code, iterator, &mut []);
+        }
+        let log_text =
+            String::from_utf8_lossy(&log[..log.iter().position(|&b| b == 0).unwrap_or(0)]);
+        match loaded {
+            Ok(program) => {
+                let last = log_text.lines().rev().find(|l| !l.is_empty()).unwrap_or("");
+                say(format_args!(
+                    "{name}: loaded, {} instructions ({last})",
+                    code.len() / 8
+                ));
+                Some(program)
+            }
+            Err(e) => {
+                say(format_args!(
+                    "{name}: refused by the kernel: {e}; verifier log:\n{log_text}"
+                ));
+                None
+            }
+        }
+    }
+
+    fn load_code(
+        name: &str,
+        code: &[u8],
+        iterator: u32,
+        log: &mut [u8],
+    ) -> std::io::Result<Program> {
         let license = c"GPL";
-        let mut load = [0u8; 128];
-        put(&mut load, 0, &BPF_PROG_TYPE_TRACING.to_ne_bytes());
-        put(&mut load, 4, &((code.len() / 8) as u32).to_ne_bytes());
-        put(&mut load, 8, &(code.as_ptr() as u64).to_ne_bytes());
-        put(&mut load, 16, &(license.as_ptr() as u64).to_ne_bytes());
-        put(&mut load, 48, name);
-        put(&mut load, 68, &BPF_TRACE_ITER.to_ne_bytes());
-        put(&mut load, 108, &o.iter_func.to_ne_bytes());
-        bpf(BPF_PROG_LOAD, &mut load).map(Program)
+        let mut prog_name = [0u8; 16];
+        prog_name[..name.len().min(15)].copy_from_slice(&name.as_bytes()[..name.len().min(15)]);
+        let mut attr = ProgLoad {
+            prog_type: BPF_PROG_TYPE_TRACING,
+            insn_cnt: (code.len() / 8) as u32,
+            insns: code.as_ptr() as u64,
+            license: license.as_ptr() as u64,
+            prog_name,
+            expected_attach_type: BPF_TRACE_ITER,
+            attach_btf_id: iterator,
+            ..ProgLoad::default()
+        };
+        if !log.is_empty() {
+            attr.log_level = 1;
+            attr.log_size = log.len() as u32;
+            attr.log_buf = log.as_mut_ptr() as u64;
+        }
+        bpf(BPF_PROG_LOAD, &mut attr).map(Program)
     }
 
     /// Runs the program over the open files of process `pid` (its
@@ -294,32 +403,33 @@ impl Program {
     /// `pid` (or of every process), read to the end.
     pub fn output_over(&self, pid: Option<u32>) -> Option<Vec<u8>> {
         let mut bytes = Vec::new();
-        std::io::Read::read_to_end(&mut &self.iterate(pid)?.file, &mut bytes).ok()?;
+        std::io::Read::read_to_end(&mut &self.iterate(pid).ok()?.file, &mut bytes).ok()?;
         Some(bytes)
     }
 
     /// An iteration of the program over the open files of process `pid`,
     /// or of every process in PID order, to be read as it goes.
-    pub fn iterate(&self, pid: Option<u32>) -> Option<Iteration> {
-        // union bpf_iter_link_info, its `task` member: tid, pid, pid_fd.
-        let mut task = [0u8; 16];
-        put(&mut task, 4, &pid.unwrap_or(0).to_ne_bytes());
-        let mut link_attr = [0u8; 64];
-        put(
-            &mut link_attr,
-            0,
-            &(self.0.as_raw_fd() as u32).to_ne_bytes(),
-        );
-        put(&mut link_attr, 8, &BPF_TRACE_ITER.to_ne_bytes());
+    pub fn iterate(&self, pid: Option<u32>) -> std::io::Result<Iteration> {
+        let task = IterTask {
+            pid: pid.unwrap_or(0),
+            ..IterTask::default()
+        };
+        let mut link_attr = LinkCreate {
+            prog_fd: self.0.as_raw_fd() as u32,
+            attach_type: BPF_TRACE_ITER,
+            ..LinkCreate::default()
+        };
         if pid.is_some() {
-            put(&mut link_attr, 16, &(task.as_ptr() as u64).to_ne_bytes());
-            put(&mut link_attr, 24, &(task.len() as u32).to_ne_bytes());
+            link_attr.iter_info = &task as *const IterTask as u64;
+            link_attr.iter_info_len = std::mem::size_of::<IterTask>() as u32;
         }
         let link = bpf(BPF_LINK_CREATE, &mut link_attr)?;
-        let mut iter_attr = [0u8; 8];
-        put(&mut iter_attr, 0, &(link.as_raw_fd() as u32).to_ne_bytes());
+        let mut iter_attr = IterCreate {
+            link_fd: link.as_raw_fd() as u32,
+            flags: 0,
+        };
         let file = std::fs::File::from(bpf(BPF_ITER_CREATE, &mut iter_attr)?);
-        Some(Iteration { file, _link: link })
+        Ok(Iteration { file, _link: link })
     }
 }
 
@@ -366,35 +476,43 @@ mod tests {
     #[test]
     fn the_running_kernel_has_what_the_iterator_needs() {
         if std::path::Path::new("/sys/kernel/btf/vmlinux").exists() {
-            assert!(Offsets::of_running_kernel().is_some());
+            let found = kernel_btf().expect("read");
+            assert!(socket_program(found).is_ok());
+            assert!(file_program(found).is_ok());
         }
     }
 
+    fn fields(close_on_exec: u32) -> Found {
+        Found::made_of(
+            &[
+                ("file", "f_inode", 32, 8),
+                ("file", "f_pos", 40, 8),
+                ("file", "f_flags", 48, 4),
+                ("inode", "i_mode", 0, 2),
+                ("inode", "i_ino", 64, 8),
+                ("task_struct", "tgid", 1000, 4),
+                ("task_struct", "pid", 1004, 4),
+                ("task_struct", "files", 1008, 8),
+                ("files_struct", "fdt", 32, 8),
+                ("fdtable", "close_on_exec", 16, close_on_exec),
+            ],
+            &[(ITERATOR, 1)],
+        )
+    }
+
     #[test]
-    fn every_jump_lands_on_the_return() {
-        let o = Offsets {
-            file_inode: 32,
-            file_pos: 40,
-            file_flags: 48,
-            inode_mode: 0,
-            inode_ino: 64,
-            task_tgid: 1000,
-            task_pid: 1004,
-            task_files: 1008,
-            files_fdt: 32,
-            fdtable_close_on_exec: 16,
-            iter_func: 1,
-        };
-        for program in [socket_instructions(&o), file_instructions(&o)] {
-            let out = program.len() - 2;
-            for (at, i) in program.iter().enumerate() {
-                if i[0] == JEQ_K || i[0] == JNE_K {
-                    let off = i16::from_le_bytes([i[2], i[3]]) as usize;
-                    assert_eq!(at + 1 + off, out);
-                }
-            }
-            assert_eq!(program[out][0], MOV64_K);
-            assert_eq!(program[out + 1][0], EXIT);
-        }
+    fn a_member_of_another_size_fails_only_the_program_that_reads_it() {
+        let resized = fields(4);
+        assert!(socket_program(&resized).is_ok());
+        let why = file_program(&resized).expect_err("close_on_exec is read as u64");
+        assert!(why.contains("fdtable.close_on_exec"), "{why}");
+        let good = fields(8);
+        let code = file_program(&good).expect("built");
+        assert_eq!(code.len() % 8, 0);
+        assert_eq!(
+            &code[code.len() - 8..code.len() - 7],
+            &[0x95],
+            "ends in EXIT"
+        );
     }
 }

@@ -28,8 +28,14 @@ impl SocketsInPidOrder {
     /// sockets come together, processes in PID order, except a thread
     /// with descriptors of its own, which comes at its thread id.
     pub fn start() -> Option<SocketsInPidOrder> {
-        let program = super::checked_program()?;
-        let iteration = program.iterate(None)?;
+        let Some(program) = super::checked_program() else {
+            super::debug::say(format_args!("sockets in PID order: /proc (no program)"));
+            return None;
+        };
+        let iteration = program.iterate(None).ok()?;
+        super::debug::say(format_args!(
+            "sockets in PID order: the kernel (rlsof_sockets)"
+        ));
         Some(SocketsInPidOrder {
             iteration,
             _program: program,

@@ -8,6 +8,7 @@ mod fields;
 mod fields_machine;
 mod fields_repeat;
 mod file_kinds;
+mod kernel_smoke;
 mod kernel_threads;
 mod locale;
 mod network;

@@ -1,0 +1,24 @@
+//! What rlsof tells of its choices under `RLSOF_DEBUG=1`: for each
+//! question the kernel could answer (who holds which socket, each
+//! descriptor's flags and position, each socket's description), whether
+//! a BPF program answers it or `/proc` does, and why; for each program,
+//! whether it was built and loaded, with the kernel verifier's last word.
+
+use std::sync::OnceLock;
+
+/// Set (non-empty) in the environment, rlsof tells of its choices on
+/// standard error, each line starting "rlsof: debug: ".
+pub const DEBUG_VARIABLE: &str = "RLSOF_DEBUG";
+
+/// Whether [`DEBUG_VARIABLE`] is set.
+pub fn on() -> bool {
+    static ON: OnceLock<bool> = OnceLock::new();
+    *ON.get_or_init(|| std::env::var_os(DEBUG_VARIABLE).is_some_and(|v| !v.is_empty()))
+}
+
+/// Tells `what` on standard error under [`DEBUG_VARIABLE`].
+pub fn say(what: std::fmt::Arguments) {
+    if on() {
+        eprintln!("rlsof: debug: {what}");
+    }
+}
