@@ -4,6 +4,7 @@
 
 mod common;
 
+use common::{rlsof, run};
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 

@@ -1,8 +1,8 @@
 //! The program: parse, resolve, scan, print, and the exit status.
 
 mod extra;
-mod output;
 mod fleet;
+mod output;
 mod prepare;
 mod status;
 

@@ -154,7 +154,11 @@ pub fn recover_all(
         .mode(0o700)
         .create(to_dir)
     {
-        let _ = writeln!(err, "{PROGRAM}: cannot create directory {}: {e}", shown(to_dir));
+        let _ = writeln!(
+            err,
+            "{PROGRAM}: cannot create directory {}: {e}",
+            shown(to_dir)
+        );
         return 1;
     }
     let mut tally = Tally::default();
