@@ -272,21 +272,6 @@ pub static LONG_FLAGS: &[LongDef] = &[
         help: "--serve reuses a scan this young (5)",
     },
     LongDef {
-        name: "to",
-        value_name: Some("PATH"),
-        help: "where --recover or --recover-all write",
-    },
-    LongDef {
-        name: "help",
-        value_name: None,
-        help: "print this help (on stdout) and exit",
-    },
-    LongDef {
-        name: "version",
-        value_name: None,
-        help: "print rlsof's version (on stdout) and exit",
-    },
-    LongDef {
         name: "top",
         value_name: None,
         help: "live full-screen view of processes ranked by open descriptors",
@@ -300,6 +285,21 @@ pub static LONG_FLAGS: &[LongDef] = &[
         name: "leak-cycles",
         value_name: Some("K"),
         help: "--changes/--top: a leak is K cycles of growth in a row (default 3)",
+    },
+    LongDef {
+        name: "to",
+        value_name: Some("PATH"),
+        help: "where --recover or --recover-all write",
+    },
+    LongDef {
+        name: "help",
+        value_name: None,
+        help: "print this help (on stdout) and exit",
+    },
+    LongDef {
+        name: "version",
+        value_name: None,
+        help: "print rlsof's version (on stdout) and exit",
     },
 ];
 

@@ -576,7 +576,7 @@ fn help_and_version_answer_whatever_else_is_given() {
         assert!(opts.long_info.contains("  --recover PID:FD "), "{args:?}");
     }
     let version = ok(&["--version", "--help"]).long_info;
-    assert_eq!(version, format!("rlsof {}\n", env!("CARGO_PKG_VERSION")));
+    assert_eq!(version, format!("{}\n", crate::build_info::version_line()));
     assert!(ok(&["-n"]).long_info.is_empty());
 }
 
