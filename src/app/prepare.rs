@@ -92,7 +92,7 @@ pub(super) fn prepare(opts: &Options) -> io::Result<Result<Prepared, i32>> {
     if opts.mount_supplement == Some(MountSupplement::Create) {
         let text = mount_supplement(&guard, opts.avoid_blocking, &exempt, &mut msgs);
         eprint!("{}", msgs.take());
-        io::stdout().lock().write_all(text.as_bytes())?;
+        super::output::Stdout::lock().write_all(text.as_bytes())?;
         return Ok(Err(SUCCESS));
     }
     let file_args = resolve_file_args(opts, &guard, &mounts, &exempt, &mut msgs);

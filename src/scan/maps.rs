@@ -12,6 +12,9 @@ pub struct Mapping {
     pub path: Vec<u8>,
     /// The kernel marked the path " (deleted)".
     pub deleted: bool,
+    /// The first mapping's addresses, as `/proc/PID/map_files/` names its
+    /// link to the file (`start-end`, hexadecimal, unpadded).
+    pub map_file: String,
 }
 
 /// Parses maps text, skipping anonymous mappings and de-duplicating by
@@ -34,6 +37,7 @@ pub fn parse_maps(text: &[u8]) -> Vec<Mapping> {
             inode: m.inode,
             path: m.path.to_vec(),
             deleted: m.deleted,
+            map_file: format!("{:x}-{:x}", m.start, m.end),
         });
     }
     out
@@ -41,6 +45,8 @@ pub fn parse_maps(text: &[u8]) -> Vec<Mapping> {
 
 /// A maps line's file, its path still in the text.
 struct LineMapping<'t> {
+    start: u64,
+    end: u64,
     dev: Dev,
     inode: u64,
     path: &'t [u8],
@@ -68,11 +74,16 @@ fn parse_line(line: &[u8]) -> Option<LineMapping<'_>> {
     if major == 0 && minor == 0 && inode == 0 {
         return None;
     }
+    let (start, end) = std::str::from_utf8(fields[0]).ok()?.split_once('-')?;
+    let start = u64::from_str_radix(start, 16).ok()?;
+    let end = u64::from_str_radix(end, 16).ok()?;
     let (path, deleted) = match path.strip_suffix(b" (deleted)") {
         Some(p) if !p.is_empty() => (p, true),
         _ => (path, false),
     };
     Some(LineMapping {
+        start,
+        end,
         dev: Dev { major, minor },
         inode,
         path,
@@ -95,7 +106,8 @@ mod tests {
 
     #[test]
     fn files_once_each_in_order() {
-        let text = b"55-56 r--p 00000000 fe:00 247282                     /usr/bin/head\n\
+        let text =
+            b"00000055-00000056 r--p 00000000 fe:00 247282                     /usr/bin/head\n\
 56-57 r-xp 00002000 fe:00 247282                     /usr/bin/head\n\
 58-59 rw-p 00000000 00:00 0 \n\
 60-61 rw-p 00000000 00:00 0                          [heap]\n\
@@ -104,6 +116,7 @@ mod tests {
         let m = parse_maps(text);
         assert_eq!(m.len(), 3);
         assert_eq!(m[0].path, b"/usr/bin/head");
+        assert_eq!(m[0].map_file, "55-56");
         assert_eq!(
             m[0].dev,
             Dev {

@@ -404,9 +404,15 @@ impl Scanner {
                 files.push(file);
                 continue;
             }
-            let stat = self.stat_mapped(&m.path, m.dev, m.inode);
+            let is_it = |st: &libc::stat| Dev::from_raw(st.st_dev) == m.dev && st.st_ino == m.inode;
+            let mut stat = self.stat_mapped(&m.path, m.dev, m.inode);
+            if !stat.as_ref().is_ok_and(is_it) {
+                if let Some(st) = stat_in_other_mount_ns(place, &m) {
+                    stat = Ok(st);
+                }
+            }
             match stat {
-                Ok(st) if Dev::from_raw(st.st_dev) == m.dev && st.st_ino == m.inode => {
+                Ok(st) if is_it(&st) => {
                     node::apply_stat(&mut file, &st, &m.path, self.mqueue_dev());
                 }
                 other => {
@@ -940,4 +946,26 @@ fn socket_protocol_name(path: &[u8]) -> Option<String> {
     let text = &buf[..n as usize];
     let text = text.strip_suffix(b"\0").unwrap_or(text);
     Some(String::from_utf8_lossy(text).into_owned())
+}
+
+/// A mapped file of a process in another mount namespace: its path names
+/// nothing (or another file) here, so it is stat'ed through the process's
+/// `/proc/PID/map_files/` link, which leads to the file itself, as upstream
+/// lsof 4.96 does (4.95: `(stat: No such file or directory)`). Only where
+/// the kernel lets us follow that link (root); otherwise None, and lsof
+/// 4.95's answer stands.
+fn stat_in_other_mount_ns(place: &Place, m: &super::maps::Mapping) -> Option<libc::stat> {
+    static OURS: std::sync::OnceLock<Option<(u64, u64)>> = std::sync::OnceLock::new();
+    let ours = OURS.get_or_init(|| {
+        let st = std::fs::metadata("/proc/self/ns/mnt").ok()?;
+        use std::os::unix::fs::MetadataExt;
+        Some((st.dev(), st.ino()))
+    });
+    let theirs = place.dir.stat(c"ns/mnt", false).ok()?;
+    if m.deleted || *ours == Some((theirs.st_dev, theirs.st_ino)) {
+        return None;
+    }
+    let link = std::ffi::CString::new(format!("map_files/{}", m.map_file)).ok()?;
+    let st = place.dir.stat(&link, false).ok()?;
+    (Dev::from_raw(st.st_dev) == m.dev && st.st_ino == m.inode).then_some(st)
 }

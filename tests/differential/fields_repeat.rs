@@ -117,45 +117,114 @@ fn plus_r_ends_when_nothing_is_listed() {
     assert_eq!(ours.status, "exit 0");
 }
 
-/// A process that holds a file from the start, then after about 1.5 s
-/// takes a write lock on it and opens a TCP listener; it lives 4 s.
-fn changes_midway(dir: &std::path::Path) -> Child {
+/// A process that holds a file (then says `ready`) and, when a line arrives
+/// on its stdin, takes a write lock on it and opens a TCP listener, then says
+/// `changed` on its stdout.
+fn changes_when_told(dir: &std::path::Path) -> Child {
     let script = r#"
-import fcntl, os, socket, sys, time
+import fcntl, socket, sys
 f = open(sys.argv[1], "w")
-time.sleep(1.5)
+print("ready", flush=True)
+sys.stdin.readline()
 fcntl.lockf(f, fcntl.LOCK_EX)
 s = socket.socket()
 s.bind(("127.0.0.1", 0))
 s.listen(1)
-time.sleep(2.5)
+print("changed", flush=True)
+sys.stdin.readline()
 "#;
     Command::new("python3")
         .args(["-c", script])
         .arg(dir.join("locked"))
-        .stdin(Stdio::null())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
         .spawn()
         .expect("cannot start python3")
 }
 
+/// Reads `-F` output cycle by cycle (each ends with the marker line `m`).
+fn cycles_of(child: &mut Child) -> std::sync::mpsc::Receiver<String> {
+    use std::io::BufRead;
+    let stdout = child.stdout.take().expect("rlsof's stdout");
+    let (send, receive) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut cycle = String::new();
+        for line in std::io::BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if line == "m" {
+                if send.send(std::mem::take(&mut cycle)).is_err() {
+                    break;
+                }
+            } else {
+                cycle += &line;
+                cycle.push('\n');
+            }
+        }
+    });
+    receive
+}
+
+/// Every cycle of `-r` reads locks and sockets afresh: the process changes
+/// only after the first cycle was read, and a later cycle must show the
+/// change. No step depends on how fast the machine is (the time limit only
+/// stops a cycle that never comes).
 #[test]
 fn each_cycle_reads_locks_and_sockets_afresh() {
+    afresh(&[]);
+    afresh(&[("RLSOF_NO_BPF", "1")]);
+}
+
+fn afresh(env: &[(&str, &str)]) {
+    use std::io::{BufRead, Write};
+    use std::time::Duration;
     let dir = std::env::temp_dir().join(format!("rlsof-repeat-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
-    let mut child = changes_midway(&dir);
-    let pid = child.id().to_string();
-    std::thread::sleep(std::time::Duration::from_millis(300));
-    let out = run(rlsof(), &["-r1c3", "-n", "-P", "-Ffln", "-p", &pid]);
-    let _ = child.kill();
-    let _ = child.wait();
-    let _ = std::fs::remove_dir_all(&dir);
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    // Each cycle ends with the marker line "m".
-    let cycles: Vec<String> = text.split("\nm\n").map(|c| format!("{c}\n")).collect();
-    assert_eq!(cycles.len(), 4, "{text}");
     let locked = format!("lW\nn{}", dir.join("locked").display());
-    assert!(!cycles[0].contains(&locked), "{text}");
-    assert!(!cycles[0].contains("(LISTEN)") && !cycles[0].contains("n127.0.0.1:"));
-    assert!(cycles[2].contains(&locked), "{text}");
-    assert!(cycles[2].contains("n127.0.0.1:"), "{text}");
+    let mut holder = changes_when_told(&dir);
+    let mut said = std::io::BufReader::new(holder.stdout.take().expect("holder's stdout"));
+    let mut answer = String::new();
+    let _ = said.read_line(&mut answer);
+    assert_eq!(answer, "ready\n", "the holder did not start");
+    let pid = holder.id().to_string();
+    let mut lister = Command::new(rlsof())
+        .args(["-r1", "-n", "-P", "-Ffln", "-p", &pid])
+        .envs(env.iter().copied())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start rlsof");
+    let cycles = cycles_of(&mut lister);
+    let limit = Duration::from_secs(60);
+    let result = (|| -> Result<(), String> {
+        let first = cycles
+            .recv_timeout(limit)
+            .map_err(|e| format!("first cycle: {e}"))?;
+        if !first.contains(&format!("n{}", dir.join("locked").display())) {
+            return Err(format!("the holder's file is missing:\n{first}"));
+        }
+        if first.contains(&locked) || first.contains("n127.0.0.1:") {
+            return Err(format!("changed before it was told:\n{first}"));
+        }
+        let mut input = holder.stdin.take().expect("holder's stdin");
+        writeln!(input, "change").map_err(|e| e.to_string())?;
+        let mut answer = String::new();
+        said.read_line(&mut answer).map_err(|e| e.to_string())?;
+        if answer != "changed\n" {
+            return Err(format!("the holder said {answer:?}"));
+        }
+        loop {
+            let cycle = cycles
+                .recv_timeout(limit)
+                .map_err(|e| format!("no cycle shows the change: {e}"))?;
+            if cycle.contains(&locked) && cycle.contains("n127.0.0.1:") {
+                return Ok(());
+            }
+        }
+    })();
+    for child in [&mut lister, &mut holder] {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    result.unwrap_or_else(|e| panic!("{env:?}: {e}"));
 }

@@ -62,11 +62,46 @@ impl Drop for Holder {
 
 /// `program args` as user nobody.
 pub fn run_as_nobody(program: &std::path::Path, args: &[&str]) -> Output {
+    let program = runnable_by_nobody(program);
     let mut all = vec!["--reuid", NOBODY, "--regid", NOBODY, "--clear-groups"];
     let program = program.to_string_lossy();
     all.push(&program);
     all.extend_from_slice(args);
     run("setpriv", &all)
+}
+
+/// `program`, or where nobody cannot reach it (a checkout under /root), a
+/// copy of the same name in a directory of this test process's own under
+/// the system's temporary directory.
+fn runnable_by_nobody(program: &std::path::Path) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let text = program.to_string_lossy().into_owned();
+    let reached = run(
+        "setpriv",
+        &[
+            "--reuid",
+            NOBODY,
+            "--regid",
+            NOBODY,
+            "--clear-groups",
+            "test",
+            "-x",
+            &text,
+        ],
+    );
+    if reached.status == "exit 0" {
+        return program.to_path_buf();
+    }
+    let dir = std::env::temp_dir().join(format!("rlsof-nobody-{}", std::process::id()));
+    let copy = dir.join(program.file_name().expect("a program's name"));
+    if !copy.exists() {
+        std::fs::create_dir_all(&dir).expect("directory for nobody's copy");
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        let fresh = dir.join(format!("copying-{:?}", std::thread::current().id()));
+        std::fs::copy(program, &fresh).expect("copy for nobody");
+        std::fs::rename(&fresh, &copy).expect("copy for nobody");
+    }
+    copy
 }
 
 /// rlsof's output for `args` on both root paths and as nobody, which must
@@ -264,4 +299,95 @@ fn a_mount_the_user_cannot_stat_is_warned_about() {
         }
     }
     let _ = std::fs::remove_dir_all(&parent);
+}
+
+/// A process (user nobody) in a mount namespace of its own, mapping a file
+/// on a tmpfs mounted only there; killed when dropped.
+struct InOwnMountNamespace {
+    holder: Holder,
+    dir: std::path::PathBuf,
+}
+
+impl InOwnMountNamespace {
+    fn start() -> InOwnMountNamespace {
+        let dir = std::env::temp_dir().join(format!("rlsof-mntns-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("mount point");
+        let script = "import mmap, os, sys\n\
+            f = open(sys.argv[1], 'rb')\n\
+            m = mmap.mmap(f.fileno(), 0, prot=mmap.PROT_READ)\n\
+            f.close()\n\
+            print(os.getpid(), flush=True)\n\
+            sys.stdin.read()\n";
+        let shell = format!(
+            "mount -t tmpfs rlsof-mntns \"$0\" && head -c 10000 /dev/zero > \"$0/mapped.bin\" && \
+             exec setpriv --reuid {NOBODY} --regid {NOBODY} --clear-groups /usr/bin/python3 -c \"$1\" \"$0/mapped.bin\""
+        );
+        let mut child = Command::new("unshare")
+            .args(["-m", "--propagation", "private", "sh", "-c", &shell])
+            .arg(&dir)
+            .arg(script)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start unshare");
+        let mut line = String::new();
+        let _ = BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line);
+        let pid = line.trim().to_string();
+        let holder = Holder { child, pid };
+        assert!(!holder.pid.is_empty(), "the holder did not start");
+        InOwnMountNamespace { holder, dir }
+    }
+}
+
+impl Drop for InOwnMountNamespace {
+    fn drop(&mut self) {
+        let _ = self.holder.child.kill();
+        let _ = self.holder.child.wait();
+        let _ = std::fs::remove_dir(&self.dir);
+    }
+}
+
+/// A mapping in another mount namespace gets its real device, inode and
+/// size through `/proc/PID/map_files/` where the kernel allows it (root,
+/// both paths), where lsof 4.95 says `(stat: No such file or directory)`
+/// (DIVERGENCES.md); as nobody, who may not follow those links, rlsof's
+/// answer is lsof's.
+#[test]
+fn mapping_in_another_mount_namespace_is_stated_through_map_files() {
+    if !require_lsof() || !require_root() {
+        return;
+    }
+    let process = InOwnMountNamespace::start();
+    let pid = process.holder.pid.as_str();
+    let args = ["-a", "-p", pid, "-d", "mem"];
+    let mapped = format!("{}/mapped.bin", process.dir.display());
+    let row_of = |out: &Output| {
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        text.lines()
+            .find(|l| l.contains(&mapped))
+            .unwrap_or_else(|| panic!("no row for {mapped}:\n{text}"))
+            .to_string()
+    };
+    let lsof_row = row_of(&run(LSOF, &args));
+    assert!(lsof_row.ends_with(" (stat: No such file or directory)"));
+    // lsof's device and inode, from the maps line; no size.
+    let lsof_words: Vec<&str> = lsof_row.split_whitespace().collect();
+    for env in [&[][..], &[("RLSOF_NO_BPF", "1")]] {
+        let row = row_of(&run_with_env(rlsof(), &args, env));
+        let words: Vec<&str> = row.split_whitespace().collect();
+        assert_eq!(words.last(), Some(&mapped.as_str()), "{env:?}: {row}");
+        assert_eq!(&words[3..5], ["mem", "REG"], "{env:?}: {row}");
+        assert_eq!(words[5], lsof_words[5], "device, {env:?}: {row}");
+        assert_eq!(words[6], "10000", "size, {env:?}: {row}");
+        assert_eq!(words[7], lsof_words[6], "inode, {env:?}: {row}");
+    }
+    let theirs = run_as_nobody(std::path::Path::new(LSOF), &args);
+    let ours = run_as_nobody(&rlsof(), &args);
+    assert_eq!(
+        theirs,
+        ours,
+        "{}",
+        report(&args, &theirs, &ours, "rlsof as nobody")
+    );
+    assert!(row_of(&ours).ends_with(" (stat: No such file or directory)"));
 }

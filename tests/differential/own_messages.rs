@@ -161,6 +161,7 @@ fn a_failed_write_on_stdout_says_so_and_fails_in_every_mode() {
         &["--deleted", "-p", &pid],
         &["--recover", &target, "--to", &one],
         &["-p", &pid, "--recover-all", "--to", &all],
+        &["+m"],
         &["--help"],
         &["--version"],
     ];
