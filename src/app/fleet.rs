@@ -1,7 +1,9 @@
 //! `--summary`, `--metrics` and `--serve`: the selected processes scanned
 //! into a `fleet::Snapshot`, then reported, printed or served.
 
-use super::{pids_to_scan, FAILURE, SUCCESS};
+use super::output::Stdout;
+use super::{output_failed, pids_to_scan, FAILURE, SUCCESS};
+use crate::cli::PROGRAM;
 use crate::cli::options::{Extra, FleetSettings, Options, Output};
 use crate::fleet::metrics::{render, MetricsLimits};
 use crate::fleet::serve::{bind, serve, SharedScan};
@@ -35,7 +37,7 @@ pub(super) fn run_fleet(
             );
             match file {
                 Some(path) => write_atomically(Path::new(path), text.as_bytes()),
-                None => io::stdout().lock().write_all(text.as_bytes()),
+                None => Stdout::lock().write_all(text.as_bytes()),
             }
         }),
         Extra::Serve { settings, addr } => {
@@ -46,11 +48,7 @@ pub(super) fn run_fleet(
     match result {
         Ok(()) if selection.all_found() || opts.quiet_failures => SUCCESS,
         Ok(()) => FAILURE,
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => SUCCESS,
-        Err(e) => {
-            eprintln!("rlsof: {e}");
-            FAILURE
-        }
+        Err(e) => output_failed(&e),
     }
 }
 
@@ -78,7 +76,7 @@ fn one_snapshot(cfg: &ScanConfig, selection: &Arc<Selection>) -> io::Result<Snap
 fn print_summary(snapshot: &Snapshot, settings: &FleetSettings, opts: &Options) -> io::Result<()> {
     let users = UserNames::new(opts.numeric_users);
     let top = settings.top.unwrap_or(10);
-    let mut out = io::BufWriter::new(io::stdout().lock());
+    let mut out = io::BufWriter::new(Stdout::lock());
     if matches!(opts.output, Output::Json | Output::JsonLines) {
         serde_json::to_writer_pretty(&mut out, &summary::json(snapshot, top, &users))?;
         writeln!(out)?;
@@ -140,7 +138,7 @@ fn serve_metrics(
     let listener = match bind(addr) {
         Ok(l) => l,
         Err(message) => {
-            eprintln!("rlsof: {message}");
+            eprintln!("{PROGRAM}: {message}");
             return FAILURE;
         }
     };
@@ -153,12 +151,12 @@ fn serve_metrics(
     });
     let shared = SharedScan::new(scan, Duration::from_secs(settings.cache_age_secs));
     if let Ok(bound) = listener.local_addr() {
-        eprintln!("rlsof: serving metrics on http://{bound}/metrics");
+        eprintln!("{PROGRAM}: serving metrics on http://{bound}/metrics");
     }
     match serve(listener, shared) {
         Ok(()) => SUCCESS,
         Err(message) => {
-            eprintln!("rlsof: {message}");
+            eprintln!("{PROGRAM}: {message}");
             FAILURE
         }
     }
