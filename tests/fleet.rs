@@ -313,6 +313,7 @@ fn serve_memory_is_flat_over_1000_scrapes() {
         last = scrape();
     }
     let late = rss_kib(exporter.pid());
+    eprintln!("RSS after 10 scrapes: {early} KiB; after 1000: {late} KiB");
     assert_eq!(
         sample(&last, "rlsof_exporter_scans_total", &[]),
         Some(1000.0),
