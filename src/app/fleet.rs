@@ -79,8 +79,11 @@ fn print_summary(snapshot: &Snapshot, settings: &FleetSettings, opts: &Options) 
     let users = UserNames::new(opts.numeric_users);
     let top = settings.top.unwrap_or(10);
     let mut out = io::BufWriter::new(io::stdout().lock());
-    if matches!(opts.output, Output::Json | Output::JsonLines) {
+    if opts.output == Output::Json {
         serde_json::to_writer_pretty(&mut out, &summary::json(snapshot, top, &users))?;
+        writeln!(out)?;
+    } else if opts.output == Output::JsonLines {
+        serde_json::to_writer(&mut out, &summary::json(snapshot, top, &users))?;
         writeln!(out)?;
     } else {
         summary::write_text(snapshot, top, &users, &mut out)?;
