@@ -71,6 +71,14 @@ fn metrics_hold_the_fixture_and_pass_promtool() {
         ];
         assert_eq!(sample(&text, "rlsof_listening_sockets", &listen), Some(1.0));
         assert!(!text.contains(&format!("{mount}/")), "no file paths");
+        // One instance (two descriptors share it), two watches.
+        let root = [("user", "root")];
+        assert_eq!(sample(&text, "rlsof_inotify_instances", &root), Some(1.0));
+        assert_eq!(sample(&text, "rlsof_inotify_watches", &root), Some(2.0));
+        assert_eq!(
+            sample(&text, "rlsof_open_files", &[("type", "a_inode")]),
+            Some(2.0)
+        );
         // promtool reads the exposition from stdin; it prints lint
         // problems and fails on any.
         let mut check = Command::new("promtool")
@@ -94,6 +102,13 @@ fn metrics_hold_the_fixture_and_pass_promtool() {
             "{checked:?}"
         );
     }
+    // Paths only when asked for: the largest deleted file.
+    let out = rlsof(&["--metrics", "--metrics-paths", "1", "-p", &pid]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    let path = format!("{}/deleted-1", tmpfs.path.display());
+    let bytes = sample(&text, "rlsof_deleted_open_file_bytes", &[("path", &*path)]);
+    assert!(bytes.is_some_and(|b| b >= (3 << 20) as f64), "{text}");
+    assert!(!text.contains("deleted-0"), "only the largest");
     // The whole machine too.
     let out = rlsof(&["--metrics"]);
     assert!(out.status.success());
@@ -313,6 +328,7 @@ fn serve_memory_is_flat_over_1000_scrapes() {
         last = scrape();
     }
     let late = rss_kib(exporter.pid());
+    eprintln!("RSS after 10 scrapes: {early} KiB; after 1000: {late} KiB");
     assert_eq!(
         sample(&last, "rlsof_exporter_scans_total", &[]),
         Some(1000.0),

@@ -77,8 +77,11 @@ fn print_summary(snapshot: &Snapshot, settings: &FleetSettings, opts: &Options) 
     let users = UserNames::new(opts.numeric_users);
     let top = settings.top.unwrap_or(10);
     let mut out = io::BufWriter::new(Stdout::lock());
-    if matches!(opts.output, Output::Json | Output::JsonLines) {
+    if opts.output == Output::Json {
         serde_json::to_writer_pretty(&mut out, &summary::json(snapshot, top, &users))?;
+        writeln!(out)?;
+    } else if opts.output == Output::JsonLines {
+        serde_json::to_writer(&mut out, &summary::json(snapshot, top, &users))?;
         writeln!(out)?;
     } else {
         summary::write_text(snapshot, top, &users, &mut out)?;
@@ -135,6 +138,9 @@ fn serve_metrics(
     opts: &Options,
     addr: std::net::SocketAddr,
 ) -> i32 {
+    // Scans run on threads that come and go; one arena keeps what they
+    // free reusable by the next, so memory stays flat across scrapes.
+    crate::run::one_arena_for_all_threads();
     let listener = match bind(addr) {
         Ok(l) => l,
         Err(message) => {

@@ -230,3 +230,37 @@ mod tests {
         assert_eq!(file, Some(OsString::from("/x")));
     }
 }
+
+#[cfg(test)]
+mod parse_tests {
+    use crate::cli::options::Extra;
+
+    fn parse(args: &[&str]) -> Result<Option<Extra>, String> {
+        crate::cli::parse(args.iter().map(std::ffi::OsString::from))
+            .map(|o| o.extra)
+            .map_err(|e| e.message)
+    }
+
+    #[test]
+    fn whole_command_lines() {
+        assert!(matches!(
+            parse(&["--summary", "-u", "root", "-J"]),
+            Ok(Some(Extra::Summary(_)))
+        ));
+        assert!(matches!(
+            parse(&["--serve=127.0.0.1:9100", "--cache-age", "2"]),
+            Ok(Some(Extra::Serve { .. }))
+        ));
+        for bad in [
+            &["--summary", "-t"][..],
+            &["--metrics", "-F", "p"],
+            &["--summary", "-r", "1"],
+            &["--summary", "--deleted"],
+            &["--serve"],
+            &["--metrics-file", "/x"],
+        ] {
+            let err = parse(bad).expect_err(&format!("{bad:?}"));
+            assert!(err.starts_with("lsof: ") || err.contains("rlsof"), "{err}");
+        }
+    }
+}

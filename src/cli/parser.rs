@@ -201,6 +201,11 @@ fn check_long_options(state: &mut State, mut long: LongOptions) {
         state.error("--summary, --metrics and --serve do not go with --deleted or --recover");
         return;
     }
+    let other_output = state.fields_given || state.terse || state.opts.repeat.is_some();
+    if fleet.any_mode() && other_output {
+        state.error("-F, -t and -r do not go with --summary, --metrics or --serve");
+        return;
+    }
     match fleet.finish(state.json || state.json_lines) {
         Ok(Some(extra)) => state.opts.extra = Some(extra),
         Ok(None) => {}

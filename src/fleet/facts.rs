@@ -75,8 +75,10 @@ pub struct FactsCollector {
 
 impl FactsCollector {
     pub fn add_process(&mut self, process: &Process) {
-        // Threads listed on their own rows repeat their process's table.
-        if process.tid.is_some() {
+        // Threads listed on their own rows repeat their process's table;
+        // kernel threads (kthreadd, PID 2, and its children) hold no
+        // descriptors and have names that change (kworker/0:1-events).
+        if process.tid.is_some() || process.pid == 2 || process.ppid == 2 {
             return;
         }
         self.deleted.add_process(process);
@@ -204,7 +206,7 @@ mod tests {
         let udp = socket(IpProto::Udp, 7, false, 9);
         c.add_process(&process(1, vec![cwd, listening.clone(), connected, udp]));
         // The same listening socket, inherited by a worker.
-        c.add_process(&process(2, vec![listening.clone()]));
+        c.add_process(&process(3, vec![listening.clone()]));
         let mut thread = process(1, vec![listening]);
         thread.tid = Some(5);
         c.add_process(&thread);
@@ -215,6 +217,17 @@ mod tests {
         assert_eq!(facts.listeners.len(), 2);
         let tcp = facts.listeners.iter().find(|(l, _)| l.protocol == "tcp");
         assert_eq!(tcp.map(|(_, inodes)| inodes.len()), Some(1));
+    }
+
+    #[test]
+    fn kernel_threads_are_left_out() {
+        let mut c = FactsCollector::default();
+        let mut kworker = process(40, vec![]);
+        kworker.ppid = 2;
+        c.add_process(&kworker);
+        c.add_process(&process(2, vec![]));
+        let (facts, _) = c.finish();
+        assert!(facts.processes.is_empty() && facts.unreadable.is_empty());
     }
 
     #[test]

@@ -105,6 +105,13 @@ for i, size in enumerate([1 << 20, 3 << 20 | 12345]):
 kept = open(os.path.join(where, "kept"), "wb")
 kept.write(b"k" * 4096)
 kept.flush()
+# One inotify instance with two watches, held by two descriptors.
+import ctypes
+libc = ctypes.CDLL(None, use_errno=True)
+instance = libc.inotify_init()
+for watched in (where, "/"):
+    libc.inotify_add_watch(instance, watched.encode(), 0x100)
+second = os.dup(instance)
 listener = socket.socket()
 listener.bind(("127.0.0.1", 0))
 listener.listen(4)
