@@ -6,7 +6,8 @@
 # from the running system: PIDs, users, command names, ports in use.
 
 _rlsof_long_options='--deleted --recover --recover-all --to --force --summary
---metrics --serve --top --changes --help --version'
+--metrics --metrics-file --metrics-paths --serve --serve-remote --fd-top
+--listeners-max --cache-age --top --changes --leak-cycles --help --version'
 _rlsof_minus_options='-\? -a -b -c -d -e -E -f -F -g -h -H -i -J -j -K -l -L -n
 -N -o -O -p -P -Q -r -R -s -S -t -T -u -U -v -V -w -x -X -Z'
 _rlsof_plus_options='+c +d +D +e +E +f +L +m +M +n +O +P +r +w'
@@ -165,11 +166,12 @@ _rlsof() {
     local -a candidates=()
     local option
     option=$(_rlsof_option_before "$prev")
-    if [[ $prev == --to ]]; then
+    if [[ $prev == --to || $prev == --metrics-file ]]; then
         mapfile -t candidates < <(compgen -f -- "$cur")
     elif [[ $prev == --recover ]]; then
         [[ $cur == *:* ]] || mapfile -t candidates < <(compgen -W "$(_rlsof_pids)" -S : -- "$cur")
-    elif [[ $prev == --serve ]]; then
+    elif [[ $prev == --serve || $prev == --metrics-paths || $prev == --fd-top ||
+        $prev == --listeners-max || $prev == --cache-age || $prev == --leak-cycles ]]; then
         :
     elif [[ -n $option && ($cur != [-+]* || $_rlsof_needs_value == *"${option:1}"*) ]]; then
         mapfile -t candidates < <(_rlsof_values "${option:1}" "${option:0:1}" "$cur")

@@ -5,7 +5,7 @@
 # token (-p1234, -iTCP:22) or the next token (-p 1234). Values come from the
 # running system: PIDs, users, command names, ports in use.
 
-set -g __rlsof_long_options deleted recover recover-all to force summary metrics serve top changes help version
+set -g __rlsof_long_options deleted recover recover-all to force summary metrics metrics-file metrics-paths serve serve-remote fd-top listeners-max cache-age top changes leak-cycles help version
 set -g __rlsof_minus_options '?' a b c d e E f F g h H i J j K l L m M n N o O p P Q r R s S t T u U v V w x X Z
 set -g __rlsof_plus_options c d D e E f L m M n O P r w
 set -g __rlsof_field_letters a c d D f G g i k K l L m M n o p P r R s S t T u 0
@@ -163,11 +163,11 @@ function __rlsof_complete
     test (count $tokens) -ge 2; and set prev $tokens[-1]
     set -l option (__rlsof_option_before $prev)
     switch $prev
-        case --to
+        case --to --metrics-file
             __fish_complete_path $cur
         case --recover
             string match -q '*:*' -- $cur; or __rlsof_starting "$cur" (__rlsof_pids):
-        case --serve
+        case --serve --metrics-paths --fd-top --listeners-max --cache-age --leak-cycles
             return
         case '*'
             if test -n "$option"; and begin
