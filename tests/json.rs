@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{require_root, rlsof, run, Fixture, Output};
+use common::{require_root, Fixture, Output};
 use serde_json::{Map, Value};
 
 /// What a key's value must be.
