@@ -83,7 +83,8 @@ fn own_threads_add_no_tid_column_where_no_other_thread_is_seen() {
     );
     let out = Command::new("unshare")
         .args(["--mount", "--propagation", "private", "sh", "-c", &script])
-        .arg(rlsof())
+        // The built binary itself: a user with no home must reach it.
+        .arg(std::env::var_os("RLSOF_UNDER_TEST").unwrap_or(env!("CARGO_BIN_EXE_rlsof").into()))
         .stdin(Stdio::null())
         .output();
     let Some(out) = out.ok().filter(|o| o.status.success()) else {
