@@ -83,7 +83,8 @@ fn own_threads_add_no_tid_column_where_no_other_thread_is_seen() {
     );
     let out = Command::new("unshare")
         .args(["--mount", "--propagation", "private", "sh", "-c", &script])
-        .arg(rlsof())
+        // The built binary itself: a user with no home must reach it.
+        .arg(std::env::var_os("RLSOF_UNDER_TEST").unwrap_or(env!("CARGO_BIN_EXE_rlsof").into()))
         .stdin(Stdio::null())
         .output();
     let Some(out) = out.ok().filter(|o| o.status.success()) else {
@@ -151,8 +152,9 @@ fn thread_with_its_own_descriptor_table_is_listed() {
     }
 }
 
-/// UNIX sockets of a network namespace no process is in (held through a
-/// descriptor, as util-linux's test_mkfds `foreign-sockets` makes them):
+/// UNIX sockets and a TCP listener of a network namespace no process is
+/// in (held through a descriptor, as util-linux's test_mkfds
+/// `foreign-sockets` makes them; `-i` finds the listener):
 /// as root, decoded alike by the kernel describer (streaming outputs on a
 /// machine with many sockets, which `RLSOF_SOCKET_BATCH` makes this one),
 /// by the tables read in batches, by whole tables and by the table view
@@ -164,6 +166,7 @@ fn sockets_of_a_namespace_no_process_is_in_are_decoded_on_every_path() {
     }
     let fixture = Fixture::start(&["foreign_sockets"]);
     let pid = fixture.pid_arg();
+    let port = format!("TCP:{}", fixture.said("foreign_port").expect("its port"));
     let paths: [&[(&str, &str)]; 5] = [
         &[],
         &[("RLSOF_NO_BPF", "1")],
@@ -175,6 +178,8 @@ fn sockets_of_a_namespace_no_process_is_in_are_decoded_on_every_path() {
         &["-n", "-P", "-U", "-a", "-p", &pid][..],
         &["-n", "-P", "-F", "ftn", "-p", &pid],
         &["-n", "-P", "-J", "-p", &pid],
+        &["-n", "-P", "-i", "TCP", "-a", "-p", &pid],
+        &["-n", "-P", "-i", &port],
     ];
     for args in listings {
         let answers: Vec<_> = paths
@@ -189,6 +194,13 @@ fn sockets_of_a_namespace_no_process_is_in_are_decoded_on_every_path() {
             );
         }
         let text = String::from_utf8_lossy(&answers[0].stdout);
+        if args.contains(&"-i") {
+            let listed = text
+                .lines()
+                .any(|l| l.contains(&pid) && l.contains("TCP *:"));
+            assert!(listed, "{args:?}: the listener:\n{text}");
+            continue;
+        }
         assert!(
             text.contains("/foreign.sock type=DGRAM"),
             "{args:?}:\n{text}"
@@ -200,8 +212,8 @@ fn sockets_of_a_namespace_no_process_is_in_are_decoded_on_every_path() {
         let lsof = common::run(common::LSOF, &["-n", "-P", "-p", &pid]);
         let text = String::from_utf8_lossy(&lsof.stdout);
         assert_eq!(
-            text.matches("protocol: UNIX").count(),
-            3,
+            text.matches("protocol: UNIX").count() + text.matches("protocol: TCP").count(),
+            4,
             "lsof now decodes them: update DIVERGENCES.md 15\n{text}"
         );
     }

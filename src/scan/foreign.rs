@@ -9,6 +9,7 @@
 //! socket shows as lsof shows it (`protocol: UNIX`), as does lsof.
 
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::sync::PoisonError;
 
 use super::socket::Tables;
 use super::Scanner;
@@ -30,9 +31,18 @@ impl Scanner {
         netns: u64,
         tables: Tables,
     ) -> Option<SocketInfo> {
-        if !self.may_reach_other_namespaces() {
+        // rlsof's own sockets are its namespace's; scanning itself, it
+        // holds `copies` already.
+        if !self.may_reach_other_namespaces() || self.is_rlsof(pid) {
             return None;
         }
+        // Under `-i` alone every UNIX socket is missing from the tables
+        // searched: its protocol (one call) rules it out before the
+        // descriptor is copied.
+        if tables == Tables::TcpUdp && !self.may_be_tcp_or_udp(pid, fd) {
+            return None;
+        }
+        let _copying = self.copies.read().unwrap_or_else(PoisonError::into_inner);
         let socket = descriptor_of(pid, fd)?;
         if inode_of(&socket)? != inode {
             return None;
@@ -63,6 +73,18 @@ impl Scanner {
         } else {
             Tables::All
         }
+    }
+
+    /// Whether descriptor `fd` of process `pid` may be a TCP or UDP socket,
+    /// by its protocol name (see [`crate::net::SocketTable::for_protocol_name`]).
+    fn may_be_tcp_or_udp(&self, pid: i32, fd: u32) -> bool {
+        use crate::net::SocketTable;
+        let path = format!("/proc/{pid}/fd/{fd}");
+        let Some(name) = super::process::socket_protocol_name(path.as_bytes()) else {
+            return true;
+        };
+        SocketTable::for_protocol_name(name.as_bytes())
+            .is_none_or(|table| SocketTable::TCP_UDP.contains(&table))
     }
 
     /// Root, on the machine's /proc: another process's descriptor may be

@@ -139,6 +139,10 @@ pub struct Scanner {
     on_procfs: bool,
     /// rlsof's own PID as the proc root numbers it (its `self` link).
     own_pid: Option<i32>,
+    /// Held (read) while rlsof holds a copy of another process's socket
+    /// (see `foreign`), and (write) while rlsof scans itself, which must
+    /// not list such a copy as its own.
+    copies: std::sync::RwLock<()>,
     /// Bounds `stat` calls that may block (`-S`, `-b`).
     guard: Arc<BlockGuard>,
     /// Skips sockets that cannot be listed, in sockets-only processes.
@@ -182,6 +186,7 @@ impl Scanner {
             fd_counts_seen: AtomicBool::new(false),
             on_procfs,
             own_pid,
+            copies: std::sync::RwLock::new(()),
             socket_filter: None,
             listable_sockets: OnceLock::new(),
             kernel_files: OnceLock::new(),

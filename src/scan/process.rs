@@ -98,6 +98,12 @@ impl Scanner {
         keep: Option<EarlyTest>,
     ) -> Vec<(u32, Process)> {
         let mut out = Vec::new();
+        // rlsof lists itself without the copies of other processes'
+        // sockets it holds a moment (see `foreign`).
+        let _alone = self.is_rlsof(pid).then(|| {
+            let copies = self.copies.write();
+            copies.unwrap_or_else(std::sync::PoisonError::into_inner)
+        });
         let Ok(dir) = self.root.open(number_cstr(pid as u64, &mut bufs.num)) else {
             return out;
         };
@@ -140,7 +146,7 @@ impl Scanner {
             own_table: true,
         };
         let threads = if self.cfg.list_tasks && !single_threaded {
-            self.wanted_threads(&place, &header, bufs, wanted)
+            self.wanted_threads(&place, &header, bufs, &|_| true, wanted)
         } else {
             Vec::new()
         };
@@ -177,11 +183,13 @@ impl Scanner {
     }
 
     /// The threads (other than the leader) that selection wants, in TID order.
+    /// Only threads `tid` for which `considered(tid)` holds are read.
     fn wanted_threads(
         &self,
         place: &Place,
         leader: &Header,
         bufs: &mut Buffers,
+        considered: &dyn Fn(i32) -> bool,
         wanted: &dyn Fn(&Header) -> Option<u32>,
     ) -> Vec<Thread> {
         let mut out = Vec::new();
@@ -196,6 +204,7 @@ impl Scanner {
                 }
             }
         });
+        tids.retain(|&tid| considered(tid));
         tids.sort_unstable();
         for tid in tids {
             let Ok(dir) = tasks.open(number_cstr(tid as u64, &mut bufs.num)) else {
@@ -243,11 +252,8 @@ impl Scanner {
         flags: u32,
         bufs: &mut Buffers,
     ) -> Vec<Thread> {
-        let own_table = |h: &Header| {
-            let tid = h.tid?;
-            (!shares_descriptors(place.pid, tid)).then_some(flags)
-        };
-        self.wanted_threads(place, leader, bufs, &own_table)
+        let own_table = |tid| !shares_descriptors(place.pid, tid);
+        self.wanted_threads(place, leader, bufs, &own_table, &|_| Some(flags))
     }
 
     /// A thread's rows: its leader's when they share descriptors, working
@@ -929,7 +935,7 @@ fn mismatch_note(st: &libc::stat, dev: Dev, inode: u64) -> String {
 
 /// The `system.sockprotoname` attribute: what lsof shows as `protocol: X`
 /// for a socket it found in no table.
-fn socket_protocol_name(path: &[u8]) -> Option<String> {
+pub(super) fn socket_protocol_name(path: &[u8]) -> Option<String> {
     let c = std::ffi::CString::new(path).ok()?;
     let mut buf = [0u8; 64];
     let n = unsafe {
