@@ -266,5 +266,7 @@ fn usage_text_forms() {
     assert!(full.contains("  -Z Z  context [Z]        -- end option scan       \n"));
     assert!(full.contains("rlsof options (newer than lsof 4.95, or rlsof's own):\n  -H "));
     assert!(full.contains("  +|-f[gG] flaGs \n"));
-    assert!(full.ends_with("  --to PATH            where --recover or --recover-all write\n"));
+    assert!(full.contains("  --to PATH            where --recover or --recover-all write\n"));
+    let last = super::LONG_FLAGS.last().expect("long options");
+    assert!(full.ends_with(&format!("{}\n", last.help)));
 }
