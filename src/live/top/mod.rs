@@ -216,7 +216,7 @@ impl<'a> Live<'a> {
                 self.track_cursor(&shown);
                 drop(shown);
                 self.tracker.rows = rows;
-                if action == Action::Refresh {
+                if action == Action::ShowFiles {
                     self.open_detail();
                 }
                 if self.view.detail.is_none() {
