@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
 """What `rlsof --top` costs per refresh, and whether its memory stays flat.
 
-    bench/live.py [--procs 200] [--fds 200] [--refreshes 1000] [--runs 5]
+    bench/live.py [--procs 200] [--fds 200] [--refreshes 1000] [--refreshes-no-bpf 200] [--runs 5]
 
 Starts bench.py's fixture (fdload.py), then
 * runs `rlsof -n -P` RUNS times (output thrown away) for its median CPU time
   (user + system);
-* runs `rlsof --top -r1cN` in a tmux pane of its own, with the refresh
+* runs `rlsof --top -r1cNm.` in a tmux pane of its own, with the refresh
   interval at 0 ms (RLSOF_TOP_INTERVAL_MS, a knob for measuring), under GNU
   time: CPU time per refresh = its CPU time / N (start and drawing
   included); meanwhile its resident memory (VmRSS) is sampled every 0.2 s.
@@ -52,7 +52,7 @@ def top_run(rlsof, refreshes, env):
     out = f"/tmp/rlsof-bench-top-{os.getpid()}.time"
     settings = " ".join(f"{k}={v}" for k, v in env.items())
     cmd = (f"{settings} RLSOF_TOP_INTERVAL_MS=0 {GNU_TIME} -f '%U %S %M' -o {out} "
-           f"{rlsof} --top -r1c{refreshes}; sleep 600")
+           f"{rlsof} --top -r1c{refreshes}m.; sleep 600")
     tmux = ["tmux", "-L", sock, "-f", "/dev/null"]
     subprocess.run(tmux + ["new-session", "-d", "-s", "b", "-x", "160", "-y", "50", cmd], check=True)
     try:
@@ -95,25 +95,27 @@ def main():
     parser.add_argument("--procs", type=int, default=200)
     parser.add_argument("--fds", type=int, default=200)
     parser.add_argument("--refreshes", type=int, default=1000)
+    parser.add_argument("--refreshes-no-bpf", type=int, default=200,
+                        help="refreshes for the RLSOF_NO_BPF=1 run (slower)")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--rlsof", help="binary to measure (default: build it)")
     args = parser.parse_args()
     rlsof = build_rlsof(args.rlsof)
     print(f"{args.procs} procs x {args.fds} fds")
     with Fixture(args.procs, args.fds):
-        for label, env in (("", {}), (" RLSOF_NO_BPF=1", {"RLSOF_NO_BPF": "1"})):
-            measure(rlsof, args, label, env)
+        measure(rlsof, args.refreshes, args.runs, "", {})
+        measure(rlsof, args.refreshes_no_bpf, args.runs, " RLSOF_NO_BPF=1", {"RLSOF_NO_BPF": "1"})
 
 
-def measure(rlsof, args, label, env):
+def measure(rlsof, refreshes, runs, label, env):
     cpu_of([rlsof, "-n", "-P"], env)
-    listing = statistics.median(cpu_of([rlsof, "-n", "-P"], env) for _ in range(args.runs))
-    note(f"running{label} --top for {args.refreshes} refreshes ...")
-    total, peak, samples = top_run(rlsof, args.refreshes, env)
-    per_refresh = total / args.refreshes
+    listing = statistics.median(cpu_of([rlsof, "-n", "-P"], env) for _ in range(runs))
+    note(f"running{label} --top for {refreshes} refreshes ...")
+    total, peak, samples = top_run(rlsof, refreshes, env)
+    per_refresh = total / refreshes
     print(f"{label.strip() or 'as is'}:")
-    print(f"  rlsof -n -P, median CPU of {args.runs}: {listing * 1000:.1f} ms")
-    print(f"  rlsof --top, CPU per refresh over {args.refreshes}: {per_refresh * 1000:.1f} ms"
+    print(f"  rlsof -n -P, median CPU of {runs}: {listing * 1000:.1f} ms")
+    print(f"  rlsof --top, CPU per refresh over {refreshes}: {per_refresh * 1000:.1f} ms"
           f" ({per_refresh / listing:.2f}x)")
     if samples:
         end = samples[-1][0]

@@ -187,13 +187,16 @@ fn normalize(text: &str) -> String {
         "-H human readable size     -J JSON output\n  -j JSON Lines output     -- end option scan       \n",
         "-- end option scan       \n",
     );
-    match (text.find("rlsof options"), text.find("  --version ")) {
-        (Some(start), Some(to)) => {
-            let end = to + text[to..].find('\n').map_or(0, |n| n + 1);
-            format!("{}{}", &text[..start], &text[end..])
-        }
-        _ => text,
+    // rlsof's section: its title, then a line per option.
+    let Some(start) = text.find("rlsof options") else {
+        return text;
+    };
+    let line_end = |at: usize| at + text[at..].find('\n').map_or(text.len() - at, |n| n + 1);
+    let mut end = line_end(start);
+    while text[end..].starts_with("  -") {
+        end = line_end(end);
     }
+    format!("{}{}", &text[..start], &text[end..])
 }
 
 fn lsof(args: &[&str]) -> (String, i32) {

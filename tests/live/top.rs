@@ -244,6 +244,10 @@ fn top_ranks_grows_sorts_filters_shows_files_and_resizes() {
     churn.step("exit");
     tmux.wait("the exit noted", |x| x.contains("process exited"));
     tmux.keys(&["Escape"]);
+    // Two escapes at once would read as one Alt+Escape.
+    tmux.wait("the list again", |x| {
+        x.contains("\nPID ") && !x.contains("files of PID")
+    });
     tmux.keys(&["Escape"]);
     tmux.wait("the exited process gone", |x| {
         pids(x).len() == 2 && !pids(x).contains(&c.to_string())
@@ -267,7 +271,7 @@ fn top_ranks_grows_sorts_filters_shows_files_and_resizes() {
 }
 
 #[test]
-fn the_terminal_is_restored_after_ctrl_c_and_sigterm() {
+fn the_terminal_is_restored_after_ctrl_c_and_sigterm_and_a_hangup_ends_the_view() {
     let holder = Churn::start("hold", "3");
     let command = format!("{} --top -p {}", rlsof().display(), holder.pid);
     let Some(tmux) = Tmux::start("ctrl-c", &command) else {
@@ -284,6 +288,17 @@ fn the_terminal_is_restored_after_ctrl_c_and_sigterm() {
         libc::kill(tmux.program_pid(), libc::SIGTERM);
     }
     tmux.assert_restored("143");
+
+    // The terminal goes away (its tmux server is killed): the view ends.
+    let tmux = Tmux::start("hangup", &command).expect("tmux");
+    tmux.wait("the view", |x| row_of(x, holder.pid).is_some());
+    let pid = tmux.program_pid();
+    drop(tmux);
+    wait_for(
+        "rlsof to end when its terminal hangs up",
+        || (!Path::new(&format!("/proc/{pid}")).exists()).then_some(()),
+        || std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default(),
+    );
 }
 
 #[test]

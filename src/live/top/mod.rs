@@ -55,23 +55,57 @@ pub fn run(
         return Ok(1);
     }
     let signal = Arc::new(AtomicUsize::new(0));
-    for sig in [
-        signal_hook::consts::SIGTERM,
-        signal_hook::consts::SIGINT,
-        signal_hook::consts::SIGHUP,
-    ] {
-        let signal = Arc::clone(&signal);
-        // SAFETY: the handler only stores into an atomic, which is
-        // async-signal-safe.
-        unsafe {
-            signal_hook::low_level::register(sig, move || {
-                signal.store(sig as usize, Ordering::SeqCst)
-            })?;
-        }
-    }
+    watch_signals(Arc::clone(&signal))?;
     let terminal = Restoring(Some(ratatui::try_init()?));
     let mut live = Live::new(how, scanner);
     live.run(terminal, fresh_sockets, scan, &signal)
+}
+
+/// Records SIGTERM, SIGINT and SIGHUP in `signal` for the view's loop to
+/// end on. Should the loop not end within a second (it waits inside the
+/// terminal library), this thread restores the terminal and exits.
+fn watch_signals(signal: Arc<AtomicUsize>) -> io::Result<()> {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let mut signals = signal_hook::iterator::Signals::new([SIGTERM, SIGINT, SIGHUP])?;
+    std::thread::spawn(move || {
+        if let Some(sig) = signals.forever().next() {
+            signal.store(sig as usize, Ordering::SeqCst);
+            std::thread::sleep(Duration::from_secs(1));
+            ratatui::restore();
+            std::process::exit(128 + sig);
+        }
+    });
+    Ok(())
+}
+
+/// Whether standard input has input (or an error or hang-up, reported as
+/// input so that reading it ends the view) within `wait`. Asked before
+/// crossterm is: on a terminal that hung up, crossterm's reader retries
+/// its empty reads without end.
+fn input_within(wait: Duration) -> io::Result<bool> {
+    let mut fds = [libc::pollfd {
+        fd: libc::STDIN_FILENO,
+        events: libc::POLLIN,
+        revents: 0,
+    }];
+    let ms = libc::c_int::try_from(wait.as_millis()).unwrap_or(libc::c_int::MAX);
+    // SAFETY: poll reads and writes only the one pollfd it is given.
+    let ready = unsafe { libc::poll(fds.as_mut_ptr(), 1, ms) };
+    if ready < 0 {
+        let e = io::Error::last_os_error();
+        return if e.kind() == io::ErrorKind::Interrupted {
+            Ok(false)
+        } else {
+            Err(e)
+        };
+    }
+    if fds[0].revents & (libc::POLLHUP | libc::POLLERR | libc::POLLNVAL) != 0 {
+        return Err(io::Error::new(
+            io::ErrorKind::BrokenPipe,
+            "the terminal went away",
+        ));
+    }
+    Ok(ready > 0)
 }
 
 /// The terminal, given back to the shell when dropped.
@@ -159,30 +193,39 @@ impl<'a> Live<'a> {
                     .saturating_duration_since(Instant::now())
                     .min(SIGNAL_POLL)
             };
-            if !event::poll(wait)? {
-                continue;
-            }
-            match event::read()? {
-                Event::Key(key) if key.kind != KeyEventKind::Release => {
-                    let rows = self.tracker.rows.clone();
-                    let shown = self.view.arrange(&rows);
-                    match self.view.key(key, &shown) {
-                        Action::Quit => return Ok(0),
-                        Action::None => {}
-                        Action::Redraw => dirty = true,
-                        Action::Refresh => {
-                            self.open_detail();
-                            dirty = true;
-                        }
-                    }
-                    if self.view.detail.is_none() {
-                        self.detail = None;
-                    }
-                    self.track_cursor(&shown);
+            // Crossterm looks at resizes and at what it has read already
+            // without waiting.
+            input_within(wait)?;
+            while event::poll(Duration::ZERO)? {
+                match self.take_event(event::read()?) {
+                    Some(Action::Quit) => return Ok(0),
+                    Some(_) => dirty = true,
+                    None => {}
                 }
-                Event::Resize(..) => dirty = true,
-                _ => {}
             }
+        }
+    }
+
+    /// What an event asks for, done; None when nothing changed.
+    fn take_event(&mut self, event: Event) -> Option<Action> {
+        match event {
+            Event::Key(key) if key.kind != KeyEventKind::Release => {
+                let rows = std::mem::take(&mut self.tracker.rows);
+                let shown = self.view.arrange(&rows);
+                let action = self.view.key(key, &shown);
+                self.track_cursor(&shown);
+                drop(shown);
+                self.tracker.rows = rows;
+                if action == Action::ShowFiles {
+                    self.open_detail();
+                }
+                if self.view.detail.is_none() {
+                    self.detail = None;
+                }
+                (action != Action::None).then_some(action)
+            }
+            Event::Resize(..) => Some(Action::Redraw),
+            _ => None,
         }
     }
 

@@ -92,8 +92,8 @@ pub enum Action {
     None,
     /// Draw again.
     Redraw,
-    /// Scan now (the process to show has no files kept yet).
-    Refresh,
+    /// Show the files of the process now in `detail`.
+    ShowFiles,
     Quit,
 }
 
@@ -194,7 +194,7 @@ impl View {
                 let pid = shown.get(self.cursor_index(shown)).map(|r| r.pid);
                 self.detail = pid;
                 self.detail_scroll = 0;
-                return Action::Refresh;
+                return Action::ShowFiles;
             }
             KeyCode::Char('/') => self.editing = Some(self.filter.clone()),
             KeyCode::Char('r') => self.reverse = !self.reverse,
