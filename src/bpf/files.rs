@@ -32,6 +32,10 @@ impl FilesProgram {
 
     fn load_checked() -> Option<FilesProgram> {
         let program = FilesProgram(Program::load(Reports::Files)?);
+        if let Err(why) = program.0.iterates_by_process() {
+            say(format_args!("rlsof_files: {why}"));
+            return None;
+        }
         // SAFETY: memfd_create with a NUL-terminated name; checked below.
         let raw = unsafe { libc::memfd_create(c"rlsof-probe".as_ptr(), libc::MFD_CLOEXEC) };
         if raw < 0 {

@@ -358,7 +358,7 @@ impl Program {
             }
             Err(e) => {
                 say(format_args!(
-                    "{name}: refused by the kernel: {e}; verifier log:\n{log_text}"
+                    "{name}: refused by the kernel: {e} (attached to {ITERATOR}, BTF type {iterator}); verifier log:\n{log_text}"
                 ));
                 None
             }
@@ -390,6 +390,16 @@ impl Program {
             attr.log_buf = log.as_mut_ptr() as u64;
         }
         bpf(BPF_PROG_LOAD, &mut attr).map(Program)
+    }
+
+    /// Whether the kernel runs the program over one process's files (Linux
+    /// 6.1 and later: 5.10's iterators take no process, E2BIG), as every
+    /// program's use needs; why not otherwise.
+    pub fn iterates_by_process(&self) -> Result<(), String> {
+        match self.iterate(Some(std::process::id())) {
+            Ok(_) => Ok(()),
+            Err(e) => Err(format!("no iteration by process: {e}")),
+        }
     }
 
     /// Runs the program over the open files of process `pid` (its

@@ -522,6 +522,10 @@ impl SocketsProgram {
             }
         };
         let program = Program::load(Reports::Described(offsets))?;
+        if let Err(why) = program.iterates_by_process() {
+            say(format_args!("rlsof_described: {why}"));
+            return None;
+        }
         let program = SocketsProgram { program, offsets };
         let probes = match super::probe::Probes::make() {
             Ok(probes) => probes,
