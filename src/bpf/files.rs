@@ -85,6 +85,8 @@ impl FilesProgram {
         let bytes = self.0.output_over(Some(pid as u32))?;
         let mut files: Vec<KernelFile> = bytes
             .chunks_exact(FILE_RECORD)
+            // Only the process asked about (see `Program::sockets_of`).
+            .filter(|r| super::program::word(r, 0) == pid as u32)
             .filter_map(file_record)
             .collect();
         files.sort_unstable_by_key(|f| f.fd);

@@ -406,7 +406,16 @@ impl Program {
     /// threads' too), or of every process; the sockets it reports.
     pub fn sockets_of(&self, pid: Option<u32>) -> Option<Vec<HeldSocket>> {
         let bytes = self.output_over(pid)?;
-        Some(bytes.chunks_exact(RECORD).map(record).collect())
+        // Only the process asked about: a kernel that ignored the filter
+        // would report every process's.
+        let asked = |h: &HeldSocket| pid.is_none_or(|p| h.pid as u32 == p);
+        Some(
+            bytes
+                .chunks_exact(RECORD)
+                .map(record)
+                .filter(asked)
+                .collect(),
+        )
     }
 
     /// Everything the program writes over the open files of process

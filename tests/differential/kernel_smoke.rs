@@ -71,7 +71,9 @@ fn debug_of(args: &[&str], env: &[(&str, &str)]) -> String {
         String::from_utf8_lossy(&plain.stdout),
         "{args:?}: the listing changes under RLSOF_DEBUG"
     );
-    String::from_utf8_lossy(&got.stderr).into_owned()
+    let debug = String::from_utf8_lossy(&got.stderr).into_owned();
+    eprintln!("rlsof {args:?}:\n{debug}");
+    debug
 }
 
 /// A process holding 2,100 descriptors of one file, more than a listing
