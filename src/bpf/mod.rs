@@ -38,6 +38,8 @@ mod probe;
 #[cfg(all(target_pointer_width = "64", target_endian = "little"))]
 mod program;
 #[cfg(all(target_pointer_width = "64", target_endian = "little"))]
+mod socket_layout;
+#[cfg(all(target_pointer_width = "64", target_endian = "little"))]
 mod sockets;
 #[cfg(all(target_pointer_width = "64", target_endian = "little"))]
 mod stream;
