@@ -32,6 +32,10 @@ impl FilesProgram {
 
     fn load_checked() -> Option<FilesProgram> {
         let program = FilesProgram(Program::load(Reports::Files)?);
+        if let Err(why) = program.0.iterates_by_process() {
+            say(format_args!("rlsof_files: {why}"));
+            return None;
+        }
         // SAFETY: memfd_create with a NUL-terminated name; checked below.
         let raw = unsafe { libc::memfd_create(c"rlsof-probe".as_ptr(), libc::MFD_CLOEXEC) };
         if raw < 0 {
@@ -81,6 +85,8 @@ impl FilesProgram {
         let bytes = self.0.output_over(Some(pid as u32))?;
         let mut files: Vec<KernelFile> = bytes
             .chunks_exact(FILE_RECORD)
+            // Only the process asked about (see `Program::sockets_of`).
+            .filter(|r| super::program::word(r, 0) == pid as u32)
             .filter_map(file_record)
             .collect();
         files.sort_unstable_by_key(|f| f.fd);

@@ -38,6 +38,8 @@ mod probe;
 #[cfg(all(target_pointer_width = "64", target_endian = "little"))]
 mod program;
 #[cfg(all(target_pointer_width = "64", target_endian = "little"))]
+mod socket_layout;
+#[cfg(all(target_pointer_width = "64", target_endian = "little"))]
 mod sockets;
 #[cfg(all(target_pointer_width = "64", target_endian = "little"))]
 mod stream;
@@ -161,14 +163,11 @@ fn checked_program() -> Option<program::Program> {
         fd: probe.as_raw_fd() as u32,
         inode: inode_of(&probe)?,
     };
-    let mine = match program.iterate(Some(me.pid as u32)) {
-        Ok(_) => program.sockets_of(Some(me.pid as u32))?,
-        Err(e) => {
-            // Linux 5.10 takes no process to iterate over (E2BIG).
-            debug::say(format_args!("rlsof_sockets: no iteration by process: {e}"));
-            return None;
-        }
-    };
+    if let Err(why) = program.iterates_by_process() {
+        debug::say(format_args!("rlsof_sockets: {why}"));
+        return None;
+    }
+    let mine = program.sockets_of(Some(me.pid as u32))?;
     let right = mine.contains(&me);
     if !right {
         debug::say(format_args!(

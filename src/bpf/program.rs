@@ -358,7 +358,7 @@ impl Program {
             }
             Err(e) => {
                 say(format_args!(
-                    "{name}: refused by the kernel: {e}; verifier log:\n{log_text}"
+                    "{name}: refused by the kernel: {e} (attached to {ITERATOR}, BTF type {iterator}); verifier log:\n{log_text}"
                 ));
                 None
             }
@@ -392,11 +392,30 @@ impl Program {
         bpf(BPF_PROG_LOAD, &mut attr).map(Program)
     }
 
+    /// Whether the kernel runs the program over one process's files (Linux
+    /// 6.1 and later: 5.10's iterators take no process, E2BIG), as every
+    /// program's use needs; why not otherwise.
+    pub fn iterates_by_process(&self) -> Result<(), String> {
+        match self.iterate(Some(std::process::id())) {
+            Ok(_) => Ok(()),
+            Err(e) => Err(format!("no iteration by process: {e}")),
+        }
+    }
+
     /// Runs the program over the open files of process `pid` (its
     /// threads' too), or of every process; the sockets it reports.
     pub fn sockets_of(&self, pid: Option<u32>) -> Option<Vec<HeldSocket>> {
         let bytes = self.output_over(pid)?;
-        Some(bytes.chunks_exact(RECORD).map(record).collect())
+        // Only the process asked about: a kernel that ignored the filter
+        // would report every process's.
+        let asked = |h: &HeldSocket| pid.is_none_or(|p| h.pid as u32 == p);
+        Some(
+            bytes
+                .chunks_exact(RECORD)
+                .map(record)
+                .filter(asked)
+                .collect(),
+        )
     }
 
     /// Everything the program writes over the open files of process
