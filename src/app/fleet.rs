@@ -3,8 +3,8 @@
 
 use super::output::Stdout;
 use super::{output_failed, pids_to_scan, FAILURE, SUCCESS};
-use crate::cli::PROGRAM;
 use crate::cli::options::{Extra, FleetSettings, Options, Output};
+use crate::cli::PROGRAM;
 use crate::fleet::metrics::{render, MetricsLimits};
 use crate::fleet::serve::{bind, serve, SharedScan};
 use crate::fleet::{summary, take_snapshot, Snapshot, UserNames};

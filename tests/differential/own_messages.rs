@@ -143,7 +143,9 @@ fn a_failed_write_on_stdout_says_so_and_fails_in_every_mode() {
         })
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .expect("the fixture holds a deleted file");
-    let dir = std::env::temp_dir().join(format!("rlsof-full-{}", std::process::id()));
+    // Recovery refuses the filesystem the deleted file (in the temporary
+    // directory) fills: the copies go to a tmpfs of their own.
+    let dir = std::path::Path::new("/dev/shm").join(format!("rlsof-full-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("scratch directory");
     let one = dir.join("one").to_string_lossy().into_owned();
