@@ -22,3 +22,11 @@ pub fn say(what: std::fmt::Arguments) {
         eprintln!("rlsof: debug: {what}");
     }
 }
+
+/// [`say`], the first time only.
+pub fn say_once(what: std::fmt::Arguments) {
+    static SAID: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if on() && !SAID.swap(true, std::sync::atomic::Ordering::Relaxed) {
+        say(what);
+    }
+}

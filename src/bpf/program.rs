@@ -393,7 +393,7 @@ impl Program {
     }
 
     /// Whether the kernel runs the program over one process's files (Linux
-    /// 6.1 and later: 5.10's iterators take no process, E2BIG), as every
+    /// 6.1 and later: 5.10 refuses the process filter, EINVAL), as every
     /// program's use needs; why not otherwise.
     pub fn iterates_by_process(&self) -> Result<(), String> {
         match self.iterate(Some(std::process::id())) {

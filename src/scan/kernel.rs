@@ -24,7 +24,18 @@ impl Scanner {
     pub(super) fn kernel_can_be_asked(&self) -> bool {
         // SAFETY: geteuid has no preconditions.
         let root = unsafe { libc::geteuid() } == 0;
-        root && self.on_machine_unrefused()
+        let asked = root && self.on_machine_unrefused();
+        if !asked {
+            let why = if root {
+                "RLSOF_NO_BPF, or not this machine's /proc"
+            } else {
+                "not root"
+            };
+            crate::bpf::debug::say_once(format_args!(
+                "the kernel is not asked: {why}; /proc answers"
+            ));
+        }
+        asked
     }
 
     /// Whether the proc root is this machine's /proc and [`NO_BPF`] is not
