@@ -92,10 +92,10 @@ fn short_lived() -> Child {
 
 /// `+r1 -Fp -p PID` on a process that exits: some cycles (`pPID`, `m`),
 /// then the end, with exit status 0.
-fn until_gone(tool: &str) -> Output {
+fn until_gone(tool: &str, env: &[(&str, &str)]) -> Output {
     let mut child = short_lived();
     let pid = child.id().to_string();
-    let output = run(tool, &["+r1", "-Fp", "-p", &pid]);
+    let output = crate::common::run_with_env(tool, &["+r1", "-Fp", "-p", &pid], env);
     let _ = child.wait();
     let cycle = format!("p{pid}\nm\n");
     let cycles = output.stdout.len() / cycle.len();
@@ -111,10 +111,17 @@ fn plus_r_ends_when_nothing_is_listed() {
     if !require_lsof() {
         return;
     }
-    let lsof = until_gone(LSOF);
-    let ours = until_gone(&rlsof().to_string_lossy());
-    assert_eq!((&lsof.status, &lsof.stderr), (&ours.status, &ours.stderr));
-    assert_eq!(ours.status, "exit 0");
+    let lsof = until_gone(LSOF, &[]);
+    for path in crate::common::paths() {
+        let ours = until_gone(&rlsof().to_string_lossy(), path.env);
+        assert_eq!(
+            (&lsof.status, &lsof.stderr),
+            (&ours.status, &ours.stderr),
+            "{}",
+            path.name
+        );
+        assert_eq!(ours.status, "exit 0", "{}", path.name);
+    }
 }
 
 /// A process that holds a file (then says `ready`) and, when a line arrives
