@@ -63,6 +63,14 @@ fn rlsof_named_lsof() -> &'static Path {
     })
 }
 
+/// Whether `pid` is a kernel worker, which takes the name of the work it
+/// runs (`kworker/0:0-events`, then `-mm_percpu_wq`): whole-machine
+/// comparisons leave such processes out, as lsof's two runs may agree on a
+/// name that rlsof, between them, saw otherwise.
+pub fn renames_itself(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.starts_with("kworker/"))
+}
+
 /// What a finished command did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Output {

@@ -162,7 +162,9 @@ pub fn compare(
     let stable: Vec<u32> = first
         .rows
         .iter()
-        .filter(|(pid, rows)| **pid != 0 && second.rows.get(pid) == Some(rows))
+        .filter(|(pid, rows)| {
+            **pid != 0 && second.rows.get(pid) == Some(rows) && !super::renames_itself(**pid)
+        })
         .map(|(pid, _)| *pid)
         .collect();
     let unstable_required: Vec<&u32> = must_compare
