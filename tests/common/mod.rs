@@ -63,12 +63,16 @@ fn rlsof_named_lsof() -> &'static Path {
     })
 }
 
-/// Whether `pid` is a kernel worker, which takes the name of the work it
-/// runs (`kworker/0:0-events`, then `-mm_percpu_wq`): whole-machine
-/// comparisons leave such processes out, as lsof's two runs may agree on a
-/// name that rlsof, between them, saw otherwise.
-pub fn renames_itself(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.starts_with("kworker/"))
+/// Whether a listing's text for one process names a kernel worker, which
+/// takes the name of the work it runs (`kworker/0:0-events`, then
+/// `-mm_percpu_wq`): whole-machine comparisons leave such processes out, as
+/// lsof's two runs may agree on a name that rlsof, between them, saw
+/// otherwise. `text` is a table row (command first) or a `-F` set.
+pub fn names_a_kernel_worker(text: &[u8]) -> bool {
+    text.starts_with(b"kworker/")
+        || text
+            .windows(10)
+            .any(|w| (w[0] == b'\n' || w[0] == 0) && &w[1..] == b"ckworker/")
 }
 
 /// What a finished command did.

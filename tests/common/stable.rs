@@ -163,7 +163,9 @@ pub fn compare(
         .rows
         .iter()
         .filter(|(pid, rows)| {
-            **pid != 0 && second.rows.get(pid) == Some(rows) && !super::renames_itself(**pid)
+            **pid != 0
+                && second.rows.get(pid) == Some(rows)
+                && !rows.iter().any(|row| super::names_a_kernel_worker(row))
         })
         .map(|(pid, _)| *pid)
         .collect();

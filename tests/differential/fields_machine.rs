@@ -58,7 +58,7 @@ fn compare_stable_on(args: &[&str], env: &[(&str, &str)], path: &str) {
         let mut problems = Vec::new();
         let mut stable = 0;
         for (pid, set) in &before {
-            if after.get(pid) != Some(set) || crate::common::renames_itself(*pid) {
+            if after.get(pid) != Some(set) || crate::common::names_a_kernel_worker(set) {
                 continue;
             }
             stable += 1;
