@@ -88,7 +88,10 @@ impl Tmux {
     /// The view ended and the shell after it found the terminal as it was:
     /// the main screen, the cursor shown, canonical mode and echo on.
     fn assert_restored(&self, status: &str) {
-        let screen = self.wait("the view to end", |s| s.contains("EXIT="));
+        // The shell prints the status, then `stty -a`: wait for both.
+        let screen = self.wait("the view to end", |s| {
+            s.contains("EXIT=") && s.contains("icanon") && s.contains("echo")
+        });
         assert!(screen.contains(&format!("EXIT={status}")), "{screen}");
         let modes = self.run(&[
             "display-message",
