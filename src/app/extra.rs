@@ -24,28 +24,12 @@ pub(super) fn run_extra(
     pids: &[i32],
 ) -> i32 {
     let recovery = |out: &mut dyn io::Write, err: &mut dyn io::Write| match extra {
-        Extra::Recover { pid, fd, to, force } => {
-            let Some(stop) = catch_signals(err) else {
-                return FAILURE;
-            };
-            let how = deleted::Recovery {
-                to: Path::new(to),
-                force: *force,
-                stop: &stop,
-            };
-            deleted::recover(scanner.proc_root(), *pid, *fd, &how, out, err)
-        }
-        Extra::RecoverAll { to, force } => {
-            let Some(stop) = catch_signals(err) else {
-                return FAILURE;
-            };
-            let how = deleted::Recovery {
-                to: Path::new(to),
-                force: *force,
-                stop: &stop,
-            };
-            deleted::recover_all(scanner, selection, pids, &how, out, err)
-        }
+        Extra::Recover { pid, fd, to, force } => recovering(to, *force, err, |how, err| {
+            deleted::recover(scanner.proc_root(), *pid, *fd, how, out, err)
+        }),
+        Extra::RecoverAll { to, force } => recovering(to, *force, err, |how, err| {
+            deleted::recover_all(scanner, selection, pids, how, out, err)
+        }),
         Extra::DeletedReport => {
             let json = matches!(opts.output, Output::Json | Output::JsonLines);
             match deleted::deleted_report(scanner, selection, pids, opts, json, out) {
@@ -66,6 +50,24 @@ pub(super) fn run_extra(
         Some(e) if !matches!(extra, Extra::DeletedReport) => output_failed(&e).max(status),
         _ => status,
     }
+}
+
+/// Runs one recovery to `to` with SIGINT, SIGTERM and SIGHUP caught.
+fn recovering(
+    to: &std::ffi::OsStr,
+    force: bool,
+    err: &mut dyn Write,
+    copy: impl FnOnce(&deleted::Recovery, &mut dyn Write) -> i32,
+) -> i32 {
+    let Some(stop) = catch_signals(err) else {
+        return FAILURE;
+    };
+    let how = deleted::Recovery {
+        to: Path::new(to),
+        force,
+        stop: &stop,
+    };
+    copy(&how, err)
 }
 
 /// From here on SIGINT, SIGTERM and SIGHUP stop the copy cleanly.
