@@ -39,6 +39,13 @@ pub fn rlsof() -> PathBuf {
     }
 }
 
+fn writable(dir: &Path) -> bool {
+    let probe = dir.join(format!(".probe.{}", std::process::id()));
+    let made = std::fs::write(&probe, b"").is_ok();
+    let _ = std::fs::remove_file(&probe);
+    made
+}
+
 /// rlsof under its own name, for tests of rlsof's own messages (`rlsof:`).
 pub fn rlsof_as_itself() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_rlsof"))
@@ -50,9 +57,15 @@ pub fn rlsof_as_itself() -> PathBuf {
 fn rlsof_named_lsof() -> &'static Path {
     static LINK: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
     LINK.get_or_init(|| {
-        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("as-lsof");
-        std::fs::create_dir_all(&dir)
-            .unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
+        // The target directory is read-only inside the kernel matrix's
+        // VMs (the host's root shared read-only): the link goes to the
+        // temporary directory there.
+        let mut dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("as-lsof");
+        if std::fs::create_dir_all(&dir).is_err() || !writable(&dir) {
+            dir = std::env::temp_dir().join(format!("rlsof-as-lsof.{}", std::process::id()));
+            std::fs::create_dir_all(&dir)
+                .unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
+        }
         let link = dir.join("lsof");
         let fresh = dir.join(format!("lsof.{}", std::process::id()));
         let _ = std::fs::remove_file(&fresh);
