@@ -8,6 +8,7 @@ pub mod cli;
 pub mod deleted;
 pub mod escape;
 pub mod fleet;
+pub mod knobs;
 pub mod live;
 pub mod model;
 pub mod names;

@@ -32,7 +32,6 @@ pub fn scan_in_order(
     threads: usize,
     sink: &mut dyn FnMut(Process) -> io::Result<()>,
 ) -> io::Result<()> {
-    keep_large_buffers_mapped();
     let wanted = |h: &Header| selection.process(h);
     // Files selection drops are dropped as soon as it can tell: when not
     // everything is listed (and no thread reuses its leader's rows).
@@ -257,41 +256,44 @@ fn keep_selected_files(selection: &Selection, flags: u32, p: &mut Process) -> bo
     !p.files.is_empty()
 }
 
-/// glibc serves an allocation above a threshold with its own mapping,
-/// which `realloc` can grow in place and `free` returns, but raises that
-/// threshold to the size of every such block freed: after the first large
-/// table is dropped, the table printer's growing buffers would come from
-/// the heap, copied on growth and never returned. A fixed threshold keeps
-/// the peak resident memory about 1.5 MiB (12%) lower.
-fn keep_large_buffers_mapped() {
-    const THRESHOLD: libc::c_int = 128 * 1024;
-    // SAFETY: mallopt only tunes the allocator; a refusal changes nothing.
-    unsafe {
-        libc::mallopt(libc::M_MMAP_THRESHOLD, THRESHOLD);
-    }
+/// How glibc's allocator is set up for a run; decided once, before any
+/// thread starts (`tune_allocator`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AllocatorUse {
+    /// The table: rows are kept until the columns' widths are known.
+    Table,
+    /// Field output, JSON, `-t` and the long-running views: each process
+    /// is freed once written, often on another thread than scanned it.
+    Streaming,
 }
 
-/// One malloc arena for every thread. A process is scanned on one thread
-/// and printed and freed on another; with an arena per thread, glibc
-/// returns such blocks to the scanning thread's arena only in part (the
-/// freeing thread keeps some in its own caches), so the scanning
-/// threads' arenas keep growing with the number of processes listed: with
-/// socket tables read per batch, `-F`'s peak grew by 0.8 MiB from 20 to
-/// 200 processes of 200 files with an arena per thread, by 0.2 MiB with
-/// one. The lock this shares cost no measurable CPU time (`perf stat`).
+/// Sets glibc's allocator for `use_`. Call once, before any thread starts.
 ///
-/// Blocks of 32 KiB and more (a process's rows, a read buffer) are mapped
-/// for themselves and given back when freed: glibc's default threshold
-/// rises to the size of the largest block freed, after which such blocks
-/// come from the heap, whose pages stay resident however they are cut up
-/// later (`-t`'s peak grew by 0.4 MiB, 10%, from 20 to 200 processes with
-/// a heap peak that did not move; with the fixed threshold, none; no CPU
-/// time measured, `perf stat -r 15`). Call before any thread starts.
-pub fn one_arena_for_all_threads() {
-    // SAFETY: mallopt only tunes the allocator; a refusal changes nothing.
+/// glibc serves a block above a threshold with a mapping of its own,
+/// which `realloc` can grow in place and `free` gives back, but raises
+/// that threshold to the size of every such block freed: after the first
+/// large block is dropped, later ones come from the heap, whose pages
+/// stay resident however it is cut up later. A fixed threshold keeps
+/// large blocks mapped: the table printer's growing buffers (128 KiB and
+/// more), and for streaming outputs a process's rows and read buffers
+/// (32 KiB and more).
+///
+/// Streaming outputs also get one arena for every thread: a process
+/// scanned on one thread and printed and freed on another goes back to
+/// the scanning thread's arena only in part, so with an arena per thread
+/// the arenas grow with the number of processes listed.
+pub fn tune_allocator(use_: AllocatorUse) {
+    let threshold: libc::c_int = match use_ {
+        AllocatorUse::Table => 128 * 1024,
+        AllocatorUse::Streaming => 32 * 1024,
+    };
+    // SAFETY: mallopt only tunes the allocator (no pointer is passed, and
+    // no thread allocates yet); a refusal changes nothing.
     unsafe {
-        libc::mallopt(libc::M_ARENA_MAX, 1);
-        libc::mallopt(libc::M_MMAP_THRESHOLD, 32 * 1024);
+        if use_ == AllocatorUse::Streaming {
+            libc::mallopt(libc::M_ARENA_MAX, 1);
+        }
+        libc::mallopt(libc::M_MMAP_THRESHOLD, threshold);
     }
 }
 

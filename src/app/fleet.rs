@@ -138,9 +138,6 @@ fn serve_metrics(
     opts: &Options,
     addr: std::net::SocketAddr,
 ) -> i32 {
-    // Scans run on threads that come and go; one arena keeps what they
-    // free reusable by the next, so memory stays flat across scrapes.
-    crate::run::one_arena_for_all_threads();
     let listener = match bind(addr) {
         Ok(l) => l,
         Err(message) => {

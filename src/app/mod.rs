@@ -11,9 +11,10 @@ use crate::cli::{self, CliError};
 use crate::model::Process;
 use crate::names::SystemNames;
 use crate::print::{printer_for, NameLookup, Printer};
-use crate::run::scan_in_order;
+use crate::run::{scan_in_order, tune_allocator, AllocatorUse};
 use crate::scan::endpoints::{list_with_endpoints, EndpointListing};
 use crate::scan::socket::SocketLookup;
+use crate::scan::socket_source::SocketSource;
 use crate::scan::FdWanted;
 use crate::scan::{ScanConfig, Scanner};
 use crate::select::Selection;
@@ -77,6 +78,18 @@ pub(super) fn output_failed(e: &io::Error) -> i32 {
 }
 
 fn list(opts: &Options) -> io::Result<i32> {
+    crate::bpf::debug::say(format_args!(
+        "environment: {}",
+        crate::knobs::knobs().describe()
+    ));
+    // Before any thread starts (resolving names may start some); the
+    // long-running views and reports stream too (memory flat over cycles).
+    let streaming = streams(opts) || opts.output == Output::Terse || opts.extra.is_some();
+    tune_allocator(if streaming {
+        AllocatorUse::Streaming
+    } else {
+        AllocatorUse::Table
+    });
     let Prepared {
         selection,
         guard,
@@ -105,9 +118,6 @@ fn list(opts: &Options) -> io::Result<i32> {
         terse: crate::run::terse_scan(opts, &selection),
         ..Default::default()
     };
-    if streams(opts) || opts.output == Output::Terse {
-        crate::run::one_arena_for_all_threads();
-    }
     let proc_root = cfg.proc_root.clone();
     let fresh_sockets =
         || -> Box<dyn SocketLookup + Send> { Box::new(crate::net::NetTables::new(&proc_root)) };
@@ -182,11 +192,8 @@ fn scan_each(
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let Some(list_ends) = opts.endpoints else {
         let pids = pids_to_scan(scanner, selection)?;
-        let from_kernel = streams(opts) && scanner.describe_sockets_from_kernel();
-        let batches = (streams(opts) && !from_kernel)
-            .then(|| scanner.socket_batches(&pids))
-            .flatten();
-        let Some(batches) = batches else {
+        let SocketSource::Batches(batches) = scanner.choose_socket_source(streams(opts), &pids)
+        else {
             return scan_in_order(scanner, selection, &pids, threads, sink);
         };
         for batch in batches {

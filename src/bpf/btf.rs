@@ -13,10 +13,6 @@ use std::io::{self, Read};
 
 /// The running kernel's BTF.
 pub const VMLINUX: &str = "/sys/kernel/btf/vmlinux";
-/// Set, the BTF read instead of [`VMLINUX`] (a copy, for tests that
-/// damage one member to see a program fall back): the type ids must be
-/// the running kernel's.
-pub const BTF_VARIABLE: &str = "RLSOF_BTF";
 const MAGIC: u16 = 0xeb9f;
 const HEADER_LEN: usize = 24;
 const KIND_STRUCT: u32 = 4;
@@ -36,12 +32,13 @@ pub struct Wanted<'a> {
     pub funcs: &'a [&'a str],
 }
 
-/// The BTF to read: [`BTF_VARIABLE`]'s file when set, else [`VMLINUX`].
+/// The BTF to read: [`crate::knobs::BTF`]'s file when set (its type ids
+/// must be the running kernel's), else [`VMLINUX`].
 pub fn source() -> std::path::PathBuf {
-    match std::env::var_os(BTF_VARIABLE) {
-        Some(path) if !path.is_empty() => path.into(),
-        _ => VMLINUX.into(),
-    }
+    crate::knobs::knobs()
+        .btf
+        .clone()
+        .unwrap_or_else(|| VMLINUX.into())
 }
 
 /// What was found: per struct, its wanted members' byte offsets and type

@@ -4,19 +4,12 @@
 //! a BPF program answers it or `/proc` does, and why; for each program,
 //! whether it was built and loaded, with the kernel verifier's last word.
 
-use std::sync::OnceLock;
-
-/// Set (non-empty) in the environment, rlsof tells of its choices on
-/// standard error, each line starting "rlsof: debug: ".
-pub const DEBUG_VARIABLE: &str = "RLSOF_DEBUG";
-
-/// Whether [`DEBUG_VARIABLE`] is set.
+/// Whether [`crate::knobs::DEBUG`] is set.
 pub fn on() -> bool {
-    static ON: OnceLock<bool> = OnceLock::new();
-    *ON.get_or_init(|| std::env::var_os(DEBUG_VARIABLE).is_some_and(|v| !v.is_empty()))
+    crate::knobs::knobs().debug
 }
 
-/// Tells `what` on standard error under [`DEBUG_VARIABLE`].
+/// Tells `what` on standard error under [`crate::knobs::DEBUG`].
 pub fn say(what: std::fmt::Arguments) {
     if on() {
         eprintln!("rlsof: debug: {what}");

@@ -26,12 +26,6 @@ pub const SOCKETS_PER_BATCH: usize = 4096;
 /// At most this many readings of the socket tables per listing.
 pub const MAX_BATCHES: usize = 4;
 
-/// Set in the environment to a number, the sockets per batch instead, and
-/// the machine counts as one with many sockets (so that, as root, the
-/// kernel describes them: see `kernel_sockets`); for tests that want
-/// those paths on a small machine.
-pub const BATCH_SIZE_VARIABLE: &str = "RLSOF_SOCKET_BATCH";
-
 /// Processes to scan together, and the sockets they hold.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Batch {
@@ -201,16 +195,17 @@ impl Scanner {
     /// (only the user's own processes' can be read); as root where the
     /// iterator fails, whole tables (reading every link twice would cost
     /// more than they do).
-    pub fn socket_batches<'p>(
+    pub(super) fn socket_batches<'p>(
         &self,
         pids: &'p [i32],
     ) -> Option<Batches<'p, Box<dyn HeldInOrder + 'p>>> {
         if self.whole_tables_needed() || pids.len() < 2 || !self.on_machine_unrefused() {
             return None;
         }
-        let per_batch = match std::env::var(BATCH_SIZE_VARIABLE) {
-            Ok(set) => set.parse().ok()?,
-            Err(_) => {
+        // RLSOF_SOCKET_BATCH: tests that want batches on a small machine.
+        let per_batch = match crate::knobs::knobs().socket_batch {
+            Some(set) => set?,
+            None => {
                 let sockets = sockets_in_use(&self.cfg.proc_root)?;
                 let per_batch = SOCKETS_PER_BATCH.max(sockets.div_ceil(MAX_BATCHES));
                 if sockets <= per_batch {

@@ -7,10 +7,6 @@ use std::sync::atomic::Ordering;
 
 use super::Scanner;
 
-/// Set (non-empty) in the environment, rlsof loads no BPF program and
-/// reads everything from `/proc` instead.
-pub const NO_BPF: &str = "RLSOF_NO_BPF";
-
 /// Loading the descriptors program (reading the kernel's BTF, the
 /// verifier) takes about 10 ms, the time of some 2,000 fdinfo reads: a
 /// listing asks the kernel only once it has read that many, so that
@@ -19,7 +15,7 @@ const FDINFO_READS_BEFORE_ASKING: usize = 2000;
 
 impl Scanner {
     /// Whether the kernel may be asked (`crate::bpf`): as root, on the
-    /// machine's /proc, unless refused through [`NO_BPF`]. (Whether it can
+    /// machine's /proc, unless refused through [`crate::knobs::NO_BPF`]. (Whether it can
     /// answer is found by asking.)
     pub(super) fn kernel_can_be_asked(&self) -> bool {
         // SAFETY: geteuid has no preconditions.
@@ -38,11 +34,11 @@ impl Scanner {
         asked
     }
 
-    /// Whether the proc root is this machine's /proc and [`NO_BPF`] is not
+    /// Whether the proc root is this machine's /proc and [`crate::knobs::NO_BPF`] is not
     /// set: what rlsof does beyond reading `/proc` as lsof does is allowed.
     pub(super) fn on_machine_unrefused(&self) -> bool {
         let machine_proc = self.on_procfs && self.cfg.proc_root == std::path::Path::new("/proc");
-        let refused = std::env::var_os(NO_BPF).is_some_and(|v| !v.is_empty());
+        let refused = crate::knobs::knobs().no_bpf;
         machine_proc && !refused
     }
 

@@ -12,11 +12,6 @@ use crate::net::SocketTable;
 use super::batches::SOCKETS_PER_BATCH;
 use super::Scanner;
 
-/// Set (non-empty) in the environment, streaming listings read socket
-/// tables (in batches) even where the kernel could describe the sockets:
-/// for tests of that path, which is taken where the program cannot load.
-pub const TABLES_VARIABLE: &str = "RLSOF_SOCKET_TABLES";
-
 /// The sockets of the machine, every network namespace's (containers'
 /// too, which `/proc/net/sockstat` does not count), as the kernel's
 /// socket inode cache counts them in `/proc/slabinfo` (root only; objects
@@ -45,8 +40,8 @@ impl Scanner {
     /// by process, where whole tables would hold more sockets than a batch
     /// (`-F`, `-j`, `-J` as root; not with `+E`, which needs every socket,
     /// or `-i`/`-U`, which have their own pass). Whether it does.
-    pub fn describe_sockets_from_kernel(&mut self) -> bool {
-        let tables_asked_for = std::env::var_os(TABLES_VARIABLE).is_some_and(|v| !v.is_empty());
+    pub(super) fn describe_sockets_from_kernel(&mut self) -> bool {
+        let tables_asked_for = crate::knobs::knobs().socket_tables;
         if self.whole_tables_needed() || tables_asked_for || !self.kernel_can_be_asked() {
             return false;
         }
@@ -54,7 +49,7 @@ impl Scanner {
             return true;
         }
         let many = |n: Option<usize>| n.is_some_and(|n| n > SOCKETS_PER_BATCH);
-        let many = std::env::var_os(super::batches::BATCH_SIZE_VARIABLE).is_some()
+        let many = crate::knobs::knobs().socket_batch.is_some()
             || many(super::batches::sockets_in_use(&self.cfg.proc_root))
             || many(sockets_of_every_namespace(&self.cfg.proc_root));
         if !many {

@@ -22,6 +22,7 @@ pub mod process;
 pub mod procfs;
 pub mod pseudo;
 pub mod socket;
+pub mod socket_source;
 pub mod stat;
 pub mod timeout;
 

@@ -29,7 +29,6 @@ const SIGNAL_POLL: Duration = Duration::from_millis(100);
 
 /// Overrides the refresh interval in milliseconds (for measuring many
 /// refreshes quickly; `-r` counts whole seconds).
-const INTERVAL_MS_VAR: &str = "RLSOF_TOP_INTERVAL_MS";
 
 /// What `--top` needs besides the scan.
 pub struct Top<'a> {
@@ -135,13 +134,10 @@ struct Live<'a> {
 impl<'a> Live<'a> {
     fn new(how: &'a Top<'a>, scanner: Scanner) -> Live<'a> {
         let seconds = how.repeat.map_or(2, |r| r.seconds.max(1));
-        let interval = std::env::var(INTERVAL_MS_VAR)
-            .ok()
-            .and_then(|ms| ms.parse().ok())
-            .map_or(
-                Duration::from_secs(u64::from(seconds)),
-                Duration::from_millis,
-            );
+        let interval = crate::knobs::knobs().top_interval_ms.map_or(
+            Duration::from_secs(u64::from(seconds)),
+            Duration::from_millis,
+        );
         Live {
             how,
             scanner: Some(scanner),
