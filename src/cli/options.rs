@@ -187,7 +187,7 @@ pub struct FleetSettings {
     pub cache_age_secs: u64,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Options {
     pub pids: Vec<Item<i32>>,
     pub pgids: Vec<Item<i32>>,
@@ -299,15 +299,71 @@ pub struct Options {
     pub json_fields: Option<String>,
 }
 
-impl Options {
-    /// Defaults as lsof has them.
-    pub fn new() -> Options {
+impl Default for Options {
+    /// Defaults as lsof has them: nothing selected, the table, `+c 9`,
+    /// `-S 15`, `-o 8`.
+    fn default() -> Options {
         Options {
+            pids: Vec::new(),
+            pgids: Vec::new(),
+            users: Vec::new(),
+            commands: Vec::new(),
+            fds: Vec::new(),
+            inet: Vec::new(),
+            inet_selected: false,
+            unix_sockets: false,
+            nfs: false,
+            states: Vec::new(),
+            dirs: Vec::new(),
+            names: Vec::new(),
+            and: false,
+            no_host_names: false,
+            no_port_names: false,
+            numeric_users: false,
             no_warnings: false,
+            offset: None,
+            size_only: false,
             command_width: 9,
+            ppid: false,
+            show_pgid: false,
+            tasks: Default::default(),
+            link_count: Default::default(),
+            tcp_info: None,
+            endpoints: None,
+            file_flags: None,
+            human_sizes: false,
             timeout_secs: 15,
+            avoid_blocking: false,
+            cross: None,
+            exempt_fs: Vec::new(),
+            quiet_failures: false,
+            verbose_failures: false,
+            output: Default::default(),
+            repeat: None,
+            extra: None,
+            help: false,
+            version: false,
+            field_help: false,
+            info_message: String::new(),
+            long_info: String::new(),
+            notices: Vec::new(),
+            inet_family: None,
             offset_digits: 8,
-            ..Default::default()
+            file_system_names: None,
+            file_flags_by_option: false,
+            portmap: false,
+            no_overhead: false,
+            mount_supplement: None,
+            skip_tcp_udp: false,
+            exempt_fs_literal: Vec::new(),
+            json_fields: None,
         }
+    }
+}
+
+impl Options {
+    /// The defaults (see `Default`).
+    pub fn new() -> Options {
+        Options::default()
     }
 }
