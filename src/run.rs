@@ -6,7 +6,6 @@
 //! context switch per process). Between two of its own processes the
 //! calling thread hands on, in PID order, what the others have scanned.
 
-use crate::cli::options::{Options, Output};
 use crate::model::{OpenFile, Process};
 use crate::scan::process::{EarlyTest, Header};
 use crate::scan::{Buffers, Scanner};
@@ -235,19 +234,6 @@ impl Drop for Leaving<'_> {
         state.helpers = state.helpers.saturating_sub(1);
         self.0.announce(&state);
     }
-}
-
-/// Whether the listing shows only which processes have a selected file
-/// (`-t`) and no selection looks at what the tables of sockets say (`-i`,
-/// `-U`, `-s`, socket paths named as files, `+E`): see `ScanConfig::terse`.
-pub fn terse_scan(opts: &Options, selection: &Selection) -> bool {
-    let sockets_looked_at = opts.inet_selected
-        || !opts.inet.is_empty()
-        || opts.unix_sockets
-        || !opts.states.is_empty()
-        || opts.endpoints.is_some()
-        || !selection.names.is_empty();
-    opts.output == Output::Terse && !sockets_looked_at
 }
 
 /// Drops the files selection does not list; false when none is left.

@@ -1,29 +1,29 @@
 //! The program: parse, resolve, scan, print, and the exit status.
 
+mod config;
 mod extra;
 mod fleet;
 mod output;
 mod prepare;
 mod status;
 
-use crate::cli::options::{Extra, Options, Output};
+use crate::cli::options::{Extra, Options};
 use crate::cli::{self, CliError};
 use crate::model::Process;
 use crate::names::SystemNames;
 use crate::print::{printer_for, NameLookup, Printer};
-use crate::run::{scan_in_order, tune_allocator, AllocatorUse};
+use crate::run::{scan_in_order, tune_allocator};
 use crate::scan::endpoints::{list_with_endpoints, EndpointListing};
 use crate::scan::socket::SocketLookup;
 use crate::scan::socket_source::SocketSource;
-use crate::scan::FdWanted;
-use crate::scan::{ScanConfig, Scanner};
+use crate::scan::Scanner;
 use crate::select::Selection;
+use config::Config;
 use extra::run_extra;
 use prepare::{prepare, Prepared};
 use status::exit_status;
 use std::ffi::OsString;
 use std::io::{self, Write};
-use std::sync::Arc;
 
 /// lsof's exit statuses.
 pub const SUCCESS: i32 = 0;
@@ -82,14 +82,8 @@ fn list(opts: &Options) -> io::Result<i32> {
         "environment: {}",
         crate::knobs::knobs().describe()
     ));
-    // Before any thread starts (resolving names may start some); the
-    // long-running views and reports stream too (memory flat over cycles).
-    let streaming = streams(opts) || opts.output == Output::Terse || opts.extra.is_some();
-    tune_allocator(if streaming {
-        AllocatorUse::Streaming
-    } else {
-        AllocatorUse::Table
-    });
+    // Before any thread starts (resolving names may start some).
+    tune_allocator(config::allocator_use(opts));
     let Prepared {
         selection,
         guard,
@@ -99,29 +93,11 @@ fn list(opts: &Options) -> io::Result<i32> {
         Ok(p) => p,
         Err(status) => return Ok(status),
     };
-    let early = Arc::clone(&selection);
-    let cfg = ScanConfig {
-        warnings: !opts.no_warnings,
-        offsets: opts.offset.is_some() || !matches!(opts.output, Output::Table | Output::Terse),
-        file_flags: opts.file_flags.is_some(),
-        list_tasks: selection.lists_tasks(),
-        and_tasks: opts.and && selection.lists_tasks(),
-        // Threads may reuse their leader's rows, so only skip early when
-        // no thread is listed.
-        fd_wanted: (!selection.lists_tasks())
-            .then(|| FdWanted(Arc::new(move |flags, fd| early.fd_may_be_listed(flags, fd)))),
-        guard: Some(guard),
-        exempt,
-        sockets_only_unless: selection.sockets_only_unless(),
-        endpoints: opts.endpoints.is_some(),
-        skip_tcp_udp: opts.skip_tcp_udp,
-        terse: crate::run::terse_scan(opts, &selection),
-        ..Default::default()
-    };
-    let proc_root = cfg.proc_root.clone();
+    let config = Config::new(opts, &selection, guard, exempt);
+    let proc_root = config.scan.proc_root.clone();
     let fresh_sockets =
         || -> Box<dyn SocketLookup + Send> { Box::new(crate::net::NetTables::new(&proc_root)) };
-    let mut scanner = Scanner::new(cfg, fresh_sockets())?;
+    let mut scanner = Scanner::new(config.scan.clone(), fresh_sockets())?;
     if opts.endpoints.is_none() {
         scanner.set_socket_filter(selection.network.clone());
     }
@@ -132,7 +108,7 @@ fn list(opts: &Options) -> io::Result<i32> {
     }
     if matches!(opts.extra, Some(Extra::Top { .. } | Extra::Changes { .. })) {
         let scan = |scanner: &mut Scanner, sink: &mut dyn FnMut(Process) -> io::Result<()>| {
-            scan_each(opts, scanner, &selection, sink)
+            scan_each(opts, &config, scanner, &selection, sink)
         };
         let status = || exit_status(opts, &selection, args_failed);
         return Ok(extra::run_live(opts, scanner, &fresh_sockets, scan, status));
@@ -146,7 +122,7 @@ fn list(opts: &Options) -> io::Result<i32> {
     let lookup: &dyn NameLookup = &names;
     let mut printer = printer_for(opts, lookup, out);
     let mut list_once = |scanner: &mut Scanner, printer: &mut dyn Printer| -> io::Result<()> {
-        scan_and_print(opts, scanner, &selection, printer)?;
+        scan_and_print(opts, &config, scanner, &selection, printer)?;
         printer.finish()
     };
     let Some(repeat) = &opts.repeat else {
@@ -175,24 +151,28 @@ fn list(opts: &Options) -> io::Result<i32> {
 /// finished); under `+E`/`-E` with the endpoints of their files.
 fn scan_and_print(
     opts: &Options,
+    config: &Config,
     scanner: &mut Scanner,
     selection: &Selection,
     printer: &mut dyn Printer,
 ) -> io::Result<()> {
-    scan_each(opts, scanner, selection, &mut |p| printer.process(&p))
+    scan_each(opts, config, scanner, selection, &mut |p| {
+        printer.process(&p)
+    })
 }
 
 /// One listing: the selected processes, in PID order, to `sink`.
 fn scan_each(
     opts: &Options,
+    config: &Config,
     scanner: &mut Scanner,
     selection: &Selection,
     sink: &mut dyn FnMut(Process) -> io::Result<()>,
 ) -> io::Result<()> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = config.threads;
     let Some(list_ends) = opts.endpoints else {
         let pids = pids_to_scan(scanner, selection)?;
-        let SocketSource::Batches(batches) = scanner.choose_socket_source(streams(opts), &pids)
+        let SocketSource::Batches(batches) = scanner.choose_socket_source(config.streaming, &pids)
         else {
             return scan_in_order(scanner, selection, &pids, threads, sink);
         };
@@ -214,15 +194,6 @@ fn scan_each(
         list_ends,
     };
     list_with_endpoints(&listing, sink)
-}
-
-/// Whether the output is written process by process, holding nothing
-/// (field output and JSON): then socket tables are read in batches too.
-fn streams(opts: &Options) -> bool {
-    matches!(
-        opts.output,
-        Output::Fields { .. } | Output::Json | Output::JsonLines
-    )
 }
 
 /// With only PIDs selected (no `-a` tricks needed), scan just those.
