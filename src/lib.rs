@@ -17,6 +17,7 @@ pub mod repeat;
 pub mod run;
 pub mod scan;
 pub mod select;
+pub mod sys;
 #[cfg(test)]
 mod test_io;
 #[cfg(test)]

@@ -179,7 +179,7 @@ fn scan_each(
     selection: &Selection,
     sink: &mut dyn FnMut(Process) -> io::Result<()>,
 ) -> io::Result<()> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = crate::sys::cpus();
     let Some(list_ends) = opts.endpoints else {
         let pids = pids_to_scan(scanner, selection)?;
         let from_kernel = streams(opts) && scanner.describe_sockets_from_kernel();

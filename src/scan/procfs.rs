@@ -277,21 +277,6 @@ pub fn parse_decimal(b: &[u8]) -> Option<u64> {
     Some(n)
 }
 
-pub fn errno_text(e: &io::Error) -> String {
-    // lsof prints strerror(errno); io::Error's Display appends " (os error N)".
-    match e.raw_os_error() {
-        Some(code) => unsafe {
-            let p = libc::strerror(code);
-            if p.is_null() {
-                format!("errno {code}")
-            } else {
-                CStr::from_ptr(p).to_string_lossy().into_owned()
-            }
-        },
-        None => e.to_string(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
