@@ -71,9 +71,10 @@ pub fn deleted_report(
         report::write_text(&report, &label, out)?;
     }
     out.flush()?;
-    Ok(if selection.all_found() || opts.quiet_failures {
-        0
-    } else {
-        1
-    })
+    let missing = crate::select::report::not_found(selection);
+    Ok(crate::select::report::exit_status(
+        &missing,
+        opts.quiet_failures,
+        false,
+    ))
 }

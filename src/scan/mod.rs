@@ -240,8 +240,7 @@ impl Scanner {
     }
 
     /// Reads `/proc/locks` now, for a thread of its own: its first read
-    /// waits for an RCU grace period in the kernel (about 10 ms here),
-    /// which a scanning thread would otherwise spend idle, holding up every
+    /// waits for an RCU grace period in the kernel, which a scanning thread would otherwise spend idle, holding up every
     /// other thread that wants the table. `-t` shows no locks and reads none.
     pub fn preload_locks(&self) {
         if !self.cfg.terse {

@@ -906,6 +906,7 @@ fn shares_everything(pid: i32, tid: i32) -> bool {
     const KCMP_FS: libc::c_long = 3;
     const KCMP_VM: libc::c_long = 1;
     [KCMP_FILES, KCMP_FS, KCMP_VM].iter().all(|&kind| {
+        // SAFETY: kcmp takes only integers and touches no memory of ours.
         let rc = unsafe { libc::syscall(libc::SYS_kcmp, pid, tid, kind, 0, 0) };
         rc == 0
     })
@@ -937,6 +938,8 @@ fn mismatch_note(st: &libc::stat, dev: Dev, inode: u64) -> String {
 pub(super) fn socket_protocol_name(path: &[u8]) -> Option<String> {
     let c = std::ffi::CString::new(path).ok()?;
     let mut buf = [0u8; 64];
+    // SAFETY: both names are NUL-terminated; getxattr writes at most
+    // `buf.len()` bytes into `buf`.
     let n = unsafe {
         libc::getxattr(
             c.as_ptr(),

@@ -8,6 +8,7 @@ mod child;
 pub mod errno;
 pub mod mounts;
 pub mod netns;
+pub mod regex;
 
 /// How many CPUs rlsof may use: the number of scanning threads.
 pub fn cpus() -> usize {
