@@ -4,6 +4,11 @@
 /// rlsof's own version (Cargo.toml).
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
+/// The lsof release whose options and output rlsof reproduces, as lsof
+/// prints its own version (`-v`, the usage text) and as the JSON output
+/// names it.
+pub const LSOF_VERSION: &str = "4.95.0";
+
 /// The git commit this binary was built from (40 hex digits, with
 /// `-dirty` when tracked files had changes), or None when built outside a
 /// checkout without one recorded.

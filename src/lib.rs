@@ -18,6 +18,7 @@ pub mod repeat;
 pub mod run;
 pub mod scan;
 pub mod select;
+pub mod sys;
 #[cfg(test)]
 mod test_io;
 #[cfg(test)]

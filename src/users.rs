@@ -19,8 +19,12 @@ impl Users {
 
 fn lookup_name(uid: u32) -> Option<String> {
     with_passwd(
+        // SAFETY: with_passwd passes a passwd to fill, a buffer of `len`
+        // bytes and a result pointer, all valid for the call.
         |pwd, buf, len, result| unsafe { libc::getpwuid_r(uid, pwd, buf, len, result) },
         |pwd| {
+            // SAFETY: a successful lookup sets pw_name to a NUL-terminated
+            // string in the buffer, alive while `read` runs.
             unsafe { CStr::from_ptr(pwd.pw_name) }
                 .to_string_lossy()
                 .into_owned()
@@ -32,6 +36,8 @@ fn lookup_name(uid: u32) -> Option<String> {
 pub fn uid_of(name: &str) -> Option<u32> {
     let c = CString::new(name).ok()?;
     with_passwd(
+        // SAFETY: `c` is NUL-terminated; with_passwd passes a passwd to
+        // fill, a buffer of `len` bytes and a result pointer.
         |pwd, buf, len, result| unsafe { libc::getpwnam_r(c.as_ptr(), pwd, buf, len, result) },
         |pwd| pwd.pw_uid,
     )
@@ -60,7 +66,8 @@ fn with_passwd<T>(
         if rc != 0 || result.is_null() {
             return None;
         }
-        // On success `result` points at `pwd`, filled in.
+        // SAFETY: on success `result` points at `pwd`, filled in, whose
+        // strings live in `buf`, which outlives this call.
         return Some(read(unsafe { &*result }));
     }
 }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use crate::cli::options::{Options, Output};
 use crate::run::AllocatorUse;
 use crate::scan::exempt::ExemptPath;
-use crate::scan::timeout::BlockGuard;
+use crate::sys::block::BlockGuard;
 use crate::scan::{FdWanted, ScanConfig};
 use crate::select::Selection;
 
@@ -57,7 +57,7 @@ impl Config {
         Config {
             scan,
             streaming,
-            threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            threads: crate::sys::cpus(),
         }
     }
 }

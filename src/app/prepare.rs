@@ -5,11 +5,17 @@ use super::{FAILURE, SUCCESS};
 use crate::cli;
 use crate::cli::options::{Item, MountSupplement, Options, UserSpec};
 use crate::scan::exempt::ExemptPath;
-use crate::scan::timeout::BlockGuard;
-use crate::select::args::{resolve_exempt, resolve_file_args, FileArgs};
-use crate::select::mounts::mount_supplement;
-use crate::select::{Messages, NetworkSelection, Selection, UserSel};
+use crate::scan::resolve::{
+    mount_supplement, resolve_exempt, resolve_file_args, ArgKind, Crossing, DirArg, FileArgs,
+    Messages, Request,
+};
+use crate::select::names::NameSet;
+use crate::select::{NetworkSelection, Selection, UserSel};
+use crate::sys::block::BlockGuard;
+use crate::sys::mounts::MountTable;
+use std::ffi::OsString;
 use std::io::{self, Write};
+use std::os::unix::ffi::OsStrExt;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -79,13 +85,22 @@ pub(super) fn prepare(opts: &Options) -> io::Result<Result<Prepared, i32>> {
             return Ok(Err(FAILURE));
         }
     };
+    // The one mount table of the run: read on first need, shared by the
+    // argument resolution, the guard and the scan.
     let guard = Arc::new(BlockGuard::new(
         Duration::from_secs(opts.timeout_secs.into()),
         opts.avoid_blocking,
+        Arc::new(MountTable::own()),
     ));
-    let mounts = read_mounts();
-    let mut msgs = Messages::new(!opts.no_warnings);
-    let Some(exempt) = resolve_exempt(opts, &mounts, &guard, &mut msgs) else {
+    let mut msgs = Messages::new(cli::PROGRAM.as_str(), !opts.no_warnings);
+    let exempt = resolve_exempt(
+        &bytes_of(&opts.exempt_fs),
+        &bytes_of(&opts.exempt_fs_literal),
+        opts.avoid_blocking,
+        &guard,
+        &mut msgs,
+    );
+    let Some(exempt) = exempt else {
         eprint!("{}{}", msgs.take(), cli::usage_text(false));
         return Ok(Err(FAILURE));
     };
@@ -95,17 +110,40 @@ pub(super) fn prepare(opts: &Options) -> io::Result<Result<Prepared, i32>> {
         super::output::Stdout::lock().write_all(text.as_bytes())?;
         return Ok(Err(SUCCESS));
     }
-    let file_args = resolve_file_args(opts, &guard, &mounts, &exempt, &mut msgs);
+    let dirs: Vec<DirArg> = opts
+        .dirs
+        .iter()
+        .map(|d| DirArg {
+            path: d.path.as_bytes().to_vec(),
+            recursive: d.recursive,
+        })
+        .collect();
+    let names = bytes_of(&opts.names);
+    let request = Request {
+        dirs: &dirs,
+        names: &names,
+        cross: Crossing::from_letters(opts.cross.as_deref()),
+        kind: match opts.file_system_names {
+            None => ArgKind::Either,
+            Some(true) => ArgKind::FileSystemsOnly,
+            Some(false) => ArgKind::FilesOnly,
+        },
+        quiet: opts.quiet_failures,
+        avoid: opts.avoid_blocking,
+        no_warnings: opts.no_warnings,
+    };
+    let file_args = resolve_file_args(&request, &guard, &exempt, &mut msgs);
     eprint!("{}", msgs.take());
     let (names, args_failed) = match file_args {
-        FileArgs::Ready { names, failed } => (names, failed),
+        FileArgs::Ready { files, failed } => (NameSet::new(files), failed),
         FileArgs::Usage => {
             eprint!("{}", cli::usage_text(false));
             return Ok(Err(FAILURE));
         }
         FileArgs::Stop => return Ok(Err(FAILURE)),
     };
-    let nfs_devs = mounts
+    let nfs_devs = guard
+        .mounts()
         .iter()
         .filter(|m| matches!(m.fs_type.as_str(), "nfs" | "nfs3" | "nfs4"))
         .map(|m| m.dev.raw());
@@ -121,8 +159,6 @@ pub(super) fn prepare(opts: &Options) -> io::Result<Result<Prepared, i32>> {
     }))
 }
 
-fn read_mounts() -> Vec<crate::scan::mounts::Mount> {
-    std::fs::read("/proc/self/mountinfo")
-        .map(|t| crate::scan::mounts::parse_mountinfo(&t))
-        .unwrap_or_default()
+fn bytes_of(list: &[OsString]) -> Vec<Vec<u8>> {
+    list.iter().map(|p| p.as_bytes().to_vec()).collect()
 }

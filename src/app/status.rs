@@ -1,6 +1,5 @@
 //! lsof's exit status, with the `-V` report of what was not found.
 
-use super::{FAILURE, SUCCESS};
 use crate::cli::options::Options;
 use crate::select::{report, Selection};
 use std::io::{self, Write};
@@ -18,10 +17,9 @@ pub(super) fn exit_status(
         out.write_all(report::verbose_text(&missing).as_bytes())?;
         out.flush()?;
     }
-    let search_failed = !missing.is_empty() && !opts.quiet_failures;
-    Ok(if search_failed || args_failed {
-        FAILURE
-    } else {
-        SUCCESS
-    })
+    Ok(report::exit_status(
+        &missing,
+        opts.quiet_failures,
+        args_failed,
+    ))
 }

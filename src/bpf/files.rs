@@ -2,7 +2,7 @@
 //! (`struct file`'s `f_pos` and `f_flags`), for a process at a time: what
 //! `/proc/PID/fdinfo/N` prints on its first two lines, which costs three
 //! system calls per descriptor (open, read, close) where the iterator
-//! costs a few hundred nanoseconds. The flags include close-on-exec, kept
+//! makes none. The flags include close-on-exec, kept
 //! in the descriptor table rather than in the file, as fdinfo shows them.
 
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};

@@ -4,8 +4,7 @@
 //!
 //! The socket a descriptor refers to is otherwise only in its
 //! `/proc/PID/fd/N` link: `-i :PORT` would read the link of every
-//! descriptor of the machine (about 1.6 µs of kernel time each) to find a
-//! few. The iterator reports, for each open socket file, the process, the
+//! descriptor of the machine (a system call each) to find a few. The iterator reports, for each open socket file, the process, the
 //! descriptor and the socket's inode; the caller then scans only processes
 //! that hold a socket it could select, the usual way.
 //!
@@ -179,8 +178,9 @@ fn checked_program() -> Option<program::Program> {
 
 #[cfg(all(target_pointer_width = "64", target_endian = "little"))]
 fn inode_of(fd: &OwnedFd) -> Option<u64> {
-    // SAFETY: zeroed stat filled by fstat on a descriptor we own.
+    // SAFETY: all-zero is a valid stat (plain integers).
     let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: fstat writes into `st`, for a descriptor we own.
     (unsafe { libc::fstat(fd.as_raw_fd(), &mut st) } == 0).then_some(st.st_ino)
 }
 

@@ -45,7 +45,7 @@ const FILE_STRUCTS: &[(&str, &[&str])] = &[
 ];
 
 /// What this kernel's BTF says of every member any program reads, read
-/// once per run (a few milliseconds); or why it could not be read.
+/// once per run (it is large); or why it could not be read.
 pub fn kernel_btf() -> Result<&'static Found, String> {
     static FOUND: std::sync::OnceLock<Result<Found, String>> = std::sync::OnceLock::new();
     FOUND

@@ -21,10 +21,11 @@ pub enum UserSpec {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CommandSpec {
     Prefix(Vec<u8>),
-    /// `/regex/[bix]`, kept as written; compiled by select.
+    /// `/regex/[bix]`, as written and compiled (once, by the parser).
     Regex {
         pattern: String,
         modifiers: String,
+        compiled: std::sync::Arc<crate::sys::regex::PosixRegex>,
     },
 }
 

@@ -1,9 +1,11 @@
 //! `-c /regex/[bix]`: lsof's checks of the form and of the expression
-//! itself (POSIX `regcomp`, which is what lsof and rlsof's selection use).
+//! itself (POSIX `regcomp`, which is what lsof and rlsof's selection use):
+//! compiled here, once, and kept for the selection.
 
-use std::ffi::CString;
+use std::sync::Arc;
 
 use super::options::CommandSpec;
+use crate::sys::regex::PosixRegex;
 use super::state::{item, shown, State};
 
 /// `-c` value that starts with `/`.
@@ -18,13 +20,17 @@ pub fn enter_command_regex(state: &mut State, text: &[u8]) {
     let Some(flags) = modifier_flags(state, text, modifiers) else {
         return;
     };
-    if let Some(problem) = compile_error(pattern, flags) {
-        state.error(format!("regexp error: {}: {problem}", shown(text)));
-        return;
-    }
+    let compiled = match PosixRegex::compile(pattern, flags) {
+        Ok(compiled) => Arc::new(compiled),
+        Err(problem) => {
+            state.error(format!("regexp error: {}: {problem}", shown(text)));
+            return;
+        }
+    };
     let spec = CommandSpec::Regex {
         pattern: String::from_utf8_lossy(pattern).into_owned(),
         modifiers: String::from_utf8_lossy(modifiers).into_owned(),
+        compiled,
     };
     state.opts.commands.push(item(spec, false));
 }
@@ -102,26 +108,5 @@ fn bump(count: &mut u32, letter: char, other_used: bool) -> Bump {
         Bump::Conflict
     } else {
         Bump::Fine
-    }
-}
-
-/// regcomp's complaint about the pattern, if any.
-fn compile_error(pattern: &[u8], flags: libc::c_int) -> Option<String> {
-    let Ok(c_pattern) = CString::new(pattern) else {
-        return None;
-    };
-    // SAFETY: regex_t is plain data that regcomp initialises; it is freed
-    // on success, and regerror only reads it.
-    unsafe {
-        let mut compiled: libc::regex_t = std::mem::zeroed();
-        let code = libc::regcomp(&mut compiled, c_pattern.as_ptr(), flags);
-        if code == 0 {
-            libc::regfree(&mut compiled);
-            return None;
-        }
-        let mut buf = [0 as libc::c_char; 256];
-        libc::regerror(code, &compiled, buf.as_mut_ptr(), buf.len());
-        let text = std::ffi::CStr::from_ptr(buf.as_ptr());
-        Some(text.to_string_lossy().into_owned())
     }
 }

@@ -180,16 +180,19 @@ fn command_width_refuses_option() {
 #[test]
 fn command_regex() {
     let opts = ok(&["-c", "/^ba.h$/i"]);
-    assert_eq!(
-        opts.commands,
-        [item(
-            CommandSpec::Regex {
-                pattern: "^ba.h$".into(),
-                modifiers: "i".into()
-            },
-            false
-        )]
-    );
+    let [Item {
+        value: CommandSpec::Regex {
+            pattern,
+            modifiers,
+            compiled,
+        },
+        excluded: false,
+    }] = &opts.commands[..]
+    else {
+        panic!("{:?}", opts.commands);
+    };
+    assert_eq!((pattern.as_str(), modifiers.as_str()), ("^ba.h$", "i"));
+    assert!(compiled.is_match(b"BASH"));
 }
 
 #[test]

@@ -5,8 +5,8 @@
 
 use super::flags::{LongDef, FLAGS, LONG_FLAGS};
 use super::state::PROGRAM;
+use crate::build_info::LSOF_VERSION as VERSION;
 
-const VERSION: &str = "4.95.0";
 const REPO_URL: &str = "https://github.com/lsof-org/lsof";
 const FAQ_URL: &str = "https://github.com/lsof-org/lsof/blob/master/00FAQ";
 const MAN_URL: &str = "https://github.com/lsof-org/lsof/blob/master/Lsof.8";

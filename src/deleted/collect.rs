@@ -5,7 +5,7 @@
 //! space it pins is the inode's, not the descriptor's.
 
 use crate::model::{Access, Dev, FdName, FileType, OpenFile, Process};
-use crate::scan::mounts::Mount;
+use crate::sys::mounts::Mount;
 use std::collections::HashMap;
 
 /// One process's hold on a deleted file.

@@ -31,10 +31,7 @@ use std::io::{self, Write};
 /// per inode, measured through /proc, grouped by filesystem.
 pub fn scan_report(scanner: &Scanner, selection: &Selection, pids: &[i32]) -> io::Result<Report> {
     let mut collector = Collector::default();
-    let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
-        .min(4);
+    let threads = crate::sys::cpus().min(4);
     crate::run::scan_in_order(scanner, selection, pids, threads, &mut |p| {
         collector.add_process(&p);
         Ok(())
@@ -74,9 +71,10 @@ pub fn deleted_report(
         report::write_text(&report, &label, out)?;
     }
     out.flush()?;
-    Ok(if selection.all_found() || opts.quiet_failures {
-        0
-    } else {
-        1
-    })
+    let missing = crate::select::report::not_found(selection);
+    Ok(crate::select::report::exit_status(
+        &missing,
+        opts.quiet_failures,
+        false,
+    ))
 }

@@ -2,7 +2,7 @@
 //! line back when the copy ends, however it ends.
 
 use super::report::human_size;
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
 
 /// Files at least this large get a progress bar on a terminal.
@@ -18,8 +18,7 @@ pub struct ProgressBar {
 impl ProgressBar {
     pub fn for_stderr() -> ProgressBar {
         ProgressBar {
-            // SAFETY: isatty only inspects a descriptor number.
-            enabled: unsafe { libc::isatty(2) } == 1,
+            enabled: std::io::stderr().is_terminal(),
             last: None,
             drawn: false,
         }

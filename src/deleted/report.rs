@@ -263,7 +263,7 @@ mod tests {
     use super::*;
     use crate::deleted::collect::{group, DeletedFile, Holder};
     use crate::model::{Access, Dev, FdName, FileType};
-    use crate::scan::mounts::Mount;
+    use crate::sys::mounts::Mount;
 
     fn sample() -> Report {
         let dev = Dev {

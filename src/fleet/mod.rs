@@ -51,7 +51,7 @@ pub fn take_snapshot(
 ) -> io::Result<Snapshot> {
     let started = Instant::now();
     let mut collector = FactsCollector::default();
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = crate::sys::cpus();
     crate::run::scan_in_order(scanner, selection, pids, threads, &mut |p| {
         collector.add_process(&p);
         Ok(())

@@ -1,8 +1,8 @@
 //! The TCP and UDP tables from NETLINK_SOCK_DIAG (inet_diag) instead of
 //! `/proc/net/{tcp,tcp6,udp,udp6}`: the same sockets and fields, but the
 //! kernel fills fixed binary records rather than formatting a text line
-//! per socket for us to parse back (on a machine with 19,000 sockets the
-//! text tables cost a tenth of a whole-machine listing's CPU time).
+//! per socket for us to parse back (on a machine with many sockets, the
+//! text tables are a large share of a whole-machine listing's CPU time).
 //!
 //! The kernel walks the same hash tables for both, with the same queue
 //! figures, except for a listening TCP socket's send queue: inet_diag
@@ -44,8 +44,8 @@ pub fn dump_udp_table(table: SocketTable, only: Option<&InodeSet>) -> Option<Tab
 
 /// Both TCP tables, IPv4 and IPv6, from one walk of the kernel's hash
 /// tables: the legacy request asks for every family at once (a v2 request
-/// names one, and each walk of the established table, 262,144 buckets on
-/// a 24 GiB machine, costs milliseconds). `only`: as for [`dump_udp_table`].
+/// names one, and each walk of the established table, whose buckets grow
+/// with the machine's memory, is costly). `only`: as for [`dump_udp_table`].
 pub fn dump_tcp_tables(only: Option<&InodeSet>) -> Option<[Table; 2]> {
     // struct inet_diag_req: family (any), address lengths, extensions,
     // socket id, states, dbs.

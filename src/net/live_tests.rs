@@ -19,7 +19,7 @@ fn own() -> (NetTables, u64, i32) {
     let proc_root = Path::new("/proc");
     let tables = NetTables::new(proc_root);
     let pid = std::process::id() as i32;
-    let netns = netns_of(proc_root, pid).expect("own netns");
+    let netns = crate::sys::netns::of_pid(proc_root, pid).expect("own netns");
     assert_eq!(netns, tables.own_netns());
     (tables, netns, pid)
 }
@@ -120,9 +120,9 @@ fn unknown_inode_and_vanished_pid() {
     let (tables, netns, _) = own();
     assert_eq!(tables.lookup(netns, i32::MAX, 1), None);
     assert_eq!(tables.lookup(netns, 0, u64::MAX), None);
-    assert_eq!(netns_of(Path::new("/proc"), i32::MAX), None);
+    assert_eq!(crate::sys::netns::of_pid(Path::new("/proc"), i32::MAX), None);
     let dir = std::fs::File::open("/proc/self").expect("open");
-    assert_eq!(netns_of_dir(&dir), Some(netns));
+    assert_eq!(crate::sys::netns::of_pid_dir(dir.as_raw_fd()), Some(netns));
 }
 
 #[test]
@@ -185,7 +185,7 @@ fn sockets_of_another_network_namespace() {
         return;
     };
     let (tables, own_netns, pid) = own();
-    let netns = netns_of(Path::new("/proc"), tid).expect("netns of thread");
+    let netns = crate::sys::netns::of_pid(Path::new("/proc"), tid).expect("netns of thread");
     assert_ne!(netns, own_netns);
     assert_eq!(tables.lookup(own_netns, pid, udp), None);
     assert!(matches!(

@@ -2,7 +2,7 @@
 //! names of hosts and services.
 //!
 //! * [`NetTables`]: sockets by inode, per network namespace, each table read
-//!   once on first need through `/proc/PID/net` ([`netns_of`] names the
+//!   once on first need through `/proc/PID/net` ([`crate::sys::netns::of_pid`] names the
 //!   namespace); UNIX peers from sock_diag for `+E`/`-E`.
 //! * Parsers, pure over bytes: [`SocketTable::parse`] and the modules below.
 //! * [`Names`]: host and service names as lsof prints them.
@@ -26,7 +26,7 @@ pub mod unix;
 pub use addr::{is_v4_mapped, is_wildcard, lsof_endpoints};
 pub use inet::{kernel_hex, lsof_raw_name};
 pub use names::{numeric_host, Names};
-pub use tables::{netns_of, netns_of_dir, NetTables, SocketTable};
+pub use tables::{NetTables, SocketTable};
 
 #[cfg(test)]
 mod live_tests;

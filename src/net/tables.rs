@@ -5,7 +5,6 @@
 
 use std::collections::HashMap;
 use std::os::fd::{AsRawFd, OwnedFd};
-use std::os::linux::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError, TryLockError};
@@ -138,22 +137,6 @@ impl SocketTable {
     fn index(self) -> usize {
         self as usize
     }
-}
-
-/// The network namespace of a process: the inode of `/proc/PID/ns/net`.
-/// None when it cannot be read (process gone, no permission).
-pub fn netns_of(proc_root: &Path, pid: i32) -> Option<u64> {
-    std::fs::metadata(proc_root.join(pid.to_string()).join("ns/net"))
-        .ok()
-        .map(|m| m.st_ino())
-}
-
-/// The same, relative to an open `/proc/PID` directory (one `fstatat`).
-pub fn netns_of_dir(proc_pid_dir: &impl AsRawFd) -> Option<u64> {
-    // SAFETY: zeroed stat filled by fstatat on a NUL-terminated name.
-    let mut stat: libc::stat = unsafe { std::mem::zeroed() };
-    let done = unsafe { libc::fstatat(proc_pid_dir.as_raw_fd(), c"ns/net".as_ptr(), &mut stat, 0) };
-    (done == 0).then_some(stat.st_ino)
 }
 
 /// Reads a table of network namespace `namespace` from a thread that
@@ -307,9 +290,7 @@ impl NetTables {
     pub fn new(proc_root: &Path) -> NetTables {
         NetTables {
             proc_root: proc_root.to_path_buf(),
-            own_netns: std::fs::metadata(proc_root.join("self/ns/net"))
-                .ok()
-                .map(|m| m.st_ino()),
+            own_netns: crate::sys::netns::own(proc_root),
             live: proc_root == Path::new("/proc"),
             own: Namespace::default(),
             namespaces: Mutex::new(HashMap::new()),
@@ -339,7 +320,7 @@ impl NetTables {
         }
     }
 
-    /// Our own network namespace: what to pass when `netns_of` fails for
+    /// Our own network namespace: what to pass when `sys::netns::of_pid` fails for
     /// a process (lsof then reads its own `/proc/net`); use pid 0 with it.
     pub fn own_netns(&self) -> u64 {
         self.own_netns.unwrap_or(0)
@@ -627,7 +608,7 @@ impl NetTables {
             if Some(netns) == self.own_netns || pid <= 0 {
                 Some(query_unix_diag().unwrap_or_default())
             } else {
-                let path = self.proc_root.join(pid.to_string()).join("ns/net");
+                let path = crate::sys::netns::path_of(&self.proc_root, pid);
                 // Not joinable though alive: go without; gone: leave it to
                 // another process of the namespace.
                 query_unix_diag_in(&path).or_else(|| path.exists().then(UnixDiag::default))

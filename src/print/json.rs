@@ -13,7 +13,7 @@ use super::Printer;
 use crate::model::{FdName, OpenFile, Process};
 
 /// The lsof release whose behaviour rlsof reproduces.
-pub const LSOF_VERSION: &str = "4.95.0";
+pub use crate::build_info::LSOF_VERSION;
 
 pub struct JsonPrinter<'a, W: Write> {
     render: Render<'a>,

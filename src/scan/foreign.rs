@@ -115,7 +115,8 @@ fn descriptor_of(pid: i32, fd: u32) -> Option<OwnedFd> {
 }
 
 fn inode_of(fd: &OwnedFd) -> Option<u64> {
-    // SAFETY: zeroed stat filled by fstat on a descriptor we own.
+    // SAFETY: all-zero is a valid stat (plain integers).
     let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: fstat writes into `st`, for a descriptor we own.
     (unsafe { libc::fstat(fd.as_raw_fd(), &mut st) } == 0).then_some(st.st_ino)
 }

@@ -41,7 +41,7 @@ impl Scanner {
         if self.cfg.sockets_only_unless != Some(0) || !self.kernel_can_be_asked() {
             return None;
         }
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let threads = crate::sys::cpus();
         let held = std::thread::scope(|scope| {
             // The tables the test needs, and the locks the listing will
             // show, are read meanwhile.
@@ -78,7 +78,7 @@ impl Scanner {
             if sockets.is_empty() {
                 continue;
             }
-            let Some(netns) = crate::net::netns_of(&self.cfg.proc_root, pid) else {
+            let Some(netns) = crate::sys::netns::of_pid(&self.cfg.proc_root, pid) else {
                 // Gone or unreadable: the scan says what lsof says of it.
                 listable.unknown.insert(pid);
                 wanted.push(pid);

@@ -5,7 +5,6 @@
 //! first needed.
 
 pub mod batches;
-pub mod child;
 pub mod endpoints;
 pub mod exempt;
 pub mod fdtable;
@@ -16,19 +15,17 @@ pub mod kernel_sockets;
 pub mod locks;
 pub mod mapcache;
 pub mod maps;
-pub mod mounts;
 pub mod node;
 pub mod process;
 pub mod procfs;
 pub mod pseudo;
+pub mod resolve;
 pub mod socket;
 pub mod socket_source;
 pub mod stat;
-pub mod timeout;
 
 use crate::model::{Dev, FdName};
 use locks::Locks;
-use mounts::Mount;
 use procfs::{parse_decimal, Dir};
 use socket::{SocketFilter, SocketLookup};
 use std::io;
@@ -37,7 +34,8 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
-use timeout::BlockGuard;
+use crate::sys::block::BlockGuard;
+use crate::sys::mounts::{Mount, MountTable};
 
 /// What the scan must learn, derived from the options.
 #[derive(Debug, Clone)]
@@ -60,8 +58,9 @@ pub struct ScanConfig {
     /// Selection's early answer for a descriptor (given the process's
     /// selection flags): false when it cannot be listed, so it is not read.
     pub fd_wanted: Option<FdWanted>,
-    /// A guard shared with the caller (who may stat before the scan);
-    /// None: the scanner makes its own from the two fields above.
+    /// A guard shared with the caller (who may stat before the scan), and
+    /// with it the run's mount table; None: the scanner makes its own from
+    /// the two fields above and `<proc_root>/self/mountinfo`.
     pub guard: Option<Arc<BlockGuard>>,
     /// `-e`/`+e` file systems, in the order given.
     pub exempt: Vec<exempt::ExemptPath>,
@@ -125,7 +124,6 @@ pub struct Scanner {
     /// The proc root as printed in error rows ("/proc").
     root_text: Vec<u8>,
     locks: OnceLock<Locks>,
-    mounts: OnceLock<Vec<Mount>>,
     /// The mqueue filesystem's device, asked for every file stat'ed.
     mqueue: OnceLock<Option<Dev>>,
     sockets: Box<dyn SocketLookup + Send>,
@@ -168,17 +166,17 @@ impl Scanner {
         let on_procfs = root.is_procfs();
         let root_text = cfg.proc_root.as_os_str().as_bytes().to_vec();
         let own_pid = on_procfs.then(|| own_pid(&cfg.proc_root)).flatten();
-        let guard = cfg
-            .guard
-            .clone()
-            .unwrap_or_else(|| Arc::new(BlockGuard::new(cfg.stat_timeout, cfg.avoid_blocking)));
+        let guard = cfg.guard.clone().unwrap_or_else(|| {
+            let mounts = MountTable::at(cfg.proc_root.join("self/mountinfo"));
+            let guard = BlockGuard::new(cfg.stat_timeout, cfg.avoid_blocking, Arc::new(mounts));
+            Arc::new(guard)
+        });
         Ok(Scanner {
             guard,
             cfg,
             root,
             root_text,
             locks: OnceLock::new(),
-            mounts: OnceLock::new(),
             mqueue: OnceLock::new(),
             sockets,
             mapped: mapcache::MappedStats::default(),
@@ -243,8 +241,7 @@ impl Scanner {
     }
 
     /// Reads `/proc/locks` now, for a thread of its own: its first read
-    /// waits for an RCU grace period in the kernel (about 10 ms here),
-    /// which a scanning thread would otherwise spend idle, holding up every
+    /// waits for an RCU grace period in the kernel, which a scanning thread would otherwise spend idle, holding up every
     /// other thread that wants the table. `-t` shows no locks and reads none.
     pub fn preload_locks(&self) {
         if !self.cfg.terse {
@@ -262,14 +259,10 @@ impl Scanner {
         })
     }
 
+    /// The run's mount table, shared with the guard (and, in a listing,
+    /// with the argument resolution before the scan).
     pub fn mounts(&self) -> &[Mount] {
-        self.mounts.get_or_init(|| {
-            let mut text = Vec::new();
-            match self.root.read_file(c"self/mountinfo", &mut text) {
-                Ok(()) => mounts::parse_mountinfo(&text),
-                Err(_) => Vec::new(),
-            }
-        })
+        self.guard.mounts()
     }
 
     /// Whether selection may list descriptor `fd` of a process it gave

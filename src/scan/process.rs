@@ -4,7 +4,8 @@ use super::exempt::{exempt_for, exempt_link, exempt_mapping};
 use super::fdtable;
 use super::maps::parse_maps;
 use super::node;
-use super::procfs::{errno_text, number_cstr, parse_decimal, Dir};
+use super::procfs::{number_cstr, parse_decimal, Dir};
+use crate::sys::errno::errno_text;
 use super::pseudo;
 use super::stat::{parse_stat, thread_count, StatLine};
 use super::{Buffers, Scanner};
@@ -367,8 +368,7 @@ impl Scanner {
             return Some(file);
         }
         node::name_from_link(&mut file, &bufs.link, None);
-        let mounts = || self.mounts().to_vec();
-        match self.guard.stat_at(place.dir, name, &bufs.link, &mounts) {
+        match self.guard.stat_at(place.dir.raw(), name, &bufs.link) {
             Ok(st) => node::apply_stat(&mut file, &st, &bufs.link, self.mqueue_dev()),
             Err(e) => {
                 file.file_type = Some(FileType::Unknown);
@@ -447,7 +447,7 @@ impl Scanner {
         if let Some(st) = self.mapped.get(dev, inode, path) {
             return Ok(st);
         }
-        let st = self.guard.stat_path(path, &|| self.mounts().to_vec())?;
+        let st = self.guard.stat_path(path)?;
         if Dev::from_raw(st.st_dev) == dev && st.st_ino == inode {
             self.mapped.insert(dev, inode, path, &st);
         }
@@ -576,10 +576,9 @@ impl Scanner {
         let shared = anon_info
             .as_ref()
             .and_then(|i| self.shared_anon_inode.known_stat(i));
-        let mounts = || self.mounts().to_vec();
         let stat = match known.or(shared) {
             Some(st) => Ok(st),
-            None => self.guard.stat_at(dirs.fd, name, &bufs.link, &mounts),
+            None => self.guard.stat_at(dirs.fd.raw(), name, &bufs.link),
         };
         if let (Some(p), Ok(st)) = (pseudo, &stat) {
             self.pseudo_devs.learn(p, st);
@@ -817,7 +816,7 @@ impl Scanner {
     fn netns(&self, place: &Place) -> Option<u64> {
         *place
             .netns
-            .get_or_init(|| place.dir.stat(c"ns/net", false).ok().map(|st| st.st_ino))
+            .get_or_init(|| crate::sys::netns::of_pid_dir(place.dir.raw()))
     }
 
     fn describe_socket(&self, place: &Place, name: &CStr, inode: u64, file: &mut OpenFile) {
@@ -907,6 +906,7 @@ fn shares_everything(pid: i32, tid: i32) -> bool {
     const KCMP_FS: libc::c_long = 3;
     const KCMP_VM: libc::c_long = 1;
     [KCMP_FILES, KCMP_FS, KCMP_VM].iter().all(|&kind| {
+        // SAFETY: kcmp takes only integers and touches no memory of ours.
         let rc = unsafe { libc::syscall(libc::SYS_kcmp, pid, tid, kind, 0, 0) };
         rc == 0
     })
@@ -938,6 +938,8 @@ fn mismatch_note(st: &libc::stat, dev: Dev, inode: u64) -> String {
 pub(super) fn socket_protocol_name(path: &[u8]) -> Option<String> {
     let c = std::ffi::CString::new(path).ok()?;
     let mut buf = [0u8; 64];
+    // SAFETY: both names are NUL-terminated; getxattr writes at most
+    // `buf.len()` bytes into `buf`.
     let n = unsafe {
         libc::getxattr(
             c.as_ptr(),

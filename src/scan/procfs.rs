@@ -27,8 +27,9 @@ impl Dir {
 
     /// Whether the directory is on the kernel's proc file system.
     pub fn is_procfs(&self) -> bool {
-        // SAFETY: fstatfs fills a zeroed statfs for a descriptor we own.
+        // SAFETY: all-zero is a valid statfs (plain integers).
         let mut fs: libc::statfs = unsafe { std::mem::zeroed() };
+        // SAFETY: fstatfs writes into `fs`, for a descriptor we own.
         let done = unsafe { libc::fstatfs(self.raw(), &mut fs) };
         done == 0 && fs.f_type == libc::PROC_SUPER_MAGIC
     }
@@ -39,6 +40,8 @@ impl Dir {
         let mut cap = 256usize;
         loop {
             buf.reserve(cap);
+            // SAFETY: `name` is NUL-terminated; readlinkat writes at most
+            // `capacity` bytes into the buffer's allocation.
             let n = unsafe {
                 libc::readlinkat(
                     self.raw(),
@@ -52,6 +55,7 @@ impl Dir {
             }
             let n = n as usize;
             if n < buf.capacity() {
+                // SAFETY: readlinkat initialised the first n bytes.
                 unsafe { buf.set_len(n) };
                 return Ok(());
             }
@@ -70,25 +74,30 @@ impl Dir {
         } else {
             0
         };
+        // SAFETY: `name` is NUL-terminated and `st` a valid out pointer.
         let rc = unsafe { libc::fstatat(self.raw(), name.as_ptr(), st.as_mut_ptr(), flags) };
         if rc < 0 {
             return Err(io::Error::last_os_error());
         }
+        // SAFETY: fstatat succeeded, so it filled `st`.
         Ok(unsafe { st.assume_init() })
     }
 
     /// `fstat` of the directory itself.
     pub fn stat_self(&self) -> io::Result<libc::stat> {
         let mut st = std::mem::MaybeUninit::<libc::stat>::uninit();
+        // SAFETY: `st` is a valid out pointer, for a descriptor we own.
         let rc = unsafe { libc::fstat(self.raw(), st.as_mut_ptr()) };
         if rc < 0 {
             return Err(io::Error::last_os_error());
         }
+        // SAFETY: fstat succeeded, so it filled `st`.
         Ok(unsafe { st.assume_init() })
     }
 
     /// Opens a file under this directory for reading.
     fn open_file(&self, name: &CStr) -> io::Result<OwnedFd> {
+        // SAFETY: `name` is NUL-terminated; openat only reads it.
         let fd = unsafe {
             libc::openat(
                 self.raw(),
@@ -99,6 +108,7 @@ impl Dir {
         if fd < 0 {
             return Err(io::Error::last_os_error());
         }
+        // SAFETY: openat returned a new descriptor that nothing else owns.
         Ok(unsafe { OwnedFd::from_raw_fd(fd) })
     }
 
@@ -185,6 +195,7 @@ fn for_each_dirent(mut data: &[u8], each: &mut impl FnMut(&CStr)) {
 }
 
 fn open_dir_at(at: RawFd, name: &CStr) -> io::Result<OwnedFd> {
+    // SAFETY: `name` is NUL-terminated; openat only reads it.
     let fd = unsafe {
         libc::openat(
             at,
@@ -195,6 +206,7 @@ fn open_dir_at(at: RawFd, name: &CStr) -> io::Result<OwnedFd> {
     if fd < 0 {
         return Err(io::Error::last_os_error());
     }
+    // SAFETY: openat returned a new descriptor that nothing else owns.
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
@@ -216,6 +228,8 @@ fn read_to_end(fd: RawFd, buf: &mut Vec<u8>) -> io::Result<()> {
 fn read_some(fd: RawFd, buf: &mut Vec<u8>) -> io::Result<usize> {
     loop {
         let spare = buf.capacity() - buf.len();
+        // SAFETY: the pointer is the start of the buffer's spare capacity,
+        // `spare` bytes long; read writes at most that.
         let n = unsafe {
             libc::read(
                 fd,
@@ -231,6 +245,7 @@ fn read_some(fd: RawFd, buf: &mut Vec<u8>) -> io::Result<usize> {
             return Err(e);
         }
         let n = n as usize;
+        // SAFETY: read initialised the n bytes after the old length.
         unsafe { buf.set_len(buf.len() + n) };
         return Ok(n);
     }
@@ -275,21 +290,6 @@ pub fn parse_decimal(b: &[u8]) -> Option<u64> {
         n = n * 10 + (c - b'0') as u64;
     }
     Some(n)
-}
-
-pub fn errno_text(e: &io::Error) -> String {
-    // lsof prints strerror(errno); io::Error's Display appends " (os error N)".
-    match e.raw_os_error() {
-        Some(code) => unsafe {
-            let p = libc::strerror(code);
-            if p.is_null() {
-                format!("errno {code}")
-            } else {
-                CStr::from_ptr(p).to_string_lossy().into_owned()
-            }
-        },
-        None => e.to_string(),
-    }
 }
 
 #[cfg(test)]

@@ -74,6 +74,7 @@ impl PseudoDevs {
     pub fn known_stat(&self, p: Pseudo) -> Option<libc::stat> {
         let dev = *self.slot(p.kind).get()?;
         // SAFETY: libc::stat is plain old data; all zeros is a valid value.
+        // SAFETY: all-zero is a valid stat (plain integers).
         let mut st: libc::stat = unsafe { std::mem::zeroed() };
         st.st_mode = p.kind.file_format() | 0o600;
         st.st_dev = dev;
@@ -159,6 +160,7 @@ mod tests {
             inode: 42,
         };
         assert!(devs.known_stat(p).is_none());
+        // SAFETY: all-zero is a valid stat (plain integers).
         let mut st: libc::stat = unsafe { std::mem::zeroed() };
         st.st_mode = libc::S_IFREG | 0o644;
         st.st_ino = 42;
@@ -189,6 +191,7 @@ mod tests {
             ino: Some(1037),
             ..FdInfo::default()
         };
+        // SAFETY: all-zero is a valid stat (plain integers).
         let mut st: libc::stat = unsafe { std::mem::zeroed() };
         st.st_ino = 1037;
         st.st_dev = 14;

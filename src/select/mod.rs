@@ -5,14 +5,9 @@
 //! (OR, the default) or all of them (`-a`). Exclusions (`^`) are applied
 //! first and always win.
 
-pub mod args;
 pub mod command;
-pub mod dirs;
 pub mod fds;
-mod messages;
-pub mod mounts;
 pub mod names;
-pub mod paths;
 pub mod report;
 #[cfg(test)]
 mod tests_fuzz;
@@ -22,7 +17,6 @@ use crate::model::{FdName, OpenFile};
 use crate::scan::process::Header;
 use command::CommandRegex;
 use fds::FdFilter;
-pub use messages::Messages;
 use names::NameSet;
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};

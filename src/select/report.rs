@@ -68,6 +68,20 @@ pub fn not_found(sel: &Selection) -> Vec<String> {
     lines
 }
 
+/// lsof's exit status after a search, for the listing and `--deleted`
+/// alike: 1 when a search item matched nothing (`missing`, from
+/// [`not_found`]) unless `-Q` (`quiet`) forgives it, or when a file
+/// argument could not be used (`args_failed`, which `-Q` does not
+/// forgive); else 0.
+pub fn exit_status(missing: &[String], quiet: bool, args_failed: bool) -> i32 {
+    let search_failed = !missing.is_empty() && !quiet;
+    if search_failed || args_failed {
+        1
+    } else {
+        0
+    }
+}
+
 /// The `-V` report text for `lines`.
 pub fn verbose_text(lines: &[String]) -> String {
     lines.iter().map(|l| format!("{PROGRAM}: {l}\n")).collect()

@@ -2,8 +2,7 @@
 //! scan's early skip (`fd_may_be_listed`) never drops a file that the full
 //! test would list.
 
-use super::paths::{resolve_links, trim_trailing_slashes};
-use super::{Messages, Selection, UserSel};
+use super::{Selection, UserSel};
 use crate::cli::options::{Item, UserSpec};
 use crate::model::{Dev, FdName, FileType, OpenFile};
 use crate::scan::process::Header;
@@ -132,24 +131,5 @@ fn random_selections_apply_without_panics_and_skip_safely() {
         }
         let _ = sel.all_found();
         let _ = super::report::not_found(&sel);
-    }
-}
-
-#[test]
-fn random_paths_resolve_without_panics() {
-    let mut r = Random(0xbad_5eed);
-    let guard = crate::scan::timeout::BlockGuard::new(std::time::Duration::from_secs(5), false);
-    let parts = [
-        "/", "//", ".", "..", "tmp", "proc", "self", "\u{ff}", "x", "-", "cwd",
-    ];
-    for _ in 0..500 {
-        let mut path = Vec::new();
-        for _ in 0..r.below(8) {
-            path.extend_from_slice(r.pick(&parts).as_bytes());
-        }
-        let mut msgs = Messages::new(true);
-        if let Some(p) = resolve_links(&path, r.below(4) == 0, &guard, &mut msgs) {
-            let _ = trim_trailing_slashes(&p);
-        }
     }
 }

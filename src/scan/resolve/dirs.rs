@@ -2,12 +2,10 @@
 //! walked once, before the scan, into search files; each open file is then
 //! one hash lookup, however large the tree.
 
-use super::names::SearchFile;
-use super::paths::{resolve_links, trim_trailing_slashes};
-use super::Messages;
-use crate::cli::options::DirSearch;
-use crate::scan::procfs::errno_text;
-use crate::scan::timeout::{system_mounts, BlockGuard};
+use super::links::{resolve_links, trim_trailing_slashes};
+use super::{DirArg, Messages, SearchFile};
+use crate::sys::block::BlockGuard;
+use crate::sys::errno::errno_text;
 use std::ffi::CString;
 use std::io;
 use std::os::unix::ffi::OsStrExt;
@@ -37,14 +35,14 @@ pub struct Refused;
 
 /// Walks one `+d`/`+D` directory into `out` (oldest first, lsof's order).
 pub fn walk_dir(
-    search: &DirSearch,
+    search: &DirArg,
     cross: Crossing,
     avoid: bool,
     guard: &BlockGuard,
     msgs: &mut Messages,
     out: &mut Vec<SearchFile>,
 ) -> Result<(), Refused> {
-    let arg = search.path.as_bytes();
+    let arg = search.path.as_slice();
     if arg.is_empty() || arg[0] == b'+' || arg[0] == b'-' {
         msgs.warn("+d not followed by a directory path".to_string());
         return Err(Refused);
@@ -53,7 +51,7 @@ pub fn walk_dir(
     let top = if avoid {
         stat(&dir, true, avoid, msgs)
     } else {
-        guard.stat_path(&dir, &system_mounts)
+        guard.stat_path(&dir)
     };
     let st = match top {
         Ok(st) => st,
@@ -198,7 +196,8 @@ mod tests {
     use super::*;
 
     fn guard() -> BlockGuard {
-        BlockGuard::new(std::time::Duration::from_secs(5), false)
+        let mounts = std::sync::Arc::new(crate::sys::mounts::MountTable::own());
+        BlockGuard::new(std::time::Duration::from_secs(5), false, mounts)
     }
 
     fn tree() -> std::path::PathBuf {
@@ -213,11 +212,11 @@ mod tests {
 
     fn names(recursive: bool, cross: Crossing) -> Vec<String> {
         let dir = tree();
-        let search = DirSearch {
-            path: dir.clone().into_os_string(),
+        let search = DirArg {
+            path: dir.as_os_str().as_bytes().to_vec(),
             recursive,
         };
-        let mut msgs = Messages::new(true);
+        let mut msgs = Messages::new("lsof", true);
         let mut out = Vec::new();
         walk_dir(&search, cross, false, &guard(), &mut msgs, &mut out).expect("walks");
         let base = dir.to_string_lossy().into_owned();
@@ -243,11 +242,11 @@ mod tests {
     #[test]
     fn not_a_directory_is_refused() {
         let dir = tree();
-        let search = DirSearch {
-            path: dir.join("a").into_os_string(),
+        let search = DirArg {
+            path: dir.join("a").as_os_str().as_bytes().to_vec(),
             recursive: false,
         };
-        let mut msgs = Messages::new(true);
+        let mut msgs = Messages::new("lsof", true);
         let mut out = Vec::new();
         assert!(walk_dir(
             &search,

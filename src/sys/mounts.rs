@@ -1,6 +1,10 @@
-//! The mount table (`/proc/self/mountinfo`), read once when first needed.
+//! The mount table (`/proc/self/mountinfo`): one parser, and one
+//! [`MountTable`] per run, read once when first needed and shared by
+//! everything that asks (argument resolution, the blocking guard, the scan).
 
 use crate::model::Dev;
+use std::path::PathBuf;
+use std::sync::OnceLock;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Mount {
@@ -11,6 +15,46 @@ pub struct Mount {
     pub fs_type: String,
     /// The mount source (device path or server:path).
     pub source: Vec<u8>,
+}
+
+/// A mount table read from `path` on first use, then kept: share it (in
+/// an `Arc`) so that a run reads `mountinfo` at most once.
+#[derive(Debug)]
+pub struct MountTable {
+    path: PathBuf,
+    mounts: OnceLock<Vec<Mount>>,
+}
+
+impl MountTable {
+    /// The table of rlsof's own mount namespace (`/proc/self/mountinfo`).
+    pub fn own() -> MountTable {
+        MountTable::at("/proc/self/mountinfo")
+    }
+
+    /// The table in file `path` (`<proc root>/self/mountinfo`).
+    pub fn at(path: impl Into<PathBuf>) -> MountTable {
+        MountTable {
+            path: path.into(),
+            mounts: OnceLock::new(),
+        }
+    }
+
+    /// A table given outright, never read (tests).
+    pub fn of(mounts: Vec<Mount>) -> MountTable {
+        MountTable {
+            path: PathBuf::new(),
+            mounts: OnceLock::from(mounts),
+        }
+    }
+
+    /// The mounts, oldest first; empty when the file cannot be read.
+    pub fn get(&self) -> &[Mount] {
+        self.mounts.get_or_init(|| {
+            std::fs::read(&self.path)
+                .map(|text| parse_mountinfo(&text))
+                .unwrap_or_default()
+        })
+    }
 }
 
 pub fn parse_mountinfo(text: &[u8]) -> Vec<Mount> {

@@ -1,18 +1,20 @@
 //! stderr text gathered while resolving selections, lsof's way: each line
 //! starts with the program name; warnings are dropped under `-w`.
 
-use crate::cli::PROGRAM;
 use crate::escape::safe_text;
 
 #[derive(Debug, Default)]
 pub struct Messages {
+    /// The name each line starts with (how rlsof was called).
+    program: String,
     warnings: bool,
     text: String,
 }
 
 impl Messages {
-    pub fn new(warnings: bool) -> Messages {
+    pub fn new(program: &str, warnings: bool) -> Messages {
         Messages {
+            program: program.to_string(),
             warnings,
             text: String::new(),
         }
@@ -20,7 +22,7 @@ impl Messages {
 
     /// A line printed whatever `-w` says.
     pub fn error(&mut self, line: String) {
-        self.text.push_str(PROGRAM.as_str());
+        self.text.push_str(&self.program);
         self.text.push_str(": ");
         self.text.push_str(&line);
         self.text.push('\n');

@@ -70,6 +70,12 @@ pub fn call_with_deadline(
 }
 
 /// The child: keep only the directory and the pipe, call, report, exit.
+///
+/// # Safety
+///
+/// Only in the child just forked from a multi-threaded process: it makes
+/// async-signal-safe system calls alone (no allocation, no locks), `name`
+/// must be NUL-terminated, `at` and `pipe` open descriptors.
 unsafe fn child(call: Call, at: RawFd, name: &CStr, pipe: RawFd) -> ! {
     libc::dup2(pipe, 1);
     let dir = if at == libc::AT_FDCWD {

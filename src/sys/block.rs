@@ -8,14 +8,13 @@
 //! pay for the thread; everything else keeps the direct system call.
 
 use super::child::{call_with_deadline, Answer, Call};
-use super::mounts::Mount;
-use super::procfs::Dir;
+use super::mounts::{Mount, MountTable};
 use std::collections::HashSet;
 use std::ffi::{CStr, CString};
 use std::io;
 use std::os::fd::RawFd;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 /// Stuck children left behind; past this many, calls on blocking file
@@ -50,6 +49,9 @@ pub fn may_block_type(fs_type: &str) -> bool {
 #[derive(Debug)]
 pub struct BlockGuard {
     timeout: Duration,
+    /// The run's mount table, which says where the file systems that may
+    /// block are.
+    mounts: Arc<MountTable>,
     /// `-b`: never make a call that may block; report it as lsof does.
     avoid: bool,
     /// Every mount point, longest first (the latest mount first among
@@ -63,9 +65,10 @@ pub struct BlockGuard {
 }
 
 impl BlockGuard {
-    pub fn new(timeout: Duration, avoid: bool) -> BlockGuard {
+    pub fn new(timeout: Duration, avoid: bool, mounts: Arc<MountTable>) -> BlockGuard {
         BlockGuard {
             timeout,
+            mounts,
             avoid,
             risky: OnceLock::new(),
             abandoned: AtomicUsize::new(0),
@@ -73,25 +76,27 @@ impl BlockGuard {
         }
     }
 
+    /// The run's mount table (read now if nobody has yet).
+    pub fn mounts(&self) -> &[Mount] {
+        self.mounts.get()
+    }
+
     /// The mount point holding `path` when its file system may block.
     /// The file system is the one mounted on the longest mount point
     /// containing the path, whatever its type: a local mount under a
     /// network root (NFS root, 9p, WSL) is local.
-    fn risky_mount(&self, path: &[u8], mounts: &dyn Fn() -> Vec<Mount>) -> Option<Vec<u8>> {
+    fn risky_mount(&self, path: &[u8]) -> Option<Vec<u8>> {
         let points = self.risky.get_or_init(|| {
-            let all = mounts();
+            let all = self.mounts.get();
             if !all.iter().any(|m| may_block_type(&m.fs_type)) {
                 return Vec::new();
             }
             // Reversed first, so that the stable sort keeps the latest of
             // mounts on one point (the one that hides the others) first.
             let mut points: Vec<(Vec<u8>, bool)> = all
-                .into_iter()
+                .iter()
                 .rev()
-                .map(|m| {
-                    let risky = may_block_type(&m.fs_type);
-                    (m.mount_point, risky)
-                })
+                .map(|m| (m.mount_point.clone(), may_block_type(&m.fs_type)))
                 .collect();
             points.sort_by_key(|(p, _)| std::cmp::Reverse(p.len()));
             points
@@ -109,27 +114,17 @@ impl BlockGuard {
     /// link points to) lies on a file system that may block. A timeout is
     /// `ETIMEDOUT` ("Connection timed out", as lsof reports it); under `-b`
     /// such a file is not stat'ed: `EWOULDBLOCK`.
-    pub fn stat_at(
-        &self,
-        dir: &Dir,
-        name: &CStr,
-        path: &[u8],
-        mounts: &dyn Fn() -> Vec<Mount>,
-    ) -> io::Result<libc::stat> {
-        let Some(mount) = self.risky_mount(path, mounts) else {
-            return dir.stat(name, false);
+    pub fn stat_at(&self, dir: RawFd, name: &CStr, path: &[u8]) -> io::Result<libc::stat> {
+        let Some(mount) = self.risky_mount(path) else {
+            return stat_at_raw(dir, name);
         };
-        self.bounded(&mount, dir.raw(), name)
+        self.bounded(&mount, dir, name)
     }
 
     /// `stat(path)`, bounded the same way.
-    pub fn stat_path(
-        &self,
-        path: &[u8],
-        mounts: &dyn Fn() -> Vec<Mount>,
-    ) -> io::Result<libc::stat> {
+    pub fn stat_path(&self, path: &[u8]) -> io::Result<libc::stat> {
         let c = CString::new(path).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
-        match self.risky_mount(path, mounts) {
+        match self.risky_mount(path) {
             None => stat_at_raw(libc::AT_FDCWD, &c),
             Some(mount) => self.bounded(&mount, libc::AT_FDCWD, &c),
         }
@@ -147,13 +142,9 @@ impl BlockGuard {
 
     /// `readlink(path)`, bounded when `path` lies on a file system that
     /// may block (lsof reads the links of its arguments in its helper).
-    pub fn readlink_path(
-        &self,
-        path: &[u8],
-        mounts: &dyn Fn() -> Vec<Mount>,
-    ) -> io::Result<Vec<u8>> {
+    pub fn readlink_path(&self, path: &[u8]) -> io::Result<Vec<u8>> {
         let c = CString::new(path).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
-        let Some(mount) = self.risky_mount(path, mounts) else {
+        let Some(mount) = self.risky_mount(path) else {
             let mut buf = vec![0u8; 4096];
             // SAFETY: valid C string; the buffer is 4096 bytes.
             let n = unsafe { libc::readlink(c.as_ptr(), buf.as_mut_ptr().cast(), buf.len()) };
@@ -195,13 +186,6 @@ impl BlockGuard {
             .map(|s| s.contains(mount))
             .unwrap_or(false)
     }
-}
-
-/// The mount table of rlsof's own mount namespace.
-pub fn system_mounts() -> Vec<Mount> {
-    std::fs::read("/proc/self/mountinfo")
-        .map(|t| super::mounts::parse_mountinfo(&t))
-        .unwrap_or_default()
 }
 
 /// Whether `path` is `mount` or below it.
@@ -246,8 +230,8 @@ mod tests {
 
     #[test]
     fn local_files_take_the_direct_path() {
-        let guard = BlockGuard::new(Duration::from_millis(10), true);
-        let st = guard.stat_path(b"/", &Vec::new).expect("stat /");
+        let guard = BlockGuard::new(Duration::from_millis(10), true, Arc::new(MountTable::of(vec![])));
+        let st = guard.stat_path(b"/").expect("stat /");
         assert_eq!(st.st_mode & libc::S_IFMT, libc::S_IFDIR);
     }
 
@@ -268,9 +252,7 @@ mod tests {
     /// type: under an NFS or 9p root, a tmpfs file is local.
     #[test]
     fn the_innermost_mount_decides() {
-        let guard = BlockGuard::new(Duration::from_millis(10), true);
-        let mounts = || {
-            vec![
+        let mounts = vec![
                 mount("/", "nfs4"),
                 mount("/tmp", "tmpfs"),
                 mount("/tmp/remote", "fuse.sshfs"),
@@ -278,9 +260,9 @@ mod tests {
                 mount("/srv", "ext4"),
                 mount("/home", "ext4"),
                 mount("/home", "nfs"),
-            ]
-        };
-        let risky = |path: &str| guard.risky_mount(path.as_bytes(), &mounts);
+            ];
+        let guard = BlockGuard::new(Duration::from_millis(10), true, Arc::new(MountTable::of(mounts)));
+        let risky = |path: &str| guard.risky_mount(path.as_bytes());
         assert_eq!(risky("/tmp/file"), None);
         assert_eq!(risky("/tmp"), None);
         assert_eq!(risky("/tmp/remote/x"), Some(b"/tmp/remote".to_vec()));
@@ -291,17 +273,15 @@ mod tests {
         assert_eq!(risky("/home/u"), Some(b"/home".to_vec()));
         assert_eq!(risky("relative"), None);
         // Under -b, what is local is stat'ed, what may block is not.
-        let local = guard.stat_path(b"/tmp", &mounts);
+        let local = guard.stat_path(b"/tmp");
         assert!(local.is_ok(), "{local:?}");
-        let remote = guard.stat_path(b"/etc", &mounts).unwrap_err();
+        let remote = guard.stat_path(b"/etc").unwrap_err();
         assert_eq!(remote.raw_os_error(), Some(libc::EWOULDBLOCK));
     }
 
     #[test]
     fn avoided_calls_on_blocking_mounts() {
-        let guard = BlockGuard::new(Duration::from_millis(10), true);
-        let mounts = || {
-            vec![Mount {
+        let mounts = vec![Mount {
                 mnt_id: 1,
                 dev: crate::model::Dev {
                     major: 0,
@@ -310,9 +290,9 @@ mod tests {
                 mount_point: b"/net".to_vec(),
                 fs_type: "nfs4".into(),
                 source: b"server:/".to_vec(),
-            }]
-        };
-        let e = guard.stat_path(b"/net/file", &mounts).unwrap_err();
+            }];
+        let guard = BlockGuard::new(Duration::from_millis(10), true, Arc::new(MountTable::of(mounts)));
+        let e = guard.stat_path(b"/net/file").unwrap_err();
         assert_eq!(e.raw_os_error(), Some(libc::EWOULDBLOCK));
     }
 }

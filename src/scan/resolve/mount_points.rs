@@ -2,23 +2,20 @@
 //! directory once (links resolved), with the device `stat` reports for it,
 //! and the mount source (links resolved) with its file type.
 
-use super::paths::resolve_links;
+use super::links::resolve_links;
 use super::Messages;
 use crate::scan::exempt::ExemptPath;
-use crate::scan::mounts::{parse_mountinfo, Mount};
-use crate::scan::timeout::BlockGuard;
+use crate::sys::block::BlockGuard;
+use crate::sys::mounts::Mount;
 
 #[derive(Debug, Clone)]
 pub struct MountPoint {
     pub dir: Vec<u8>,
-    /// The mount source as written in the table (lsof's file system name).
-    pub source: Vec<u8>,
     /// The source with links resolved, when it is a path.
     pub source_resolved: Option<Vec<u8>>,
     /// The source's file type bits (S_IFBLK for a block device), 0 if unknown.
     pub source_mode: u32,
     pub dev: u64,
-    pub rdev: u64,
     pub inode: u64,
     pub mode: u32,
 }
@@ -57,11 +54,8 @@ fn read_mount_points_with(
     msgs: &mut Messages,
     on_accept: &mut dyn FnMut(&MountPoint),
 ) -> Vec<MountPoint> {
-    let text = std::fs::read("/proc/self/mountinfo").unwrap_or_default();
-    let table = parse_mountinfo(&text);
-    let no_mounts = Vec::new;
     let mut points: Vec<MountPoint> = Vec::new();
-    for m in &table {
+    for m in guard.mounts() {
         // lsof neither reads links of a `+e` mount nor stats an exempt one.
         let exempted = exempt.iter().find(|e| e.path == m.mount_point);
         let dir = match exempted {
@@ -89,7 +83,7 @@ fn read_mount_points_with(
             ));
             Err(std::io::Error::from_raw_os_error(libc::EWOULDBLOCK))
         } else {
-            guard.stat_path(&dir, &|| table.clone())
+            guard.stat_path(&dir)
         };
         let Ok(st) = st else {
             msgs.warn(format!(
@@ -100,14 +94,12 @@ fn read_mount_points_with(
             msgs.warn_raw("      Output information may be incomplete.\n");
             continue;
         };
-        let (source_resolved, source_mode) = source_of(m, guard, avoid, msgs, &no_mounts);
+        let (source_resolved, source_mode) = source_of(m, guard, avoid, msgs);
         let point = MountPoint {
             dir,
-            source: m.source.clone(),
             source_resolved,
             source_mode,
             dev: st.st_dev,
-            rdev: st.st_rdev,
             inode: st.st_ino,
             mode: st.st_mode,
         };
@@ -126,7 +118,6 @@ fn source_of(
     guard: &BlockGuard,
     avoid: bool,
     msgs: &mut Messages,
-    no_mounts: &dyn Fn() -> Vec<Mount>,
 ) -> (Option<Vec<u8>>, u32) {
     if !m.source.starts_with(b"/") {
         return (None, 0);
@@ -137,9 +128,7 @@ fn source_of(
     let mode = if avoid {
         0
     } else {
-        guard
-            .stat_path(&resolved, no_mounts)
-            .map_or(0, |st| st.st_mode)
+        guard.stat_path(&resolved).map_or(0, |st| st.st_mode)
     };
     (Some(resolved), mode)
 }

@@ -3,7 +3,7 @@
 //! over and over until nothing changes; `.` and `..` are left as written.
 
 use super::Messages;
-use crate::scan::timeout::{system_mounts, BlockGuard};
+use crate::sys::block::BlockGuard;
 
 /// lsof gives up after this many rounds of link replacement.
 const MAX_ROUNDS: usize = 20;
@@ -57,7 +57,7 @@ fn one_round(path: &[u8], guard: &BlockGuard) -> Option<Vec<u8>> {
             return None;
         }
         let component = &path[start..end];
-        match guard.readlink_path(&path[..end], &system_mounts).ok() {
+        match guard.readlink_path(&path[..end]).ok() {
             Some(target) if target.starts_with(b"/") => out = target,
             Some(target) => {
                 let first_is_absolute = out.is_empty() && path.starts_with(b"/");
@@ -91,11 +91,12 @@ mod tests {
     use std::os::unix::ffi::OsStrExt;
 
     fn guard() -> BlockGuard {
-        BlockGuard::new(std::time::Duration::from_secs(5), false)
+        let mounts = std::sync::Arc::new(crate::sys::mounts::MountTable::own());
+        BlockGuard::new(std::time::Duration::from_secs(5), false, mounts)
     }
 
     fn resolve(p: &[u8]) -> Vec<u8> {
-        let mut msgs = Messages::new(true);
+        let mut msgs = Messages::new("lsof", true);
         resolve_links(p, false, &guard(), &mut msgs).expect("resolves")
     }
 
@@ -123,7 +124,7 @@ mod tests {
 
     #[test]
     fn avoiding_blocks_keeps_the_argument() {
-        let mut msgs = Messages::new(true);
+        let mut msgs = Messages::new("lsof", true);
         assert_eq!(
             resolve_links(b"/x", true, &guard(), &mut msgs),
             Some(b"/x".to_vec())
@@ -132,5 +133,24 @@ mod tests {
             msgs.text(),
             "lsof: avoiding readlink(/x): -b was specified.\n"
         );
+    }
+
+    #[test]
+    fn random_paths_resolve_without_panics() {
+        let mut r = crate::test_random::Random(0xbad_5eed);
+        let guard = guard();
+        let parts = [
+            "/", "//", ".", "..", "tmp", "proc", "self", "\u{ff}", "x", "-", "cwd",
+        ];
+        for _ in 0..500 {
+            let mut path = Vec::new();
+            for _ in 0..r.below(8) {
+                path.extend_from_slice(r.pick(&parts).as_bytes());
+            }
+            let mut msgs = Messages::new("lsof", true);
+            if let Some(p) = resolve_links(&path, r.below(4) == 0, &guard, &mut msgs) {
+                let _ = trim_trailing_slashes(&p);
+            }
+        }
     }
 }

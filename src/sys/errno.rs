@@ -1,0 +1,34 @@
+//! errno as lsof prints it: strerror's text alone.
+
+use std::io;
+
+/// The text of `e` as lsof prints it (`strerror(errno)`), without the
+/// " (os error N)" that `io::Error`'s Display adds. The text comes from
+/// the standard library, which asks the thread-safe `strerror_r`:
+/// scanning threads call this at once.
+pub fn errno_text(e: &io::Error) -> String {
+    let Some(code) = e.raw_os_error() else {
+        return e.to_string();
+    };
+    let text = io::Error::from_raw_os_error(code).to_string();
+    match text.strip_suffix(&format!(" (os error {code})")) {
+        Some(bare) => bare.to_string(),
+        None => text,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strerror_text_alone() {
+        let text = |code| errno_text(&io::Error::from_raw_os_error(code));
+        assert_eq!(text(libc::ENOENT), "No such file or directory");
+        assert_eq!(text(libc::ETIMEDOUT), "Connection timed out");
+        assert_eq!(text(libc::EACCES), "Permission denied");
+        assert_eq!(text(9999), "Unknown error 9999");
+        let other = io::Error::other("plain");
+        assert_eq!(errno_text(&other), "plain");
+    }
+}
