@@ -9,9 +9,9 @@ use std::sync::Arc;
 use crate::cli::options::{Options, Output};
 use crate::run::AllocatorUse;
 use crate::scan::exempt::ExemptPath;
-use crate::sys::block::BlockGuard;
 use crate::scan::{FdWanted, ScanConfig};
 use crate::select::Selection;
+use crate::sys::block::BlockGuard;
 
 /// See the module's documentation.
 pub(super) struct Config {
