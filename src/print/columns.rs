@@ -1,37 +1,17 @@
 //! The text of each column but NAME, as lsof 4.95 (Linux) spells it, and
-//! the option-derived settings every printer shares.
+//! [`Render`], the settings and name services every printer shares.
 
 use std::borrow::Cow;
 use std::io::Write as _;
 
+use super::settings::PrintSettings;
 use super::NameLookup;
-use crate::cli::options::{LinkCount, Options};
 use crate::model::{Device, FdName, FileType, OpenFile, SocketInfo};
 
 /// lsof prints at most this many bytes of a login name (utmp's ut_user).
 const LOGIN_MAX: usize = 32;
 /// lsof pads a numeric UID to this width.
 const UID_WIDTH: usize = 8;
-
-/// Which parts of TCP/TPI information `-T` asks for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TcpSel {
-    pub state: bool,
-    pub queues: bool,
-    /// Any `-T` letter at all (even one Linux cannot show, like `f`).
-    pub any: bool,
-}
-
-impl TcpSel {
-    fn from_letters(letters: Option<&str>) -> TcpSel {
-        let letters = letters.unwrap_or("s");
-        TcpSel {
-            state: letters.contains('s'),
-            queues: letters.contains('q'),
-            any: letters.chars().any(|c| "fqsw".contains(c)),
-        }
-    }
-}
 
 /// What the SIZE/OFF column (and `-F s`/`o`) shows for a file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,51 +29,20 @@ pub enum Node<'f> {
     Blank,
 }
 
-/// Option-derived settings shared by all printers.
+/// The settings and name services every printer formats with.
 pub struct Render<'a> {
     pub(crate) names: &'a dyn NameLookup,
-    pub(crate) host_names: bool,
-    pub(crate) port_names: bool,
-    pub(crate) user_names: bool,
-    pub(crate) tcp: TcpSel,
-    /// `-o`: offsets instead of sizes.
-    pub(crate) offset_mode: bool,
-    /// `-s`: sizes only.
-    pub(crate) size_mode: bool,
-    pub(crate) offset_digits: usize,
-    pub(crate) human: bool,
-    /// `+c w`; 0 means no limit.
-    pub(crate) command_limit: usize,
-    pub(crate) show_pgid: bool,
-    pub(crate) show_ppid: bool,
-    pub(crate) show_nlink: bool,
-    /// `+f g` (names) or `+f G` (hex).
-    pub(crate) file_flags: Option<char>,
+    pub(crate) settings: &'a PrintSettings,
 }
 
 impl<'a> Render<'a> {
-    pub fn new(opts: &Options, names: &'a dyn NameLookup) -> Render<'a> {
-        Render {
-            names,
-            host_names: !opts.no_host_names,
-            port_names: !opts.no_port_names,
-            user_names: !opts.numeric_users,
-            tcp: TcpSel::from_letters(opts.tcp_info.as_deref()),
-            offset_mode: opts.offset.is_some(),
-            size_mode: opts.size_only,
-            offset_digits: opts.offset_digits,
-            human: opts.human_sizes,
-            command_limit: opts.command_width,
-            show_pgid: opts.show_pgid,
-            show_ppid: opts.ppid,
-            show_nlink: opts.link_count != LinkCount::Off,
-            file_flags: opts.file_flags,
-        }
+    pub fn new(settings: &'a PrintSettings, names: &'a dyn NameLookup) -> Render<'a> {
+        Render { names, settings }
     }
 
     /// The USER column text and whether it is a login name.
     pub fn user(&self, uid: u32) -> (Cow<'static, str>, bool) {
-        if self.user_names {
+        if self.settings.user_names {
             if let Some(mut name) = self.names.user(uid) {
                 if name.len() > LOGIN_MAX {
                     let mut cut = LOGIN_MAX;
@@ -117,13 +66,13 @@ impl<'a> Render<'a> {
             _ => SizeOff::Blank,
         };
         if is_socket(f) {
-            pick_offset(self.offset_mode || !self.size_mode)
+            pick_offset(self.settings.offsets || !self.settings.sizes_only)
         } else if matches!(
             f.file_type,
             Some(FileType::Chr | FileType::Blk | FileType::Fifo)
         ) {
-            pick_offset(!self.size_mode)
-        } else if self.offset_mode {
+            pick_offset(!self.settings.sizes_only)
+        } else if self.settings.offsets {
             pick_offset(true)
         } else {
             f.size.map_or(SizeOff::Blank, SizeOff::Size)
@@ -132,9 +81,10 @@ impl<'a> Render<'a> {
 
     /// An offset as `0t<decimal>`, or `0x<hex>` past the digit limit.
     pub fn offset_text(&self, off: u64, out: &mut Vec<u8>) {
+        let digits = self.settings.offset_digits;
         let start = out.len();
         let _ = write!(out, "0t{off}");
-        if self.offset_digits > 0 && out.len() - start > self.offset_digits + 2 {
+        if digits > 0 && out.len() - start > digits + 2 {
             out.truncate(start);
             let _ = write!(out, "{off:#x}");
         }
@@ -143,7 +93,7 @@ impl<'a> Render<'a> {
     /// The table's SIZE/OFF cell.
     pub fn size_off_text(&self, f: &OpenFile, out: &mut Vec<u8>) {
         match self.size_off(f) {
-            SizeOff::Size(s) if self.human => human_size(s, out),
+            SizeOff::Size(s) if self.settings.human_sizes => human_size(s, out),
             SizeOff::Size(s) => {
                 let _ = write!(out, "{s}");
             }

@@ -64,7 +64,7 @@ impl Render<'_> {
             }
             out.extend_from_slice(ep);
         }
-        if with_tcp && self.tcp.any && has_tcp_info(f) {
+        if with_tcp && self.settings.tcp_info.any && has_tcp_info(f) {
             if out.len() > start {
                 out.push(b' ');
             }
@@ -85,15 +85,19 @@ impl Render<'_> {
     pub fn tcp_info(&self, f: &OpenFile) -> Option<TcpInfo> {
         match f.socket.as_deref()? {
             SocketInfo::Ip(ip) if !is_raw(ip) => Some(TcpInfo {
-                state: match (self.tcp.state, ip.proto, ip.state) {
+                state: match (self.settings.tcp_info.state, ip.proto, ip.state) {
                     (true, IpProto::Tcp, Some(s)) => Some(s.name().into_owned()),
                     _ => None,
                 },
-                recv_queue: self.tcp.queues.then_some(ip.recv_queue),
-                send_queue: self.tcp.queues.then_some(ip.send_queue),
+                recv_queue: self.settings.tcp_info.queues.then_some(ip.recv_queue),
+                send_queue: self.settings.tcp_info.queues.then_some(ip.send_queue),
             }),
             SocketInfo::Unix(u) => Some(TcpInfo {
-                state: self.tcp.state.then(|| unix_state_name(u).to_string()),
+                state: self
+                    .settings
+                    .tcp_info
+                    .state
+                    .then(|| unix_state_name(u).to_string()),
                 recv_queue: None,
                 send_queue: None,
             }),
@@ -129,7 +133,12 @@ impl Render<'_> {
         if addr.is_unspecified() {
             out.push(b'*');
         } else {
-            match self.host_names.then(|| self.names.host(addr)).flatten() {
+            match self
+                .settings
+                .host_names
+                .then(|| self.names.host(addr))
+                .flatten()
+            {
                 Some(h) => out.extend_from_slice(h.as_bytes()),
                 None => match addr {
                     IpAddr::V4(a) => {
@@ -148,7 +157,7 @@ impl Render<'_> {
             out.push(b'*');
             return;
         }
-        let service = if self.port_names && matches!(proto, IpProto::Tcp | IpProto::Udp) {
+        let service = if self.settings.port_names && matches!(proto, IpProto::Tcp | IpProto::Udp) {
             self.names.service(port, proto).filter(|s| !s.is_empty())
         } else {
             None
