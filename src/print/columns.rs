@@ -15,7 +15,7 @@ const UID_WIDTH: usize = 8;
 
 /// What the SIZE/OFF column (and `-F s`/`o`) shows for a file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SizeOff {
+pub(crate) enum SizeOff {
     Size(u64),
     Offset(u64),
     Blank,
@@ -23,7 +23,7 @@ pub enum SizeOff {
 
 /// What the NODE column shows.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Node<'f> {
+pub(crate) enum Node<'f> {
     Inode(u64),
     Protocol(Cow<'f, str>),
     Blank,
@@ -36,12 +36,12 @@ pub struct Render<'a> {
 }
 
 impl<'a> Render<'a> {
-    pub fn new(settings: &'a PrintSettings, names: &'a dyn NameLookup) -> Render<'a> {
+    pub(crate) fn new(settings: &'a PrintSettings, names: &'a dyn NameLookup) -> Render<'a> {
         Render { names, settings }
     }
 
     /// The USER column text and whether it is a login name.
-    pub fn user(&self, uid: u32) -> (Cow<'static, str>, bool) {
+    pub(crate) fn user(&self, uid: u32) -> (Cow<'static, str>, bool) {
         if self.settings.user_names {
             if let Some(mut name) = self.names.user(uid) {
                 if name.len() > LOGIN_MAX {
@@ -59,7 +59,7 @@ impl<'a> Render<'a> {
 
     /// SIZE/OFF by lsof's rule: devices, FIFOs and sockets show offsets
     /// (unless `-s`), other files sizes (offsets with `-o`).
-    pub fn size_off(&self, f: &OpenFile) -> SizeOff {
+    pub(crate) fn size_off(&self, f: &OpenFile) -> SizeOff {
         // lsof learns offsets only for descriptors, never for cwd, txt, mem.
         let pick_offset = |yes: bool| match (yes, f.fd, f.offset) {
             (true, Some(FdName::Num(_)), Some(o)) => SizeOff::Offset(o),
@@ -80,7 +80,7 @@ impl<'a> Render<'a> {
     }
 
     /// An offset as `0t<decimal>`, or `0x<hex>` past the digit limit.
-    pub fn offset_text(&self, off: u64, out: &mut Vec<u8>) {
+    pub(crate) fn offset_text(&self, off: u64, out: &mut Vec<u8>) {
         let digits = self.settings.offset_digits;
         let start = out.len();
         let _ = write!(out, "0t{off}");
@@ -91,7 +91,7 @@ impl<'a> Render<'a> {
     }
 
     /// The table's SIZE/OFF cell.
-    pub fn size_off_text(&self, f: &OpenFile, out: &mut Vec<u8>) {
+    pub(crate) fn size_off_text(&self, f: &OpenFile, out: &mut Vec<u8>) {
         match self.size_off(f) {
             SizeOff::Size(s) if self.settings.human_sizes => human_size(s, out),
             SizeOff::Size(s) => {
@@ -104,7 +104,7 @@ impl<'a> Render<'a> {
 }
 
 /// `-H`: 1024-based, one decimal, B under 1K (upstream lsof's form).
-pub fn human_size(size: u64, out: &mut Vec<u8>) {
+pub(crate) fn human_size(size: u64, out: &mut Vec<u8>) {
     const SUFFIX: [&str; 6] = ["K", "M", "G", "T", "P", "E"];
     if size < 1024 {
         let _ = write!(out, "{size}B");
@@ -122,7 +122,7 @@ pub fn human_size(size: u64, out: &mut Vec<u8>) {
 
 /// The size, for the kinds of file lsof gives one (`-s`): not devices,
 /// FIFOs or sockets, whose `st_size` means nothing.
-pub fn defined_size(f: &OpenFile) -> Option<u64> {
+pub(crate) fn defined_size(f: &OpenFile) -> Option<u64> {
     let sizeless = is_socket(f)
         || matches!(
             f.file_type,
@@ -136,7 +136,7 @@ pub fn defined_size(f: &OpenFile) -> Option<u64> {
 }
 
 /// The offset, known for descriptors only (fdinfo `pos`).
-pub fn defined_offset(f: &OpenFile) -> Option<u64> {
+pub(crate) fn defined_offset(f: &OpenFile) -> Option<u64> {
     match f.fd {
         Some(FdName::Num(_)) => f.offset,
         _ => None,
@@ -144,12 +144,12 @@ pub fn defined_offset(f: &OpenFile) -> Option<u64> {
 }
 
 /// A socket lsof reached through its socket path (no stat device shown).
-pub fn is_socket(f: &OpenFile) -> bool {
+pub(crate) fn is_socket(f: &OpenFile) -> bool {
     f.socket.is_some() || f.file_type.as_ref().is_some_and(FileType::is_socket)
 }
 
 /// The link count; lsof has none for sockets.
-pub fn nlink(f: &OpenFile) -> Option<u64> {
+pub(crate) fn nlink(f: &OpenFile) -> Option<u64> {
     if is_socket(f) {
         None
     } else {
@@ -171,7 +171,7 @@ fn decoded_socket(f: &OpenFile) -> bool {
 }
 
 /// `st_dev` as lsof knows it (`-F D`).
-pub fn stat_dev(f: &OpenFile) -> Option<crate::model::Dev> {
+pub(crate) fn stat_dev(f: &OpenFile) -> Option<crate::model::Dev> {
     if decoded_socket(f) {
         None
     } else {
@@ -180,7 +180,7 @@ pub fn stat_dev(f: &OpenFile) -> Option<crate::model::Dev> {
 }
 
 /// lsof's device characters (`-F d`): socket addresses and inodes.
-pub fn device_chars(f: &OpenFile, out: &mut Vec<u8>) -> bool {
+pub(crate) fn device_chars(f: &OpenFile, out: &mut Vec<u8>) -> bool {
     match f.device {
         Device::None => return false,
         Device::KernelAddr(a) => {
@@ -198,7 +198,7 @@ pub fn device_chars(f: &OpenFile, out: &mut Vec<u8>) -> bool {
 }
 
 /// The DEVICE cell.
-pub fn device_text(f: &OpenFile, out: &mut Vec<u8>) {
+pub(crate) fn device_text(f: &OpenFile, out: &mut Vec<u8>) {
     if device_chars(f, out) {
         return;
     }
@@ -209,7 +209,7 @@ pub fn device_text(f: &OpenFile, out: &mut Vec<u8>) {
 
 /// The NODE cell's content: a protocol for IP and packet sockets, else the
 /// inode.
-pub fn node(f: &OpenFile) -> Node<'_> {
+pub(crate) fn node(f: &OpenFile) -> Node<'_> {
     match f.socket.as_deref() {
         Some(SocketInfo::Ip(ip)) if !super::name::is_raw(ip) => {
             Node::Protocol(Cow::Borrowed(ip.proto.label()))
@@ -219,7 +219,7 @@ pub fn node(f: &OpenFile) -> Node<'_> {
     }
 }
 
-pub fn node_text(f: &OpenFile, out: &mut Vec<u8>) {
+pub(crate) fn node_text(f: &OpenFile, out: &mut Vec<u8>) {
     match node(f) {
         Node::Inode(i) => {
             let _ = write!(out, "{i}");
@@ -231,7 +231,7 @@ pub fn node_text(f: &OpenFile, out: &mut Vec<u8>) {
 
 /// FD label plus lsof's two mode characters (access, then lock; a lock
 /// without access shows `-`).
-pub fn fd_text(f: &OpenFile, out: &mut Vec<u8>) {
+pub(crate) fn fd_text(f: &OpenFile, out: &mut Vec<u8>) {
     match f.fd {
         // lsof pads descriptor numbers to four places in the table.
         Some(FdName::Num(n)) if n < 10000 => {
@@ -250,7 +250,7 @@ pub fn fd_text(f: &OpenFile, out: &mut Vec<u8>) {
     out.push(lock);
 }
 
-pub fn mode_chars(f: &OpenFile) -> (u8, u8) {
+pub(crate) fn mode_chars(f: &OpenFile) -> (u8, u8) {
     let access = f.access.as_char().map_or(b' ', |c| c as u8);
     let lock = f.lock.as_char().map_or(b' ', |c| c as u8);
     let access = if lock != b' ' && access == b' ' {
@@ -262,7 +262,7 @@ pub fn mode_chars(f: &OpenFile) -> (u8, u8) {
 }
 
 /// The FD label alone (`-F f`).
-pub fn fd_label(f: &OpenFile) -> Cow<'static, str> {
+pub(crate) fn fd_label(f: &OpenFile) -> Cow<'static, str> {
     f.fd.map_or(Cow::Borrowed(""), fd_label_of)
 }
 
@@ -275,7 +275,7 @@ fn fd_label_of(fd: FdName) -> Cow<'static, str> {
 }
 
 /// Open flags as lsof names them (`+f g`), or in hex (`+f G`, `-F G`).
-pub fn flags_text(flags: u32, hex: bool, out: &mut Vec<u8>) {
+pub(crate) fn flags_text(flags: u32, hex: bool, out: &mut Vec<u8>) {
     const TABLE: [(u32, &str); 19] = [
         (0o1, "W"),
         (0o2, "RW"),
@@ -325,7 +325,7 @@ pub fn flags_text(flags: u32, hex: bool, out: &mut Vec<u8>) {
 }
 
 /// Whether lsof shows a FILE-FLAG value for this file.
-pub fn has_flags(f: &OpenFile, hex: bool) -> bool {
+pub(crate) fn has_flags(f: &OpenFile, hex: bool) -> bool {
     matches!(f.flags, Some(v) if hex || v != 0)
 }
 

@@ -34,12 +34,12 @@ impl FieldSet {
         FieldSet { selected }
     }
 
-    pub fn has(&self, letter: char) -> bool {
+    pub(crate) fn has(&self, letter: char) -> bool {
         self.selected.get(letter as usize).copied().unwrap_or(false)
     }
 }
 
-pub struct FieldPrinter<'a, W: Write> {
+pub(crate) struct FieldPrinter<'a, W: Write> {
     render: Render<'a>,
     fields: FieldSet,
     /// The per-file fields to write, in `-F` order: those selected that the
@@ -55,7 +55,7 @@ impl<'a, W: Write> FieldPrinter<'a, W> {
     /// The options a field letter switches on in lsof (`o`, `k`, `g`, `R`,
     /// `T`, `G`) are already in the settings: the command line decides them
     /// in order, so a later `-L`, `-T` or `-fg` can take them back.
-    pub fn new(render: Render<'a>, fields: FieldSet, nul: bool, out: W) -> Self {
+    pub(crate) fn new(render: Render<'a>, fields: FieldSet, nul: bool, out: W) -> Self {
         let file_fields = FILE_FIELDS
             .iter()
             .filter(|field| fields.has(char::from(field.letter)))
@@ -182,13 +182,13 @@ impl<W: Write> Printer for FieldPrinter<'_, W> {
 }
 
 /// `-t`: each listed PID once.
-pub struct TersePrinter<W: Write> {
+pub(crate) struct TersePrinter<W: Write> {
     out: W,
     last_pid: Option<i32>,
 }
 
 impl<W: Write> TersePrinter<W> {
-    pub fn new(out: W) -> Self {
+    pub(crate) fn new(out: W) -> Self {
         TersePrinter {
             out,
             last_pid: None,

@@ -1,7 +1,7 @@
 //! The one list of per-file output fields. Each entry says how the field
 //! appears in every output — its `-F` letter, its table column (if any),
 //! its JSON key (if any), when it is shown at all — and names the one
-//! function that makes its text from an `OpenFile`. The table printer, the
+//! function (in `file_values`) that makes its text from an `OpenFile`. The table printer, the
 //! `-F` printer and the JSON printer only walk this list.
 //!
 //! The three outputs order the fields differently (lsof's table puts NLINK
@@ -10,13 +10,13 @@
 //! carries its own place; the compiler checks that the places of the
 //! columns, and of the keys, count 0, 1, 2... with no gap or repeat.
 
-use std::io::Write as _;
-
-use super::columns::{self, Node, Render, SizeOff};
-use super::json;
-use super::settings::{FlagStyle, PrintSettings};
-use crate::escape;
-use crate::model::{FdName, OpenFile};
+use super::columns::Render;
+use super::file_values::{
+    access, device, device_number, fd, file_flags, file_type, inode, link_count, lock, name,
+    offset, protocol, raw_device, size, tcp_info,
+};
+use super::settings::PrintSettings;
+use crate::model::OpenFile;
 
 /// The output an extractor writes for: each spells some fields its own way.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -347,223 +347,4 @@ const fn fields_by_place<const N: usize>(columns: bool) -> [usize; N] {
         }
     }
     by_place
-}
-
-// The extractors, one per field.
-
-fn fd(_: &Render, f: &OpenFile, target: Target, out: &mut Vec<u8>, _: &mut Vec<u8>) -> bool {
-    match target {
-        Target::Table => columns::fd_text(f, out),
-        Target::Fields { .. } => out.extend_from_slice(columns::fd_label(f).as_bytes()),
-        // The whole descriptor number, not lsof's last three digits.
-        Target::Json => match f.fd {
-            Some(FdName::Num(n)) => {
-                let _ = write!(out, "{n}");
-            }
-            Some(other) => out.extend_from_slice(other.label().as_bytes()),
-            None => {}
-        },
-    }
-    true
-}
-
-/// `-F` always has the mode character (a space for none); JSON only a real
-/// one.
-fn mode_char(c: Option<char>, target: Target, out: &mut Vec<u8>) -> bool {
-    match (c, target) {
-        (Some(c), _) => out.push(c as u8),
-        (None, Target::Fields { .. }) => out.push(b' '),
-        (None, _) => return false,
-    }
-    true
-}
-
-fn access(_: &Render, f: &OpenFile, target: Target, out: &mut Vec<u8>, _: &mut Vec<u8>) -> bool {
-    mode_char(f.access.as_char(), target, out)
-}
-
-fn lock(_: &Render, f: &OpenFile, target: Target, out: &mut Vec<u8>, _: &mut Vec<u8>) -> bool {
-    mode_char(f.lock.as_char(), target, out)
-}
-
-fn file_type(_: &Render, f: &OpenFile, _: Target, out: &mut Vec<u8>, _: &mut Vec<u8>) -> bool {
-    let label = f.file_type.as_ref().map_or("", |t| t.label());
-    out.extend_from_slice(label.as_bytes());
-    !label.is_empty()
-}
-
-fn file_flags(r: &Render, f: &OpenFile, _: Target, out: &mut Vec<u8>, _: &mut Vec<u8>) -> bool {
-    let (Some(style), Some(flags)) = (r.settings.file_flags, f.flags) else {
-        return false;
-    };
-    let hex = style == FlagStyle::Hex;
-    if !columns::has_flags(f, hex) {
-        return false;
-    }
-    columns::flags_text(flags, hex, out);
-    true
-}
-
-/// The table's DEVICE (also JSON's `device`) falls back to the device
-/// numbers; `-F d` is lsof's device characters alone.
-fn device(_: &Render, f: &OpenFile, target: Target, out: &mut Vec<u8>, _: &mut Vec<u8>) -> bool {
-    if let Target::Fields { .. } = target {
-        return columns::device_chars(f, out);
-    }
-    let start = out.len();
-    columns::device_text(f, out);
-    out.len() > start
-}
-
-fn device_number(_: &Render, f: &OpenFile, _: Target, out: &mut Vec<u8>, _: &mut Vec<u8>) -> bool {
-    let Some(d) = columns::stat_dev(f) else {
-        return false;
-    };
-    let _ = write!(out, "{:#x}", d.raw());
-    true
-}
-
-fn raw_device(_: &Render, f: &OpenFile, _: Target, out: &mut Vec<u8>, _: &mut Vec<u8>) -> bool {
-    let Some(d) = f.rdev else {
-        return false;
-    };
-    let _ = write!(out, "{:#x}", d.raw());
-    true
-}
-
-/// The table's SIZE/OFF cell by lsof's rule; `-F` has `s` or `o` by the
-/// same rule; JSON both, whenever known.
-fn size(r: &Render, f: &OpenFile, target: Target, out: &mut Vec<u8>, _: &mut Vec<u8>) -> bool {
-    let size = match target {
-        Target::Table => {
-            r.size_off_text(f, out);
-            return true;
-        }
-        Target::Fields { .. } => match r.size_off(f) {
-            SizeOff::Size(s) => Some(s),
-            _ => None,
-        },
-        Target::Json => columns::defined_size(f),
-    };
-    let Some(size) = size else {
-        return false;
-    };
-    let _ = write!(out, "{size}");
-    true
-}
-
-fn offset(r: &Render, f: &OpenFile, target: Target, out: &mut Vec<u8>, _: &mut Vec<u8>) -> bool {
-    match target {
-        Target::Table => false,
-        Target::Fields { .. } => match r.size_off(f) {
-            SizeOff::Offset(o) => {
-                r.offset_text(o, out);
-                true
-            }
-            _ => false,
-        },
-        Target::Json => match columns::defined_offset(f) {
-            Some(o) => {
-                let _ = write!(out, "{o}");
-                true
-            }
-            None => false,
-        },
-    }
-}
-
-/// The table's NODE shows the protocol of IP and packet sockets instead;
-/// `-F i` is the inode only where NODE shows it; JSON keeps every inode.
-fn inode(_: &Render, f: &OpenFile, target: Target, out: &mut Vec<u8>, _: &mut Vec<u8>) -> bool {
-    let inode = match target {
-        Target::Table => {
-            columns::node_text(f, out);
-            return true;
-        }
-        Target::Fields { .. } => match columns::node(f) {
-            Node::Inode(i) => Some(i),
-            _ => None,
-        },
-        Target::Json => f.inode,
-    };
-    let Some(inode) = inode else {
-        return false;
-    };
-    let _ = write!(out, "{inode}");
-    true
-}
-
-fn link_count(
-    _: &Render,
-    f: &OpenFile,
-    target: Target,
-    out: &mut Vec<u8>,
-    _: &mut Vec<u8>,
-) -> bool {
-    let Some(n) = columns::nlink(f) else {
-        return false;
-    };
-    // lsof's NLINK cell carries a leading space.
-    if target == Target::Table {
-        out.push(b' ');
-    }
-    let _ = write!(out, "{n}");
-    true
-}
-
-fn protocol(_: &Render, f: &OpenFile, _: Target, out: &mut Vec<u8>, _: &mut Vec<u8>) -> bool {
-    let Node::Protocol(p) = columns::node(f) else {
-        return false;
-    };
-    out.extend_from_slice(p.as_bytes());
-    true
-}
-
-/// The table's NAME carries the TCP/TPI suffix, escaped; `-F n` is
-/// escaped without it (`T` fields carry it); JSON has the raw bytes.
-fn name(r: &Render, f: &OpenFile, target: Target, out: &mut Vec<u8>, raw: &mut Vec<u8>) -> bool {
-    if target == Target::Json {
-        r.name_text(f, true, out);
-        // lsof's NAME of a UDP socket ends in a space; a value need not.
-        while out.last() == Some(&b' ') {
-            out.pop();
-        }
-        return true;
-    }
-    raw.clear();
-    r.name_text(f, target == Target::Table, raw);
-    escape::escape_into(out, raw);
-    true
-}
-
-/// `-F` writes one `T` field per part (`ST=`, `QR=`, `QS=`); JSON an
-/// object; the table has these in NAME.
-fn tcp_info(r: &Render, f: &OpenFile, target: Target, out: &mut Vec<u8>, _: &mut Vec<u8>) -> bool {
-    let Some(info) = r.tcp_info(f) else {
-        return false;
-    };
-    match target {
-        Target::Table => false,
-        Target::Json => json::tcp_info_object(&info, out),
-        Target::Fields { term } => {
-            let mut any = false;
-            let mut part = |out: &mut Vec<u8>, text: std::fmt::Arguments| {
-                if any {
-                    out.extend_from_slice(&[term, b'T']);
-                }
-                let _ = out.write_fmt(text);
-                any = true;
-            };
-            if let Some(state) = &info.state {
-                part(out, format_args!("ST={state}"));
-            }
-            if let Some(q) = info.recv_queue {
-                part(out, format_args!("QR={q}"));
-            }
-            if let Some(q) = info.send_queue {
-                part(out, format_args!("QS={q}"));
-            }
-            any
-        }
-    }
 }

@@ -15,9 +15,9 @@ use super::Printer;
 use crate::model::{OpenFile, Process};
 
 /// The lsof release whose behaviour rlsof reproduces.
-pub const LSOF_VERSION: &str = "4.95.0";
+pub(crate) const LSOF_VERSION: &str = "4.95.0";
 
-pub struct JsonPrinter<'a, W: Write> {
+pub(crate) struct JsonPrinter<'a, W: Write> {
     render: Render<'a>,
     lines: bool,
     fields: Option<FieldSet>,
@@ -85,7 +85,7 @@ impl<'b> Object<'b> {
 }
 
 impl<'a, W: Write> JsonPrinter<'a, W> {
-    pub fn new(render: Render<'a>, lines: bool, out: W) -> Self {
+    pub(crate) fn new(render: Render<'a>, lines: bool, out: W) -> Self {
         let file_fields = selected_keys(None, &render);
         JsonPrinter {
             render,
@@ -100,7 +100,7 @@ impl<'a, W: Write> JsonPrinter<'a, W> {
     }
 
     /// Limits the keys to those of `-F` letters (`p` is always kept).
-    pub fn with_fields(mut self, fields: FieldSet) -> Self {
+    pub(crate) fn with_fields(mut self, fields: FieldSet) -> Self {
         self.file_fields = selected_keys(Some(&fields), &self.render);
         self.fields = Some(fields);
         self
@@ -113,7 +113,7 @@ impl<'a, W: Write> JsonPrinter<'a, W> {
     /// One event of a live listing (`--changes`) as a JSON line: the
     /// `head` keys, the process's keys, the file's (for a file event),
     /// then the `tail` keys.
-    pub fn event_line(
+    pub(crate) fn event_line(
         &mut self,
         head: &[(&str, Value)],
         p: &Process,

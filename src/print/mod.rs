@@ -27,6 +27,7 @@
 mod columns;
 mod fields;
 mod file_fields;
+mod file_values;
 mod json;
 mod name;
 mod settings;
@@ -48,11 +49,14 @@ fn write_marker_line(out: &mut impl Write, marker: Option<&[u8]>) -> io::Result<
 }
 use crate::model::{IpProto, Process};
 
+use fields::{FieldPrinter, TersePrinter};
+
 pub use columns::Render;
-pub use fields::{FieldPrinter, FieldSet, TersePrinter};
-pub use json::{base64, JsonPrinter};
+pub use fields::FieldSet;
+pub use json::base64;
+pub(crate) use json::JsonPrinter;
 pub use settings::{FlagStyle, OutputKind, PrintSettings, TcpInfoParts};
-pub use table::TablePrinter;
+pub(crate) use table::TablePrinter;
 
 /// Turns one process (already selected, with only its selected files) into
 /// output.
@@ -92,7 +96,7 @@ impl NameLookup for NumericNames {
 }
 
 /// The printer for `settings.output`.
-pub fn printer_for<'a, W: Write + 'a>(
+pub(crate) fn printer_for<'a, W: Write + 'a>(
     settings: &'a PrintSettings,
     names: &'a dyn NameLookup,
     out: W,

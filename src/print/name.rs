@@ -22,16 +22,16 @@ const UNIX_STATE_NAMES: [&str; 5] = [
 
 /// TCP/TPI information lsof attaches to a socket (`-T`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TcpInfo {
-    pub state: Option<String>,
-    pub recv_queue: Option<u64>,
-    pub send_queue: Option<u64>,
+pub(crate) struct TcpInfo {
+    pub(crate) state: Option<String>,
+    pub(crate) recv_queue: Option<u64>,
+    pub(crate) send_queue: Option<u64>,
 }
 
 impl Render<'_> {
     /// The NAME text. `with_tcp` adds the `(STATE QR=.. QS=..)` suffix the
     /// table prints (`-F` prints it as `T` fields instead).
-    pub fn name_text(&self, f: &OpenFile, with_tcp: bool, out: &mut Vec<u8>) {
+    pub(crate) fn name_text(&self, f: &OpenFile, with_tcp: bool, out: &mut Vec<u8>) {
         let start = out.len();
         match f.socket.as_deref() {
             Some(SocketInfo::Ip(ip)) if is_raw(ip) => raw_text(ip, out),
@@ -82,7 +82,7 @@ impl Render<'_> {
 
     /// The `-T` parts for a socket lsof keeps TCP/TPI data for (TCP, UDP,
     /// UDPLITE, UNIX), as `-T` selects them.
-    pub fn tcp_info(&self, f: &OpenFile) -> Option<TcpInfo> {
+    pub(crate) fn tcp_info(&self, f: &OpenFile) -> Option<TcpInfo> {
         match f.socket.as_deref()? {
             SocketInfo::Ip(ip) if !is_raw(ip) => Some(TcpInfo {
                 state: match (self.settings.tcp_info.state, ip.proto, ip.state) {
@@ -306,7 +306,7 @@ fn raw_text(ip: &IpSocket, out: &mut Vec<u8>) {
 }
 
 /// lsof's names for Ethernet protocols of packet sockets (NODE column).
-pub fn ether_proto(proto: u16) -> Cow<'static, str> {
+pub(crate) fn ether_proto(proto: u16) -> Cow<'static, str> {
     const NAMES: [(u16, &str); 50] = [
         (0x0060, "LOOP"),
         (0x0200, "PUP"),

@@ -106,7 +106,7 @@ impl Widths {
     }
 }
 
-pub struct TablePrinter<'a, W: Write> {
+pub(crate) struct TablePrinter<'a, W: Write> {
     render: Render<'a>,
     out: W,
     /// The raw NAME of the file being stored, reused.
@@ -175,7 +175,7 @@ impl Stored {
 }
 
 impl<'a, W: Write> TablePrinter<'a, W> {
-    pub fn new(render: Render<'a>, out: W) -> Self {
+    pub(crate) fn new(render: Render<'a>, out: W) -> Self {
         let layout = Layout::new(&render);
         TablePrinter {
             render,
