@@ -10,6 +10,7 @@ use crate::deleted;
 use crate::live;
 use crate::model::Process;
 use crate::names::SystemNames;
+use crate::print::PrintSettings;
 use crate::scan::Scanner;
 use crate::select::Selection;
 use std::io::{self, Write};
@@ -85,6 +86,7 @@ fn catch_signals(err: &mut dyn Write) -> Option<deleted::Interrupts> {
 /// a listing's, once the cycles are over).
 pub(super) fn run_live(
     opts: &Options,
+    print: &PrintSettings,
     scanner: Scanner,
     fresh_sockets: &live::FreshSockets,
     mut scan: impl FnMut(&mut Scanner, &mut dyn FnMut(Process) -> io::Result<()>) -> io::Result<()>,
@@ -94,7 +96,7 @@ pub(super) fn run_live(
     let result = match (&opts.extra, &opts.repeat) {
         (Some(Extra::Top { leak_cycles }), repeat) => {
             let how = live::top::Top {
-                opts,
+                print,
                 repeat: repeat.as_ref(),
                 leak_cycles: *leak_cycles,
                 names: &names,
@@ -103,7 +105,7 @@ pub(super) fn run_live(
         }
         (Some(Extra::Changes { leak_cycles }), Some(repeat)) => {
             let how = live::changes::Changes {
-                opts,
+                print,
                 repeat,
                 leak_cycles: *leak_cycles,
                 names: &names,

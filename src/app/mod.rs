@@ -5,6 +5,7 @@ mod extra;
 mod fleet;
 mod output;
 mod prepare;
+mod print_settings;
 mod status;
 
 use crate::cli::options::{Extra, Options};
@@ -21,6 +22,7 @@ use crate::select::Selection;
 use config::Config;
 use extra::run_extra;
 use prepare::{prepare, Prepared};
+use print_settings::print_settings;
 use status::exit_status;
 use std::ffi::OsString;
 use std::io::{self, Write};
@@ -106,12 +108,20 @@ fn list(opts: &Options) -> io::Result<i32> {
     {
         return Ok(fleet::run_fleet(extra, opts, &scanner, &selection));
     }
+    let print = print_settings(opts);
     if matches!(opts.extra, Some(Extra::Top { .. } | Extra::Changes { .. })) {
         let scan = |scanner: &mut Scanner, sink: &mut dyn FnMut(Process) -> io::Result<()>| {
             scan_each(opts, &config, scanner, &selection, sink)
         };
         let status = || exit_status(opts, &selection, args_failed);
-        return Ok(extra::run_live(opts, scanner, &fresh_sockets, scan, status));
+        return Ok(extra::run_live(
+            opts,
+            &print,
+            scanner,
+            &fresh_sockets,
+            scan,
+            status,
+        ));
     }
     if let Some(extra) = &opts.extra {
         let pids = pids_to_scan(&scanner, &selection)?;
@@ -120,7 +130,7 @@ fn list(opts: &Options) -> io::Result<i32> {
     let names = SystemNames::default();
     let out = io::BufWriter::with_capacity(64 * 1024, output::Stdout::lock());
     let lookup: &dyn NameLookup = &names;
-    let mut printer = printer_for(opts, lookup, out);
+    let mut printer = printer_for(&print, lookup, out);
     let mut list_once = |scanner: &mut Scanner, printer: &mut dyn Printer| -> io::Result<()> {
         scan_and_print(opts, &config, scanner, &selection, printer)?;
         printer.finish()

@@ -8,9 +8,11 @@
 use super::identity::{now_ticks, start_time};
 use super::leak::LeakWatch;
 use super::{descriptor_count, FileKey, FreshSockets, ScanOnce};
-use crate::cli::options::{Options, Output, Repeat};
+use crate::cli::options::Repeat;
 use crate::model::{OpenFile, Process};
-use crate::print::{JsonPrinter, NameLookup, Printer, Render, TablePrinter};
+use crate::print::{
+    JsonPrinter, NameLookup, OutputKind, PrintSettings, Printer, Render, TablePrinter,
+};
 use crate::repeat::{format_marker, Outcome};
 use crate::scan::Scanner;
 use serde_json::Value;
@@ -77,7 +79,7 @@ struct Event<'c> {
 
 /// What `--changes` needs besides the scan.
 pub struct Changes<'a> {
-    pub opts: &'a Options,
+    pub print: &'a PrintSettings,
     pub repeat: &'a Repeat,
     pub leak_cycles: u32,
     pub names: &'a dyn NameLookup,
@@ -249,8 +251,8 @@ fn write_events(
     if events.is_empty() {
         return Ok(());
     }
-    let render = Render::new(how.opts, how.names);
-    if how.opts.output == Output::JsonLines {
+    let render = Render::new(how.print, how.names);
+    if matches!(how.print.output, OutputKind::Json { lines: true, .. }) {
         let mut printer = JsonPrinter::new(render, true, &mut *out);
         let time = String::from_utf8_lossy(stamps.json).into_owned();
         for e in events {

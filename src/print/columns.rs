@@ -1,11 +1,11 @@
 //! The text of each column but NAME, as lsof 4.95 (Linux) spells it, and
-//! the option-derived settings every printer shares.
+//! [`Render`], the settings and name services every printer shares.
 
 use std::borrow::Cow;
 use std::io::Write as _;
 
+use super::settings::PrintSettings;
 use super::NameLookup;
-use crate::cli::options::{LinkCount, Options};
 use crate::model::{Device, FdName, FileType, OpenFile, SocketInfo};
 
 /// lsof prints at most this many bytes of a login name (utmp's ut_user).
@@ -13,29 +13,9 @@ const LOGIN_MAX: usize = 32;
 /// lsof pads a numeric UID to this width.
 const UID_WIDTH: usize = 8;
 
-/// Which parts of TCP/TPI information `-T` asks for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TcpSel {
-    pub state: bool,
-    pub queues: bool,
-    /// Any `-T` letter at all (even one Linux cannot show, like `f`).
-    pub any: bool,
-}
-
-impl TcpSel {
-    fn from_letters(letters: Option<&str>) -> TcpSel {
-        let letters = letters.unwrap_or("s");
-        TcpSel {
-            state: letters.contains('s'),
-            queues: letters.contains('q'),
-            any: letters.chars().any(|c| "fqsw".contains(c)),
-        }
-    }
-}
-
 /// What the SIZE/OFF column (and `-F s`/`o`) shows for a file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SizeOff {
+pub(crate) enum SizeOff {
     Size(u64),
     Offset(u64),
     Blank,
@@ -43,57 +23,26 @@ pub enum SizeOff {
 
 /// What the NODE column shows.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Node<'f> {
+pub(crate) enum Node<'f> {
     Inode(u64),
     Protocol(Cow<'f, str>),
     Blank,
 }
 
-/// Option-derived settings shared by all printers.
+/// The settings and name services every printer formats with.
 pub struct Render<'a> {
     pub(crate) names: &'a dyn NameLookup,
-    pub(crate) host_names: bool,
-    pub(crate) port_names: bool,
-    pub(crate) user_names: bool,
-    pub(crate) tcp: TcpSel,
-    /// `-o`: offsets instead of sizes.
-    pub(crate) offset_mode: bool,
-    /// `-s`: sizes only.
-    pub(crate) size_mode: bool,
-    pub(crate) offset_digits: usize,
-    pub(crate) human: bool,
-    /// `+c w`; 0 means no limit.
-    pub(crate) command_limit: usize,
-    pub(crate) show_pgid: bool,
-    pub(crate) show_ppid: bool,
-    pub(crate) show_nlink: bool,
-    /// `+f g` (names) or `+f G` (hex).
-    pub(crate) file_flags: Option<char>,
+    pub(crate) settings: &'a PrintSettings,
 }
 
 impl<'a> Render<'a> {
-    pub fn new(opts: &Options, names: &'a dyn NameLookup) -> Render<'a> {
-        Render {
-            names,
-            host_names: !opts.no_host_names,
-            port_names: !opts.no_port_names,
-            user_names: !opts.numeric_users,
-            tcp: TcpSel::from_letters(opts.tcp_info.as_deref()),
-            offset_mode: opts.offset.is_some(),
-            size_mode: opts.size_only,
-            offset_digits: opts.offset_digits,
-            human: opts.human_sizes,
-            command_limit: opts.command_width,
-            show_pgid: opts.show_pgid,
-            show_ppid: opts.ppid,
-            show_nlink: opts.link_count != LinkCount::Off,
-            file_flags: opts.file_flags,
-        }
+    pub(crate) fn new(settings: &'a PrintSettings, names: &'a dyn NameLookup) -> Render<'a> {
+        Render { names, settings }
     }
 
     /// The USER column text and whether it is a login name.
-    pub fn user(&self, uid: u32) -> (Cow<'static, str>, bool) {
-        if self.user_names {
+    pub(crate) fn user(&self, uid: u32) -> (Cow<'static, str>, bool) {
+        if self.settings.user_names {
             if let Some(mut name) = self.names.user(uid) {
                 if name.len() > LOGIN_MAX {
                     let mut cut = LOGIN_MAX;
@@ -110,20 +59,20 @@ impl<'a> Render<'a> {
 
     /// SIZE/OFF by lsof's rule: devices, FIFOs and sockets show offsets
     /// (unless `-s`), other files sizes (offsets with `-o`).
-    pub fn size_off(&self, f: &OpenFile) -> SizeOff {
+    pub(crate) fn size_off(&self, f: &OpenFile) -> SizeOff {
         // lsof learns offsets only for descriptors, never for cwd, txt, mem.
         let pick_offset = |yes: bool| match (yes, f.fd, f.offset) {
             (true, Some(FdName::Num(_)), Some(o)) => SizeOff::Offset(o),
             _ => SizeOff::Blank,
         };
         if is_socket(f) {
-            pick_offset(self.offset_mode || !self.size_mode)
+            pick_offset(self.settings.offsets || !self.settings.sizes_only)
         } else if matches!(
             f.file_type,
             Some(FileType::Chr | FileType::Blk | FileType::Fifo)
         ) {
-            pick_offset(!self.size_mode)
-        } else if self.offset_mode {
+            pick_offset(!self.settings.sizes_only)
+        } else if self.settings.offsets {
             pick_offset(true)
         } else {
             f.size.map_or(SizeOff::Blank, SizeOff::Size)
@@ -131,19 +80,20 @@ impl<'a> Render<'a> {
     }
 
     /// An offset as `0t<decimal>`, or `0x<hex>` past the digit limit.
-    pub fn offset_text(&self, off: u64, out: &mut Vec<u8>) {
+    pub(crate) fn offset_text(&self, off: u64, out: &mut Vec<u8>) {
+        let digits = self.settings.offset_digits;
         let start = out.len();
         let _ = write!(out, "0t{off}");
-        if self.offset_digits > 0 && out.len() - start > self.offset_digits + 2 {
+        if digits > 0 && out.len() - start > digits + 2 {
             out.truncate(start);
             let _ = write!(out, "{off:#x}");
         }
     }
 
     /// The table's SIZE/OFF cell.
-    pub fn size_off_text(&self, f: &OpenFile, out: &mut Vec<u8>) {
+    pub(crate) fn size_off_text(&self, f: &OpenFile, out: &mut Vec<u8>) {
         match self.size_off(f) {
-            SizeOff::Size(s) if self.human => human_size(s, out),
+            SizeOff::Size(s) if self.settings.human_sizes => human_size(s, out),
             SizeOff::Size(s) => {
                 let _ = write!(out, "{s}");
             }
@@ -154,7 +104,7 @@ impl<'a> Render<'a> {
 }
 
 /// `-H`: 1024-based, one decimal, B under 1K (upstream lsof's form).
-pub fn human_size(size: u64, out: &mut Vec<u8>) {
+pub(crate) fn human_size(size: u64, out: &mut Vec<u8>) {
     const SUFFIX: [&str; 6] = ["K", "M", "G", "T", "P", "E"];
     if size < 1024 {
         let _ = write!(out, "{size}B");
@@ -172,7 +122,7 @@ pub fn human_size(size: u64, out: &mut Vec<u8>) {
 
 /// The size, for the kinds of file lsof gives one (`-s`): not devices,
 /// FIFOs or sockets, whose `st_size` means nothing.
-pub fn defined_size(f: &OpenFile) -> Option<u64> {
+pub(crate) fn defined_size(f: &OpenFile) -> Option<u64> {
     let sizeless = is_socket(f)
         || matches!(
             f.file_type,
@@ -186,7 +136,7 @@ pub fn defined_size(f: &OpenFile) -> Option<u64> {
 }
 
 /// The offset, known for descriptors only (fdinfo `pos`).
-pub fn defined_offset(f: &OpenFile) -> Option<u64> {
+pub(crate) fn defined_offset(f: &OpenFile) -> Option<u64> {
     match f.fd {
         Some(FdName::Num(_)) => f.offset,
         _ => None,
@@ -194,12 +144,12 @@ pub fn defined_offset(f: &OpenFile) -> Option<u64> {
 }
 
 /// A socket lsof reached through its socket path (no stat device shown).
-pub fn is_socket(f: &OpenFile) -> bool {
+pub(crate) fn is_socket(f: &OpenFile) -> bool {
     f.socket.is_some() || f.file_type.as_ref().is_some_and(FileType::is_socket)
 }
 
 /// The link count; lsof has none for sockets.
-pub fn nlink(f: &OpenFile) -> Option<u64> {
+pub(crate) fn nlink(f: &OpenFile) -> Option<u64> {
     if is_socket(f) {
         None
     } else {
@@ -221,7 +171,7 @@ fn decoded_socket(f: &OpenFile) -> bool {
 }
 
 /// `st_dev` as lsof knows it (`-F D`).
-pub fn stat_dev(f: &OpenFile) -> Option<crate::model::Dev> {
+pub(crate) fn stat_dev(f: &OpenFile) -> Option<crate::model::Dev> {
     if decoded_socket(f) {
         None
     } else {
@@ -230,7 +180,7 @@ pub fn stat_dev(f: &OpenFile) -> Option<crate::model::Dev> {
 }
 
 /// lsof's device characters (`-F d`): socket addresses and inodes.
-pub fn device_chars(f: &OpenFile, out: &mut Vec<u8>) -> bool {
+pub(crate) fn device_chars(f: &OpenFile, out: &mut Vec<u8>) -> bool {
     match f.device {
         Device::None => return false,
         Device::KernelAddr(a) => {
@@ -248,7 +198,7 @@ pub fn device_chars(f: &OpenFile, out: &mut Vec<u8>) -> bool {
 }
 
 /// The DEVICE cell.
-pub fn device_text(f: &OpenFile, out: &mut Vec<u8>) {
+pub(crate) fn device_text(f: &OpenFile, out: &mut Vec<u8>) {
     if device_chars(f, out) {
         return;
     }
@@ -259,7 +209,7 @@ pub fn device_text(f: &OpenFile, out: &mut Vec<u8>) {
 
 /// The NODE cell's content: a protocol for IP and packet sockets, else the
 /// inode.
-pub fn node(f: &OpenFile) -> Node<'_> {
+pub(crate) fn node(f: &OpenFile) -> Node<'_> {
     match f.socket.as_deref() {
         Some(SocketInfo::Ip(ip)) if !super::name::is_raw(ip) => {
             Node::Protocol(Cow::Borrowed(ip.proto.label()))
@@ -269,7 +219,7 @@ pub fn node(f: &OpenFile) -> Node<'_> {
     }
 }
 
-pub fn node_text(f: &OpenFile, out: &mut Vec<u8>) {
+pub(crate) fn node_text(f: &OpenFile, out: &mut Vec<u8>) {
     match node(f) {
         Node::Inode(i) => {
             let _ = write!(out, "{i}");
@@ -281,7 +231,7 @@ pub fn node_text(f: &OpenFile, out: &mut Vec<u8>) {
 
 /// FD label plus lsof's two mode characters (access, then lock; a lock
 /// without access shows `-`).
-pub fn fd_text(f: &OpenFile, out: &mut Vec<u8>) {
+pub(crate) fn fd_text(f: &OpenFile, out: &mut Vec<u8>) {
     match f.fd {
         // lsof pads descriptor numbers to four places in the table.
         Some(FdName::Num(n)) if n < 10000 => {
@@ -300,7 +250,7 @@ pub fn fd_text(f: &OpenFile, out: &mut Vec<u8>) {
     out.push(lock);
 }
 
-pub fn mode_chars(f: &OpenFile) -> (u8, u8) {
+pub(crate) fn mode_chars(f: &OpenFile) -> (u8, u8) {
     let access = f.access.as_char().map_or(b' ', |c| c as u8);
     let lock = f.lock.as_char().map_or(b' ', |c| c as u8);
     let access = if lock != b' ' && access == b' ' {
@@ -312,7 +262,7 @@ pub fn mode_chars(f: &OpenFile) -> (u8, u8) {
 }
 
 /// The FD label alone (`-F f`).
-pub fn fd_label(f: &OpenFile) -> Cow<'static, str> {
+pub(crate) fn fd_label(f: &OpenFile) -> Cow<'static, str> {
     f.fd.map_or(Cow::Borrowed(""), fd_label_of)
 }
 
@@ -325,7 +275,7 @@ fn fd_label_of(fd: FdName) -> Cow<'static, str> {
 }
 
 /// Open flags as lsof names them (`+f g`), or in hex (`+f G`, `-F G`).
-pub fn flags_text(flags: u32, hex: bool, out: &mut Vec<u8>) {
+pub(crate) fn flags_text(flags: u32, hex: bool, out: &mut Vec<u8>) {
     const TABLE: [(u32, &str); 19] = [
         (0o1, "W"),
         (0o2, "RW"),
@@ -375,7 +325,7 @@ pub fn flags_text(flags: u32, hex: bool, out: &mut Vec<u8>) {
 }
 
 /// Whether lsof shows a FILE-FLAG value for this file.
-pub fn has_flags(f: &OpenFile, hex: bool) -> bool {
+pub(crate) fn has_flags(f: &OpenFile, hex: bool) -> bool {
     matches!(f.flags, Some(v) if hex || v != 0)
 }
 

@@ -2,32 +2,29 @@
 
 use std::io::{self, Write};
 
-use super::columns::{self, Node, Render, SizeOff};
+use super::columns::Render;
+use super::file_fields::{FileField, Target, FILE_FIELDS};
 use super::Printer;
 use crate::escape;
 use crate::model::{OpenFile, Process};
 
-/// The `-F` letters lsof 4.95 knows for Linux (see `lsof -F?`).
-const KNOWN: &str = "acdDfGikKlLmMnoprRgPsStTu";
-
-/// Which fields `-F` selected.
-#[derive(Debug, Clone, Copy)]
+/// Which fields `-F` selected, by letter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FieldSet {
     selected: [bool; 128],
 }
 
 impl FieldSet {
-    /// Fields named by `letters`; none named (bare `-F`) means all but `r`,
-    /// as lsof does.
+    /// Fields named by `letters` (`0`, NUL mode, is none); none named (bare
+    /// `-F`) means all but `r`, as lsof does.
     pub fn from_letters(letters: &str) -> FieldSet {
+        let named = letters.chars().filter(|&c| c != '0');
         let mut selected = [false; 128];
-        let named: Vec<char> = letters.chars().filter(|c| *c != '0').collect();
-        let chosen: Vec<char> = if named.is_empty() {
-            KNOWN.chars().filter(|&c| c != 'r').collect()
-        } else {
-            named
-        };
-        for c in chosen {
+        if named.clone().next().is_none() {
+            selected = [true; 128];
+            selected[usize::from(b'r')] = false;
+        }
+        for c in named {
             if let Some(slot) = selected.get_mut(c as usize) {
                 *slot = true;
             }
@@ -37,14 +34,17 @@ impl FieldSet {
         FieldSet { selected }
     }
 
-    pub fn has(&self, letter: char) -> bool {
+    pub(crate) fn has(&self, letter: char) -> bool {
         self.selected.get(letter as usize).copied().unwrap_or(false)
     }
 }
 
-pub struct FieldPrinter<'a, W: Write> {
+pub(crate) struct FieldPrinter<'a, W: Write> {
     render: Render<'a>,
     fields: FieldSet,
+    /// The per-file fields to write, in `-F` order: those selected that the
+    /// settings show.
+    file_fields: Vec<&'static FileField>,
     term: u8,
     out: W,
     buf: Vec<u8>,
@@ -53,14 +53,18 @@ pub struct FieldPrinter<'a, W: Write> {
 
 impl<'a, W: Write> FieldPrinter<'a, W> {
     /// The options a field letter switches on in lsof (`o`, `k`, `g`, `R`,
-    /// `T`, `G`) are already in `render`: the command line decides them in
-    /// order, so a later `-L`, `-T` or `-fg` can take them back.
-    pub fn new(render: Render<'a>, letters: &str, nul: bool, out: W) -> Self {
-        let fields = FieldSet::from_letters(letters);
-        let nul = nul || letters.contains('0');
+    /// `T`, `G`) are already in the settings: the command line decides them
+    /// in order, so a later `-L`, `-T` or `-fg` can take them back.
+    pub(crate) fn new(render: Render<'a>, fields: FieldSet, nul: bool, out: W) -> Self {
+        let file_fields = FILE_FIELDS
+            .iter()
+            .filter(|field| fields.has(char::from(field.letter)))
+            .filter(|field| field.when.holds(render.settings))
+            .collect();
         FieldPrinter {
             render,
             fields,
+            file_fields,
             term: if nul { 0 } else { b'\n' },
             out,
             buf: Vec::with_capacity(4096),
@@ -100,10 +104,10 @@ impl<'a, W: Write> FieldPrinter<'a, W> {
             // lsof prints the task name without escaping.
             self.field(b'M', t);
         }
-        if pgid && self.render.show_pgid {
+        if pgid && self.render.settings.show_pgid {
             self.field_fmt(b'g', format_args!("{}", p.pgid));
         }
-        if ppid && self.render.show_ppid {
+        if ppid && self.render.settings.show_ppid {
             self.field_fmt(b'R', format_args!("{}", p.ppid));
         }
         if cmd {
@@ -129,89 +133,14 @@ impl<'a, W: Write> FieldPrinter<'a, W> {
 
     fn file_set(&mut self, f: &OpenFile) {
         let start = self.buf.len();
-        let fields = self.fields;
-        let has = |c| fields.has(c);
-        if has('f') {
-            self.field(b'f', columns::fd_label(f).as_bytes());
-        }
-        let (access, lock) = (
-            f.access.as_char().map_or(b' ', |c| c as u8),
-            f.lock.as_char().map_or(b' ', |c| c as u8),
-        );
-        if has('a') {
-            self.field(b'a', &[access]);
-        }
-        if has('l') {
-            self.field(b'l', &[lock]);
-        }
-        if let (true, Some(t)) = (has('t'), &f.file_type) {
-            if !t.label().is_empty() {
-                self.field(b't', t.label().as_bytes());
-            }
-        }
-        let flag_mode = self.render.file_flags.filter(|_| has('G'));
-        if let (Some(mode), Some(flags)) = (flag_mode, f.flags) {
-            // `+fg` after `-F` names the flags, as in the table.
-            let hex = mode == 'G';
-            if columns::has_flags(f, hex) {
-                self.scratch.clear();
-                columns::flags_text(flags, hex, &mut self.scratch);
-                let v = std::mem::take(&mut self.scratch);
-                self.field(b'G', &v);
-                self.scratch = v;
-            }
-        }
-        if has('d') {
-            self.scratch.clear();
-            if columns::device_chars(f, &mut self.scratch) {
-                let v = std::mem::take(&mut self.scratch);
-                self.field(b'd', &v);
-                self.scratch = v;
-            }
-        }
-        if let (true, Some(d)) = (has('D'), columns::stat_dev(f)) {
-            self.field_fmt(b'D', format_args!("{:#x}", d.raw()));
-        }
-        if let (true, Some(d)) = (has('r'), f.rdev) {
-            self.field_fmt(b'r', format_args!("{:#x}", d.raw()));
-        }
-        match self.render.size_off(f) {
-            SizeOff::Size(s) if has('s') => self.field_fmt(b's', format_args!("{s}")),
-            SizeOff::Offset(o) if has('o') => {
-                self.buf.push(b'o');
-                self.render.offset_text(o, &mut self.buf);
+        let target = Target::Fields { term: self.term };
+        for field in &self.file_fields {
+            let letter_at = self.buf.len();
+            self.buf.push(field.letter);
+            if (field.value)(&self.render, f, target, &mut self.buf, &mut self.scratch) {
                 self.buf.push(self.term);
-            }
-            _ => {}
-        }
-        let node = columns::node(f);
-        if let (true, Node::Inode(i)) = (has('i'), &node) {
-            self.field_fmt(b'i', format_args!("{i}"));
-        }
-        if let (true, Some(n)) = (has('k') && self.render.show_nlink, columns::nlink(f)) {
-            self.field_fmt(b'k', format_args!("{n}"));
-        }
-        if let (true, Node::Protocol(p)) = (has('P'), &node) {
-            self.field(b'P', p.as_bytes());
-        }
-        if has('n') {
-            self.scratch.clear();
-            self.render.name_text(f, false, &mut self.scratch);
-            self.buf.push(b'n');
-            escape::escape_into(&mut self.buf, &self.scratch);
-            self.buf.push(self.term);
-        }
-        if has('T') {
-            if let Some(info) = self.render.tcp_info(f) {
-                if let Some(state) = info.state {
-                    self.field_fmt(b'T', format_args!("ST={state}"));
-                }
-                if let Some(q) = info.recv_queue {
-                    self.field_fmt(b'T', format_args!("QR={q}"));
-                }
-                if let Some(q) = info.send_queue {
-                    self.field_fmt(b'T', format_args!("QS={q}"));
-                }
+            } else {
+                self.buf.truncate(letter_at);
             }
         }
         if self.term == 0 && self.buf.len() > start {
@@ -253,13 +182,13 @@ impl<W: Write> Printer for FieldPrinter<'_, W> {
 }
 
 /// `-t`: each listed PID once.
-pub struct TersePrinter<W: Write> {
+pub(crate) struct TersePrinter<W: Write> {
     out: W,
     last_pid: Option<i32>,
 }
 
 impl<W: Write> TersePrinter<W> {
-    pub fn new(out: W) -> Self {
+    pub(crate) fn new(out: W) -> Self {
         TersePrinter {
             out,
             last_pid: None,

@@ -7,18 +7,23 @@ use std::io::{self, Write};
 
 use serde_json::Value;
 
-use super::columns::{self, Node, Render};
+use super::columns::Render;
 use super::fields::FieldSet;
+use super::file_fields::{FileField, JsonValue, Target, FILE_FIELDS, JSON_FIELDS};
+use super::name::TcpInfo;
 use super::Printer;
-use crate::model::{FdName, OpenFile, Process};
+use crate::model::{OpenFile, Process};
 
 /// The lsof release whose behaviour rlsof reproduces.
-pub use crate::build_info::LSOF_VERSION;
+pub(crate) use crate::build_info::LSOF_VERSION;
 
-pub struct JsonPrinter<'a, W: Write> {
+pub(crate) struct JsonPrinter<'a, W: Write> {
     render: Render<'a>,
     lines: bool,
     fields: Option<FieldSet>,
+    /// The per-file keys to write, in order: those selected that the
+    /// settings show.
+    file_fields: Vec<&'static FileField>,
     out: W,
     buf: Vec<u8>,
     opened: bool,
@@ -51,14 +56,25 @@ impl<'b> Object<'b> {
         let _ = serde_json::to_writer(&mut *self.buf, &value.into());
     }
 
+    fn put_str(&mut self, key: &str, value: &str) {
+        self.key(key);
+        let _ = serde_json::to_writer(&mut *self.buf, value);
+    }
+
+    /// A value that is JSON text already.
+    fn put_raw(&mut self, key: &str, json: &[u8]) {
+        self.key(key);
+        self.buf.extend_from_slice(json);
+    }
+
     /// A text that may not be UTF-8: lossy text, plus the exact bytes in
     /// base64 under `<key>_bytes` when it is not.
     fn put_bytes(&mut self, key: &str, bytes: &[u8]) {
         match std::str::from_utf8(bytes) {
-            Ok(s) => self.put(key, s),
+            Ok(s) => self.put_str(key, s),
             Err(_) => {
-                self.put(key, String::from_utf8_lossy(bytes).into_owned());
-                self.put(&format!("{key}_bytes"), base64(bytes));
+                self.put_str(key, &String::from_utf8_lossy(bytes));
+                self.put_str(&format!("{key}_bytes"), &base64(bytes));
             }
         }
     }
@@ -69,11 +85,13 @@ impl<'b> Object<'b> {
 }
 
 impl<'a, W: Write> JsonPrinter<'a, W> {
-    pub fn new(render: Render<'a>, lines: bool, out: W) -> Self {
+    pub(crate) fn new(render: Render<'a>, lines: bool, out: W) -> Self {
+        let file_fields = selected_keys(None, &render);
         JsonPrinter {
             render,
             lines,
             fields: None,
+            file_fields,
             out,
             buf: Vec::with_capacity(4096),
             opened: false,
@@ -82,10 +100,9 @@ impl<'a, W: Write> JsonPrinter<'a, W> {
     }
 
     /// Limits the keys to those of `-F` letters (`p` is always kept).
-    pub fn with_fields(mut self, letters: &str) -> Self {
-        if letters.chars().any(|c| c != '0') {
-            self.fields = Some(FieldSet::from_letters(letters));
-        }
+    pub(crate) fn with_fields(mut self, fields: FieldSet) -> Self {
+        self.file_fields = selected_keys(Some(&fields), &self.render);
+        self.fields = Some(fields);
         self
     }
 
@@ -96,7 +113,7 @@ impl<'a, W: Write> JsonPrinter<'a, W> {
     /// One event of a live listing (`--changes`) as a JSON line: the
     /// `head` keys, the process's keys, the file's (for a file event),
     /// then the `tail` keys.
-    pub fn event_line(
+    pub(crate) fn event_line(
         &mut self,
         head: &[(&str, Value)],
         p: &Process,
@@ -104,7 +121,7 @@ impl<'a, W: Write> JsonPrinter<'a, W> {
         tail: &[(&str, Value)],
     ) -> io::Result<()> {
         let mut buf = std::mem::take(&mut self.buf);
-        let mut scratch = Vec::new();
+        let mut scratch = Default::default();
         buf.clear();
         let mut obj = Object::open(&mut buf);
         for (key, value) in head {
@@ -135,10 +152,10 @@ impl<'a, W: Write> JsonPrinter<'a, W> {
         }
         // As in `-F`: the letter selects the key, the option (which `-F g`
         // and `-F R` switch on) makes it defined.
-        if self.want('g') && r.show_pgid {
+        if self.want('g') && r.settings.show_pgid {
             obj.put("pgid", p.pgid);
         }
-        if self.want('R') && r.show_ppid {
+        if self.want('R') && r.settings.show_ppid {
             obj.put("ppid", p.ppid);
         }
         if self.want('c') {
@@ -156,94 +173,20 @@ impl<'a, W: Write> JsonPrinter<'a, W> {
         }
     }
 
-    fn file_keys(&self, f: &OpenFile, obj: &mut Object, scratch: &mut Vec<u8>) {
-        let r = &self.render;
-        let text = |scratch: &mut Vec<u8>| String::from_utf8_lossy(scratch).into_owned();
-        if self.want('f') {
-            let fd = match f.fd {
-                Some(FdName::Num(n)) => n.to_string(),
-                Some(other) => other.label().into_owned(),
-                None => String::new(),
+    fn file_keys(&self, f: &OpenFile, obj: &mut Object, scratch: &mut [Vec<u8>; 2]) {
+        let [value, spare] = scratch;
+        for field in &self.file_fields {
+            let Some(json) = field.json else {
+                continue;
             };
-            obj.put("fd", fd);
-        }
-        let (access, lock) = (f.access.as_char(), f.lock.as_char());
-        if let (true, Some(a)) = (self.want('a'), access) {
-            obj.put("access", a.to_string());
-        }
-        if let (true, Some(l)) = (self.want('l'), lock) {
-            obj.put("lock", l.to_string());
-        }
-        if let (true, Some(t)) = (self.want('t'), &f.file_type) {
-            if !t.label().is_empty() {
-                obj.put("type", t.label());
+            value.clear();
+            if !(field.value)(&self.render, f, Target::Json, value, spare) {
+                continue;
             }
-        }
-        scratch.clear();
-        columns::device_text(f, scratch);
-        if self.want('d') && !scratch.is_empty() {
-            obj.put("device", text(scratch));
-        }
-        if let (true, Some(d)) = (self.want('D'), columns::stat_dev(f)) {
-            obj.put("device_number", format!("{:#x}", d.raw()));
-        }
-        if let (true, Some(d)) = (self.want('r'), f.rdev) {
-            obj.put("raw_device", format!("{:#x}", d.raw()));
-        }
-        // Both when known, whatever `-o`/`-s` say (upstream shows one).
-        if let (true, Some(s)) = (self.want('s'), columns::defined_size(f)) {
-            obj.put("size", s.to_string());
-        }
-        if let (true, Some(o)) = (self.want('o'), columns::defined_offset(f)) {
-            obj.put("offset", o.to_string());
-        }
-        // Sockets keep their inode too (lsof's NODE shows the protocol).
-        if let (true, Some(i)) = (self.want('i'), f.inode) {
-            obj.put("inode", i.to_string());
-        }
-        if let (true, Some(n)) = (self.want('k') && r.show_nlink, columns::nlink(f)) {
-            obj.put("nlink", n);
-        }
-        if let (true, Node::Protocol(p)) = (self.want('P'), columns::node(f)) {
-            obj.put("protocol", p.into_owned());
-        }
-        if let (true, Some(mode), Some(flags)) = (self.want('G'), r.file_flags, f.flags) {
-            let hex = mode == 'G';
-            if columns::has_flags(f, hex) {
-                scratch.clear();
-                columns::flags_text(flags, hex, scratch);
-                obj.put("flags", text(scratch));
-            }
-        }
-        if self.want('n') {
-            scratch.clear();
-            r.name_text(f, true, scratch);
-            // lsof's NAME of a UDP socket ends in a space; a value need not.
-            while scratch.last() == Some(&b' ') {
-                scratch.pop();
-            }
-            obj.put_bytes("name", scratch);
-        }
-        if self.want('T') && r.tcp.any {
-            if let Some(info) = r.tcp_info(f) {
-                let mut order = Vec::new();
-                if let Some(s) = info.state {
-                    order.push(("state", Value::from(s)));
-                }
-                if let Some(q) = info.recv_queue {
-                    order.push(("recv_queue", Value::from(q)));
-                }
-                if let Some(q) = info.send_queue {
-                    order.push(("send_queue", Value::from(q)));
-                }
-                if !order.is_empty() {
-                    obj.key("tcp_info");
-                    let mut inner = Object::open(obj.buf);
-                    for (k, v) in order {
-                        inner.put(k, v);
-                    }
-                    inner.close();
-                }
+            match json.value {
+                JsonValue::Text => obj.put_str(json.key, &String::from_utf8_lossy(value)),
+                JsonValue::Bytes => obj.put_bytes(json.key, value),
+                JsonValue::Raw => obj.put_raw(json.key, value),
             }
         }
     }
@@ -265,7 +208,7 @@ impl<W: Write> Printer for JsonPrinter<'_, W> {
             return Ok(());
         }
         let mut buf = std::mem::take(&mut self.buf);
-        let mut scratch = Vec::new();
+        let mut scratch = Default::default();
         buf.clear();
         if self.lines {
             for f in &p.files {
@@ -320,6 +263,37 @@ impl<W: Write> Printer for JsonPrinter<'_, W> {
         }
         self.out.flush()
     }
+}
+
+/// The per-file fields with a JSON key, in key order, that `fields`
+/// selects (all without it) and the settings show.
+fn selected_keys(fields: Option<&FieldSet>, render: &Render) -> Vec<&'static FileField> {
+    JSON_FIELDS
+        .iter()
+        .map(|&i| &FILE_FIELDS[i])
+        .filter(|field| fields.is_none_or(|set| set.has(char::from(field.letter))))
+        .filter(|field| field.when.holds(render.settings))
+        .collect()
+}
+
+/// `-T`'s parts as a JSON object; false (nothing written) when `-T` shows
+/// none of them.
+pub(super) fn tcp_info_object(info: &TcpInfo, out: &mut Vec<u8>) -> bool {
+    if info.state.is_none() && info.recv_queue.is_none() && info.send_queue.is_none() {
+        return false;
+    }
+    let mut obj = Object::open(out);
+    if let Some(state) = &info.state {
+        obj.put_str("state", state);
+    }
+    if let Some(q) = info.recv_queue {
+        obj.put("recv_queue", q);
+    }
+    if let Some(q) = info.send_queue {
+        obj.put("send_queue", q);
+    }
+    obj.close();
+    true
 }
 
 /// Standard base64 with padding.

@@ -26,15 +26,16 @@
 
 mod columns;
 mod fields;
+mod file_fields;
+mod file_values;
 mod json;
 mod name;
+mod settings;
 mod table;
 mod table_write;
 
 use std::io::{self, Write};
 use std::net::IpAddr;
-
-use crate::cli::options::{Options, Output};
 
 /// The table's (and `-t`'s) line between `-r` cycles.
 pub const REPEAT_MARKER: &[u8] = b"=======";
@@ -48,10 +49,14 @@ fn write_marker_line(out: &mut impl Write, marker: Option<&[u8]>) -> io::Result<
 }
 use crate::model::{IpProto, Process};
 
+use fields::{FieldPrinter, TersePrinter};
+
 pub use columns::Render;
-pub use fields::{FieldPrinter, TersePrinter};
-pub use json::{base64, JsonPrinter};
-pub use table::TablePrinter;
+pub use fields::FieldSet;
+pub use json::base64;
+pub(crate) use json::JsonPrinter;
+pub use settings::{FlagStyle, OutputKind, PrintSettings, TcpInfoParts};
+pub(crate) use table::TablePrinter;
 
 /// Turns one process (already selected, with only its selected files) into
 /// output.
@@ -90,22 +95,21 @@ impl NameLookup for NumericNames {
     }
 }
 
-/// The printer for `opts.output`.
-pub fn printer_for<'a, W: Write + 'a>(
-    opts: &'a Options,
+/// The printer for `settings.output`.
+pub(crate) fn printer_for<'a, W: Write + 'a>(
+    settings: &'a PrintSettings,
     names: &'a dyn NameLookup,
     out: W,
 ) -> Box<dyn Printer + 'a> {
-    let render = Render::new(opts, names);
-    match &opts.output {
-        Output::Table => Box::new(TablePrinter::new(render, out)),
-        Output::Fields { letters, nul } => Box::new(FieldPrinter::new(render, letters, *nul, out)),
-        Output::Terse => Box::new(TersePrinter::new(out)),
-        Output::Json | Output::JsonLines => {
-            let lines = opts.output == Output::JsonLines;
+    let render = Render::new(settings, names);
+    match settings.output {
+        OutputKind::Table => Box::new(TablePrinter::new(render, out)),
+        OutputKind::Fields { fields, nul } => Box::new(FieldPrinter::new(render, fields, nul, out)),
+        OutputKind::Terse => Box::new(TersePrinter::new(out)),
+        OutputKind::Json { lines, fields } => {
             let printer = JsonPrinter::new(render, lines, out);
-            match &opts.json_fields {
-                Some(letters) => Box::new(printer.with_fields(letters)),
+            match fields {
+                Some(fields) => Box::new(printer.with_fields(fields)),
                 None => Box::new(printer),
             }
         }

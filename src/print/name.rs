@@ -22,16 +22,16 @@ const UNIX_STATE_NAMES: [&str; 5] = [
 
 /// TCP/TPI information lsof attaches to a socket (`-T`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TcpInfo {
-    pub state: Option<String>,
-    pub recv_queue: Option<u64>,
-    pub send_queue: Option<u64>,
+pub(crate) struct TcpInfo {
+    pub(crate) state: Option<String>,
+    pub(crate) recv_queue: Option<u64>,
+    pub(crate) send_queue: Option<u64>,
 }
 
 impl Render<'_> {
     /// The NAME text. `with_tcp` adds the `(STATE QR=.. QS=..)` suffix the
     /// table prints (`-F` prints it as `T` fields instead).
-    pub fn name_text(&self, f: &OpenFile, with_tcp: bool, out: &mut Vec<u8>) {
+    pub(crate) fn name_text(&self, f: &OpenFile, with_tcp: bool, out: &mut Vec<u8>) {
         let start = out.len();
         match f.socket.as_deref() {
             Some(SocketInfo::Ip(ip)) if is_raw(ip) => raw_text(ip, out),
@@ -64,7 +64,7 @@ impl Render<'_> {
             }
             out.extend_from_slice(ep);
         }
-        if with_tcp && self.tcp.any && has_tcp_info(f) {
+        if with_tcp && self.settings.tcp_info.any && has_tcp_info(f) {
             if out.len() > start {
                 out.push(b' ');
             }
@@ -82,18 +82,22 @@ impl Render<'_> {
 
     /// The `-T` parts for a socket lsof keeps TCP/TPI data for (TCP, UDP,
     /// UDPLITE, UNIX), as `-T` selects them.
-    pub fn tcp_info(&self, f: &OpenFile) -> Option<TcpInfo> {
+    pub(crate) fn tcp_info(&self, f: &OpenFile) -> Option<TcpInfo> {
         match f.socket.as_deref()? {
             SocketInfo::Ip(ip) if !is_raw(ip) => Some(TcpInfo {
-                state: match (self.tcp.state, ip.proto, ip.state) {
+                state: match (self.settings.tcp_info.state, ip.proto, ip.state) {
                     (true, IpProto::Tcp, Some(s)) => Some(s.name().into_owned()),
                     _ => None,
                 },
-                recv_queue: self.tcp.queues.then_some(ip.recv_queue),
-                send_queue: self.tcp.queues.then_some(ip.send_queue),
+                recv_queue: self.settings.tcp_info.queues.then_some(ip.recv_queue),
+                send_queue: self.settings.tcp_info.queues.then_some(ip.send_queue),
             }),
             SocketInfo::Unix(u) => Some(TcpInfo {
-                state: self.tcp.state.then(|| unix_state_name(u).to_string()),
+                state: self
+                    .settings
+                    .tcp_info
+                    .state
+                    .then(|| unix_state_name(u).to_string()),
                 recv_queue: None,
                 send_queue: None,
             }),
@@ -129,7 +133,12 @@ impl Render<'_> {
         if addr.is_unspecified() {
             out.push(b'*');
         } else {
-            match self.host_names.then(|| self.names.host(addr)).flatten() {
+            match self
+                .settings
+                .host_names
+                .then(|| self.names.host(addr))
+                .flatten()
+            {
                 Some(h) => out.extend_from_slice(h.as_bytes()),
                 None => match addr {
                     IpAddr::V4(a) => {
@@ -148,7 +157,7 @@ impl Render<'_> {
             out.push(b'*');
             return;
         }
-        let service = if self.port_names && matches!(proto, IpProto::Tcp | IpProto::Udp) {
+        let service = if self.settings.port_names && matches!(proto, IpProto::Tcp | IpProto::Udp) {
             self.names.service(port, proto).filter(|s| !s.is_empty())
         } else {
             None
@@ -297,7 +306,7 @@ fn raw_text(ip: &IpSocket, out: &mut Vec<u8>) {
 }
 
 /// lsof's names for Ethernet protocols of packet sockets (NODE column).
-pub fn ether_proto(proto: u16) -> Cow<'static, str> {
+pub(crate) fn ether_proto(proto: u16) -> Cow<'static, str> {
     const NAMES: [(u16, &str); 50] = [
         (0x0060, "LOOP"),
         (0x0200, "PUP"),

@@ -5,7 +5,8 @@
 
 use std::io::{self, Write};
 
-use super::columns::{self, Render};
+use super::columns::Render;
+use super::file_fields::{Target, COLUMN_COUNT, COLUMN_FIELDS, FILE_FIELDS, NAME_COLUMN};
 use super::Printer;
 use crate::escape;
 use crate::model::{OpenFile, Process};
@@ -19,17 +20,6 @@ pub(super) const P_PPID: usize = 4;
 pub(super) const P_PGID: usize = 5;
 pub(super) const P_USER: usize = 6;
 pub(super) const P_CELLS: usize = 7;
-
-/// Cells kept per file.
-pub(super) const F_FD: usize = 0;
-pub(super) const F_TYPE: usize = 1;
-pub(super) const F_FLAGS: usize = 2;
-pub(super) const F_DEVICE: usize = 3;
-pub(super) const F_SIZEOFF: usize = 4;
-pub(super) const F_NLINK: usize = 5;
-pub(super) const F_NODE: usize = 6;
-pub(super) const F_NAME: usize = 7;
-pub(super) const F_CELLS: usize = 8;
 
 /// Where a process's cells end in the process buffer; cell i spans
 /// `ends[i-1]..ends[i]` past `start` (cell 0 starts at `start`).
@@ -51,7 +41,7 @@ impl<const N: usize> Spans<N> {
 /// bytes; a longer one is cut at `u16::MAX` bytes.
 pub(super) struct Row {
     pub(super) process: u32,
-    pub(super) lens: [u16; F_NAME],
+    pub(super) lens: [u16; NAME_COLUMN],
     pub(super) name_len: u32,
 }
 
@@ -64,19 +54,21 @@ impl Row {
 /// The cells of a row stored at `start` in `buf`.
 pub(super) struct Cells<'b> {
     bytes: &'b [u8],
-    ends: [usize; F_CELLS],
+    ends: [usize; COLUMN_COUNT],
 }
 
 impl<'b> Cells<'b> {
     pub(super) fn of(buf: &'b [u8], start: usize, row: &Row) -> Cells<'b> {
-        let mut ends = [0; F_CELLS];
+        let mut ends = [0; COLUMN_COUNT];
         let mut end = 0;
         for (i, &len) in row.lens.iter().enumerate() {
             end += len as usize;
             ends[i] = end;
         }
-        ends[F_NAME] = end + row.name_len as usize;
-        let bytes = buf.get(start..start + ends[F_NAME]).unwrap_or_default();
+        ends[NAME_COLUMN] = end + row.name_len as usize;
+        let bytes = buf
+            .get(start..start + ends[NAME_COLUMN])
+            .unwrap_or_default();
         Cells { bytes, ends }
     }
 
@@ -95,17 +87,12 @@ pub(super) struct Widths {
     pub(super) ppid: usize,
     pub(super) pgid: usize,
     pub(super) user: usize,
-    pub(super) fd: usize,
-    pub(super) file_type: usize,
-    pub(super) flags: usize,
-    pub(super) device: usize,
-    pub(super) size_off: usize,
-    pub(super) nlink: usize,
-    pub(super) node: usize,
+    /// The file columns', by place.
+    pub(super) files: [usize; COLUMN_COUNT],
 }
 
 impl Widths {
-    pub(super) fn titles(size_title: &str) -> Widths {
+    pub(super) fn titles(file_titles: &[&str; COLUMN_COUNT]) -> Widths {
         Widths {
             command: "COMMAND".len(),
             pid: "PID".len(),
@@ -114,24 +101,47 @@ impl Widths {
             ppid: "PPID".len(),
             pgid: "PGID".len(),
             user: "USER".len(),
-            fd: "FD".len(),
-            file_type: "TYPE".len(),
-            flags: "FILE-FLAG".len(),
-            device: "DEVICE".len(),
-            size_off: size_title.len(),
-            nlink: "NLINK".len(),
-            node: "NODE".len(),
+            files: file_titles.map(str::len),
         }
     }
 }
 
-pub struct TablePrinter<'a, W: Write> {
+pub(crate) struct TablePrinter<'a, W: Write> {
     render: Render<'a>,
     out: W,
     /// The raw NAME of the file being stored, reused.
     scratch: Vec<u8>,
-    size_title: &'static str,
+    layout: Layout,
     table: Stored,
+}
+
+/// Which columns the settings show, and their titles: fixed for the life
+/// of a printer.
+#[derive(Clone, Copy)]
+pub(super) struct Layout {
+    pub(super) show_ppid: bool,
+    pub(super) show_pgid: bool,
+    /// The file columns', by place.
+    pub(super) shown: [bool; COLUMN_COUNT],
+    pub(super) titles: [&'static str; COLUMN_COUNT],
+}
+
+impl Layout {
+    fn new(render: &Render) -> Layout {
+        let settings = render.settings;
+        let column = |place: usize| {
+            let field = &FILE_FIELDS[COLUMN_FIELDS[place]];
+            let title = field.column.map_or("", |c| c.title.text(settings));
+            (field.when.holds(settings), title)
+        };
+        let columns: [(bool, &'static str); COLUMN_COUNT] = std::array::from_fn(column);
+        Layout {
+            show_ppid: settings.show_ppid,
+            show_pgid: settings.show_pgid,
+            shown: columns.map(|(shown, _)| shown),
+            titles: columns.map(|(_, title)| title),
+        }
+    }
 }
 
 /// The rows kept until `finish`, and what their layout needs: plain data,
@@ -146,55 +156,40 @@ pub(super) struct Stored {
     pub(super) widths: Widths,
     pub(super) any_tid: bool,
     pub(super) any_taskcmd: bool,
-    pub(super) show_ppid: bool,
-    pub(super) show_pgid: bool,
-    pub(super) show_flags: bool,
-    pub(super) show_nlink: bool,
-    pub(super) size_title: &'static str,
+    pub(super) layout: Layout,
 }
 
 impl Stored {
-    fn new(render: &Render, size_title: &'static str) -> Stored {
+    fn new(layout: Layout) -> Stored {
         Stored {
             buf: Vec::new(),
             pbuf: Vec::new(),
             processes: Vec::new(),
             rows: Vec::new(),
-            widths: Widths::titles(size_title),
+            widths: Widths::titles(&layout.titles),
             any_tid: false,
             any_taskcmd: false,
-            show_ppid: render.show_ppid,
-            show_pgid: render.show_pgid,
-            show_flags: render.file_flags.is_some(),
-            show_nlink: render.show_nlink,
-            size_title,
+            layout,
         }
     }
 }
 
 impl<'a, W: Write> TablePrinter<'a, W> {
-    pub fn new(render: Render<'a>, out: W) -> Self {
-        let size_title = if render.offset_mode {
-            "OFFSET"
-        } else if render.size_mode {
-            "SIZE"
-        } else {
-            "SIZE/OFF"
-        };
-        let table = Stored::new(&render, size_title);
+    pub(crate) fn new(render: Render<'a>, out: W) -> Self {
+        let layout = Layout::new(&render);
         TablePrinter {
             render,
             out,
             scratch: Vec::new(),
-            size_title,
-            table,
+            layout,
+            table: Stored::new(layout),
         }
     }
 
     fn limited(&self, width: usize) -> usize {
-        match self.render.command_limit {
-            0 => width,
-            limit => width.min(limit),
+        match self.render.settings.command_width {
+            None => width,
+            Some(limit) => width.min(limit),
         }
     }
 
@@ -240,48 +235,21 @@ impl<'a, W: Write> TablePrinter<'a, W> {
     }
 
     fn store_file(&mut self, f: &OpenFile) {
-        let r = &self.render;
         let buf = &mut self.table.buf;
         let start = buf.len();
-        let mut ends = [0; F_CELLS];
-        columns::fd_text(f, buf);
-        ends[F_FD] = offset(buf.len(), start);
-        if let Some(t) = &f.file_type {
-            buf.extend_from_slice(t.label().as_bytes());
-        }
-        ends[F_TYPE] = offset(buf.len(), start);
-        if let Some(mode) = r.file_flags {
-            let hex = mode == 'G';
-            if let (true, Some(flags)) = (columns::has_flags(f, hex), f.flags) {
-                columns::flags_text(flags, hex, buf);
+        let mut ends = [0; COLUMN_COUNT];
+        for (place, end) in ends.iter_mut().enumerate() {
+            if self.layout.shown[place] {
+                let field = &FILE_FIELDS[COLUMN_FIELDS[place]];
+                (field.value)(&self.render, f, Target::Table, buf, &mut self.scratch);
             }
+            *end = offset(buf.len(), start);
         }
-        ends[F_FLAGS] = offset(buf.len(), start);
-        columns::device_text(f, buf);
-        ends[F_DEVICE] = offset(buf.len(), start);
-        r.size_off_text(f, buf);
-        ends[F_SIZEOFF] = offset(buf.len(), start);
-        if let (true, Some(n)) = (r.show_nlink, columns::nlink(f)) {
-            // lsof's NLINK cell carries a leading space.
-            let _ = write!(buf, " {n}");
-        }
-        ends[F_NLINK] = offset(buf.len(), start);
-        columns::node_text(f, buf);
-        ends[F_NODE] = offset(buf.len(), start);
-        let name = &mut self.scratch;
-        name.clear();
-        r.name_text(f, true, name);
-        escape::escape_into(buf, name);
-        ends[F_NAME] = offset(buf.len(), start);
         let (lens, name_len) = cell_lengths(buf, start, &ends);
-        let w = &mut self.table.widths;
-        w.fd = w.fd.max(lens[F_FD] as usize);
-        w.file_type = w.file_type.max(lens[F_TYPE] as usize);
-        w.flags = w.flags.max(lens[F_FLAGS] as usize);
-        w.device = w.device.max(lens[F_DEVICE] as usize);
-        w.size_off = w.size_off.max(lens[F_SIZEOFF] as usize);
-        w.nlink = w.nlink.max(lens[F_NLINK] as usize);
-        w.node = w.node.max(lens[F_NODE] as usize);
+        let widths = &mut self.table.widths.files;
+        for (width, &len) in widths.iter_mut().zip(&lens) {
+            *width = (*width).max(len as usize);
+        }
         self.table.rows.push(Row {
             process: offset(self.table.processes.len(), 1),
             lens,
@@ -293,8 +261,12 @@ impl<'a, W: Write> TablePrinter<'a, W> {
 /// The lengths of a row's cells stored at `start` with these ends. A cell
 /// but NAME longer than `u16::MAX` (none is: they are numbers and short
 /// words) is cut to that length, moving the cells after it.
-fn cell_lengths(buf: &mut Vec<u8>, start: usize, ends: &[u32; F_CELLS]) -> ([u16; F_NAME], u32) {
-    let mut lens = [0u16; F_NAME];
+fn cell_lengths(
+    buf: &mut Vec<u8>,
+    start: usize,
+    ends: &[u32; COLUMN_COUNT],
+) -> ([u16; NAME_COLUMN], u32) {
+    let mut lens = [0u16; NAME_COLUMN];
     let mut from = 0usize;
     let mut kept = start;
     for (i, len) in lens.iter_mut().enumerate() {
@@ -307,7 +279,7 @@ fn cell_lengths(buf: &mut Vec<u8>, start: usize, ends: &[u32; F_CELLS]) -> ([u16
         kept += n;
         *len = n as u16;
     }
-    let name = from..ends[F_NAME] as usize;
+    let name = from..ends[NAME_COLUMN] as usize;
     if kept != start + name.start {
         buf.copy_within(start + name.start..start + name.end, kept);
         buf.truncate(kept + name.len());
@@ -337,7 +309,7 @@ impl<W: Write> Printer for TablePrinter<'_, W> {
             self.table.write_all(&mut self.out)?;
         }
         // Ready for the next `-r` cycle, which lsof sizes afresh.
-        self.table = Stored::new(&self.render, self.size_title);
+        self.table = Stored::new(self.layout);
         self.out.flush()
     }
 
@@ -350,11 +322,11 @@ impl<W: Write> Printer for TablePrinter<'_, W> {
 /// `process(1..=count)`.
 #[cfg(test)]
 pub(super) fn stored_for_tests(
-    opts: &crate::cli::options::Options,
+    settings: &super::PrintSettings,
     count: i32,
     process: impl Fn(i32) -> Process,
 ) -> Stored {
-    let render = Render::new(opts, &super::testdata::MachineNames);
+    let render = Render::new(settings, &super::testdata::MachineNames);
     let mut printer = TablePrinter::new(render, Vec::new());
     for n in 1..=count {
         printer.process(&process(n)).expect("store");

@@ -7,9 +7,9 @@
 use std::io::{self, Write};
 use std::sync::mpsc::sync_channel;
 
+use super::file_fields::{Align, COLUMN_COUNT, COLUMN_FIELDS, FILE_FIELDS, NAME_COLUMN};
 use super::table::{
-    Cells, Row, Spans, Stored, F_DEVICE, F_FD, F_FLAGS, F_NAME, F_NLINK, F_NODE, F_SIZEOFF, F_TYPE,
-    P_CELLS, P_COMMAND, P_PGID, P_PID, P_PPID, P_TASKCMD, P_TID, P_USER,
+    Cells, Row, Spans, Stored, P_CELLS, P_COMMAND, P_PGID, P_PID, P_PPID, P_TASKCMD, P_TID, P_USER,
 };
 use crate::escape;
 
@@ -96,6 +96,7 @@ impl Stored {
 
     fn write_header(&self, line: &mut Vec<u8>) {
         let w = &self.widths;
+        let layout = &self.layout;
         let _ = write!(
             line,
             "{:<cw$} {:>pw$}",
@@ -110,37 +111,29 @@ impl Stored {
         if self.any_taskcmd {
             let _ = write!(line, " {:<w$}", "TASKCMD", w = w.taskcmd);
         }
-        if self.show_ppid {
+        if layout.show_ppid {
             let _ = write!(line, " {:>w$}", "PPID", w = w.ppid);
         }
-        if self.show_pgid {
+        if layout.show_pgid {
             let _ = write!(line, " {:>w$}", "PGID", w = w.pgid);
         }
-        let fd_w = w.fd.saturating_sub(2);
-        let _ = write!(
-            line,
-            " {:>uw$} {:>fd_w$}   {:>tw$}",
-            "USER",
-            "FD",
-            "TYPE",
-            uw = w.user,
-            tw = w.file_type
-        );
-        if self.show_flags {
-            let _ = write!(line, " {:>w$}", "FILE-FLAG", w = w.flags);
+        let _ = write!(line, " {:>w$}", "USER", w = w.user);
+        for place in (0..COLUMN_COUNT).filter(|&place| layout.shown[place]) {
+            let (title, width) = (layout.titles[place], w.files[place]);
+            match FILE_FIELDS[COLUMN_FIELDS[place]].column.map(|c| c.align) {
+                Some(Align::RightBeforeModeChars) => {
+                    let width = width.saturating_sub(2);
+                    let _ = write!(line, " {title:>width$}  ");
+                }
+                Some(Align::LastUnpadded) => {
+                    let _ = write!(line, " {title}");
+                }
+                _ => {
+                    let _ = write!(line, " {title:>width$}");
+                }
+            }
         }
-        let _ = write!(
-            line,
-            " {:>dw$} {:>sw$}",
-            "DEVICE",
-            self.size_title,
-            dw = w.device,
-            sw = w.size_off
-        );
-        if self.show_nlink {
-            let _ = write!(line, " {:>w$}", "NLINK", w = w.nlink);
-        }
-        let _ = writeln!(line, " {:>w$} NAME", "NODE", w = w.node);
+        line.push(b'\n');
     }
 
     /// The process's cells of a row (COMMAND to USER), padded: the same
@@ -157,10 +150,10 @@ impl Stored {
             line.push(b' ');
             escape::command_padded(line, pcell(P_TASKCMD), w.taskcmd);
         }
-        if self.show_ppid {
+        if self.layout.show_ppid {
             right(line, pcell(P_PPID), w.ppid);
         }
-        if self.show_pgid {
+        if self.layout.show_pgid {
             right(line, pcell(P_PGID), w.pgid);
         }
         right(line, pcell(P_USER), w.user);
@@ -180,20 +173,11 @@ impl Stored {
         }
         line.extend_from_slice(&prefix.1);
         let cells = Cells::of(&self.buf, start, row);
-        let fcell = |i| cells.cell(i);
-        right(line, fcell(F_FD), w.fd);
-        right(line, fcell(F_TYPE), w.file_type);
-        if self.show_flags {
-            right(line, fcell(F_FLAGS), w.flags);
+        for place in (0..NAME_COLUMN).filter(|&place| self.layout.shown[place]) {
+            right(line, cells.cell(place), w.files[place]);
         }
-        right(line, fcell(F_DEVICE), w.device);
-        right(line, fcell(F_SIZEOFF), w.size_off);
-        if self.show_nlink {
-            right(line, fcell(F_NLINK), w.nlink);
-        }
-        right(line, fcell(F_NODE), w.node);
         line.push(b' ');
-        line.extend_from_slice(fcell(F_NAME));
+        line.extend_from_slice(cells.cell(NAME_COLUMN));
         line.push(b'\n');
     }
 }
@@ -209,17 +193,17 @@ fn right(line: &mut Vec<u8>, text: &[u8], width: usize) {
 mod tests {
     use super::super::printer_for;
     use super::super::testdata::{python_process, MachineNames};
-    use crate::cli::options::Options;
+    use super::super::PrintSettings;
     use crate::escape;
 
     /// Rows formatted on two threads come out as on one, in order.
     #[test]
     fn shared_formatting_writes_what_one_thread_writes() {
         escape::init_for_tests();
-        let opts = Options::new();
+        let settings = PrintSettings::default();
         let mut printed = Vec::new();
         {
-            let mut printer = printer_for(&opts, &MachineNames, &mut printed);
+            let mut printer = printer_for(&settings, &MachineNames, &mut printed);
             for pid in 1..=400 {
                 let mut p = python_process();
                 p.pid = pid * 7;
@@ -229,7 +213,7 @@ mod tests {
         }
         let mut alone = Vec::new();
         let mut shared = Vec::new();
-        let table = super::super::table::stored_for_tests(&opts, 400, |pid| {
+        let table = super::super::table::stored_for_tests(&settings, 400, |pid| {
             let mut p = python_process();
             p.pid = pid * 7;
             p

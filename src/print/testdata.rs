@@ -8,7 +8,7 @@ use super::NameLookup;
 use crate::model::*;
 
 /// Names as this machine resolved them for lsof.
-pub struct MachineNames;
+pub(crate) struct MachineNames;
 
 impl NameLookup for MachineNames {
     fn host(&self, ip: IpAddr) -> Option<String> {
@@ -153,7 +153,7 @@ fn anon(fd: u32, access: Access, dev: Dev, inode: u64, name: &[u8], flags: u32) 
 }
 
 /// The files of PID 5005 that the fixtures list (`-d` set in the tests).
-pub fn python_process() -> Process {
+pub(crate) fn python_process() -> Process {
     use Access::{Read as R, ReadWrite as U, Write as W};
     let lo4 = IpAddr::V4(Ipv4Addr::LOCALHOST);
     let lo6 = IpAddr::V6(Ipv6Addr::LOCALHOST);
@@ -361,7 +361,7 @@ pub fn python_process() -> Process {
 
 /// PID 7198 and two threads (named "worker one" and "w2"), as `-K` lists
 /// them.
-pub fn threaded_processes() -> Vec<Process> {
+pub(crate) fn threaded_processes() -> Vec<Process> {
     let files = vec![
         OpenFile {
             size: Some(4096),
@@ -437,7 +437,7 @@ pub fn threaded_processes() -> Vec<Process> {
 }
 
 /// Two rows of PID 1, whose /proc entries we may not read.
-pub fn unreadable_process() -> Process {
+pub(crate) fn unreadable_process() -> Process {
     let denied = |fd, name: &[u8]| OpenFile {
         fd: Some(fd),
         file_type: Some(FileType::Unknown),

@@ -2,10 +2,10 @@
 
 use super::printer_for;
 use super::testdata::{python_process, MachineNames};
-use crate::cli::options::{LinkCount, Options, Output};
+use super::{FieldSet, FlagStyle, OutputKind, PrintSettings, TcpInfoParts};
 use crate::escape;
 
-fn print(opts: &Options) -> Vec<u8> {
+fn print(opts: &PrintSettings) -> Vec<u8> {
     escape::init_for_tests();
     let mut out = Vec::new();
     {
@@ -16,7 +16,7 @@ fn print(opts: &Options) -> Vec<u8> {
     out
 }
 
-fn check(opts: &Options, expected: &[u8]) {
+fn check(opts: &PrintSettings, expected: &[u8]) {
     let got = print(opts);
     if got != expected {
         let got = String::from_utf8_lossy(&got);
@@ -30,8 +30,8 @@ fn check(opts: &Options, expected: &[u8]) {
     }
 }
 
-fn opts() -> Options {
-    Options::new()
+fn opts() -> PrintSettings {
+    PrintSettings::default()
 }
 
 #[test]
@@ -41,9 +41,9 @@ fn table_default() {
 
 #[test]
 fn table_numeric() {
-    let o = Options {
-        no_host_names: true,
-        no_port_names: true,
+    let o = PrintSettings {
+        host_names: false,
+        port_names: false,
         ..opts()
     };
     check(&o, include_bytes!("testdata/numeric.txt"));
@@ -51,11 +51,11 @@ fn table_numeric() {
 
 #[test]
 fn table_links_ppid_pgid_uid() {
-    let o = Options {
-        link_count: LinkCount::Show,
-        ppid: true,
+    let o = PrintSettings {
+        show_nlink: true,
+        show_ppid: true,
         show_pgid: true,
-        numeric_users: true,
+        user_names: false,
         ..opts()
     };
     check(&o, include_bytes!("testdata/links_ppid_pgid.txt"));
@@ -63,12 +63,12 @@ fn table_links_ppid_pgid_uid() {
 
 #[test]
 fn table_offsets() {
-    let o = Options {
-        offset: Some(8),
+    let o = PrintSettings {
+        offsets: true,
         ..opts()
     };
     check(&o, include_bytes!("testdata/offset.txt"));
-    let o = Options {
+    let o = PrintSettings {
         offset_digits: 4,
         ..opts()
     };
@@ -77,8 +77,8 @@ fn table_offsets() {
 
 #[test]
 fn table_sizes() {
-    let o = Options {
-        size_only: true,
+    let o = PrintSettings {
+        sizes_only: true,
         ..opts()
     };
     check(&o, include_bytes!("testdata/size.txt"));
@@ -86,13 +86,13 @@ fn table_sizes() {
 
 #[test]
 fn table_file_flags() {
-    let o = Options {
-        file_flags: Some('g'),
+    let o = PrintSettings {
+        file_flags: Some(FlagStyle::Names),
         ..opts()
     };
     check(&o, include_bytes!("testdata/flags.txt"));
-    let o = Options {
-        file_flags: Some('G'),
+    let o = PrintSettings {
+        file_flags: Some(FlagStyle::Hex),
         ..opts()
     };
     check(&o, include_bytes!("testdata/flags_hex.txt"));
@@ -100,23 +100,49 @@ fn table_file_flags() {
 
 #[test]
 fn table_tcp_info() {
-    let o = Options {
-        tcp_info: Some(String::new()),
+    let o = PrintSettings {
+        tcp_info: TcpInfoParts {
+            state: false,
+            queues: false,
+            any: false,
+        },
         ..opts()
     };
     check(&o, include_bytes!("testdata/tcp_none.txt"));
-    let o = Options {
-        tcp_info: Some("qs".into()),
+    let o = PrintSettings {
+        tcp_info: TcpInfoParts {
+            state: true,
+            queues: true,
+            any: true,
+        },
         ..opts()
     };
     check(&o, include_bytes!("testdata/tcp_qs.txt"));
 }
 
-/// `-F<letters>` (`-F0<letters>` for NUL) as the command line sets it up:
-/// field letters switch on the options that feed them.
-fn fields(letters: &str, nul: bool) -> Options {
-    let arg = format!("-F{}{letters}", if nul { "0" } else { "" });
-    crate::cli::parse([std::ffi::OsString::from(arg)]).unwrap_or_else(|e| panic!("{}", e.message))
+/// `-F<letters>` (`-F0<letters>` for NUL) as the command line sets it up
+/// (`app::print_settings` checks that it does): field letters switch on
+/// the options that feed them, bare `-F` all of them but `o`.
+fn fields(letters: &str, nul: bool) -> PrintSettings {
+    let has = |c| letters.is_empty() || letters.contains(c);
+    let tcp = has('T');
+    PrintSettings {
+        output: OutputKind::Fields {
+            fields: FieldSet::from_letters(letters),
+            nul: nul || letters.contains('0'),
+        },
+        offsets: !letters.is_empty() && letters.contains('o'),
+        show_nlink: has('k'),
+        show_pgid: has('g'),
+        show_ppid: has('R'),
+        file_flags: has('G').then_some(FlagStyle::Hex),
+        tcp_info: TcpInfoParts {
+            state: true,
+            queues: tcp,
+            any: true,
+        },
+        ..opts()
+    }
 }
 
 #[test]
@@ -135,14 +161,14 @@ fn fields_chosen() {
 
 #[test]
 fn terse() {
-    let o = Options {
-        output: Output::Terse,
+    let o = PrintSettings {
+        output: OutputKind::Terse,
         ..opts()
     };
     check(&o, include_bytes!("testdata/terse.txt"));
 }
 
-fn json_lines(o: &Options) -> Vec<serde_json::Value> {
+fn json_lines(o: &PrintSettings) -> Vec<serde_json::Value> {
     let out = print(o);
     out.split(|&b| b == b'\n')
         .filter(|l| !l.is_empty())
@@ -152,8 +178,11 @@ fn json_lines(o: &Options) -> Vec<serde_json::Value> {
 
 #[test]
 fn json_document() {
-    let o = Options {
-        output: Output::Json,
+    let o = PrintSettings {
+        output: OutputKind::Json {
+            lines: false,
+            fields: None,
+        },
         ..opts()
     };
     let out = print(&o);
@@ -192,15 +221,21 @@ fn json_document() {
 #[test]
 fn json_empty() {
     escape::init_for_tests();
-    let o = Options {
-        output: Output::Json,
+    let o = PrintSettings {
+        output: OutputKind::Json {
+            lines: false,
+            fields: None,
+        },
         ..opts()
     };
     let mut out = Vec::new();
     printer_for(&o, &MachineNames, &mut out).finish().unwrap();
     assert_eq!(out, b"{\"lsof_version\":\"4.95.0\",\"processes\":[]}\n");
-    let o = Options {
-        output: Output::JsonLines,
+    let o = PrintSettings {
+        output: OutputKind::Json {
+            lines: true,
+            fields: None,
+        },
         ..opts()
     };
     let mut out = Vec::new();
@@ -210,13 +245,20 @@ fn json_empty() {
 
 #[test]
 fn json_lines_one_object_per_file() {
-    let o = Options {
-        output: Output::JsonLines,
+    let o = PrintSettings {
+        output: OutputKind::Json {
+            lines: true,
+            fields: None,
+        },
         show_pgid: true,
-        ppid: true,
-        link_count: LinkCount::Show,
-        file_flags: Some('g'),
-        tcp_info: Some("qs".into()),
+        show_ppid: true,
+        show_nlink: true,
+        file_flags: Some(FlagStyle::Names),
+        tcp_info: TcpInfoParts {
+            state: true,
+            queues: true,
+            any: true,
+        },
         ..opts()
     };
     let lines = json_lines(&o);
@@ -244,7 +286,7 @@ fn json_lines_one_object_per_file() {
     );
 }
 
-fn print_all(o: &Options, procs: &[crate::model::Process]) -> Vec<u8> {
+fn print_all(o: &PrintSettings, procs: &[crate::model::Process]) -> Vec<u8> {
     escape::init_for_tests();
     let mut out = Vec::new();
     {
@@ -276,8 +318,8 @@ fn table_threads() {
         include_str!("testdata/threads_fields.txt")
     );
     let got = print_all(
-        &Options {
-            output: Output::Terse,
+        &PrintSettings {
+            output: OutputKind::Terse,
             ..opts()
         },
         &procs,
@@ -344,9 +386,11 @@ fn repeat_cycles_reuse_a_printer() {
 
 #[test]
 fn json_fields_choose_keys() {
-    let o = Options {
-        output: Output::JsonLines,
-        json_fields: Some("pfn".into()),
+    let o = PrintSettings {
+        output: OutputKind::Json {
+            lines: true,
+            fields: Some(FieldSet::from_letters("pfn")),
+        },
         ..opts()
     };
     let text = String::from_utf8(print(&o)).unwrap();

@@ -92,7 +92,7 @@ mod tests {
 
     #[test]
     fn opened_and_closed_files_are_marked_in_listing_order() {
-        let opts = crate::cli::options::Options::new();
+        let settings = crate::print::PrintSettings::default();
         let p = |files| Process {
             pid: 4,
             command: b"x".to_vec(),
@@ -101,7 +101,7 @@ mod tests {
         };
         let before = p(vec![file(1, 1, "/a"), file(3, 3, "/old")]);
         let now = p(vec![file(1, 1, "/a"), file(3, 4, "/new"), file(5, 5, "/b")]);
-        let out = lines(Render::new(&opts, &NumericNames), Some(&before), &now);
+        let out = lines(Render::new(&settings, &NumericNames), Some(&before), &now);
         assert!(out.header.starts_with("COMMAND PID"), "{}", out.header);
         let marks: Vec<(Mark, &str)> = out
             .rows

@@ -10,9 +10,9 @@ mod ui;
 mod view;
 
 use super::{FreshSockets, ScanOnce};
-use crate::cli::options::{Options, Repeat};
+use crate::cli::options::Repeat;
 use crate::model::Process;
-use crate::print::{NameLookup, Render};
+use crate::print::{NameLookup, PrintSettings, Render};
 use crate::repeat::format_marker;
 use crate::scan::Scanner;
 use crossterm::event::{self, Event, KeyEventKind};
@@ -32,7 +32,7 @@ const SIGNAL_POLL: Duration = Duration::from_millis(100);
 
 /// What `--top` needs besides the scan.
 pub struct Top<'a> {
-    pub opts: &'a Options,
+    pub print: &'a PrintSettings,
     /// `-r`: the interval, and with `cN` the refreshes before quitting.
     pub repeat: Option<&'a Repeat>,
     pub leak_cycles: u32,
@@ -234,7 +234,7 @@ impl<'a> Live<'a> {
             scanner = scanner.next_cycle(fresh_sockets());
         }
         let root = scanner.proc_root().to_path_buf();
-        let render = Render::new(self.how.opts, self.how.names);
+        let render = Render::new(self.how.print, self.how.names);
         let keep_pid = self.view.detail.or(self.view.cursor_pid);
         let mut kept = None;
         let now = Instant::now();
@@ -288,7 +288,7 @@ impl<'a> Live<'a> {
         };
         match &self.kept.1 {
             Some(now) if now.pid == detail.pid => {
-                let render = Render::new(self.how.opts, self.how.names);
+                let render = Render::new(self.how.print, self.how.names);
                 detail.lines = Some(detail::lines(render, self.kept.0.as_ref(), now));
                 detail.exited = false;
             }
