@@ -122,7 +122,10 @@ pub(super) fn prepare(opts: &Options) -> io::Result<Result<Prepared, i32>> {
     let request = Request {
         dirs: &dirs,
         names: &names,
-        cross: Crossing::from_letters(opts.cross.as_deref()),
+        cross: opts.cross.map_or(Crossing::default(), |c| Crossing {
+            file_systems: c.file_systems,
+            symlinks: c.symlinks,
+        }),
         kind: match opts.file_system_names {
             None => ArgKind::Either,
             Some(true) => ArgKind::FileSystemsOnly,

@@ -2,7 +2,7 @@
 //! place where lsof's option spellings (`-T` letters, `+f g`/`G`, `+L n`,
 //! `-F0`...) become the typed choices `print` works with.
 
-use crate::cli::options::{LinkCount, Options, Output};
+use crate::cli::options::{FlagsShown, LinkCount, Options, Output, TcpInfo};
 use crate::print::{FieldSet, FlagStyle, OutputKind, PrintSettings, TcpInfoParts};
 
 /// What the printers are to do for these options.
@@ -12,7 +12,7 @@ pub(crate) fn print_settings(opts: &Options) -> PrintSettings {
         host_names: !opts.no_host_names,
         port_names: !opts.no_port_names,
         user_names: !opts.numeric_users,
-        tcp_info: tcp_info_parts(opts.tcp_info.as_deref()),
+        tcp_info: tcp_info_parts(opts.tcp_info),
         offsets: opts.offset.is_some(),
         sizes_only: opts.size_only,
         offset_digits: opts.offset_digits,
@@ -22,9 +22,9 @@ pub(crate) fn print_settings(opts: &Options) -> PrintSettings {
         show_pgid: opts.show_pgid,
         show_ppid: opts.ppid,
         show_nlink: opts.link_count != LinkCount::Off,
-        file_flags: opts.file_flags.map(|style| match style {
-            'G' => FlagStyle::Hex,
-            _ => FlagStyle::Names,
+        file_flags: opts.file_flags.map(|shown| match shown {
+            FlagsShown::Hex => FlagStyle::Hex,
+            FlagsShown::Names => FlagStyle::Names,
         }),
     }
 }
@@ -50,14 +50,16 @@ fn output_kind(opts: &Options) -> OutputKind {
     }
 }
 
-/// `-T` letters; none given means `s` (lsof shows the TCP state by
-/// default).
-fn tcp_info_parts(letters: Option<&str>) -> TcpInfoParts {
-    let letters = letters.unwrap_or("s");
+/// `-T`; not given means `s` (lsof shows the TCP state by default).
+fn tcp_info_parts(given: Option<TcpInfo>) -> TcpInfoParts {
+    let given = given.unwrap_or(TcpInfo {
+        state: true,
+        ..TcpInfo::default()
+    });
     TcpInfoParts {
-        state: letters.contains('s'),
-        queues: letters.contains('q'),
-        any: letters.chars().any(|c| "fqsw".contains(c)),
+        state: given.state,
+        queues: given.queues,
+        any: given.state || given.queues || given.flags,
     }
 }
 

@@ -105,6 +105,35 @@ pub enum LinkCount {
     Below(u64),
 }
 
+/// `-T` letters given (lsof's `f`, `q`, `s`; Linux has no `w`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TcpInfo {
+    /// `f`: socket options and flags (lsof on Linux shows none).
+    pub flags: bool,
+    /// `q`: queue lengths.
+    pub queues: bool,
+    /// `s`: the connection state.
+    pub state: bool,
+}
+
+/// `+f g` / `+f G`: how the file flags column shows them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FlagsShown {
+    /// `g`: lsof's short names.
+    Names,
+    /// `G`: hexadecimal.
+    Hex,
+}
+
+/// `-x [fl]`: what a `+d`/`+D` search crosses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Cross {
+    /// `f`: file system mount points.
+    pub file_systems: bool,
+    /// `l`: symbolic links.
+    pub symlinks: bool,
+}
+
 /// `-K` thread listing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Tasks {
@@ -229,24 +258,24 @@ pub struct Options {
     pub show_pgid: bool,
     pub tasks: Tasks,
     pub link_count: LinkCount,
-    /// `-T [fqs]` letters, None when -T not given ("s" by default); `-T`
-    /// alone gives Some("") (no TCP/TPI info), `+T` alone Some("s"); `-FT`
-    /// adds all of "fqs".
-    pub tcp_info: Option<String>,
+    /// `-T [fqs]`, None when -T not given (the state by default); `-T`
+    /// alone asks for nothing (no TCP/TPI info), `+T` alone for the state;
+    /// `-FT` asks for all three.
+    pub tcp_info: Option<TcpInfo>,
     /// `+E` (Some(true): endpoints and files) / `-E` (Some(false): endpoint
     /// info only).
     pub endpoints: Option<bool>,
-    /// Show the file flags column: Some('g') as names (`+fg`), Some('G') in
-    /// hex (`+fG`, or `-F` with no letters or with `G`); `-fg` clears it.
-    pub file_flags: Option<char>,
+    /// Show the file flags column: as names (`+fg`), in hex (`+fG`, or `-F`
+    /// with no letters or with `G`); `-fg` clears it.
+    pub file_flags: Option<FlagsShown>,
     /// `-H`.
     pub human_sizes: bool,
     /// `-S [t]` timeout in seconds.
     pub timeout_secs: u32,
     /// `-b`, `-O`: avoid blocking kernel calls.
     pub avoid_blocking: bool,
-    /// `-x [fl]`: the letters in effect, "fl" for `-x` alone.
-    pub cross: Option<String>,
+    /// `-x [fl]`: what `+d`/`+D` cross (both for `-x` alone).
+    pub cross: Option<Cross>,
     /// `+e`/`-e` paths exempt from blocking calls.
     pub exempt_fs: Vec<OsString>,
     /// `-Q`: a search failure is not an error.

@@ -7,7 +7,7 @@ use std::os::unix::ffi::OsStringExt;
 
 use super::fields::{chosen_letters, field_help_text};
 use super::flags::find_long;
-use super::options::{Extra, LinkCount, Options, Output};
+use super::options::{Cross, Extra, FlagsShown, LinkCount, Options, Output, TcpInfo};
 use super::state::*;
 use super::tokenizer::{Token, Tokenizer};
 use super::usage::{
@@ -429,12 +429,10 @@ fn settle(mut state: State) -> Options {
     if (state.json || state.json_lines) && state.fields_given {
         opts.json_fields = Some(letters);
     }
-    opts.tcp_info = state.tcp_bits.map(|bits| {
-        [(TCP_FLAGS, 'f'), (TCP_QUEUES, 'q'), (TCP_STATE, 's')]
-            .iter()
-            .filter(|(bit, _)| bits & bit != 0)
-            .map(|(_, letter)| *letter)
-            .collect()
+    opts.tcp_info = state.tcp_bits.map(|bits| TcpInfo {
+        flags: bits & TCP_FLAGS != 0,
+        queues: bits & TCP_QUEUES != 0,
+        state: bits & TCP_STATE != 0,
     });
     opts.link_count = match (state.link_column, state.link_selected) {
         (true, true) if state.link_limit > 0 => LinkCount::Below(state.link_limit),
@@ -443,19 +441,15 @@ fn settle(mut state: State) -> Options {
     };
     opts.offset = state.offset_flag.then_some(opts.offset_digits);
     opts.size_only = state.size_flag;
-    opts.cross = (state.cross != 0).then(|| {
-        let mut letters = String::new();
-        if state.cross & CROSS_FS != 0 {
-            letters.push('f');
-        }
-        if state.cross & CROSS_LINKS != 0 {
-            letters.push('l');
-        }
-        letters
+    opts.cross = (state.cross != 0).then_some(Cross {
+        file_systems: state.cross & CROSS_FS != 0,
+        symlinks: state.cross & CROSS_LINKS != 0,
     });
-    opts.file_flags = state
-        .flags_column
-        .then_some(if state.flags_hex { 'G' } else { 'g' });
+    opts.file_flags = state.flags_column.then_some(if state.flags_hex {
+        FlagsShown::Hex
+    } else {
+        FlagsShown::Names
+    });
     opts.inet_selected = state.inet_any;
     opts.inet_family = (state.inet_family != 0).then_some(state.inet_family);
     state.opts

@@ -121,9 +121,16 @@ fn flag_big_s_non_digit_is_a_name() {
 
 #[test]
 fn flag_big_t_letters() {
-    assert_eq!(ok(&["-T"]).tcp_info.as_deref(), Some(""));
-    assert_eq!(ok(&["+T"]).tcp_info.as_deref(), Some("s"));
-    assert_eq!(ok(&["-Tqf"]).tcp_info.as_deref(), Some("fq"));
+    let tcp = |flags, queues, state| {
+        Some(TcpInfo {
+            flags,
+            queues,
+            state,
+        })
+    };
+    assert_eq!(ok(&["-T"]).tcp_info, tcp(false, false, false));
+    assert_eq!(ok(&["+T"]).tcp_info, tcp(false, false, true));
+    assert_eq!(ok(&["-Tqf"]).tcp_info, tcp(true, true, false));
     assert_eq!(ok(&[]).tcp_info, None);
 }
 
@@ -210,8 +217,14 @@ fn flag_r_marker_newline_with_fields() {
 
 #[test]
 fn flag_x_cross() {
-    assert_eq!(ok(&["+d", "/tmp", "-x"]).cross.as_deref(), Some("fl"));
-    assert_eq!(ok(&["+D", "/tmp", "-xl"]).cross.as_deref(), Some("l"));
+    let cross = |file_systems, symlinks| {
+        Some(Cross {
+            file_systems,
+            symlinks,
+        })
+    };
+    assert_eq!(ok(&["+d", "/tmp", "-x"]).cross, cross(true, true));
+    assert_eq!(ok(&["+D", "/tmp", "-xl"]).cross, cross(false, true));
 }
 
 #[test]
@@ -231,8 +244,8 @@ fn flag_x_bad_letter() {
 fn flag_f_names_mode_and_flags() {
     assert_eq!(ok(&["+f"]).file_system_names, Some(true));
     assert_eq!(ok(&["-f", "--", "x"]).file_system_names, Some(false));
-    assert_eq!(ok(&["+fg"]).file_flags, Some('g'));
-    assert_eq!(ok(&["+fG"]).file_flags, Some('G'));
+    assert_eq!(ok(&["+fg"]).file_flags, Some(FlagsShown::Names));
+    assert_eq!(ok(&["+fG"]).file_flags, Some(FlagsShown::Hex));
     assert_eq!(ok(&["+fg", "-fg"]).file_flags, None);
 }
 

@@ -11,21 +11,11 @@ use std::io;
 use std::os::unix::ffi::OsStrExt;
 use std::sync::atomic::AtomicBool;
 
-/// `-x` letters: cross mount points (`f`), follow symbolic links (`l`).
+/// `-x`: cross mount points (`f`), follow symbolic links (`l`).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Crossing {
     pub file_systems: bool,
     pub symlinks: bool,
-}
-
-impl Crossing {
-    pub fn from_letters(letters: Option<&str>) -> Crossing {
-        let l = letters.unwrap_or("");
-        Crossing {
-            file_systems: l.contains('f'),
-            symlinks: l.contains('l'),
-        }
-    }
 }
 
 /// lsof refused a `+d`/`+D` directory (its message is written); the
@@ -235,7 +225,13 @@ mod tests {
             names(true, Crossing::default()),
             ["", "/a", "/sub", "/sub/b", "/sub/deeper", "/sub/deeper/c"]
         );
-        let with_links = names(false, Crossing::from_letters(Some("l")));
+        let with_links = names(
+            false,
+            Crossing {
+                file_systems: false,
+                symlinks: true,
+            },
+        );
         assert!(with_links.contains(&"/link".to_string()));
     }
 
