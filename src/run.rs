@@ -17,9 +17,8 @@ use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
 /// Scanned processes that may wait for their turn before the other
 /// threads pause: memory stays bounded by a few processes, not by the
-/// machine, even when the sink is slow (a `-F` reader on a pipe).
-/// Measured: 4 scans as fast as 16 and, behind a slow reader, peaks
-/// 2 MiB lower on 200 processes of 200 files.
+/// machine, even when the sink is slow (a `-F` reader on a pipe). A
+/// larger window scanned no faster (see bench/RESULTS.md).
 const WINDOW: usize = 4;
 
 /// Scans `pids` (ascending) on up to `threads` threads, the calling one
@@ -50,20 +49,47 @@ pub fn scan_in_order(
             .filter_map(|(flags, mut p)| keep_selected_files(selection, flags, &mut p).then_some(p))
             .collect()
     };
-    let mut bufs = Buffers::default();
     if threads <= 1 || pids.len() < 8 {
-        return std::thread::scope(|scope| {
-            if !pids.is_empty() {
-                scope.spawn(|| scanner.preload_locks());
-            }
-            for i in 0..pids.len() {
-                for p in scan(i, &mut bufs) {
-                    sink(p)?;
-                }
-            }
-            Ok(())
-        });
+        return scan_on_this_thread(scanner, pids.len(), &scan, sink);
     }
+    let preload_sockets = selection.all || scanner.config().sockets_only_unless.is_some();
+    scan_on_threads(scanner, pids.len(), threads, preload_sockets, &scan, sink)
+}
+
+/// What scans the `i`th process to list (its rows selected), for
+/// `scan_on_*`.
+type ScanOne<'a> = dyn Fn(usize, &mut Buffers) -> Vec<Process> + Sync + 'a;
+
+fn scan_on_this_thread(
+    scanner: &Scanner,
+    count: usize,
+    scan: &ScanOne,
+    sink: &mut dyn FnMut(Process) -> io::Result<()>,
+) -> io::Result<()> {
+    let mut bufs = Buffers::default();
+    std::thread::scope(|scope| {
+        if count > 0 {
+            scope.spawn(|| scanner.preload_locks());
+        }
+        for i in 0..count {
+            for p in scan(i, &mut bufs) {
+                sink(p)?;
+            }
+        }
+        Ok(())
+    })
+}
+
+/// Scans processes `0..count` on `threads` threads, the calling one
+/// included, which also hands them to `sink` in order.
+fn scan_on_threads(
+    scanner: &Scanner,
+    count: usize,
+    threads: usize,
+    preload_sockets: bool,
+    scan: &ScanOne,
+    sink: &mut dyn FnMut(Process) -> io::Result<()>,
+) -> io::Result<()> {
     let next = AtomicUsize::new(0);
     let order = Order::new(threads - 1);
     std::thread::scope(|scope| {
@@ -71,56 +97,69 @@ pub fn scan_in_order(
         // Every process, or every socket, is looked at: the socket tables
         // will be read; one more thread reads them meanwhile, so that no
         // CPU idles while a scanning thread waits for one.
-        if selection.all || scanner.config().sockets_only_unless.is_some() {
+        if preload_sockets {
             scope.spawn(|| scanner.preload_sockets());
         }
         for _ in 1..threads {
-            let (next, order, scan) = (&next, &order, &scan);
+            let (next, order) = (&next, &order);
             scope.spawn(move || {
                 let _leaving = Leaving(order);
                 let mut bufs = Buffers::default();
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
-                    if i >= pids.len() || !order.put(i, scan(i, &mut bufs), true) {
+                    if i >= count || !order.put(i, scan(i, &mut bufs), true) {
                         break;
                     }
                 }
             });
         }
-        let mut turn = 0usize;
-        let mut result = Ok(());
-        while turn < pids.len() {
-            for procs in order.take_ready(&mut turn) {
-                for p in procs {
-                    if result.is_ok() {
-                        result = sink(p);
-                    }
+        hand_on_in_order(count, &next, &order, scan, sink)
+    })
+}
+
+/// The calling thread's part of `scan_on_threads`: hands on, in order,
+/// what the others scanned, and scans too between two of its turns.
+fn hand_on_in_order(
+    count: usize,
+    next: &AtomicUsize,
+    order: &Order,
+    scan: &ScanOne,
+    sink: &mut dyn FnMut(Process) -> io::Result<()>,
+) -> io::Result<()> {
+    let mut bufs = Buffers::default();
+    let mut turn = 0usize;
+    let mut result = Ok(());
+    while turn < count {
+        for procs in order.take_ready(&mut turn) {
+            for p in procs {
+                if result.is_ok() {
+                    result = sink(p);
                 }
             }
-            if result.is_err() {
-                next.store(pids.len(), Ordering::Relaxed);
-                order.stop();
-                break;
-            }
-            if turn >= pids.len() {
-                break;
-            }
-            // While the window is full, this thread waits for the process
-            // whose turn it is rather than scan further ahead: behind one
-            // slow process, it would otherwise hold every process it scans.
-            let i = if order.is_full() {
-                pids.len()
-            } else {
-                next.fetch_add(1, Ordering::Relaxed)
-            };
-            if i < pids.len() {
-                order.put(i, scan(i, &mut bufs), false);
-            } else if !order.wait_for(turn) {
-                break;
-            }
         }
-        result
-    })
+        if result.is_err() {
+            next.store(count, Ordering::Relaxed);
+            order.stop();
+            break;
+        }
+        if turn >= count {
+            break;
+        }
+        // While the window is full, this thread waits for the process
+        // whose turn it is rather than scan further ahead: behind one
+        // slow process, it would otherwise hold every process it scans.
+        let i = if order.is_full() {
+            count
+        } else {
+            next.fetch_add(1, Ordering::Relaxed)
+        };
+        if i < count {
+            order.put(i, scan(i, &mut bufs), false);
+        } else if !order.wait_for(turn) {
+            break;
+        }
+    }
+    result
 }
 
 /// Scanned processes waiting for their turn, shared by the threads.
