@@ -1,8 +1,9 @@
 //! The one list of per-file output fields. Each entry says how the field
 //! appears in every output — its `-F` letter, its table column (if any),
 //! its JSON key (if any), when it is shown at all — and names the one
-//! function (in `file_values`) that makes its text from an `OpenFile`. The table printer, the
-//! `-F` printer and the JSON printer only walk this list.
+//! function (in `file_values`) that makes its text from an `OpenFile`.
+//! The table printer, the `-F` printer and the JSON printer only walk this
+//! list.
 //!
 //! The three outputs order the fields differently (lsof's table puts NLINK
 //! before NODE while `-F` puts `k` after `i`; rlsof's JSON keeps `flags`

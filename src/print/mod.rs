@@ -1,5 +1,12 @@
 //! Turning typed records into bytes: table, -F fields, -t, JSON.
 //!
+//! The printers depend on `model` and on their own [`PrintSettings`] only
+//! (built once by `app::print_settings` from the options). Per-file fields
+//! are listed once, in `file_fields` (letter, column, JSON key, when shown,
+//! extractor in `file_values`); the table, `-F` and JSON printers walk that
+//! list. Per-process fields (COMMAND...USER, `-F p c u L...`) are written by
+//! each printer directly.
+//!
 //! Every printer takes processes one at a time ([`Printer::process`]) and
 //! writes to any `io::Write`; [`Printer::finish`] ends the output (the table
 //! prints everything there, since lsof sizes its columns over all rows).
