@@ -5,8 +5,8 @@
 use std::sync::Arc;
 
 use super::options::CommandSpec;
-use crate::sys::regex::PosixRegex;
 use super::state::{item, shown, State};
+use crate::sys::regex::PosixRegex;
 
 /// `-c` value that starts with `/`.
 pub fn enter_command_regex(state: &mut State, text: &[u8]) {

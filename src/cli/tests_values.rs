@@ -181,11 +181,12 @@ fn command_width_refuses_option() {
 fn command_regex() {
     let opts = ok(&["-c", "/^ba.h$/i"]);
     let [Item {
-        value: CommandSpec::Regex {
-            pattern,
-            modifiers,
-            compiled,
-        },
+        value:
+            CommandSpec::Regex {
+                pattern,
+                modifiers,
+                compiled,
+            },
         excluded: false,
     }] = &opts.commands[..]
     else {

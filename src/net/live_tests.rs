@@ -120,7 +120,10 @@ fn unknown_inode_and_vanished_pid() {
     let (tables, netns, _) = own();
     assert_eq!(tables.lookup(netns, i32::MAX, 1), None);
     assert_eq!(tables.lookup(netns, 0, u64::MAX), None);
-    assert_eq!(crate::sys::netns::of_pid(Path::new("/proc"), i32::MAX), None);
+    assert_eq!(
+        crate::sys::netns::of_pid(Path::new("/proc"), i32::MAX),
+        None
+    );
     let dir = std::fs::File::open("/proc/self").expect("open");
     assert_eq!(crate::sys::netns::of_pid_dir(dir.as_raw_fd()), Some(netns));
 }

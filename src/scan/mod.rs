@@ -24,6 +24,8 @@ pub mod socket;
 pub mod stat;
 
 use crate::model::{Dev, FdName};
+use crate::sys::block::BlockGuard;
+use crate::sys::mounts::{Mount, MountTable};
 use locks::Locks;
 use procfs::{parse_decimal, Dir};
 use socket::{SocketFilter, SocketLookup};
@@ -33,8 +35,6 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
-use crate::sys::block::BlockGuard;
-use crate::sys::mounts::{Mount, MountTable};
 
 /// What the scan must learn, derived from the options.
 #[derive(Debug, Clone)]

@@ -230,7 +230,11 @@ mod tests {
 
     #[test]
     fn local_files_take_the_direct_path() {
-        let guard = BlockGuard::new(Duration::from_millis(10), true, Arc::new(MountTable::of(vec![])));
+        let guard = BlockGuard::new(
+            Duration::from_millis(10),
+            true,
+            Arc::new(MountTable::of(vec![])),
+        );
         let st = guard.stat_path(b"/").expect("stat /");
         assert_eq!(st.st_mode & libc::S_IFMT, libc::S_IFDIR);
     }
@@ -253,15 +257,19 @@ mod tests {
     #[test]
     fn the_innermost_mount_decides() {
         let mounts = vec![
-                mount("/", "nfs4"),
-                mount("/tmp", "tmpfs"),
-                mount("/tmp/remote", "fuse.sshfs"),
-                mount("/srv", "9p"),
-                mount("/srv", "ext4"),
-                mount("/home", "ext4"),
-                mount("/home", "nfs"),
-            ];
-        let guard = BlockGuard::new(Duration::from_millis(10), true, Arc::new(MountTable::of(mounts)));
+            mount("/", "nfs4"),
+            mount("/tmp", "tmpfs"),
+            mount("/tmp/remote", "fuse.sshfs"),
+            mount("/srv", "9p"),
+            mount("/srv", "ext4"),
+            mount("/home", "ext4"),
+            mount("/home", "nfs"),
+        ];
+        let guard = BlockGuard::new(
+            Duration::from_millis(10),
+            true,
+            Arc::new(MountTable::of(mounts)),
+        );
         let risky = |path: &str| guard.risky_mount(path.as_bytes());
         assert_eq!(risky("/tmp/file"), None);
         assert_eq!(risky("/tmp"), None);
@@ -282,16 +290,20 @@ mod tests {
     #[test]
     fn avoided_calls_on_blocking_mounts() {
         let mounts = vec![Mount {
-                mnt_id: 1,
-                dev: crate::model::Dev {
-                    major: 0,
-                    minor: 99,
-                },
-                mount_point: b"/net".to_vec(),
-                fs_type: "nfs4".into(),
-                source: b"server:/".to_vec(),
-            }];
-        let guard = BlockGuard::new(Duration::from_millis(10), true, Arc::new(MountTable::of(mounts)));
+            mnt_id: 1,
+            dev: crate::model::Dev {
+                major: 0,
+                minor: 99,
+            },
+            mount_point: b"/net".to_vec(),
+            fs_type: "nfs4".into(),
+            source: b"server:/".to_vec(),
+        }];
+        let guard = BlockGuard::new(
+            Duration::from_millis(10),
+            true,
+            Arc::new(MountTable::of(mounts)),
+        );
         let e = guard.stat_path(b"/net/file").unwrap_err();
         assert_eq!(e.raw_os_error(), Some(libc::EWOULDBLOCK));
     }

@@ -65,7 +65,11 @@ impl Drop for PosixRegex {
 
 impl std::fmt::Debug for PosixRegex {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "PosixRegex({:?})", String::from_utf8_lossy(&self.pattern))
+        write!(
+            f,
+            "PosixRegex({:?})",
+            String::from_utf8_lossy(&self.pattern)
+        )
     }
 }
 

@@ -143,4 +143,3 @@ fn stat_arg(
     }
     guard.stat_path(path)
 }
-
