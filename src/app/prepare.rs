@@ -110,29 +110,7 @@ pub(super) fn prepare(opts: &Options) -> io::Result<Result<Prepared, i32>> {
         super::output::Stdout::lock().write_all(text.as_bytes())?;
         return Ok(Err(SUCCESS));
     }
-    let dirs: Vec<DirArg> = opts
-        .dirs
-        .iter()
-        .map(|d| DirArg {
-            path: d.path.as_bytes().to_vec(),
-            recursive: d.recursive,
-        })
-        .collect();
-    let names = bytes_of(&opts.names);
-    let request = Request {
-        dirs: &dirs,
-        names: &names,
-        cross: Crossing::from_letters(opts.cross.as_deref()),
-        kind: match opts.file_system_names {
-            None => ArgKind::Either,
-            Some(true) => ArgKind::FileSystemsOnly,
-            Some(false) => ArgKind::FilesOnly,
-        },
-        quiet: opts.quiet_failures,
-        avoid: opts.avoid_blocking,
-        no_warnings: opts.no_warnings,
-    };
-    let file_args = resolve_file_args(&request, &guard, &exempt, &mut msgs);
+    let file_args = resolve_files(opts, &guard, &exempt, &mut msgs);
     eprint!("{}", msgs.take());
     let (names, args_failed) = match file_args {
         FileArgs::Ready { files, failed } => (NameSet::new(files), failed),
@@ -157,6 +135,38 @@ pub(super) fn prepare(opts: &Options) -> io::Result<Result<Prepared, i32>> {
         exempt,
         args_failed,
     }))
+}
+
+/// `+d`/`+D` and the file arguments, resolved on the file system.
+fn resolve_files(
+    opts: &Options,
+    guard: &BlockGuard,
+    exempt: &[ExemptPath],
+    msgs: &mut Messages,
+) -> FileArgs {
+    let dirs: Vec<DirArg> = opts
+        .dirs
+        .iter()
+        .map(|d| DirArg {
+            path: d.path.as_bytes().to_vec(),
+            recursive: d.recursive,
+        })
+        .collect();
+    let names = bytes_of(&opts.names);
+    let request = Request {
+        dirs: &dirs,
+        names: &names,
+        cross: Crossing::from_letters(opts.cross.as_deref()),
+        kind: match opts.file_system_names {
+            None => ArgKind::Either,
+            Some(true) => ArgKind::FileSystemsOnly,
+            Some(false) => ArgKind::FilesOnly,
+        },
+        quiet: opts.quiet_failures,
+        avoid: opts.avoid_blocking,
+        no_warnings: opts.no_warnings,
+    };
+    resolve_file_args(&request, guard, exempt, msgs)
 }
 
 fn bytes_of(list: &[OsString]) -> Vec<Vec<u8>> {

@@ -108,30 +108,10 @@ impl Scanner {
         let Ok(dir) = self.root.open(number_cstr(pid as u64, &mut bufs.num)) else {
             return out;
         };
-        let Ok(st) = dir.stat_self() else {
+        let Some((header, single_threaded)) = self.process_header(pid, &dir, bufs) else {
             return out;
         };
-        let uid = st.st_uid;
-        if dir.read_record(c"stat", &mut bufs.text).is_err() {
-            return out;
-        }
-        let Some(stat) = parse_stat(&bufs.text, pid) else {
-            return out;
-        };
-        if stat.is_zombie() {
-            return out;
-        }
-        // A process with one thread has no other task to list: its task
-        // directory is not read. rlsof itself is listed as lsof, one
-        // thread, would be: its scanning threads are no tasks of the
-        // machine's.
-        let single_threaded = thread_count(&bufs.text) == Some(1) || self.is_rlsof(pid);
-        let header = Header {
-            pid,
-            tid: None,
-            uid,
-            stat,
-        };
+        let uid = header.uid;
         let mut path = self.root_text.clone();
         path.extend_from_slice(format!("/{pid}").as_bytes());
         let place = Place {
@@ -181,6 +161,26 @@ impl Scanner {
         out.extend(leader);
         out.extend(threads);
         out
+    }
+
+    /// The header of live process `pid` (None for a zombie or one gone),
+    /// and whether it has one thread only.
+    fn process_header(&self, pid: i32, dir: &Dir, bufs: &mut Buffers) -> Option<(Header, bool)> {
+        let uid = dir.stat_self().ok()?.st_uid;
+        dir.read_record(c"stat", &mut bufs.text).ok()?;
+        let stat = parse_stat(&bufs.text, pid).filter(|s| !s.is_zombie())?;
+        // A process with one thread has no other task to list: its task
+        // directory is not read. rlsof itself is listed as lsof, one
+        // thread, would be: its scanning threads are no tasks of the
+        // machine's.
+        let single_threaded = thread_count(&bufs.text) == Some(1) || self.is_rlsof(pid);
+        let header = Header {
+            pid,
+            tid: None,
+            uid,
+            stat,
+        };
+        Some((header, single_threaded))
     }
 
     /// Whether a process selected with `flags` needs only its sockets read.
