@@ -110,6 +110,40 @@ pub(super) fn prepare(opts: &Options) -> io::Result<Result<Prepared, i32>> {
         super::output::Stdout::lock().write_all(text.as_bytes())?;
         return Ok(Err(SUCCESS));
     }
+    let file_args = resolve_files(opts, &guard, &exempt, &mut msgs);
+    eprint!("{}", msgs.take());
+    let (names, args_failed) = match file_args {
+        FileArgs::Ready { files, failed } => (NameSet::new(files), failed),
+        FileArgs::Usage => {
+            eprint!("{}", cli::usage_text(false));
+            return Ok(Err(FAILURE));
+        }
+        FileArgs::Stop => return Ok(Err(FAILURE)),
+    };
+    let nfs_devs = guard
+        .mounts()
+        .iter()
+        .filter(|m| matches!(m.fs_type.as_str(), "nfs" | "nfs3" | "nfs4"))
+        .map(|m| m.dev.raw());
+    let mut selection = Selection::new(opts, users)
+        .with_names(names)
+        .with_nfs_devices(nfs_devs);
+    selection.network = Arc::new(network);
+    Ok(Ok(Prepared {
+        selection: Arc::new(selection),
+        guard,
+        exempt,
+        args_failed,
+    }))
+}
+
+/// `+d`/`+D` and the file arguments, resolved on the file system.
+fn resolve_files(
+    opts: &Options,
+    guard: &BlockGuard,
+    exempt: &[ExemptPath],
+    msgs: &mut Messages,
+) -> FileArgs {
     let dirs: Vec<DirArg> = opts
         .dirs
         .iter()
@@ -135,31 +169,7 @@ pub(super) fn prepare(opts: &Options) -> io::Result<Result<Prepared, i32>> {
         avoid: opts.avoid_blocking,
         no_warnings: opts.no_warnings,
     };
-    let file_args = resolve_file_args(&request, &guard, &exempt, &mut msgs);
-    eprint!("{}", msgs.take());
-    let (names, args_failed) = match file_args {
-        FileArgs::Ready { files, failed } => (NameSet::new(files), failed),
-        FileArgs::Usage => {
-            eprint!("{}", cli::usage_text(false));
-            return Ok(Err(FAILURE));
-        }
-        FileArgs::Stop => return Ok(Err(FAILURE)),
-    };
-    let nfs_devs = guard
-        .mounts()
-        .iter()
-        .filter(|m| matches!(m.fs_type.as_str(), "nfs" | "nfs3" | "nfs4"))
-        .map(|m| m.dev.raw());
-    let mut selection = Selection::new(opts, users)
-        .with_names(names)
-        .with_nfs_devices(nfs_devs);
-    selection.network = Arc::new(network);
-    Ok(Ok(Prepared {
-        selection: Arc::new(selection),
-        guard,
-        exempt,
-        args_failed,
-    }))
+    resolve_file_args(&request, guard, exempt, msgs)
 }
 
 fn bytes_of(list: &[OsString]) -> Vec<Vec<u8>> {

@@ -70,29 +70,12 @@ pub fn resolve_args(
             continue;
         }
         if matches.is_empty() {
-            match stat_arg(&path, guard, avoid, msgs) {
-                Ok(st) => {
+            match file_arg(arg, path, quiet, guard, avoid, msgs) {
+                Some(file) => {
                     any_usable = true;
-                    out.files.push(SearchFile {
-                        arg: arg.clone(),
-                        name: path,
-                        file_system: false,
-                        dev: st.st_dev,
-                        inode: st.st_ino,
-                        mode: st.st_mode & libc::S_IFMT,
-                        found: AtomicBool::new(false),
-                    });
+                    out.files.push(file);
                 }
-                Err(e) => {
-                    if !quiet {
-                        msgs.error(format!(
-                            "status error on {}: {}",
-                            msgs.shown(&path),
-                            errno_text(&e)
-                        ));
-                    }
-                    out.failed = true;
-                }
+                None => out.failed = true,
             }
             continue;
         }
@@ -117,6 +100,39 @@ pub fn resolve_args(
         out.none_usable = true;
     }
     out
+}
+
+/// A name that is no file system: the file it names, stat'ed; None (after
+/// lsof's message unless `quiet`) when it cannot be.
+fn file_arg(
+    arg: &[u8],
+    path: Vec<u8>,
+    quiet: bool,
+    guard: &BlockGuard,
+    avoid: bool,
+    msgs: &mut Messages,
+) -> Option<SearchFile> {
+    match stat_arg(&path, guard, avoid, msgs) {
+        Ok(st) => Some(SearchFile {
+            arg: arg.to_vec(),
+            name: path,
+            file_system: false,
+            dev: st.st_dev,
+            inode: st.st_ino,
+            mode: st.st_mode & libc::S_IFMT,
+            found: AtomicBool::new(false),
+        }),
+        Err(e) => {
+            if !quiet {
+                msgs.error(format!(
+                    "status error on {}: {}",
+                    msgs.shown(&path),
+                    errno_text(&e)
+                ));
+            }
+            None
+        }
+    }
 }
 
 fn mount_matches(m: &MountPoint, path: &[u8], kind: ArgKind) -> bool {

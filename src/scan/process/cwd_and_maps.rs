@@ -1,0 +1,168 @@
+//! The files a process has open other than through a descriptor: its
+//! working directory (cwd), root directory (rtd), executable (txt) and
+//! memory-mapped files (mem, DEL).
+
+use super::{proc_path, Place};
+use crate::model::{Dev, FdName, FileType, OpenFile};
+use crate::scan::exempt::{exempt_for, exempt_link, exempt_mapping};
+use crate::scan::maps::parse_maps;
+use crate::scan::node;
+use crate::scan::{Buffers, Scanner};
+use crate::sys::errno::errno_text;
+use std::ffi::CStr;
+use std::io;
+
+impl Scanner {
+    /// cwd, root, exe: readlink, then stat through the link.
+    pub(super) fn special_link(
+        &self,
+        place: &Place,
+        name: &CStr,
+        fd: FdName,
+        bufs: &mut Buffers,
+    ) -> Option<OpenFile> {
+        let mut file = OpenFile {
+            fd: Some(fd),
+            ..Default::default()
+        };
+        if let Err(e) = place.dir.readlink(name, &mut bufs.link) {
+            if !self.cfg.warnings {
+                return None;
+            }
+            file.file_type = Some(FileType::Unknown);
+            file.name = proc_path(place, name.to_bytes());
+            let kernel_thread_exe =
+                fd == FdName::Txt && e.raw_os_error() == Some(libc::ENOENT) && place.uid == 0;
+            if !kernel_thread_exe {
+                file.note = Some(format!("readlink: {}", errno_text(&e)));
+            }
+            return Some(file);
+        }
+        if let Some(e) = exempt_for(&self.cfg.exempt, &bufs.link) {
+            let kind = fd.label();
+            exempt_link(&mut file, &bufs.link, kind.trim(), e);
+            return Some(file);
+        }
+        node::name_from_link(&mut file, &bufs.link, None);
+        match self.guard.stat_at(place.dir.raw(), name, &bufs.link) {
+            Ok(st) => node::apply_stat(&mut file, &st, &bufs.link, self.mqueue_dev()),
+            Err(e) => {
+                file.file_type = Some(FileType::Unknown);
+                if self.cfg.warnings {
+                    file.note = Some(format!("stat: {}", errno_text(&e)));
+                }
+            }
+        }
+        self.add_lock(place, &mut file);
+        Some(file)
+    }
+
+    pub(super) fn mappings(
+        &self,
+        place: &Place,
+        exe: Option<(Dev, u64)>,
+        bufs: &mut Buffers,
+        files: &mut Vec<OpenFile>,
+    ) {
+        if place.dir.read_file(c"maps", &mut bufs.text).is_err() {
+            return;
+        }
+        for m in parse_maps(&bufs.text) {
+            if Some((m.dev, m.inode)) == exe {
+                continue;
+            }
+            let mut file = OpenFile {
+                fd: Some(FdName::Mem),
+                ..Default::default()
+            };
+            if let Some(e) = exempt_for(&self.cfg.exempt, &m.path) {
+                if m.deleted {
+                    file.fd = Some(FdName::Del);
+                }
+                file.dev = Some(m.dev);
+                file.inode = Some(m.inode);
+                exempt_mapping(&mut file, m.deleted, e);
+                file.name = m.path;
+                files.push(file);
+                continue;
+            }
+            let is_it = |st: &libc::stat| Dev::from_raw(st.st_dev) == m.dev && st.st_ino == m.inode;
+            let mut stat = self.stat_mapped(&m.path, m.dev, m.inode);
+            if !stat.as_ref().is_ok_and(is_it) {
+                if let Some(st) = stat_in_other_mount_ns(place, &m) {
+                    stat = Ok(st);
+                }
+            }
+            match stat {
+                Ok(st) if is_it(&st) => {
+                    node::apply_stat(&mut file, &st, &m.path, self.mqueue_dev());
+                }
+                other => {
+                    if m.deleted {
+                        file.fd = Some(FdName::Del);
+                    } else if self.cfg.warnings {
+                        file.note = Some(match other {
+                            Err(e) => format!("stat: {}", errno_text(&e)),
+                            Ok(st) => mismatch_note(&st, m.dev, m.inode),
+                        });
+                    }
+                    file.file_type = Some(FileType::Reg);
+                    file.dev = Some(m.dev);
+                    file.inode = Some(m.inode);
+                }
+            }
+            file.name = m.path;
+            self.add_lock(place, &mut file);
+            files.push(file);
+        }
+    }
+
+    /// Shared libraries are mapped by nearly every process: stat each
+    /// (device, inode, path) once per run, not once per process.
+    pub(super) fn stat_mapped(&self, path: &[u8], dev: Dev, inode: u64) -> io::Result<libc::stat> {
+        if let Some(st) = self.mapped.get(dev, inode, path) {
+            return Ok(st);
+        }
+        let st = self.guard.stat_path(path)?;
+        if Dev::from_raw(st.st_dev) == dev && st.st_ino == inode {
+            self.mapped.insert(dev, inode, path, &st);
+        }
+        Ok(st)
+    }
+}
+
+fn mismatch_note(st: &libc::stat, dev: Dev, inode: u64) -> String {
+    let sdev = Dev::from_raw(st.st_dev);
+    let mut note = String::new();
+    if sdev != dev {
+        note.push_str(&format!("path dev={},{}", sdev.major, sdev.minor));
+        if st.st_ino != inode {
+            note.push_str(&format!(",inode={}", st.st_ino));
+        }
+    } else {
+        note.push_str(&format!("path inode={}", st.st_ino));
+    }
+    note
+}
+
+/// A mapped file of a process in another mount namespace: its path names
+/// nothing (or another file) here, so it is stat'ed through the process's
+/// `/proc/PID/map_files/` link, which leads to the file itself, as upstream
+/// lsof 4.96 does (4.95: `(stat: No such file or directory)`). Only where
+/// the kernel lets us follow that link (root); otherwise None, and lsof
+/// 4.95's answer stands.
+fn stat_in_other_mount_ns(place: &Place, m: &crate::scan::maps::Mapping) -> Option<libc::stat> {
+    static OURS: std::sync::OnceLock<Option<(u64, u64)>> = std::sync::OnceLock::new();
+    let ours = OURS.get_or_init(|| {
+        let st = std::fs::metadata("/proc/self/ns/mnt").ok()?;
+        use std::os::unix::fs::MetadataExt;
+        Some((st.dev(), st.ino()))
+    });
+    let theirs = place.dir.stat(c"ns/mnt", false).ok()?;
+    if m.deleted || *ours == Some((theirs.st_dev, theirs.st_ino)) {
+        return None;
+    }
+    let link = std::ffi::CString::new(format!("map_files/{}", m.map_file)).ok()?;
+    let st = place.dir.stat(&link, false).ok()?;
+    (Dev::from_raw(st.st_dev) == m.dev && st.st_ino == m.inode).then_some(st)
+}
