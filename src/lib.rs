@@ -19,6 +19,4 @@ pub mod scan;
 pub mod select;
 #[cfg(test)]
 mod test_io;
-#[cfg(test)]
-mod test_random;
 pub mod users;
