@@ -272,7 +272,7 @@ fn s_tcp_states() {
         &[],
     );
     // `-s UDP:...`: lsof 4.95 refuses any UDP state; rlsof knows
-    // ESTABLISHED (tests/udp_states.rs, DIVERGENCES.md).
+    // ESTABLISHED (tests/integration/udp_states.rs, DIVERGENCES.md).
 }
 
 /// lsof 4.95 reads a UDP socket's table state as a TCP state: an inclusion

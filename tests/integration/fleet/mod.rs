@@ -2,7 +2,7 @@
 //! holder with known deleted files, descriptors and a small soft limit;
 //! promtool's checks of the metrics and of deploy/'s alert rules; the
 //! exporter's answers to bad input; its memory over 1,000 scrapes. The
-//! live test with a Prometheus server is in tests/fleet_prometheus.rs.
+//! live test with a Prometheus server is in tests/integration/fleet/prometheus.rs.
 
 pub(crate) mod fixture;
 mod prometheus;

@@ -1,9 +1,11 @@
 //! `--changes`: a process opening and closing files and sockets between
 //! cycles, reusing a descriptor number, forking a child that is killed,
 //! and exiting; the exact event streams in the table and in `-j`, each
-//! row checked against lsof's row for the same file.
+//! row checked against lsof's row for the same file. As root, and again
+//! with the fixture, rlsof and lsof all run as user nobody.
 
-use super::support::{fresh_directory, rlsof, wait_for, Churn, Stream};
+use super::support::{as_user, fresh_directory, rlsof, wait_for, Churn, Stream};
+use crate::common::{require_root, NOBODY};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::process::Command;
@@ -46,9 +48,10 @@ fn table_rows(stream: &Stream) -> Vec<Vec<String>> {
         .collect()
 }
 
-/// lsof's rows for the group's descriptors 3-99, by (pid, fd number).
-fn lsof_rows(pgid: u32) -> HashMap<(String, String), Vec<String>> {
-    let out = Command::new("/usr/bin/lsof")
+/// lsof's rows for the group's descriptors 3-99, by (pid, fd number), as
+/// user `uid` (None: as is).
+fn lsof_rows(uid: Option<u32>, pgid: u32) -> HashMap<(String, String), Vec<String>> {
+    let out = as_user(Command::new("/usr/bin/lsof"), uid)
         .args(["-a", "-d", "3-99", "-g", &pgid.to_string(), "-n", "-P"])
         .output()
         .expect("lsof runs");
@@ -91,18 +94,35 @@ fn until_both_have_a_first_cycle(churn: &mut Churn, json: &Stream, table: &Strea
 
 #[test]
 fn opens_closes_reuse_fork_and_exit_as_events() {
+    events_of_a_churning_process(None);
+}
+
+/// The same events where a user runs rlsof on a process of its own (no
+/// kernel paths, /proc as a user reads it).
+#[test]
+fn opens_closes_reuse_fork_and_exit_as_events_as_nobody() {
+    if require_root() {
+        events_of_a_churning_process(Some(NOBODY));
+    }
+}
+
+/// The fixture, rlsof and lsof run as user `uid` (None: as is).
+fn events_of_a_churning_process(uid: Option<u32>) {
     let dir = fresh_directory();
+    if let Some(uid) = uid {
+        std::os::unix::fs::chown(&dir, Some(uid), Some(uid)).expect("chown the test directory");
+    }
     let path = |f: &str| dir.join(f).to_string_lossy().into_owned();
-    let mut churn = Churn::start("steps", &dir.to_string_lossy());
+    let mut churn = Churn::start_as(uid, "steps", &dir.to_string_lossy());
     let p = churn.pid;
     let pgid = p.to_string();
     let select = ["-g", &pgid, "-a", "-d", "3-99", "-n", "-P"];
-    let mut json = Stream::start(&[&["+r1", "--changes", "-j"][..], &select].concat());
-    let mut table = Stream::start(&[&["+r1", "--changes"][..], &select].concat());
+    let mut json = Stream::start_as(uid, &[&["+r1", "--changes", "-j"][..], &select].concat());
+    let mut table = Stream::start_as(uid, &[&["+r1", "--changes"][..], &select].concat());
     until_both_have_a_first_cycle(&mut churn, &json, &table);
 
     let mut expected: Vec<Event> = Vec::new();
-    let mut before = lsof_rows(p);
+    let mut before = lsof_rows(uid, p);
     let mut steps = vec![("open_a", 0usize), ("listen", 0), ("swap", 0), ("fork", 0)];
     steps.extend([("reap", 0), ("pair", 0), ("close_sockets", 0), ("exit", 0)]);
     let mut child = 0u32;
@@ -155,7 +175,7 @@ fn opens_closes_reuse_fork_and_exit_as_events() {
         let now = if step == "exit" {
             HashMap::new()
         } else {
-            lsof_rows(p)
+            lsof_rows(uid, p)
         };
         for (e, row) in expected[from..].iter().zip(&rows[from..]) {
             check_row(e, row, &before, &now);
@@ -200,18 +220,34 @@ fn check_row(
 
 #[test]
 fn a_process_growing_at_each_cycle_is_reported_as_leaking() {
-    let mut leaker = Churn::start("leak", "3");
-    let mut stable = Churn::start("hold", "3");
+    a_leak_is_reported(None);
+}
+
+#[test]
+fn a_process_growing_at_each_cycle_is_reported_as_leaking_as_nobody() {
+    if require_root() {
+        a_leak_is_reported(Some(NOBODY));
+    }
+}
+
+/// The fixture and rlsof run as user `uid` (None: as is).
+fn a_leak_is_reported(uid: Option<u32>) {
+    let mut leaker = Churn::start_as(uid, "leak", "3");
+    let mut stable = Churn::start_as(uid, "hold", "3");
     let pids = format!("{},{}", leaker.pid, stable.pid);
     let select = ["-p", &pids, "-a", "-d", "3-999"];
-    let json = Stream::start(
+    let json = Stream::start_as(
+        uid,
         &[
             &["-r1", "--changes", "--leak-cycles", "2", "-j"][..],
             &select,
         ]
         .concat(),
     );
-    let table = Stream::start(&[&["-r1", "--changes", "--leak-cycles=2"][..], &select].concat());
+    let table = Stream::start_as(
+        uid,
+        &[&["-r1", "--changes", "--leak-cycles=2"][..], &select].concat(),
+    );
     let leak = wait_for(
         "a leak event",
         || {

@@ -35,6 +35,15 @@ pub fn wait_for<T>(
     }
 }
 
+/// `command`, to run as user and group `uid` when given.
+pub fn as_user(mut command: Command, uid: Option<u32>) -> Command {
+    if let Some(uid) = uid {
+        std::os::unix::process::CommandExt::uid(&mut command, uid);
+        std::os::unix::process::CommandExt::gid(&mut command, uid);
+    }
+    command
+}
+
 pub fn fresh_directory() -> PathBuf {
     static COUNT: AtomicUsize = AtomicUsize::new(0);
     let dir = std::env::temp_dir().join(format!(
@@ -57,8 +66,13 @@ pub struct Churn {
 
 impl Churn {
     pub fn start(mode: &str, arg: &str) -> Churn {
+        Churn::start_as(None, mode, arg)
+    }
+
+    /// [`Churn::start`] as user and group `uid` (None: as is; root only).
+    pub fn start_as(uid: Option<u32>, mode: &str, arg: &str) -> Churn {
         let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixture/churn.py");
-        let mut process = Command::new("python3")
+        let mut process = as_user(Command::new("python3"), uid)
             .args([script, mode, arg])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -120,8 +134,9 @@ pub struct Stream {
 }
 
 impl Stream {
-    pub fn start(args: &[&str]) -> Stream {
-        let mut process = Command::new(rlsof())
+    /// `rlsof ARGS` as user and group `uid` (None: as is; root only).
+    pub fn start_as(uid: Option<u32>, args: &[&str]) -> Stream {
+        let mut process = as_user(Command::new(rlsof()), uid)
             .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
