@@ -21,6 +21,4 @@ pub mod select;
 pub mod sys;
 #[cfg(test)]
 mod test_io;
-#[cfg(test)]
-mod test_random;
 pub mod users;

@@ -1,11 +1,13 @@
-//! Random command lines made of option-like pieces: parsing must never
-//! panic or loop, and errors must look like lsof's.
+//! Random command lines made of option-like pieces (proptest, which
+//! shrinks a failing line to its smallest form): parsing must never panic
+//! or loop, and errors must look like lsof's.
 
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStringExt;
 
 use super::parse;
-use crate::test_random::Random;
+use proptest::prelude::*;
+use proptest::sample::select;
 
 const PIECES: &[&str] = &[
     "-",
@@ -117,38 +119,36 @@ const PIECES: &[&str] = &[
     "a b",
 ];
 
-fn random_argument(random: &mut Random) -> OsString {
-    match random.below(10) {
-        0 => {
-            let len = random.below(6);
-            let bytes: Vec<u8> = (0..len).map(|_| random.next() as u8).collect();
-            OsString::from_vec(bytes)
-        }
-        1 => {
-            let a = PIECES[random.below(PIECES.len())];
-            let b = PIECES[random.below(PIECES.len())];
-            OsString::from(format!("{a}{b}"))
-        }
-        _ => OsString::from(PIECES[random.below(PIECES.len())]),
-    }
+/// One argument: mostly a piece, sometimes two pieces run together,
+/// sometimes a few arbitrary bytes.
+fn argument() -> impl Strategy<Value = OsString> {
+    prop_oneof![
+        8 => select(PIECES).prop_map(OsString::from),
+        1 => (select(PIECES), select(PIECES))
+            .prop_map(|(a, b)| OsString::from(format!("{a}{b}"))),
+        1 => proptest::collection::vec(any::<u8>(), 0..6).prop_map(OsString::from_vec),
+    ]
 }
 
-#[test]
-fn random_command_lines_never_panic() {
-    let mut random = Random(0x9e37_79b9_7f4a_7c15);
-    for _ in 0..20_000 {
-        let count = random.below(7);
-        let args: Vec<OsString> = (0..count).map(|_| random_argument(&mut random)).collect();
+proptest! {
+    // Parsing takes microseconds: as many lines as the old generator tried.
+    #![proptest_config(ProptestConfig::with_cases(20_000))]
+
+    #[test]
+    fn random_command_lines_never_panic(args in proptest::collection::vec(argument(), 0..7)) {
         match parse(args.clone()) {
             Err(e) => {
-                assert_eq!(e.status, 1, "{args:?}");
-                assert!(e.message.ends_with('\n'), "{args:?}");
-                assert!(e.message.contains(" usage: "), "{args:?}: {}", e.message);
+                prop_assert_eq!(e.status, 1, "{:?}", args);
+                prop_assert!(e.message.ends_with('\n'), "{:?}", args);
+                prop_assert!(e.message.contains(" usage: "), "{:?}: {}", args, e.message);
             }
             Ok(opts) => {
-                assert!(opts.notices.iter().all(|n| n.ends_with('\n')), "{args:?}");
+                prop_assert!(opts.notices.iter().all(|n| n.ends_with('\n')), "{:?}", args);
                 let informs = opts.help || opts.version || opts.field_help;
-                assert_eq!(informs, !opts.info_message.is_empty(), "{args:?}");
+                prop_assert_eq!(informs, !opts.info_message.is_empty(), "{:?}", args);
+                // The same line parses to the same options every time.
+                let again = parse(args.clone()).expect("parsed once, parses again");
+                prop_assert_eq!(format!("{opts:?}"), format!("{again:?}"));
             }
         }
     }

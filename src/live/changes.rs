@@ -347,16 +347,7 @@ fn process_note(kind: &Kind) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::FdName;
-
-    fn file(fd: u32, inode: u64, name: &str) -> OpenFile {
-        OpenFile {
-            fd: Some(FdName::Num(fd)),
-            inode: Some(inode),
-            name: name.as_bytes().to_vec(),
-            ..OpenFile::default()
-        }
-    }
+    use crate::live::test_file as file;
 
     fn listing(entries: &[(i32, u64, Vec<OpenFile>)]) -> Listing {
         entries

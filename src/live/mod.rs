@@ -61,3 +61,15 @@ pub fn listing_rank(f: &OpenFile) -> (u8, u32) {
         _ => (0, 0),
     }
 }
+
+/// The open file the live views' tests list: descriptor `fd` on inode
+/// `inode`, named `name`.
+#[cfg(test)]
+fn test_file(fd: u32, inode: u64, name: &str) -> OpenFile {
+    OpenFile {
+        fd: Some(FdName::Num(fd)),
+        inode: Some(inode),
+        name: name.as_bytes().to_vec(),
+        ..OpenFile::default()
+    }
+}

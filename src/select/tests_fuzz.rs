@@ -1,13 +1,15 @@
-//! Random selections: building and applying them never panics, and the
-//! scan's early skip (`fd_may_be_listed`) never drops a file that the full
-//! test would list.
+//! Random selections (proptest, which shrinks a failure to its smallest
+//! command line and files): building and applying them never panics, and
+//! the scan's early skip (`fd_may_be_listed`) never drops a file that the
+//! full test would list.
 
 use super::{Selection, UserSel};
 use crate::cli::options::{Item, UserSpec};
 use crate::model::{Dev, FdName, FileType, OpenFile};
 use crate::scan::process::Header;
 use crate::scan::stat::StatLine;
-use crate::test_random::Random;
+use proptest::prelude::*;
+use proptest::sample::select;
 use std::ffi::OsString;
 
 const PIECES: &[&str] = &[
@@ -48,84 +50,95 @@ const PIECES: &[&str] = &[
     "-t",
 ];
 
-fn random_header(r: &mut Random) -> Header {
-    let commands = ["python3", "sleep", "sh", "", "s\u{7f}x"];
-    Header {
-        pid: 9 + r.below(4) as i32,
-        tid: (r.below(3) == 0).then_some(20),
-        uid: r.below(9) as u32,
-        stat: StatLine {
-            command: r.pick(&commands).as_bytes().to_vec(),
-            state: b'S',
-            ppid: 1,
-            pgid: 4 + r.below(3) as i32,
+fn header() -> impl Strategy<Value = Header> {
+    let commands: &[&str] = &["python3", "sleep", "sh", "", "s\u{7f}x"];
+    (9..13i32, any::<bool>(), 0..9u32, select(commands), 4..7i32).prop_map(
+        |(pid, thread, uid, command, pgid)| Header {
+            pid,
+            tid: thread.then_some(20),
+            uid,
+            stat: StatLine {
+                command: command.as_bytes().to_vec(),
+                state: b'S',
+                ppid: 1,
+                pgid,
+            },
         },
-    }
+    )
 }
 
-fn random_fd(r: &mut Random) -> FdName {
-    match r.below(8) {
-        0 => FdName::Cwd,
-        1 => FdName::Rtd,
-        2 => FdName::Txt,
-        3 => FdName::Mem,
-        4 => FdName::Del,
-        5 => FdName::NoFd,
-        _ => FdName::Num(r.below(6) as u32),
-    }
+fn fd() -> impl Strategy<Value = FdName> {
+    prop_oneof![
+        Just(FdName::Cwd),
+        Just(FdName::Rtd),
+        Just(FdName::Txt),
+        Just(FdName::Mem),
+        Just(FdName::Del),
+        Just(FdName::NoFd),
+        (0..6u32).prop_map(FdName::Num),
+    ]
 }
 
-fn random_file(r: &mut Random, fd: FdName) -> OpenFile {
-    OpenFile {
-        fd: Some(fd),
-        file_type: Some(if r.below(4) == 0 {
-            FileType::Unix
-        } else {
-            FileType::Reg
-        }),
-        dev: (r.below(5) != 0).then(|| Dev::from_raw(r.below(3) as u64)),
-        inode: Some(r.below(5) as u64),
-        nlink: (r.below(3) != 0).then(|| r.below(3) as u64),
-        ..Default::default()
-    }
+/// A file with one of a few devices, inodes and link counts, some unknown.
+fn file(fd: FdName) -> impl Strategy<Value = OpenFile> {
+    (
+        any::<bool>(),
+        proptest::option::of(0..3u64),
+        0..5u64,
+        proptest::option::of(0..3u64),
+    )
+        .prop_map(move |(unix, dev, inode, nlink)| OpenFile {
+            fd: Some(fd),
+            file_type: Some(if unix { FileType::Unix } else { FileType::Reg }),
+            dev: dev.map(Dev::from_raw),
+            inode: Some(inode),
+            nlink,
+            ..Default::default()
+        })
 }
 
-#[test]
-fn random_selections_apply_without_panics_and_skip_safely() {
-    let mut r = Random(0x5e1e_c710_u64);
-    for _ in 0..3000 {
-        let n = r.below(7);
-        let args: Vec<OsString> = (0..n).map(|_| OsString::from(r.pick(PIECES))).collect();
-        let Ok(opts) = crate::cli::parse(args) else {
-            continue;
-        };
-        let users: Vec<Item<UserSel>> = opts
-            .users
-            .iter()
-            .map(|u| Item {
-                value: UserSel {
-                    spec: u.value.clone(),
-                    uid: match u.value {
-                        UserSpec::Uid(uid) => uid,
-                        UserSpec::Name(_) => 0,
-                    },
+fn process_and_file() -> impl Strategy<Value = (Header, OpenFile)> {
+    (header(), fd().prop_flat_map(file))
+}
+
+fn users_of(opts: &crate::cli::options::Options) -> Vec<Item<UserSel>> {
+    opts.users
+        .iter()
+        .map(|u| Item {
+            value: UserSel {
+                spec: u.value.clone(),
+                uid: match u.value {
+                    UserSpec::Uid(uid) => uid,
+                    UserSpec::Name(_) => 0,
                 },
-                excluded: u.excluded,
-            })
-            .collect();
-        let sel = Selection::new(&opts, users);
-        for _ in 0..20 {
-            let header = random_header(&mut r);
+            },
+            excluded: u.excluded,
+        })
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(3_000))]
+
+    #[test]
+    fn random_selections_apply_without_panics_and_skip_safely(
+        args in proptest::collection::vec(select(PIECES), 0..7),
+        files in proptest::collection::vec(process_and_file(), 20),
+    ) {
+        let args: Vec<OsString> = args.into_iter().map(OsString::from).collect();
+        let Ok(opts) = crate::cli::parse(args) else {
+            return Ok(());
+        };
+        let sel = Selection::new(&opts, users_of(&opts));
+        for (header, mut file) in files {
             let Some(flags) = sel.process(&header) else {
                 continue;
             };
-            let fd = random_fd(&mut r);
-            let mut file = random_file(&mut r, fd);
-            let listed = sel.file(flags, &mut file);
-            if listed {
-                assert!(
+            let fd = file.fd.expect("every file has a descriptor");
+            if sel.file(flags, &mut file) {
+                prop_assert!(
                     sel.fd_may_be_listed(flags, fd),
-                    "early skip dropped a listed file: {opts:?} {fd:?}"
+                    "early skip dropped a listed file: {:?} {:?}", opts, fd
                 );
             }
         }

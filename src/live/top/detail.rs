@@ -78,17 +78,8 @@ pub fn lines(render: Render, before: Option<&Process>, now: &Process) -> Lines {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{FdName, OpenFile};
+    use crate::live::test_file as file;
     use crate::print::NumericNames;
-
-    fn file(fd: u32, inode: u64, name: &str) -> OpenFile {
-        OpenFile {
-            fd: Some(FdName::Num(fd)),
-            inode: Some(inode),
-            name: name.as_bytes().to_vec(),
-            ..OpenFile::default()
-        }
-    }
 
     #[test]
     fn opened_and_closed_files_are_marked_in_listing_order() {

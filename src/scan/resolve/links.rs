@@ -135,20 +135,21 @@ mod tests {
         );
     }
 
-    #[test]
-    fn random_paths_resolve_without_panics() {
-        let mut r = crate::test_random::Random(0xbad_5eed);
-        let guard = guard();
-        let parts = [
-            "/", "//", ".", "..", "tmp", "proc", "self", "\u{ff}", "x", "-", "cwd",
-        ];
-        for _ in 0..500 {
-            let mut path = Vec::new();
-            for _ in 0..r.below(8) {
-                path.extend_from_slice(r.pick(&parts).as_bytes());
-            }
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+        #[test]
+        fn random_paths_resolve_without_panics(
+            parts in proptest::collection::vec(
+                proptest::sample::select(&[
+                    "/", "//", ".", "..", "tmp", "proc", "self", "\u{ff}", "x", "-", "cwd",
+                ][..]),
+                0..8,
+            ),
+            avoid_blocking in proptest::bool::weighted(0.25),
+        ) {
+            let path: Vec<u8> = parts.concat().into_bytes();
             let mut msgs = Messages::new("lsof", true);
-            if let Some(p) = resolve_links(&path, r.below(4) == 0, &guard, &mut msgs) {
+            if let Some(p) = resolve_links(&path, avoid_blocking, &guard(), &mut msgs) {
                 let _ = trim_trailing_slashes(&p);
             }
         }

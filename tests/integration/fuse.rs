@@ -1,0 +1,295 @@
+//! Never hang: a FUSE file system whose daemon stops answering (its
+//! getattr never returns) must not stop the listing. rlsof gives up on the
+//! file after the `-S` timeout, says so in its row, and lists the rest.
+//!
+//! The daemon is tests/fixture/fuse_hang.py, which speaks the FUSE protocol
+//! over /dev/fuse itself (no libfuse). Skipped, with a message, where
+//! /dev/fuse is missing or the mount is refused.
+
+use crate::common;
+use crate::common::need::{cannot_run, need};
+use std::ffi::CString;
+use std::io::{BufRead, BufReader};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+const TIMEOUT_SECS: u64 = 2;
+/// Time allowed beyond the timeout for listing the whole machine.
+const SLACK: Duration = Duration::from_secs(10);
+
+/// The mounted file system, its daemon and the process holding a file
+/// there. Dropping it detaches the mount first (so nothing new can block
+/// on it), then kills the daemon (which fails what is still waiting).
+struct StuckMount {
+    dir: PathBuf,
+    mount_point: PathBuf,
+    daemon: Child,
+    holder: Option<Child>,
+}
+
+impl Drop for StuckMount {
+    fn drop(&mut self) {
+        if let Ok(c) = CString::new(self.mount_point.as_os_str().as_bytes()) {
+            // SAFETY: a valid path; MNT_DETACH never blocks on the daemon.
+            unsafe { libc::umount2(c.as_ptr(), libc::MNT_DETACH) };
+        }
+        let _ = self.daemon.kill();
+        let _ = self.daemon.wait();
+        if let Some(holder) = &mut self.holder {
+            let _ = holder.kill();
+            let _ = holder.wait();
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Mounts the file system; None (see [`need`]) where this machine cannot.
+fn mount(tag: &str) -> Option<StuckMount> {
+    if !need(Path::new("/dev/fuse").exists(), "/dev/fuse is missing") {
+        return None;
+    }
+    let dir = std::env::temp_dir().join(format!("rlsof-fuse-{}-{tag}", std::process::id()));
+    let mount_point = dir.join("mnt");
+    std::fs::create_dir_all(&mount_point).expect("create the mount point");
+    let ready = dir.join("ready");
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixture/fuse_hang.py");
+    let daemon = Command::new("python3")
+        .arg(script)
+        .arg(&mount_point)
+        .arg(&ready)
+        .stdin(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start python3");
+    let mut mounted = StuckMount {
+        dir,
+        mount_point,
+        daemon,
+        holder: None,
+    };
+    let started = Instant::now();
+    while !ready.exists() {
+        if let Ok(Some(_)) = mounted.daemon.try_wait() {
+            let mut why = String::new();
+            if let Some(mut err) = mounted.daemon.stderr.take() {
+                let _ = std::io::Read::read_to_string(&mut err, &mut why);
+            }
+            cannot_run(&format!("the FUSE mount was refused: {}", why.trim()));
+            return None;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the FUSE daemon never mounted"
+        );
+        thread::sleep(Duration::from_millis(20));
+    }
+    Some(mounted)
+}
+
+/// Starts a process that opens `file` (while the daemon still answers)
+/// and holds it; returns once it has.
+fn hold(file: &Path) -> Child {
+    let code =
+        "import sys, time\nf = open(sys.argv[1])\nprint('held', flush=True)\ntime.sleep(3600)\n";
+    let mut child = Command::new("python3")
+        .arg("-c")
+        .arg(code)
+        .arg(file)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start the holder");
+    let mut line = String::new();
+    if let Some(out) = child.stdout.take() {
+        let _ = BufReader::new(out).read_line(&mut line);
+    }
+    assert_eq!(line.trim(), "held", "the holder could not open {file:?}");
+    child
+}
+
+#[test]
+fn stuck_fuse_file_does_not_stop_the_listing() {
+    let _alone = crate::common::machine::alone();
+    if !common::require_root() {
+        return;
+    }
+    let Some(mut mounted) = mount("timeout") else {
+        return;
+    };
+    let held = mounted.mount_point.join("held");
+    let holder = hold(&held);
+    let holder_pid = holder.id();
+    mounted.holder = Some(holder);
+    // From now on the daemon reads requests and answers none.
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(mounted.daemon.id() as i32, libc::SIGUSR1) };
+    let mut bystander = Command::new("sleep")
+        .arg("3600")
+        .spawn()
+        .expect("start sleep");
+
+    let started = Instant::now();
+    let timeout = TIMEOUT_SECS.to_string();
+    let out = common::run(common::rlsof(), &["-S", &timeout, "-n", "-P"]);
+    let elapsed = started.elapsed();
+    let _ = bystander.kill();
+    let _ = bystander.wait();
+
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status, "exit 0", "stderr:\n{stderr}");
+    assert!(
+        elapsed < Duration::from_secs(TIMEOUT_SECS) + SLACK,
+        "the listing took {elapsed:?} with -S {TIMEOUT_SECS}"
+    );
+    let row = format!("{} (stat: Connection timed out)", held.display());
+    let holder_row = stdout
+        .lines()
+        .find(|l| l.contains(&row))
+        .unwrap_or_else(|| panic!("no row says {row:?}:\n{stdout}"));
+    let fields: Vec<&str> = holder_row.split_whitespace().collect();
+    assert_eq!(fields.get(1), Some(&holder_pid.to_string().as_str()));
+    assert!(fields.contains(&"unknown"), "row: {holder_row}");
+    let bystander_pid = bystander.id().to_string();
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.split_whitespace().nth(1) == Some(bystander_pid.as_str())),
+        "the other processes are missing"
+    );
+    assert!(
+        stderr.contains("WARNING: can't stat() fuse.hangfs file system"),
+        "stderr: {stderr}"
+    );
+}
+
+#[test]
+fn avoid_blocking_skips_the_stuck_file_at_once() {
+    let _alone = crate::common::machine::alone();
+    if !common::require_root() {
+        return;
+    }
+    let Some(mut mounted) = mount("avoid") else {
+        return;
+    };
+    let held = mounted.mount_point.join("held");
+    let holder = hold(&held);
+    let pid = holder.id().to_string();
+    mounted.holder = Some(holder);
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(mounted.daemon.id() as i32, libc::SIGUSR1) };
+    let started = Instant::now();
+    let out = common::run(common::rlsof(), &["-b", "-a", "-p", &pid, "-d", "3"]);
+    assert!(started.elapsed() < Duration::from_secs(TIMEOUT_SECS));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let row = format!(
+        "{} (stat: Resource temporarily unavailable)",
+        held.display()
+    );
+    assert!(stdout.contains(&row), "stdout:\n{stdout}");
+}
+
+#[test]
+fn exempt_file_system_is_never_stat_ed() {
+    let _alone = crate::common::machine::alone();
+    if !common::require_root() {
+        return;
+    }
+    let Some(mut mounted) = mount("exempt") else {
+        return;
+    };
+    let held = mounted.mount_point.join("held");
+    let holder = hold(&held);
+    let pid = holder.id().to_string();
+    mounted.holder = Some(holder);
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(mounted.daemon.id() as i32, libc::SIGUSR1) };
+    let mount_point = mounted.mount_point.to_string_lossy().into_owned();
+    let started = Instant::now();
+    let out = common::run(
+        common::rlsof(),
+        &["-e", &mount_point, "-a", "-p", &pid, "-d", "3"],
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(TIMEOUT_SECS),
+        "an exempt file system was waited for"
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let row = format!("{} (-e {mount_point})", held.display());
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.contains("UNKNfd") && l.contains("UNKNOWN") && l.contains(&row)),
+        "stdout:\n{stdout}\nstderr:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn name_on_a_stuck_file_system_times_out() {
+    let _alone = crate::common::machine::alone();
+    if !common::require_root() {
+        return;
+    }
+    let Some(mut mounted) = mount("name") else {
+        return;
+    };
+    let held = mounted.mount_point.join("held");
+    mounted.holder = Some(hold(&held));
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(mounted.daemon.id() as i32, libc::SIGUSR1) };
+    let held_text = held.to_string_lossy().into_owned();
+    let started = Instant::now();
+    let timeout = TIMEOUT_SECS.to_string();
+    let out = common::run(common::rlsof(), &["-S", &timeout, &held_text]);
+    let elapsed = started.elapsed();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        elapsed < Duration::from_secs(TIMEOUT_SECS) + SLACK,
+        "took {elapsed:?}; stderr:\n{stderr}"
+    );
+    assert_eq!(out.status, "exit 1");
+    assert!(
+        stderr.contains(&format!(
+            "status error on {held_text}: Connection timed out"
+        )),
+        "stderr:\n{stderr}"
+    );
+}
+
+/// The exporter: a scrape is bounded by `-S` too, scrape after scrape,
+/// and a mount that stopped answering does not stop it serving.
+#[test]
+fn stuck_fuse_file_does_not_stall_a_scrape() {
+    let _alone = crate::common::machine::alone();
+    if !common::require_root() {
+        return;
+    }
+    let Some(mut mounted) = mount("serve") else {
+        return;
+    };
+    let held = mounted.mount_point.join("held");
+    mounted.holder = Some(hold(&held));
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(mounted.daemon.id() as i32, libc::SIGUSR1) };
+    let timeout = TIMEOUT_SECS.to_string();
+    let exporter = crate::fleet::fixture::Exporter::start(
+        &[],
+        &["--serve", "0", "--cache-age", "0", "-S", &timeout],
+    );
+    for _ in 0..2 {
+        let started = Instant::now();
+        let (status, body) = crate::fleet::fixture::get(exporter.addr, "/metrics");
+        let elapsed = started.elapsed();
+        assert_eq!(status, 200, "{body}");
+        assert!(body.contains("rlsof_scrape_duration_seconds"));
+        assert!(
+            elapsed < Duration::from_secs(TIMEOUT_SECS) + SLACK,
+            "the scrape took {elapsed:?} with -S {TIMEOUT_SECS}"
+        );
+    }
+    assert_eq!(exporter.stop().code(), Some(0));
+}
