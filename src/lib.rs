@@ -1,7 +1,10 @@
-//! rlsof: lsof for Linux. See DESIGN in the repository for the data flow:
-//! cli → scan → select → print.
+//! rlsof: lsof for Linux. docs/ARCHITECTURE.md describes the data flow
+//! (argv → options → one derived configuration → scan → select → print)
+//! and which module may use which.
 
 pub mod app;
+#[cfg(test)]
+mod architecture_tests;
 pub mod bpf;
 pub mod build_info;
 pub mod cli;

@@ -257,7 +257,7 @@ fn system_calls_per_open_file_stay_near_the_floor() {
     assert!(
         per_file <= MAX_CALLS_PER_FILE,
         "rlsof spends {per_file:.2} system calls per open file (bound {MAX_CALLS_PER_FILE}); \
-         see DESIGN.md, 'Speed is designed in'"
+         see docs/ARCHITECTURE.md and bench/RESULTS.md"
     );
 }
 
