@@ -162,30 +162,12 @@ impl<B: Blob + ?Sized> Read for Section<'_, B> {
 /// Finds what `wanted` names in `blob`. None when the blob is not BTF or
 /// is damaged.
 pub fn find<B: Blob + ?Sized>(blob: &B, wanted: &Wanted) -> Option<Found> {
-    let mut header = [0u8; HEADER_LEN];
-    read_exact_at(blob, &mut header, 0)?;
-    if u16_at(&header, 0)? != MAGIC {
-        return None;
-    }
-    let header_len = u64::from(u32_at(&header, 4)?);
-    let section = |at: usize| -> Option<(u64, usize)> {
-        Some((
-            header_len + u64::from(u32_at(&header, at)?),
-            u32_at(&header, at + 4)? as usize,
-        ))
-    };
-    let (types_at, types_len) = section(8)?;
-    let (strings_at, strings_len) = section(16)?;
+    let (types_at, types_len, strings) = sections(blob)?;
     let mut names: Vec<&str> = wanted.funcs.to_vec();
     for (strukt, members) in wanted.structs {
         names.push(strukt);
         names.extend_from_slice(members);
     }
-    let strings = Section {
-        blob,
-        offset: strings_at,
-        left: strings_len,
-    };
     let positions = name_positions(strings, &names)?;
     let is = |position: u32, name: &str| positions.get(&position).is_some_and(|n| *n == name);
     let mut found = Found::default();
@@ -239,6 +221,47 @@ pub fn find<B: Blob + ?Sized>(blob: &B, wanted: &Wanted) -> Option<Found> {
         // Anonymous types may come after their struct: read on then.
         !all_seen || !pending.is_empty()
     })?;
+    members_of_anonymous(&mut found, pending, &anonymous, wanted, &is)?;
+    let types = found.members.values().map(|&(_, ty)| ty).collect();
+    found.sizes = sizes(blob, types_at, types_len, types)?;
+    Some(found)
+}
+
+/// The type section's place and length, and the string section, after
+/// the header's magic is checked.
+fn sections<B: Blob + ?Sized>(blob: &B) -> Option<(u64, usize, Section<'_, B>)> {
+    let mut header = [0u8; HEADER_LEN];
+    read_exact_at(blob, &mut header, 0)?;
+    if u16_at(&header, 0)? != MAGIC {
+        return None;
+    }
+    let header_len = u64::from(u32_at(&header, 4)?);
+    let section = |at: usize| -> Option<(u64, usize)> {
+        Some((
+            header_len + u64::from(u32_at(&header, at)?),
+            u32_at(&header, at + 4)? as usize,
+        ))
+    };
+    let (types_at, types_len) = section(8)?;
+    let (strings_at, strings_len) = section(16)?;
+    let strings = Section {
+        blob,
+        offset: strings_at,
+        left: strings_len,
+    };
+    Some((types_at, types_len, strings))
+}
+
+/// The wanted members found inside the anonymous unions and structs of
+/// wanted structs (`pending`: struct, anonymous type, its byte offset),
+/// down to [`NESTING`] levels.
+fn members_of_anonymous(
+    found: &mut Found,
+    mut pending: Vec<(&str, u32, u32)>,
+    anonymous: &HashMap<u32, Vec<(u32, u32, u32)>>,
+    wanted: &Wanted,
+    is: &dyn Fn(u32, &str) -> bool,
+) -> Option<()> {
     for _ in 0..NESTING {
         for (strukt, ty, base) in std::mem::take(&mut pending) {
             let names = wanted.structs.iter().find(|(s, _)| *s == strukt)?.1;
@@ -252,9 +275,7 @@ pub fn find<B: Blob + ?Sized>(blob: &B, wanted: &Wanted) -> Option<Found> {
             }
         }
     }
-    let types = found.members.values().map(|&(_, ty)| ty).collect();
-    found.sizes = sizes(blob, types_at, types_len, types)?;
-    Some(found)
+    Some(())
 }
 
 /// What a type says of its size: it, or that of another type.
