@@ -8,8 +8,8 @@
 //! in PID order until their sockets fill a batch, and the socket tables
 //! are read for that batch keeping only those sockets.
 //!
-//! Each batch after the first reads the tables again (about 1 µs of CPU
-//! per socket of the machine), so batching has a price that grows with
+//! Each batch after the first reads the tables again (CPU time for every
+//! socket of the machine), so batching has a price that grows with
 //! the square of the sockets; it is capped: a batch holds
 //! [`SOCKETS_PER_BATCH`] sockets, or a [`MAX_BATCHES`]th of the machine's
 //! when that is more. A machine whose sockets fit one batch reads the

@@ -8,7 +8,7 @@ use std::sync::atomic::Ordering;
 use super::Scanner;
 
 /// Loading the descriptors program (reading the kernel's BTF, the
-/// verifier) takes about 10 ms, the time of some 2,000 fdinfo reads: a
+/// verifier) costs as much as reading a few thousand fdinfo files: a
 /// listing asks the kernel only once it has read that many, so that
 /// `rlsof -F -p PID` of a small process does not pay for it.
 const FDINFO_READS_BEFORE_ASKING: usize = 2000;

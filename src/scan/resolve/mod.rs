@@ -12,7 +12,6 @@ mod mount_points;
 
 pub use args::ArgKind;
 pub use dirs::Crossing;
-pub use links::{resolve_links, trim_trailing_slashes};
 pub use messages::Messages;
 pub use mount_points::mount_supplement;
 
@@ -21,6 +20,7 @@ use crate::sys::block::{may_block_type, BlockGuard};
 use crate::sys::mounts::Mount;
 use args::resolve_args;
 use dirs::walk_dir;
+use links::{resolve_links, trim_trailing_slashes};
 use mount_points::read_mount_points;
 use std::os::unix::ffi::OsStrExt;
 use std::sync::atomic::{AtomicBool, Ordering};
