@@ -27,9 +27,6 @@ use view::{Action, View};
 /// How often signals are looked for while waiting for a key.
 const SIGNAL_POLL: Duration = Duration::from_millis(100);
 
-/// Overrides the refresh interval in milliseconds (for measuring many
-/// refreshes quickly; `-r` counts whole seconds).
-
 /// What `--top` needs besides the scan.
 pub struct Top<'a> {
     pub print: &'a PrintSettings,
