@@ -111,49 +111,8 @@ impl SocketOffsets {
     /// not of the size the program copies, or not where a copy of fixed
     /// size reaches.
     pub(super) fn from_btf(found: &Found) -> Result<SocketOffsets, String> {
-        let sized = |s: &'static str, m: &'static str, size: u32| {
-            let field = found.field(s, m)?;
-            if field.size != size {
-                return Err(format!(
-                    "{field}: {} bytes in this kernel, the program copies {size}",
-                    field.size
-                ));
-            }
-            Ok(field)
-        };
-        let in_common = |m: &'static str, size: u32| -> Result<usize, String> {
-            let field = sized("sock_common", m, size)?;
-            let end = field.offset as usize + size as usize;
-            if end > COMMON_ROOM {
-                return Err(format!("{field}: beyond the {COMMON_ROOM} bytes copied"));
-            }
-            Ok(field.offset as usize)
-        };
-        let common = Common {
-            daddr: in_common("skc_daddr", 4)?,
-            rcv_saddr: in_common("skc_rcv_saddr", 4)?,
-            dport: in_common("skc_dport", 2)?,
-            num: in_common("skc_num", 2)?,
-            family: in_common("skc_family", 2)?,
-            state: in_common("skc_state", 1)?,
-            v6_daddr: in_common("skc_v6_daddr", 16)?,
-            v6_rcv_saddr: in_common("skc_v6_rcv_saddr", 16)?,
-            node: in_common("skc_node", 16)?,
-        };
-        let common_len = [
-            common.daddr + 4,
-            common.rcv_saddr + 4,
-            common.dport + 2,
-            common.num + 2,
-            common.family + 2,
-            common.state + 1,
-            common.v6_daddr + 16,
-            common.v6_rcv_saddr + 16,
-            common.node + 16,
-        ]
-        .into_iter()
-        .max()
-        .unwrap_or(COMMON_ROOM);
+        let sized = |s, m, size| sized(found, s, m, size);
+        let (common, common_len) = Common::from_btf(found)?;
         let (protocol, sock_type) = (
             sized("sock", "sk_protocol", 2)?,
             sized("sock", "sk_type", 2)?,
@@ -196,5 +155,59 @@ impl SocketOffsets {
                 udp_forward_deficit: found.field("udp_sock", "forward_deficit")?,
             },
         })
+    }
+}
+
+/// Member `m` of struct `s`, which the program copies as `size` bytes: an
+/// error when this kernel's member has another size.
+fn sized(found: &Found, s: &'static str, m: &'static str, size: u32) -> Result<Field, String> {
+    let field = found.field(s, m)?;
+    if field.size != size {
+        return Err(format!(
+            "{field}: {} bytes in this kernel, the program copies {size}",
+            field.size
+        ));
+    }
+    Ok(field)
+}
+
+impl Common {
+    /// The members of `struct sock_common` the program reads, and how many
+    /// of its first bytes it copies to reach them all.
+    fn from_btf(found: &Found) -> Result<(Common, usize), String> {
+        let in_common = |m: &'static str, size: u32| -> Result<usize, String> {
+            let field = sized(found, "sock_common", m, size)?;
+            let end = field.offset as usize + size as usize;
+            if end > COMMON_ROOM {
+                return Err(format!("{field}: beyond the {COMMON_ROOM} bytes copied"));
+            }
+            Ok(field.offset as usize)
+        };
+        let common = Common {
+            daddr: in_common("skc_daddr", 4)?,
+            rcv_saddr: in_common("skc_rcv_saddr", 4)?,
+            dport: in_common("skc_dport", 2)?,
+            num: in_common("skc_num", 2)?,
+            family: in_common("skc_family", 2)?,
+            state: in_common("skc_state", 1)?,
+            v6_daddr: in_common("skc_v6_daddr", 16)?,
+            v6_rcv_saddr: in_common("skc_v6_rcv_saddr", 16)?,
+            node: in_common("skc_node", 16)?,
+        };
+        let len = [
+            common.daddr + 4,
+            common.rcv_saddr + 4,
+            common.dport + 2,
+            common.num + 2,
+            common.family + 2,
+            common.state + 1,
+            common.v6_daddr + 16,
+            common.v6_rcv_saddr + 16,
+            common.node + 16,
+        ]
+        .into_iter()
+        .max()
+        .unwrap_or(COMMON_ROOM);
+        Ok((common, len))
     }
 }
