@@ -76,6 +76,7 @@ pub(super) fn file_type(
     !label.is_empty()
 }
 
+/// `+f g` after `-F` names the flags in `-F G` too, as in the table.
 pub(super) fn file_flags(
     r: &Render,
     f: &OpenFile,
