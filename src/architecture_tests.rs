@@ -19,7 +19,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("scan", &["bpf", "net", "sys", "model", "knobs", "escape"]),
     ("select", &["cli", "scan", "net", "sys", "model", "escape"]),
     ("print", &["model", "escape", "build_info"]),
-    ("names", &["print", "net", "users", "model"]),
+    ("system_names", &["print", "net", "users", "model"]),
     ("run", &["scan", "select", "model"]),
     ("repeat", &["cli", "scan", "print", "model"]),
     ("deleted", FEATURES),
@@ -29,8 +29,21 @@ const LAYERS: &[(&str, &[&str])] = &[
 
 /// What rlsof's own features may use: every layer below `app`.
 const FEATURES: &[&str] = &[
-    "cli", "scan", "select", "print", "run", "repeat", "names", "model", "net", "sys", "users",
-    "escape", "knobs", "bpf", "deleted",
+    "cli",
+    "scan",
+    "select",
+    "print",
+    "run",
+    "repeat",
+    "system_names",
+    "model",
+    "net",
+    "sys",
+    "users",
+    "escape",
+    "knobs",
+    "bpf",
+    "deleted",
 ];
 
 /// The code of a source file without its comments and test modules.

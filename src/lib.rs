@@ -14,7 +14,6 @@ pub mod fleet;
 pub mod knobs;
 pub mod live;
 pub mod model;
-pub mod names;
 pub mod net;
 pub mod print;
 pub mod repeat;
@@ -22,6 +21,7 @@ pub mod run;
 pub mod scan;
 pub mod select;
 pub mod sys;
+pub mod system_names;
 #[cfg(test)]
 mod test_io;
 pub mod users;

@@ -66,7 +66,7 @@ impl Config {
 /// running views and reports stream too, so memory stays flat over cycles.
 pub(super) fn allocator_use(opts: &Options) -> AllocatorUse {
     let streams = !matches!(opts.output, Output::Table);
-    if streams || opts.extra.is_some() {
+    if streams || opts.feature.is_some() {
         AllocatorUse::Streaming
     } else {
         AllocatorUse::Table

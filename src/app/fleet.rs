@@ -3,7 +3,7 @@
 
 use super::output::Stdout;
 use super::{output_failed, pids_to_scan, FAILURE, SUCCESS};
-use crate::cli::options::{Extra, FleetSettings, Options, Output};
+use crate::cli::options::{Feature, FleetSettings, Options, Output};
 use crate::cli::PROGRAM;
 use crate::fleet::metrics::{render, MetricsLimits};
 use crate::fleet::serve::{bind, serve, SharedScan};
@@ -19,17 +19,17 @@ use std::time::Duration;
 
 /// Runs a fleet mode; returns the exit status.
 pub(super) fn run_fleet(
-    extra: &Extra,
+    extra: &Feature,
     opts: &Options,
     scanner: &Scanner,
     selection: &Arc<Selection>,
 ) -> i32 {
     let cfg = fleet_config(scanner.config());
     let result = match extra {
-        Extra::Summary(settings) => {
+        Feature::Summary(settings) => {
             one_snapshot(&cfg, selection).and_then(|s| print_summary(&s, settings, opts))
         }
-        Extra::Metrics { settings, file } => one_snapshot(&cfg, selection).and_then(|s| {
+        Feature::Metrics { settings, file } => one_snapshot(&cfg, selection).and_then(|s| {
             let text = render(
                 &s,
                 &metrics_limits(settings),
@@ -40,7 +40,7 @@ pub(super) fn run_fleet(
                 None => Stdout::lock().write_all(text.as_bytes()),
             }
         }),
-        Extra::Serve { settings, addr } => {
+        Feature::Serve { settings, addr } => {
             return serve_metrics(cfg, selection, settings, opts, *addr);
         }
         _ => return FAILURE,

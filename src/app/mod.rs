@@ -1,17 +1,16 @@
 //! The program: parse, resolve, scan, print, and the exit status.
 
 mod config;
-mod extra;
+mod features;
 mod fleet;
 mod output;
 mod prepare;
 mod print_settings;
 mod status;
 
-use crate::cli::options::{Extra, Options};
+use crate::cli::options::{Feature, Options};
 use crate::cli::{self, CliError};
 use crate::model::Process;
-use crate::names::SystemNames;
 use crate::print::{printer_for, NameLookup, Printer};
 use crate::run::{scan_in_order, tune_allocator};
 use crate::scan::endpoints::{list_with_endpoints, EndpointListing};
@@ -19,8 +18,9 @@ use crate::scan::socket::SocketLookup;
 use crate::scan::socket_source::SocketSource;
 use crate::scan::Scanner;
 use crate::select::Selection;
+use crate::system_names::SystemNames;
 use config::Config;
-use extra::run_extra;
+use features::run_feature;
 use prepare::{prepare, Prepared};
 use print_settings::print_settings;
 use status::exit_status;
@@ -103,18 +103,21 @@ fn list(opts: &Options) -> io::Result<i32> {
     if opts.endpoints.is_none() {
         scanner.set_socket_filter(selection.network.clone());
     }
-    if let Some(extra @ (Extra::Summary(_) | Extra::Metrics { .. } | Extra::Serve { .. })) =
-        &opts.extra
+    if let Some(extra @ (Feature::Summary(_) | Feature::Metrics { .. } | Feature::Serve { .. })) =
+        &opts.feature
     {
         return Ok(fleet::run_fleet(extra, opts, &scanner, &selection));
     }
     let print = print_settings(opts);
-    if matches!(opts.extra, Some(Extra::Top { .. } | Extra::Changes { .. })) {
+    if matches!(
+        opts.feature,
+        Some(Feature::Top { .. } | Feature::Changes { .. })
+    ) {
         let scan = |scanner: &mut Scanner, sink: &mut dyn FnMut(Process) -> io::Result<()>| {
             scan_each(opts, &config, scanner, &selection, sink)
         };
         let status = || exit_status(opts, &selection, args_failed);
-        return Ok(extra::run_live(
+        return Ok(features::run_live(
             opts,
             &print,
             scanner,
@@ -123,9 +126,9 @@ fn list(opts: &Options) -> io::Result<i32> {
             status,
         ));
     }
-    if let Some(extra) = &opts.extra {
+    if let Some(extra) = &opts.feature {
         let pids = pids_to_scan(&scanner, &selection)?;
-        return Ok(run_extra(extra, opts, &scanner, &selection, &pids));
+        return Ok(run_feature(extra, opts, &scanner, &selection, &pids));
     }
     let names = SystemNames::default();
     let out = io::BufWriter::with_capacity(64 * 1024, output::Stdout::lock());

@@ -9,7 +9,7 @@ use crate::scan::resolve::{
     mount_supplement, resolve_exempt, resolve_file_args, ArgKind, Crossing, DirArg, FileArgs,
     Messages, Request,
 };
-use crate::select::names::NameSet;
+use crate::select::file_args::NameSet;
 use crate::select::{NetworkSelection, Selection, UserSel};
 use crate::sys::block::BlockGuard;
 use crate::sys::mounts::MountTable;
@@ -29,7 +29,7 @@ fn resolve_users(opts: &Options) -> Result<Vec<Item<UserSel>>, String> {
             UserSpec::Name(name) => match crate::users::uid_of(name) {
                 Some(uid) => uid,
                 None => {
-                    unknown += &cli::later::unknown_login(name);
+                    unknown += &cli::lookup_messages::unknown_login(name);
                     continue;
                 }
             },
@@ -38,7 +38,7 @@ fn resolve_users(opts: &Options) -> Result<Vec<Item<UserSel>>, String> {
         // inclusion and an exclusion of one UID is an error.
         if let Some(known) = users.iter().find(|k: &&Item<UserSel>| k.value.uid == uid) {
             if known.excluded != u.excluded {
-                unknown += &cli::later::uid_included_and_excluded(uid);
+                unknown += &cli::lookup_messages::uid_included_and_excluded(uid);
             }
             continue;
         }

@@ -26,6 +26,7 @@ pub(crate) fn print_settings(opts: &Options) -> PrintSettings {
             FlagsShown::Hex => FlagStyle::Hex,
             FlagsShown::Names => FlagStyle::Names,
         }),
+        cpus: crate::sys::cpus(),
     }
 }
 
@@ -76,7 +77,11 @@ mod tests {
 
     #[test]
     fn no_options_give_lsofs_defaults() {
-        assert_eq!(settings(&[]), PrintSettings::default());
+        let defaults = PrintSettings {
+            cpus: crate::sys::cpus(),
+            ..PrintSettings::default()
+        };
+        assert_eq!(settings(&[]), defaults);
     }
 
     /// The print tests build `-F` settings by hand (print does not read

@@ -27,7 +27,7 @@ const BLOCK: usize = 64 * 1024;
 /// What to look for: structs with the members wanted of each, and functions.
 /// A member may be inside an anonymous union or struct of its struct
 /// (C's "anonymous members", as `sock_common` has them).
-pub struct Wanted<'a> {
+pub struct BtfQuery<'a> {
     pub structs: &'a [(&'a str, &'a [&'a str])],
     pub funcs: &'a [&'a str],
 }
@@ -161,7 +161,7 @@ impl<B: Blob + ?Sized> Read for Section<'_, B> {
 
 /// Finds what `wanted` names in `blob`. None when the blob is not BTF or
 /// is damaged.
-pub fn find<B: Blob + ?Sized>(blob: &B, wanted: &Wanted) -> Option<Found> {
+pub fn find<B: Blob + ?Sized>(blob: &B, wanted: &BtfQuery) -> Option<Found> {
     let (types_at, types_len, strings) = sections(blob)?;
     let mut names: Vec<&str> = wanted.funcs.to_vec();
     for (strukt, members) in wanted.structs {
@@ -259,7 +259,7 @@ fn members_of_anonymous(
     found: &mut Found,
     mut pending: Vec<(&str, u32, u32)>,
     anonymous: &HashMap<u32, Vec<(u32, u32, u32)>>,
-    wanted: &Wanted,
+    wanted: &BtfQuery,
     is: &dyn Fn(u32, &str) -> bool,
 ) -> Option<()> {
     for _ in 0..NESTING {
@@ -555,7 +555,7 @@ mod tests {
         blob
     }
 
-    const FILE: Wanted = Wanted {
+    const FILE: BtfQuery = BtfQuery {
         structs: &[("file", &["f_inode", "f_mode"])],
         funcs: &["f", "g"],
     };
@@ -571,7 +571,7 @@ mod tests {
 
     #[test]
     fn members_of_anonymous_unions_and_structs() {
-        let wanted = Wanted {
+        let wanted = BtfQuery {
             structs: &[("outer", &["deep"]), ("file", &["f_inode"])],
             funcs: &[],
         };

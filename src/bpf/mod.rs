@@ -86,7 +86,7 @@ pub struct KernelFile {
 pub struct DescribedSocket {
     pub fd: u32,
     pub inode: u64,
-    pub raw: crate::net::kernel::RawSocket,
+    pub raw: crate::net::raw_socket::RawSocket,
 }
 
 /// What the kernel told of the processes asked about.

@@ -11,7 +11,7 @@
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 
 use super::asm::{Asm, If, Label, Width, FP, R0, R1, R2, R3, R4, R5, R6, R7, R8};
-use super::btf::{find, Found, Wanted};
+use super::btf::{find, BtfQuery, Found};
 use super::debug::say;
 use super::{HeldSocket, KernelFile};
 
@@ -58,7 +58,7 @@ pub fn kernel_btf() -> Result<&'static Found, String> {
                 .chain(super::sockets::STRUCTS)
                 .copied()
                 .collect();
-            let wanted = Wanted {
+            let wanted = BtfQuery {
                 structs: &structs,
                 funcs: &[ITERATOR],
             };

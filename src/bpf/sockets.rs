@@ -8,7 +8,7 @@
 //! The program copies raw bytes (the start of `struct sock_common`, the
 //! socket's type and protocol, and per family the UNIX name, the netlink
 //! port and bound flag, the packet protocol) at the offsets this kernel's
-//! BTF gives; [`crate::net::kernel`] turns them into what the tables
+//! BTF gives; [`crate::net::raw_socket`] turns them into what the tables
 //! would say. A UNIX, netlink or packet socket's record is followed by
 //! its address printed by the kernel's `%pK`, as those tables print it
 //! (a hashed value unless `kptr_restrict` says otherwise), ended by a
@@ -20,7 +20,7 @@ use super::debug::say;
 use super::program::*;
 pub(super) use super::socket_layout::{SocketOffsets, STRUCTS};
 use super::DescribedSocket;
-use crate::net::kernel::{RawQueues, RawSocket};
+use crate::net::raw_socket::{RawQueues, RawSocket};
 
 /// Bytes of a record before any `%pK` text: see [`program`].
 const RECORD: usize = 304;

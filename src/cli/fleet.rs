@@ -6,7 +6,7 @@
 //! an address that is not loopback needs `--serve-remote` as well, so a
 //! typo or a copied command line cannot expose the exporter by accident.
 
-use super::options::{Extra, FleetSettings};
+use super::options::{Feature, FleetSettings};
 use std::ffi::OsString;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::os::unix::ffi::OsStringExt;
@@ -79,7 +79,7 @@ impl FleetArgs {
     }
 
     /// The mode, or Err(message) when the options do not go together.
-    pub fn finish(mut self, json: bool) -> Result<Option<Extra>, String> {
+    pub fn finish(mut self, json: bool) -> Result<Option<Feature>, String> {
         self.modes.dedup();
         if self.modes.len() > 1 {
             return Err("--summary, --metrics and --serve are mutually exclusive".to_string());
@@ -106,8 +106,8 @@ impl FleetArgs {
             cache_age_secs: self.cache_age.unwrap_or(5),
         };
         Ok(match mode {
-            Some("summary") => Some(Extra::Summary(settings)),
-            Some("metrics") => Some(Extra::Metrics {
+            Some("summary") => Some(Feature::Summary(settings)),
+            Some("metrics") => Some(Feature::Metrics {
                 settings,
                 file: self.file,
             }),
@@ -120,7 +120,7 @@ impl FleetArgs {
                         "--serve {addr}: not a loopback address; add --serve-remote to listen there"
                     ));
                 }
-                Some(Extra::Serve { settings, addr })
+                Some(Feature::Serve { settings, addr })
             }
             None => None,
         })
@@ -162,7 +162,7 @@ mod tests {
     fn parse(
         options: &[(&'static str, Option<&str>)],
         json: bool,
-    ) -> Result<Option<Extra>, String> {
+    ) -> Result<Option<Feature>, String> {
         let mut args = FleetArgs::default();
         for (name, value) in options {
             args.take(name, value.map(str::as_bytes))?;
@@ -205,9 +205,9 @@ mod tests {
             &[("serve", Some("10.0.0.1:9100")), ("serve-remote", None)],
             false,
         );
-        assert!(matches!(ok, Ok(Some(Extra::Serve { .. }))));
+        assert!(matches!(ok, Ok(Some(Feature::Serve { .. }))));
         let ok = parse(&[("serve", Some("[::1]:9100"))], false);
-        assert!(matches!(ok, Ok(Some(Extra::Serve { .. }))));
+        assert!(matches!(ok, Ok(Some(Feature::Serve { .. }))));
     }
 
     #[test]
@@ -217,12 +217,13 @@ mod tests {
         assert!(parse(&[("metrics", None), ("summary", None)], false).is_err());
         assert!(parse(&[("metrics", None)], true).is_err());
         assert!(parse(&[("summary", None), ("fd-top", Some("x"))], false).is_err());
-        let Ok(Some(Extra::Summary(s))) = parse(&[("summary", None), ("fd-top", Some("3"))], true)
+        let Ok(Some(Feature::Summary(s))) =
+            parse(&[("summary", None), ("fd-top", Some("3"))], true)
         else {
             panic!("--summary --fd-top 3 -J");
         };
         assert_eq!(s.top, Some(3));
-        let Ok(Some(Extra::Metrics { file, .. })) =
+        let Ok(Some(Feature::Metrics { file, .. })) =
             parse(&[("metrics", None), ("metrics-file", Some("/x"))], false)
         else {
             panic!("--metrics --metrics-file");
@@ -233,11 +234,11 @@ mod tests {
 
 #[cfg(test)]
 mod parse_tests {
-    use crate::cli::options::Extra;
+    use crate::cli::options::Feature;
 
-    fn parse(args: &[&str]) -> Result<Option<Extra>, String> {
+    fn parse(args: &[&str]) -> Result<Option<Feature>, String> {
         crate::cli::parse(args.iter().map(std::ffi::OsString::from))
-            .map(|o| o.extra)
+            .map(|o| o.feature)
             .map_err(|e| e.message)
     }
 
@@ -245,11 +246,11 @@ mod parse_tests {
     fn whole_command_lines() {
         assert!(matches!(
             parse(&["--summary", "-u", "root", "-J"]),
-            Ok(Some(Extra::Summary(_)))
+            Ok(Some(Feature::Summary(_)))
         ));
         assert!(matches!(
             parse(&["--serve=127.0.0.1:9100", "--cache-age", "2"]),
-            Ok(Some(Extra::Serve { .. }))
+            Ok(Some(Feature::Serve { .. }))
         ));
         for bad in [
             &["--summary", "-t"][..],

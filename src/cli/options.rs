@@ -57,7 +57,7 @@ pub struct InetSpec {
     /// v4-mapped IPv6 literal is stored as IPv4, as lsof does.
     pub addr: Option<std::net::IpAddr>,
     /// Port items in the order given; service names are left for the
-    /// caller to resolve (see `cli::later` for lsof's messages).
+    /// caller to resolve (see `cli::lookup_messages` for lsof's messages).
     pub ports: Vec<PortSpec>,
 }
 
@@ -174,7 +174,7 @@ pub struct Repeat {
 
 /// rlsof's own long options.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Extra {
+pub enum Feature {
     /// `--deleted`.
     DeletedReport,
     /// `--recover PID:FD --to PATH [--force]`.
@@ -284,7 +284,7 @@ pub struct Options {
     pub verbose_failures: bool,
     pub output: Output,
     pub repeat: Option<Repeat>,
-    pub extra: Option<Extra>,
+    pub feature: Option<Feature>,
     /// `-h`/`-?`.
     pub help: bool,
     /// `-v`.
@@ -370,7 +370,7 @@ impl Default for Options {
             verbose_failures: false,
             output: Default::default(),
             repeat: None,
-            extra: None,
+            feature: None,
             help: false,
             version: false,
             field_help: false,

@@ -7,7 +7,7 @@ use std::os::unix::ffi::OsStringExt;
 
 use super::fields::{chosen_letters, field_help_text};
 use super::flags::find_long;
-use super::options::{Cross, Extra, FlagsShown, LinkCount, Options, Output, TcpInfo};
+use super::options::{Cross, Feature, FlagsShown, LinkCount, Options, Output, TcpInfo};
 use super::state::*;
 use super::tokenizer::{Token, Tokenizer};
 use super::usage::{
@@ -75,7 +75,7 @@ pub fn parse_args(args: &[Vec<u8>]) -> Result<Options, CliError> {
     let live = take_live_option(&mut state, &mut long);
     check_long_options(&mut state, long);
     if live.is_some() {
-        state.opts.extra = live;
+        state.opts.feature = live;
     }
     check_combinations(&mut state);
     finish(state)
@@ -156,7 +156,7 @@ fn pid_and_fd(text: &[u8]) -> Option<(i32, u32)> {
 
 /// `--top` or `--changes`, which exclude every other of rlsof's modes,
 /// taken out of `long.extras`.
-fn take_live_option(state: &mut State, long: &mut LongOptions) -> Option<Extra> {
+fn take_live_option(state: &mut State, long: &mut LongOptions) -> Option<Feature> {
     let live: Vec<&str> = long
         .extras
         .iter()
@@ -185,14 +185,14 @@ fn take_live_option(state: &mut State, long: &mut LongOptions) -> Option<Extra> 
         if state.json || state.json_lines || state.fields_given || state.terse {
             state.error("--top is a full-screen view: -J, -j, -F and -t do not apply");
         }
-        return Some(Extra::Top { leak_cycles });
+        return Some(Feature::Top { leak_cycles });
     }
     if state.opts.repeat.as_ref().is_none_or(|r| r.seconds == 0) {
         state.error("--changes needs -r or +r with an interval above 0");
     } else if state.json || state.fields_given || state.terse {
         state.error("--changes writes the table or, with -j, JSON Lines events (not -J, -F or -t)");
     }
-    Some(Extra::Changes { leak_cycles })
+    Some(Feature::Changes { leak_cycles })
 }
 
 fn check_long_options(state: &mut State, mut long: LongOptions) {
@@ -207,7 +207,7 @@ fn check_long_options(state: &mut State, mut long: LongOptions) {
         return;
     }
     match fleet.finish(state.json || state.json_lines) {
-        Ok(Some(extra)) => state.opts.extra = Some(extra),
+        Ok(Some(extra)) => state.opts.feature = Some(extra),
         Ok(None) => {}
         Err(message) => {
             state.error(message);
@@ -237,14 +237,14 @@ fn check_long_options(state: &mut State, mut long: LongOptions) {
         refuse_options_that_do_not_apply(state, kind);
     }
     let force = long.force;
-    state.opts.extra = match (kinds.first(), long.to) {
-        (Some(&"deleted"), _) => Some(Extra::DeletedReport),
+    state.opts.feature = match (kinds.first(), long.to) {
+        (Some(&"deleted"), _) => Some(Feature::DeletedReport),
         (Some(&"recover"), Some(to)) => {
             long.recover
-                .map(|(pid, fd)| Extra::Recover { pid, fd, to, force })
+                .map(|(pid, fd)| Feature::Recover { pid, fd, to, force })
         }
-        (Some(&"recover-all"), Some(to)) => Some(Extra::RecoverAll { to, force }),
-        _ => state.opts.extra.take(),
+        (Some(&"recover-all"), Some(to)) => Some(Feature::RecoverAll { to, force }),
+        _ => state.opts.feature.take(),
     };
 }
 

@@ -226,7 +226,7 @@ fn error_text_ends_with_short_usage() {
 fn double_dash_ends_options() {
     let opts = ok(&["-n", "--", "-p", "--deleted"]);
     assert_eq!(names(&opts), ["-p", "--deleted"]);
-    assert!(opts.extra.is_none());
+    assert!(opts.feature.is_none());
 }
 
 #[test]

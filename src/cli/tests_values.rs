@@ -390,9 +390,9 @@ fn inet_bad() {
 
 #[test]
 fn long_deleted() {
-    assert_eq!(ok(&["--deleted"]).extra, Some(Extra::DeletedReport));
+    assert_eq!(ok(&["--deleted"]).feature, Some(Feature::DeletedReport));
     let opts = ok(&["-p", "1", "--deleted", "-n", "file"]);
-    assert!(opts.no_host_names && opts.extra.is_some());
+    assert!(opts.no_host_names && opts.feature.is_some());
     assert_eq!(opts.names, [OsString::from("file")]);
 }
 
@@ -400,8 +400,8 @@ fn long_deleted() {
 fn long_recover() {
     let opts = ok(&["--recover", "12:3", "--to", "/tmp/out"]);
     assert_eq!(
-        opts.extra,
-        Some(Extra::Recover {
+        opts.feature,
+        Some(Feature::Recover {
             pid: 12,
             fd: 3,
             to: "/tmp/out".into(),
@@ -410,19 +410,22 @@ fn long_recover() {
     );
     let opts = ok(&["--recover", "12:3", "--force", "--to", "/tmp/out"]);
     assert!(matches!(
-        opts.extra,
-        Some(Extra::Recover { force: true, .. })
+        opts.feature,
+        Some(Feature::Recover { force: true, .. })
     ));
     let opts = ok(&["--recover=12:3", "--to=/x"]);
-    assert!(matches!(opts.extra, Some(Extra::Recover { pid: 12, .. })));
+    assert!(matches!(
+        opts.feature,
+        Some(Feature::Recover { pid: 12, .. })
+    ));
 }
 
 #[test]
 fn long_recover_all() {
     let opts = ok(&["--recover-all", "--to", "/d"]);
     assert_eq!(
-        opts.extra,
-        Some(Extra::RecoverAll {
+        opts.feature,
+        Some(Feature::RecoverAll {
             to: "/d".into(),
             force: false
         })
@@ -439,7 +442,7 @@ fn long_recover_all() {
         "/d",
         "f",
     ]);
-    assert!(opts.extra.is_some() && opts.and);
+    assert!(opts.feature.is_some() && opts.and);
 }
 
 #[test]
@@ -529,7 +532,7 @@ fn long_options_refuse_what_does_not_apply() {
         &["--deleted", "-c", "x", "NAME"][..],
         &["-l", "--deleted"][..],
     ] {
-        assert!(ok(args).extra.is_some(), "{args:?}");
+        assert!(ok(args).feature.is_some(), "{args:?}");
     }
 }
 
@@ -586,7 +589,7 @@ fn help_and_version_answer_whatever_else_is_given() {
 
 #[test]
 fn later_messages() {
-    use super::later::*;
+    use super::lookup_messages::*;
     assert_eq!(
         unknown_login("nobody\n"),
         "lsof: can't get UID for nobody\\n\n"

@@ -10,22 +10,22 @@
 //!   [`lsof_endpoints`], [`lsof_raw_name`].
 
 pub mod addr;
+pub mod address_names;
 pub mod diag;
 pub mod inet;
 pub mod inet_diag;
-pub mod kernel;
 pub mod link;
-pub mod names;
 pub mod netlink;
 pub mod parse;
+pub mod raw_socket;
 pub mod resolve;
 pub mod store;
 pub mod tables;
 pub mod unix;
 
 pub use addr::{is_v4_mapped, is_wildcard, lsof_endpoints};
+pub use address_names::{numeric_host, Names};
 pub use inet::{kernel_hex, lsof_raw_name};
-pub use names::{numeric_host, Names};
 pub use tables::{NetTables, SocketTable};
 
 #[cfg(test)]

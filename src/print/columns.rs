@@ -211,10 +211,10 @@ pub(crate) fn device_text(f: &OpenFile, out: &mut Vec<u8>) {
 /// inode.
 pub(crate) fn node(f: &OpenFile) -> Node<'_> {
     match f.socket.as_deref() {
-        Some(SocketInfo::Ip(ip)) if !super::name::is_raw(ip) => {
+        Some(SocketInfo::Ip(ip)) if !super::name_column::is_raw(ip) => {
             Node::Protocol(Cow::Borrowed(ip.proto.label()))
         }
-        Some(SocketInfo::Packet(p)) => Node::Protocol(super::name::ether_proto(p.protocol)),
+        Some(SocketInfo::Packet(p)) => Node::Protocol(super::name_column::ether_proto(p.protocol)),
         _ => f.inode.map_or(Node::Blank, Node::Inode),
     }
 }

@@ -10,7 +10,7 @@ use serde_json::Value;
 use super::columns::Render;
 use super::fields::FieldSet;
 use super::file_fields::{FileField, JsonValue, Target, FILE_FIELDS, JSON_FIELDS};
-use super::name::TcpInfo;
+use super::name_column::TcpInfo;
 use super::Printer;
 use crate::model::{OpenFile, Process};
 

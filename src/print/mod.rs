@@ -36,7 +36,7 @@ mod fields;
 mod file_fields;
 mod file_values;
 mod json;
-mod name;
+mod name_column;
 mod settings;
 mod table;
 mod table_write;

@@ -77,6 +77,9 @@ pub struct PrintSettings {
     pub show_nlink: bool,
     /// `+f g`/`+f G` (or `-F G`): the FILE-FLAG column and field.
     pub file_flags: Option<FlagStyle>,
+    /// CPUs the printers may use (the table formats a long listing on
+    /// two threads).
+    pub cpus: usize,
 }
 
 impl Default for PrintSettings {
@@ -102,6 +105,7 @@ impl Default for PrintSettings {
             show_ppid: false,
             show_nlink: false,
             file_flags: None,
+            cpus: 1,
         }
     }
 }

@@ -112,7 +112,7 @@ pub(crate) struct TablePrinter<'a, W: Write> {
     /// The raw NAME of the file being stored, reused.
     scratch: Vec<u8>,
     layout: Layout,
-    table: Stored,
+    table: StoredRows,
 }
 
 /// Which columns the settings show, and their titles: fixed for the life
@@ -124,6 +124,8 @@ pub(super) struct Layout {
     /// The file columns', by place.
     pub(super) shown: [bool; COLUMN_COUNT],
     pub(super) titles: [&'static str; COLUMN_COUNT],
+    /// A second thread may format rows (see `PrintSettings::cpus`).
+    pub(super) two_threads: bool,
 }
 
 impl Layout {
@@ -140,13 +142,14 @@ impl Layout {
             show_pgid: settings.show_pgid,
             shown: columns.map(|(shown, _)| shown),
             titles: columns.map(|(_, title)| title),
+            two_threads: settings.cpus > 1,
         }
     }
 }
 
 /// The rows kept until `finish`, and what their layout needs: plain data,
 /// shared by the threads that format it.
-pub(super) struct Stored {
+pub(super) struct StoredRows {
     /// File cells, row after row.
     pub(super) buf: Vec<u8>,
     /// Process cells.
@@ -159,9 +162,9 @@ pub(super) struct Stored {
     pub(super) layout: Layout,
 }
 
-impl Stored {
-    fn new(layout: Layout) -> Stored {
-        Stored {
+impl StoredRows {
+    fn new(layout: Layout) -> StoredRows {
+        StoredRows {
             buf: Vec::new(),
             pbuf: Vec::new(),
             processes: Vec::new(),
@@ -182,7 +185,7 @@ impl<'a, W: Write> TablePrinter<'a, W> {
             out,
             scratch: Vec::new(),
             layout,
-            table: Stored::new(layout),
+            table: StoredRows::new(layout),
         }
     }
 
@@ -309,7 +312,7 @@ impl<W: Write> Printer for TablePrinter<'_, W> {
             self.table.write_all(&mut self.out)?;
         }
         // Ready for the next `-r` cycle, which lsof sizes afresh.
-        self.table = Stored::new(self.layout);
+        self.table = StoredRows::new(self.layout);
         self.out.flush()
     }
 
@@ -325,7 +328,7 @@ pub(super) fn stored_for_tests(
     settings: &super::PrintSettings,
     count: i32,
     process: impl Fn(i32) -> Process,
-) -> Stored {
+) -> StoredRows {
     let render = Render::new(settings, &super::testdata::MachineNames);
     let mut printer = TablePrinter::new(render, Vec::new());
     for n in 1..=count {

@@ -8,7 +8,8 @@ use std::sync::mpsc::sync_channel;
 
 use super::file_fields::{Align, COLUMN_COUNT, COLUMN_FIELDS, FILE_FIELDS, NAME_COLUMN};
 use super::table::{
-    Cells, Row, Spans, Stored, P_CELLS, P_COMMAND, P_PGID, P_PID, P_PPID, P_TASKCMD, P_TID, P_USER,
+    Cells, Row, Spans, StoredRows, P_CELLS, P_COMMAND, P_PGID, P_PID, P_PPID, P_TASKCMD, P_TID,
+    P_USER,
 };
 use crate::escape;
 
@@ -18,11 +19,11 @@ const BLOCK_ROWS: usize = 512;
 /// Fewer rows than this are formatted on the calling thread alone.
 const SHARED_FROM_ROWS: usize = 8 * BLOCK_ROWS;
 
-impl Stored {
+impl StoredRows {
     /// Writes the header and every row to `out`, with a second thread
     /// when there are enough rows and CPUs.
     pub(super) fn write_all(&self, out: &mut impl Write) -> io::Result<()> {
-        let shared = self.rows.len() >= SHARED_FROM_ROWS && crate::sys::cpus() > 1;
+        let shared = self.rows.len() >= SHARED_FROM_ROWS && self.layout.two_threads;
         self.write_all_with(out, shared)
     }
 

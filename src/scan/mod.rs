@@ -10,7 +10,7 @@ pub mod exempt;
 pub mod fdtable;
 mod foreign;
 pub mod holders;
-pub mod kernel;
+pub mod kernel_files;
 pub mod kernel_sockets;
 pub mod locks;
 pub mod mapcache;

@@ -3,7 +3,7 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 
-use crate::cli::later;
+use crate::cli::lookup_messages;
 use crate::cli::options::{InetSpec, PortSpec};
 use crate::model::IpProto;
 use crate::net::resolve::host_addresses;
@@ -44,7 +44,7 @@ pub(super) fn resolve(spec: &InetSpec, arg: usize, names: &Names) -> Result<Vec<
             family = Some(4);
             answer = host_addresses(name, 4);
         }
-        hosts = answer.ok_or_else(|| later::unknown_host(name, &spec.text))?;
+        hosts = answer.ok_or_else(|| lookup_messages::unknown_host(name, &spec.text))?;
     }
     // Ports after the host, as lsof reads them (its first error wins).
     let mut ranges = Vec::new();
@@ -117,11 +117,13 @@ fn port_range(
         PortSpec::RangeToService(lo, name) => {
             let hi = service_port(spec, name, proto, names)?;
             if hi < u32::from(*lo) {
-                return Err(later::bad_port_range(&spec.text));
+                return Err(lookup_messages::bad_port_range(&spec.text));
             }
             (u32::from(*lo), hi)
         }
-        PortSpec::Unparsable(problem) => return Err(later::inet_problem(problem, &spec.text)),
+        PortSpec::Unparsable(problem) => {
+            return Err(lookup_messages::inet_problem(problem, &spec.text))
+        }
     })
 }
 
@@ -138,13 +140,15 @@ fn service_port(
         return names
             .port_by_name(name, proto)
             .map(u32::from)
-            .ok_or_else(|| later::unknown_service(name, Some(&lower), &spec.text));
+            .ok_or_else(|| lookup_messages::unknown_service(name, Some(&lower), &spec.text));
     }
     let tcp = names.port_by_name(name, IpProto::Tcp);
     let udp = names.port_by_name(name, IpProto::Udp);
     match (tcp, udp) {
-        (None, None) => Err(later::unknown_service(name, None, &spec.text)),
-        (Some(t), Some(u)) if t != u => Err(later::service_ports_conflict(t, u, name, &spec.text)),
+        (None, None) => Err(lookup_messages::unknown_service(name, None, &spec.text)),
+        (Some(t), Some(u)) if t != u => Err(lookup_messages::service_ports_conflict(
+            t, u, name, &spec.text,
+        )),
         (Some(p), _) | (None, Some(p)) => Ok(u32::from(p)),
     }
 }

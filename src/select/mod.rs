@@ -7,7 +7,7 @@
 
 pub mod command;
 pub mod fds;
-pub mod names;
+pub mod file_args;
 pub mod report;
 #[cfg(test)]
 mod tests_fuzz;
@@ -17,7 +17,7 @@ use crate::model::{FdName, OpenFile};
 use crate::scan::process::Header;
 use command::CommandRegex;
 use fds::FdFilter;
-use names::NameSet;
+use file_args::NameSet;
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -46,18 +46,18 @@ const SEL_PROC_IDS: u32 = SEL_PGID | SEL_PID | SEL_UID | SEL_TASK;
 /// A search item (a PID, a user, a command ...) and whether anything
 /// matched it, for the exit status and `-V`.
 #[derive(Debug)]
-pub struct Wanted<T> {
+pub struct SearchItem<T> {
     pub value: T,
     pub excluded: bool,
     pub found: AtomicBool,
 }
 
-impl<T> Wanted<T> {
-    fn new(item: &Item<T>) -> Wanted<T>
+impl<T> SearchItem<T> {
+    fn new(item: &Item<T>) -> SearchItem<T>
     where
         T: Clone,
     {
-        Wanted {
+        SearchItem {
             value: item.value.clone(),
             excluded: item.excluded,
             found: AtomicBool::new(false),
@@ -83,10 +83,10 @@ pub struct Selection {
     /// Nothing was selected: list everything.
     pub all: bool,
     pub and: bool,
-    pub pids: Vec<Wanted<i32>>,
-    pub pgids: Vec<Wanted<i32>>,
-    pub users: Vec<Wanted<UserSel>>,
-    pub commands: Vec<Wanted<CommandSpec>>,
+    pub pids: Vec<SearchItem<i32>>,
+    pub pgids: Vec<SearchItem<i32>>,
+    pub users: Vec<SearchItem<UserSel>>,
+    pub commands: Vec<SearchItem<CommandSpec>>,
     pub regexes: Vec<CommandRegex>,
     pub ignore_tasks: bool,
     pub fds: FdFilter,
@@ -155,14 +155,14 @@ impl Selection {
             flags,
             all,
             and: opts.and,
-            pids: opts.pids.iter().map(Wanted::new).collect(),
-            pgids: opts.pgids.iter().map(Wanted::new).collect(),
-            users: users.iter().map(Wanted::new).collect(),
+            pids: opts.pids.iter().map(SearchItem::new).collect(),
+            pgids: opts.pgids.iter().map(SearchItem::new).collect(),
+            users: users.iter().map(SearchItem::new).collect(),
             commands: opts
                 .commands
                 .iter()
                 .filter(|c| matches!(c.value, CommandSpec::Prefix(_)))
-                .map(Wanted::new)
+                .map(SearchItem::new)
                 .collect(),
             regexes,
             ignore_tasks,

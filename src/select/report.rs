@@ -2,13 +2,13 @@
 //! lines (printed on stdout after the listing), in lsof's order (the
 //! network items come from `NetworkSelection::not_found`).
 
-use super::{Selection, Wanted};
+use super::{SearchItem, Selection};
 use crate::cli::options::{CommandSpec, UserSpec};
 use crate::cli::PROGRAM;
 use crate::escape::safe_text;
 use std::sync::atomic::Ordering;
 
-fn found<T>(w: &Wanted<T>) -> bool {
+fn found<T>(w: &SearchItem<T>) -> bool {
     w.found.load(Ordering::Relaxed)
 }
 

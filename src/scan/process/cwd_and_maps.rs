@@ -2,7 +2,7 @@
 //! working directory (cwd), root directory (rtd), executable (txt) and
 //! memory-mapped files (mem, DEL).
 
-use super::{proc_path, Place};
+use super::{proc_path, ProcEntry};
 use crate::model::{Dev, FdName, FileType, OpenFile};
 use crate::scan::exempt::{exempt_for, exempt_link, exempt_mapping};
 use crate::scan::maps::parse_maps;
@@ -16,7 +16,7 @@ impl Scanner {
     /// cwd, root, exe: readlink, then stat through the link.
     pub(super) fn special_link(
         &self,
-        place: &Place,
+        place: &ProcEntry,
         name: &CStr,
         fd: FdName,
         bufs: &mut Buffers,
@@ -59,7 +59,7 @@ impl Scanner {
 
     pub(super) fn mappings(
         &self,
-        place: &Place,
+        place: &ProcEntry,
         exe: Option<(Dev, u64)>,
         bufs: &mut Buffers,
         files: &mut Vec<OpenFile>,
@@ -151,7 +151,7 @@ fn mismatch_note(st: &libc::stat, dev: Dev, inode: u64) -> String {
 /// lsof 4.96 does (4.95: `(stat: No such file or directory)`). Only where
 /// the kernel lets us follow that link (root); otherwise None, and lsof
 /// 4.95's answer stands.
-fn stat_in_other_mount_ns(place: &Place, m: &crate::scan::maps::Mapping) -> Option<libc::stat> {
+fn stat_in_other_mount_ns(place: &ProcEntry, m: &crate::scan::maps::Mapping) -> Option<libc::stat> {
     static OURS: std::sync::OnceLock<Option<(u64, u64)>> = std::sync::OnceLock::new();
     let ours = OURS.get_or_init(|| {
         let st = std::fs::metadata("/proc/self/ns/mnt").ok()?;

@@ -1,7 +1,7 @@
 //! A process's descriptors (`/proc/PID/fd`): each link read, the file
 //! stat'ed, and its fdinfo, lock and socket added where lsof shows them.
 
-use super::{proc_path, FdDirs, Place};
+use super::{proc_path, FdDirs, ProcEntry};
 use crate::model::{FdName, FileType, OpenFile};
 use crate::scan::exempt::{exempt_for, exempt_link};
 use crate::scan::procfs::number_cstr;
@@ -24,7 +24,7 @@ struct Stated {
 impl Scanner {
     pub(super) fn descriptors(
         &self,
-        place: &Place,
+        place: &ProcEntry,
         flags: u32,
         bufs: &mut Buffers,
         files: &mut Vec<OpenFile>,
@@ -87,7 +87,7 @@ impl Scanner {
 
     pub(super) fn descriptor(
         &self,
-        place: &Place,
+        place: &ProcEntry,
         dirs: &mut FdDirs,
         n: u32,
         link: io::Result<()>,
@@ -109,7 +109,7 @@ impl Scanner {
     /// listed.
     pub(super) fn descriptor_at(
         &self,
-        place: &Place,
+        place: &ProcEntry,
         dirs: &mut FdDirs,
         name: &CStr,
         link: io::Result<()>,
@@ -170,7 +170,7 @@ impl Scanner {
     /// (none under `-w`).
     fn unreadable_link(
         &self,
-        place: &Place,
+        place: &ProcEntry,
         name: &CStr,
         e: &io::Error,
         file: &mut OpenFile,
@@ -190,7 +190,7 @@ impl Scanner {
     /// of the same pipe, socket or shared anonymous inode taught.
     fn stat_descriptor(
         &self,
-        place: &Place,
+        place: &ProcEntry,
         dirs: &mut FdDirs,
         name: &CStr,
         file: &mut OpenFile,
@@ -266,7 +266,7 @@ impl Scanner {
     /// names, a pseudo-terminal's index (`+E`).
     pub(super) fn fdinfo_from_kernel(
         &self,
-        place: &Place,
+        place: &ProcEntry,
         dirs: &mut FdDirs,
         file: &OpenFile,
         link: &[u8],
@@ -336,7 +336,7 @@ impl Scanner {
         self.cfg.offsets || self.cfg.file_flags || node::anon_name_wants_fdinfo(link)
     }
 
-    pub(super) fn add_lock(&self, place: &Place, file: &mut OpenFile) {
+    pub(super) fn add_lock(&self, place: &ProcEntry, file: &mut OpenFile) {
         if self.cfg.terse {
             return;
         }
@@ -348,7 +348,7 @@ impl Scanner {
 
 /// `/proc/PID/fdinfo/NAME`, through the fdinfo directory opened once.
 fn read_fdinfo(
-    place: &Place,
+    place: &ProcEntry,
     dirs: &mut FdDirs,
     name: &CStr,
     bufs: &mut Buffers,

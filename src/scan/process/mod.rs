@@ -26,7 +26,7 @@ pub struct Header {
 
 /// Where one process's or thread's /proc entries are, for reading and for
 /// the paths lsof prints in its error rows.
-struct Place<'a> {
+struct ProcEntry<'a> {
     dir: &'a Dir,
     /// The network namespace inode, looked up when the first socket is met.
     netns: OnceCell<Option<u64>>,
@@ -114,7 +114,7 @@ impl Scanner {
         let uid = header.uid;
         let mut path = self.root_text.clone();
         path.extend_from_slice(format!("/{pid}").as_bytes());
-        let place = Place {
+        let place = ProcEntry {
             dir: &dir,
             netns: OnceCell::new(),
             kernel_sockets: Default::default(),
@@ -192,7 +192,7 @@ impl Scanner {
 
     /// The files of one process or thread; `flags` (its selection flags)
     /// let selection rule out descriptors before they are read.
-    fn scan_files(&self, place: &Place, flags: u32, bufs: &mut Buffers) -> Vec<OpenFile> {
+    fn scan_files(&self, place: &ProcEntry, flags: u32, bufs: &mut Buffers) -> Vec<OpenFile> {
         let wanted = |fd| self.fd_wanted(flags, fd);
         let mut files = Vec::new();
         if place.sockets_only.get() {
@@ -243,7 +243,7 @@ fn has_notes(files: &[OpenFile]) -> bool {
         .any(|f| f.note.is_some() || f.fd == Some(FdName::NoFd))
 }
 
-fn proc_path(place: &Place, rel: &[u8]) -> Vec<u8> {
+fn proc_path(place: &ProcEntry, rel: &[u8]) -> Vec<u8> {
     let mut p = place.path.clone();
     p.push(b'/');
     p.extend_from_slice(rel);

@@ -1,7 +1,7 @@
 //! A socket descriptor: its table entry looked up (in the process's
 //! network namespace, or the socket's own), its type, device and peer.
 
-use super::{proc_path, Place};
+use super::{proc_path, ProcEntry};
 use crate::model::OpenFile;
 use crate::scan::procfs::parse_decimal;
 use crate::scan::Scanner;
@@ -11,7 +11,7 @@ impl Scanner {
     /// In a sockets-only process: whether descriptor `name`, whose link
     /// text is `link`, is a socket that selection could list (no stat
     /// needed).
-    pub(super) fn may_list_socket(&self, place: &Place, name: &CStr, link: &[u8]) -> bool {
+    pub(super) fn may_list_socket(&self, place: &ProcEntry, name: &CStr, link: &[u8]) -> bool {
         let Some(inode) = crate::scan::endpoints::socket_inode(link) else {
             return false;
         };
@@ -28,7 +28,7 @@ impl Scanner {
     /// that is not the process's (see `foreign`).
     pub(super) fn lookup_socket_anywhere(
         &self,
-        place: &Place,
+        place: &ProcEntry,
         name: &CStr,
         netns: u64,
         inode: u64,
@@ -44,7 +44,7 @@ impl Scanner {
     /// alone, from the TCP and UDP tables only (nothing else can be listed).
     pub(super) fn lookup_socket(
         &self,
-        place: &Place,
+        place: &ProcEntry,
         netns: u64,
         inode: u64,
     ) -> Option<crate::model::SocketInfo> {
@@ -86,7 +86,7 @@ impl Scanner {
         }
     }
 
-    pub(super) fn netns(&self, place: &Place) -> Option<u64> {
+    pub(super) fn netns(&self, place: &ProcEntry) -> Option<u64> {
         *place
             .netns
             .get_or_init(|| crate::sys::netns::of_pid_dir(place.dir.raw()))
@@ -94,7 +94,7 @@ impl Scanner {
 
     pub(super) fn describe_socket(
         &self,
-        place: &Place,
+        place: &ProcEntry,
         name: &CStr,
         inode: u64,
         file: &mut OpenFile,

@@ -1,7 +1,7 @@
 //! A process's threads: which ones selection wants, which have a
 //! descriptor table of their own, and the rows each gets.
 
-use super::{has_notes, process_of, Header, Place, Thread};
+use super::{has_notes, process_of, Header, ProcEntry, Thread};
 use crate::model::Process;
 use crate::scan::procfs::{number_cstr, parse_decimal};
 use crate::scan::stat::{parse_stat, StatLine};
@@ -13,7 +13,7 @@ impl Scanner {
     /// Only threads `tid` for which `considered(tid)` holds are read.
     pub(super) fn wanted_threads(
         &self,
-        place: &Place,
+        place: &ProcEntry,
         leader: &Header,
         bufs: &mut Buffers,
         considered: &dyn Fn(i32) -> bool,
@@ -74,7 +74,7 @@ impl Scanner {
     /// reads the leader's table only).
     pub(super) fn threads_with_own_tables(
         &self,
-        place: &Place,
+        place: &ProcEntry,
         leader: &Header,
         flags: u32,
         bufs: &mut Buffers,
@@ -87,7 +87,7 @@ impl Scanner {
     /// directory and address space (the usual case), else its own.
     pub(super) fn thread_rows(
         &self,
-        place: &Place,
+        place: &ProcEntry,
         t: Thread,
         leader_rows: Option<&Process>,
         bufs: &mut Buffers,
@@ -105,7 +105,7 @@ impl Scanner {
             _ => {
                 let mut path = place.path.clone();
                 path.extend_from_slice(format!("/task/{tid}").as_bytes());
-                let tplace = Place {
+                let tplace = ProcEntry {
                     dir: &t.dir,
                     netns: OnceCell::new(),
                     kernel_sockets: Default::default(),

@@ -2,7 +2,7 @@
 //! decides: `-e`/`+e` paths, `+d`/`+D` directories walked and the file
 //! arguments resolved (links read, mount points found, files stat'ed) into
 //! search files, with lsof's messages and its early exits. Called from
-//! `app::prepare`; `select::names::NameSet` consumes the result.
+//! `app::prepare`; `select::file_args::NameSet` consumes the result.
 
 mod args;
 mod dirs;

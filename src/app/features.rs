@@ -5,33 +5,33 @@ use super::output::{FirstFailure, Stdout};
 use super::output_failed;
 use super::FAILURE;
 use crate::cli;
-use crate::cli::options::{Extra, Options, Output};
+use crate::cli::options::{Feature, Options, Output};
 use crate::deleted;
 use crate::live;
 use crate::model::Process;
-use crate::names::SystemNames;
 use crate::print::PrintSettings;
 use crate::scan::Scanner;
 use crate::select::Selection;
+use crate::system_names::SystemNames;
 use std::io::{self, Write};
 use std::path::Path;
 
 /// Runs `--deleted`, `--recover` or `--recover-all`; returns the exit status.
-pub(super) fn run_extra(
-    extra: &Extra,
+pub(super) fn run_feature(
+    extra: &Feature,
     opts: &Options,
     scanner: &Scanner,
     selection: &Selection,
     pids: &[i32],
 ) -> i32 {
     let recovery = |out: &mut dyn io::Write, err: &mut dyn io::Write| match extra {
-        Extra::Recover { pid, fd, to, force } => recovering(to, *force, err, |how, err| {
+        Feature::Recover { pid, fd, to, force } => recovering(to, *force, err, |how, err| {
             deleted::recover(scanner.proc_root(), *pid, *fd, how, out, err)
         }),
-        Extra::RecoverAll { to, force } => recovering(to, *force, err, |how, err| {
+        Feature::RecoverAll { to, force } => recovering(to, *force, err, |how, err| {
             deleted::recover_all(scanner, selection, pids, how, out, err)
         }),
-        Extra::DeletedReport => {
+        Feature::DeletedReport => {
             let json = matches!(opts.output, Output::Json | Output::JsonLines);
             match deleted::deleted_report(scanner, selection, pids, opts, json, out) {
                 Ok(status) => status,
@@ -39,16 +39,16 @@ pub(super) fn run_extra(
             }
         }
         // Run by `app::fleet` before this is reached.
-        Extra::Summary(_) | Extra::Metrics { .. } | Extra::Serve { .. } => FAILURE,
+        Feature::Summary(_) | Feature::Metrics { .. } | Feature::Serve { .. } => FAILURE,
         // The caller gives these to `run_live`, which owns the scanner.
-        Extra::Top { .. } | Extra::Changes { .. } => FAILURE,
+        Feature::Top { .. } | Feature::Changes { .. } => FAILURE,
     };
     // Recovery copies every file even when its report cannot be written;
     // the report stops at its first failed write.
     let mut out = FirstFailure::new(Stdout::lock());
     let status = recovery(&mut out, &mut io::stderr().lock());
     match out.finish() {
-        Some(e) if !matches!(extra, Extra::DeletedReport) => output_failed(&e).max(status),
+        Some(e) if !matches!(extra, Feature::DeletedReport) => output_failed(&e).max(status),
         _ => status,
     }
 }
@@ -93,8 +93,8 @@ pub(super) fn run_live(
     status: impl Fn() -> io::Result<i32>,
 ) -> i32 {
     let names = SystemNames::default();
-    let result = match (&opts.extra, &opts.repeat) {
-        (Some(Extra::Top { leak_cycles }), repeat) => {
+    let result = match (&opts.feature, &opts.repeat) {
+        (Some(Feature::Top { leak_cycles }), repeat) => {
             let how = live::top::Top {
                 print,
                 repeat: repeat.as_ref(),
@@ -103,7 +103,7 @@ pub(super) fn run_live(
             };
             live::top::run(&how, scanner, fresh_sockets, &mut scan)
         }
-        (Some(Extra::Changes { leak_cycles }), Some(repeat)) => {
+        (Some(Feature::Changes { leak_cycles }), Some(repeat)) => {
             let how = live::changes::Changes {
                 print,
                 repeat,
