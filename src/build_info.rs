@@ -2,23 +2,23 @@
 //! (recorded by build.rs).
 
 /// rlsof's own version (Cargo.toml).
-pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+pub(crate) const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// The lsof release whose options and output rlsof reproduces, as lsof
 /// prints its own version (`-v`, the usage text) and as the JSON output
 /// names it.
-pub const LSOF_VERSION: &str = "4.95.0";
+pub(crate) const LSOF_VERSION: &str = "4.95.0";
 
 /// The git commit this binary was built from (40 hex digits, with
 /// `-dirty` when tracked files had changes), or None when built outside a
 /// checkout without one recorded.
-pub fn commit() -> Option<&'static str> {
+pub(crate) fn commit() -> Option<&'static str> {
     option_env!("RLSOF_GIT_COMMIT")
 }
 
 /// One line naming the build: `rlsof 0.1.0 (git commit 3ad6572…)`, or
 /// `rlsof 0.1.0` when the commit is unknown.
-pub fn version_line() -> String {
+pub(crate) fn version_line() -> String {
     match commit() {
         Some(commit) => format!("rlsof {VERSION} (git commit {commit})"),
         None => format!("rlsof {VERSION}"),

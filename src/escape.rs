@@ -24,12 +24,12 @@ extern "C" {
 /// Sets the character-type locale from the environment, as lsof does at
 /// start, and records whether it is a multibyte (UTF-8) one. Call once,
 /// early, before threads start.
-pub fn init_locale() -> bool {
+pub(crate) fn init_locale() -> bool {
     init_locale_named(b"\0")
 }
 
 /// Like [`init_locale`] with an explicit locale name (tests use "C.UTF-8").
-pub fn init_locale_named(name_nul: &[u8]) -> bool {
+pub(crate) fn init_locale_named(name_nul: &[u8]) -> bool {
     if name_nul.last() != Some(&0) {
         return false;
     }
@@ -175,17 +175,18 @@ fn escape_limited(out: &mut Vec<u8>, s: &[u8], width: usize, space_is_unprintabl
 }
 
 /// Appends `s` escaped as lsof prints names (NAME column, `-F n`, `-F c`).
-pub fn escape_into(out: &mut Vec<u8>, s: &[u8]) {
+pub(crate) fn escape_into(out: &mut Vec<u8>, s: &[u8]) {
     escape_with(out, s, multibyte());
 }
 
 /// `escape_into` for a given locale kind (multibyte: UTF-8).
-pub fn escape_with(out: &mut Vec<u8>, s: &[u8], mb: bool) {
+pub(crate) fn escape_with(out: &mut Vec<u8>, s: &[u8], mb: bool) {
     escape_all(out, s, mb, false);
 }
 
 /// `escape_into` returning a new buffer.
-pub fn escape(s: &[u8]) -> Vec<u8> {
+#[cfg(test)]
+pub(crate) fn escape(s: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(s.len());
     escape_into(&mut out, s);
     out
@@ -194,20 +195,20 @@ pub fn escape(s: &[u8]) -> Vec<u8> {
 /// User text echoed in a message, as lsof's `safestrprt` prints it.
 /// `space_is_unprintable` makes a space print as `\x20`, which lsof does for
 /// the `-c` length message.
-pub fn safe_text(bytes: &[u8], space_is_unprintable: bool) -> String {
+pub(crate) fn safe_text(bytes: &[u8], space_is_unprintable: bool) -> String {
     let mut out = Vec::with_capacity(bytes.len());
     escape_all(&mut out, bytes, multibyte(), space_is_unprintable);
     into_string(out)
 }
 
 /// Like `safe_text`, for text lsof stores as a plain C string.
-pub fn safe_str(text: &str) -> String {
+pub(crate) fn safe_str(text: &str) -> String {
     safe_text(text.as_bytes(), false)
 }
 
 /// lsof's `safestrprtn` for a message: `width` columns of escaped text,
 /// no multibyte characters, padded with spaces when an escape did not fit.
-pub fn safe_text_limited(bytes: &[u8], width: usize) -> String {
+pub(crate) fn safe_text_limited(bytes: &[u8], width: usize) -> String {
     let mut out = Vec::with_capacity(width);
     let used = escape_limited(&mut out, bytes, width, false);
     out.resize(out.len() + (width - used), b' ');
@@ -223,7 +224,7 @@ fn into_string(bytes: Vec<u8>) -> String {
 ///
 /// lsof counts bytes >= 0x80 as two columns here although it prints them as
 /// four; the column is sized with this count, so we keep it.
-pub fn command_width(s: &[u8]) -> usize {
+pub(crate) fn command_width(s: &[u8]) -> usize {
     s.iter()
         .map(|&b| {
             if prints_raw(b, true) {
@@ -239,7 +240,7 @@ pub fn command_width(s: &[u8]) -> usize {
 
 /// Appends a command name escaped (space as `\x20`), cut so that no escape
 /// is split and the result fits `width`, then padded with spaces to `width`.
-pub fn command_padded(out: &mut Vec<u8>, s: &[u8], width: usize) {
+pub(crate) fn command_padded(out: &mut Vec<u8>, s: &[u8], width: usize) {
     let used = escape_limited(out, s, width, true);
     out.resize(out.len() + (width - used), b' ');
 }

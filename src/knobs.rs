@@ -12,27 +12,27 @@ use std::sync::OnceLock;
 
 /// Set (non-empty): no BPF program is loaded; everything comes from
 /// `/proc`, as when not root.
-pub const NO_BPF: &str = "RLSOF_NO_BPF";
+pub(crate) const NO_BPF: &str = "RLSOF_NO_BPF";
 /// Set (non-empty): rlsof tells of its choices on standard error, each
 /// line starting "rlsof: debug: ".
-pub const DEBUG: &str = "RLSOF_DEBUG";
+pub(crate) const DEBUG: &str = "RLSOF_DEBUG";
 /// A BTF file read instead of the running kernel's (a copy, for tests
 /// that damage one member to see a program fall back).
-pub const BTF: &str = "RLSOF_BTF";
+pub(crate) const BTF: &str = "RLSOF_BTF";
 /// Set (non-empty): streaming listings read socket tables (in batches)
 /// even where the kernel could describe the sockets; for tests of the
 /// path taken where the program cannot load.
-pub const SOCKET_TABLES: &str = "RLSOF_SOCKET_TABLES";
+pub(crate) const SOCKET_TABLES: &str = "RLSOF_SOCKET_TABLES";
 /// Sockets per batch when socket tables are read in batches (tests make
 /// a small fixture need several batches).
-pub const SOCKET_BATCH: &str = "RLSOF_SOCKET_BATCH";
+pub(crate) const SOCKET_BATCH: &str = "RLSOF_SOCKET_BATCH";
 /// `--top`'s refresh interval in milliseconds, below `-r`'s whole
 /// seconds (tests and benchmarks).
-pub const TOP_INTERVAL_MS: &str = "RLSOF_TOP_INTERVAL_MS";
+pub(crate) const TOP_INTERVAL_MS: &str = "RLSOF_TOP_INTERVAL_MS";
 
 /// What the environment asks of this run.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Knobs {
+pub(crate) struct Knobs {
     pub no_bpf: bool,
     pub debug: bool,
     pub btf: Option<PathBuf>,
@@ -44,7 +44,7 @@ pub struct Knobs {
 
 impl Knobs {
     /// The knobs `var` gives (the environment's, in [`knobs`]).
-    pub fn from(var: impl Fn(&str) -> Option<std::ffi::OsString>) -> Knobs {
+    pub(crate) fn from(var: impl Fn(&str) -> Option<std::ffi::OsString>) -> Knobs {
         let set = |name| var(name).is_some_and(|v| !v.is_empty());
         let text = |name| var(name).and_then(|v| v.into_string().ok());
         Knobs {
@@ -58,7 +58,7 @@ impl Knobs {
     }
 
     /// The knobs set, as `NAME=value` words for `RLSOF_DEBUG`.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         let mut said = Vec::new();
         let mut say = |name: &str, on: bool, value: String| {
             if on {
@@ -89,7 +89,7 @@ impl Knobs {
 }
 
 /// This process's knobs, read from the environment on first use.
-pub fn knobs() -> &'static Knobs {
+pub(crate) fn knobs() -> &'static Knobs {
     static KNOBS: OnceLock<Knobs> = OnceLock::new();
     KNOBS.get_or_init(|| Knobs::from(|name| std::env::var_os(name)))
 }

@@ -2,26 +2,28 @@
 //! (argv → options → one derived configuration → scan → select → print)
 //! and which module may use which.
 
+#![warn(unreachable_pub)]
+
 pub mod app;
 #[cfg(test)]
 mod architecture_tests;
 pub mod bpf;
-pub mod build_info;
+pub(crate) mod build_info;
 pub mod cli;
 pub mod deleted;
-pub mod escape;
-pub mod fleet;
-pub mod knobs;
-pub mod live;
+pub(crate) mod escape;
+pub(crate) mod fleet;
+pub(crate) mod knobs;
+pub(crate) mod live;
 pub mod model;
-pub mod net;
+pub(crate) mod net;
 pub mod print;
-pub mod repeat;
-pub mod run;
+pub(crate) mod repeat;
+pub(crate) mod run;
 pub mod scan;
 pub mod select;
-pub mod sys;
-pub mod system_names;
+pub(crate) mod sys;
+pub(crate) mod system_names;
 #[cfg(test)]
 mod test_io;
-pub mod users;
+pub(crate) mod users;

@@ -21,7 +21,7 @@ use crate::scan::Scanner;
 
 /// How a repeated listing went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Outcome {
+pub(crate) struct Outcome {
     /// Some cycle listed a process (what `+r` needs for exit status 0).
     pub listed: bool,
 }
@@ -32,7 +32,7 @@ pub struct Outcome {
 /// `fresh_sockets` makes the socket tables for a new cycle; `list_once`
 /// scans with the scanner it is given and hands each selected process to
 /// the printer (then calls `finish`).
-pub fn run(
+pub(crate) fn run(
     repeat: &Repeat,
     mut scanner: Scanner,
     printer: &mut dyn Printer,
@@ -102,7 +102,7 @@ extern "C" {
 
 /// The `m<fmt>` marker for now: strftime(3) in local time, as lsof
 /// formats it. lsof's result buffer holds 8 bytes per format byte.
-pub fn format_marker(format: &str) -> Vec<u8> {
+pub(crate) fn format_marker(format: &str) -> Vec<u8> {
     let Ok(c_format) = CString::new(format) else {
         return Vec::new();
     };

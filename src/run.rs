@@ -23,7 +23,7 @@ const WINDOW: usize = 4;
 
 /// Scans `pids` (ascending) on up to `threads` threads, the calling one
 /// included, and hands each selected process to `sink` in PID order.
-pub fn scan_in_order(
+pub(crate) fn scan_in_order(
     scanner: &Scanner,
     selection: &Selection,
     pids: &[i32],
@@ -284,7 +284,7 @@ fn keep_selected_files(selection: &Selection, flags: u32, p: &mut Process) -> bo
 /// How glibc's allocator is set up for a run; decided once, before any
 /// thread starts (`tune_allocator`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AllocatorUse {
+pub(crate) enum AllocatorUse {
     /// The table: rows are kept until the columns' widths are known.
     Table,
     /// Field output, JSON, `-t` and the long-running views: each process
@@ -307,7 +307,7 @@ pub enum AllocatorUse {
 /// scanned on one thread and printed and freed on another goes back to
 /// the scanning thread's arena only in part, so with an arena per thread
 /// the arenas grow with the number of processes listed.
-pub fn tune_allocator(use_: AllocatorUse) {
+pub(crate) fn tune_allocator(use_: AllocatorUse) {
     let threshold: libc::c_int = match use_ {
         AllocatorUse::Table => 128 * 1024,
         AllocatorUse::Streaming => 32 * 1024,

@@ -8,7 +8,7 @@ use crate::users::Users;
 use std::net::IpAddr;
 
 #[derive(Default)]
-pub struct SystemNames {
+pub(crate) struct SystemNames {
     users: Users,
     net: Names,
 }

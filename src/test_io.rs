@@ -4,7 +4,7 @@ use std::io::{self, Read};
 
 /// A reader that gives at most `step` bytes a call, so that every way a
 /// text can be cut between reads is tried.
-pub struct Trickle<'a> {
+pub(crate) struct Trickle<'a> {
     pub text: &'a [u8],
     pub step: usize,
 }

@@ -6,12 +6,12 @@ use std::ffi::{CStr, CString};
 use std::sync::Mutex;
 
 #[derive(Default)]
-pub struct Users {
+pub(crate) struct Users {
     names: Mutex<HashMap<u32, Option<String>>>,
 }
 
 impl Users {
-    pub fn name_of(&self, uid: u32) -> Option<String> {
+    pub(crate) fn name_of(&self, uid: u32) -> Option<String> {
         let mut names = self.names.lock().unwrap_or_else(|e| e.into_inner());
         names.entry(uid).or_insert_with(|| lookup_name(uid)).clone()
     }
@@ -33,7 +33,7 @@ fn lookup_name(uid: u32) -> Option<String> {
 }
 
 /// The UID of a login name, if the user database knows it.
-pub fn uid_of(name: &str) -> Option<u32> {
+pub(crate) fn uid_of(name: &str) -> Option<u32> {
     let c = CString::new(name).ok()?;
     with_passwd(
         // SAFETY: `c` is NUL-terminated; with_passwd passes a passwd to

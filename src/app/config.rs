@@ -25,7 +25,7 @@ pub(super) struct Config {
 }
 
 impl Config {
-    pub fn new(
+    pub(super) fn new(
         opts: &Options,
         selection: &Arc<Selection>,
         guard: Arc<BlockGuard>,

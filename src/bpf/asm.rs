@@ -7,30 +7,30 @@
 
 use super::btf::Field;
 
-pub type Reg = u8;
-pub const R0: Reg = 0;
-pub const R1: Reg = 1;
-pub const R2: Reg = 2;
-pub const R3: Reg = 3;
-pub const R4: Reg = 4;
-pub const R5: Reg = 5;
-pub const R6: Reg = 6;
-pub const R7: Reg = 7;
-pub const R8: Reg = 8;
-pub const R9: Reg = 9;
+pub(super) type Reg = u8;
+pub(super) const R0: Reg = 0;
+pub(super) const R1: Reg = 1;
+pub(super) const R2: Reg = 2;
+pub(super) const R3: Reg = 3;
+pub(super) const R4: Reg = 4;
+pub(super) const R5: Reg = 5;
+pub(super) const R6: Reg = 6;
+pub(super) const R7: Reg = 7;
+pub(super) const R8: Reg = 8;
+pub(super) const R9: Reg = 9;
 /// The frame pointer: the stack is below it.
-pub const FP: Reg = 10;
+pub(super) const FP: Reg = 10;
 
 /// How many bytes a load or store moves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Width {
+pub(super) enum Width {
     H,
     W,
     DW,
 }
 
 impl Width {
-    pub fn bytes(self) -> u32 {
+    pub(super) fn bytes(self) -> u32 {
         match self {
             Width::H => 2,
             Width::W => 4,
@@ -49,7 +49,7 @@ impl Width {
 
 /// Jump conditions (against an immediate).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum If {
+pub(super) enum If {
     Eq,
     Ne,
     Gt,
@@ -86,11 +86,11 @@ const EXIT: u8 = 0x90;
 
 /// A place in the program that jumps may go to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Label(usize);
+pub(super) struct Label(usize);
 
 /// A program being written.
 #[derive(Debug, Default)]
-pub struct Asm {
+pub(super) struct Asm {
     code: Vec<[u8; 8]>,
     /// Where each label was put, once it is.
     labels: Vec<Option<usize>>,
@@ -101,7 +101,7 @@ pub struct Asm {
 }
 
 impl Asm {
-    pub fn new() -> Asm {
+    pub(super) fn new() -> Asm {
         Asm::default()
     }
 
@@ -115,37 +115,37 @@ impl Asm {
     }
 
     /// Records why the program cannot be built (the first reason stays).
-    pub fn fail(&mut self, why: String) {
+    pub(super) fn fail(&mut self, why: String) {
         self.error.get_or_insert(why);
     }
 
     /// A new label, to be put with [`Asm::put`].
-    pub fn label(&mut self) -> Label {
+    pub(super) fn label(&mut self) -> Label {
         self.labels.push(None);
         Label(self.labels.len() - 1)
     }
 
     /// Puts `label` at the next instruction.
-    pub fn put(&mut self, label: Label) {
+    pub(super) fn put(&mut self, label: Label) {
         if self.labels[label.0].replace(self.code.len()).is_some() {
             self.fail(format!("label {} put twice", label.0));
         }
     }
 
     /// `dst = *(width *)(src + off)`.
-    pub fn load(&mut self, width: Width, dst: Reg, src: Reg, off: i16) {
+    pub(super) fn load(&mut self, width: Width, dst: Reg, src: Reg, off: i16) {
         self.emit(LDX | MEM | width.code(), dst, src, off, 0);
     }
 
     /// `dst = src->field`, the field's size in this kernel being `width`.
-    pub fn load_field(&mut self, width: Width, dst: Reg, src: Reg, field: Field) {
+    pub(super) fn load_field(&mut self, width: Width, dst: Reg, src: Reg, field: Field) {
         let off = self.offset_of(field, width.bytes());
         self.load(width, dst, src, off);
     }
 
     /// `field`'s offset as a load's, checked to be `size` bytes wide and
     /// within a load's reach.
-    pub fn offset_of(&mut self, field: Field, size: u32) -> i16 {
+    pub(super) fn offset_of(&mut self, field: Field, size: u32) -> i16 {
         if field.size != size {
             let read = size * 8;
             self.fail(format!(
@@ -160,74 +160,74 @@ impl Asm {
     }
 
     /// `*(width *)(dst + off) = src`.
-    pub fn store(&mut self, width: Width, dst: Reg, off: i16, src: Reg) {
+    pub(super) fn store(&mut self, width: Width, dst: Reg, off: i16, src: Reg) {
         self.emit(STX | MEM | width.code(), dst, src, off, 0);
     }
 
     /// `*(width *)(dst + off) = imm`.
-    pub fn store_imm(&mut self, width: Width, dst: Reg, off: i16, imm: i32) {
+    pub(super) fn store_imm(&mut self, width: Width, dst: Reg, off: i16, imm: i32) {
         self.emit(ST | MEM | width.code(), dst, 0, off, imm);
     }
 
-    pub fn mov(&mut self, dst: Reg, src: Reg) {
+    pub(super) fn mov(&mut self, dst: Reg, src: Reg) {
         self.emit(ALU64 | MOV | X, dst, src, 0, 0);
     }
 
-    pub fn mov_imm(&mut self, dst: Reg, imm: i32) {
+    pub(super) fn mov_imm(&mut self, dst: Reg, imm: i32) {
         self.emit(ALU64 | MOV | K, dst, 0, 0, imm);
     }
 
-    pub fn add(&mut self, dst: Reg, src: Reg) {
+    pub(super) fn add(&mut self, dst: Reg, src: Reg) {
         self.emit(ALU64 | ADD | X, dst, src, 0, 0);
     }
 
-    pub fn add_imm(&mut self, dst: Reg, imm: i32) {
+    pub(super) fn add_imm(&mut self, dst: Reg, imm: i32) {
         self.emit(ALU64 | ADD | K, dst, 0, 0, imm);
     }
 
-    pub fn and_imm(&mut self, dst: Reg, imm: i32) {
+    pub(super) fn and_imm(&mut self, dst: Reg, imm: i32) {
         self.emit(ALU64 | AND | K, dst, 0, 0, imm);
     }
 
-    pub fn or(&mut self, dst: Reg, src: Reg) {
+    pub(super) fn or(&mut self, dst: Reg, src: Reg) {
         self.emit(ALU64 | OR | X, dst, src, 0, 0);
     }
 
-    pub fn lsh_imm(&mut self, dst: Reg, imm: i32) {
+    pub(super) fn lsh_imm(&mut self, dst: Reg, imm: i32) {
         self.emit(ALU64 | LSH | K, dst, 0, 0, imm);
     }
 
-    pub fn rsh_imm(&mut self, dst: Reg, imm: i32) {
+    pub(super) fn rsh_imm(&mut self, dst: Reg, imm: i32) {
         self.emit(ALU64 | RSH | K, dst, 0, 0, imm);
     }
 
-    pub fn rsh(&mut self, dst: Reg, src: Reg) {
+    pub(super) fn rsh(&mut self, dst: Reg, src: Reg) {
         self.emit(ALU64 | RSH | X, dst, src, 0, 0);
     }
 
     /// `if reg <cond> imm: goto to`.
-    pub fn jump_if(&mut self, cond: If, reg: Reg, imm: i32, to: Label) {
+    pub(super) fn jump_if(&mut self, cond: If, reg: Reg, imm: i32, to: Label) {
         self.jumps.push((self.code.len(), to));
         self.emit(JMP | cond.code() | K, reg, 0, 0, imm);
     }
 
-    pub fn jump(&mut self, to: Label) {
+    pub(super) fn jump(&mut self, to: Label) {
         self.jumps.push((self.code.len(), to));
         self.emit(JMP | JA, 0, 0, 0, 0);
     }
 
     /// Calls helper function number `helper`.
-    pub fn call(&mut self, helper: i32) {
+    pub(super) fn call(&mut self, helper: i32) {
         self.emit(JMP | CALL, 0, 0, 0, helper);
     }
 
-    pub fn exit(&mut self) {
+    pub(super) fn exit(&mut self) {
         self.emit(JMP | EXIT, 0, 0, 0, 0);
     }
 
     /// The program's bytes, every jump pointed at its label; or why it
     /// cannot be built (a field of the wrong size, a label never put).
-    pub fn finish(mut self) -> Result<Vec<u8>, String> {
+    pub(super) fn finish(mut self) -> Result<Vec<u8>, String> {
         for &(at, Label(label)) in &self.jumps {
             let Some(target) = self.labels[label] else {
                 return Err(format!("label {label} never put"));

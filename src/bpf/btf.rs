@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::io::{self, Read};
 
 /// The running kernel's BTF.
-pub const VMLINUX: &str = "/sys/kernel/btf/vmlinux";
+pub(super) const VMLINUX: &str = "/sys/kernel/btf/vmlinux";
 const MAGIC: u16 = 0xeb9f;
 const HEADER_LEN: usize = 24;
 const KIND_STRUCT: u32 = 4;
@@ -27,14 +27,14 @@ const BLOCK: usize = 64 * 1024;
 /// What to look for: structs with the members wanted of each, and functions.
 /// A member may be inside an anonymous union or struct of its struct
 /// (C's "anonymous members", as `sock_common` has them).
-pub struct BtfQuery<'a> {
+pub(super) struct BtfQuery<'a> {
     pub structs: &'a [(&'a str, &'a [&'a str])],
     pub funcs: &'a [&'a str],
 }
 
 /// The BTF to read: [`crate::knobs::BTF`]'s file when set (its type ids
 /// must be the running kernel's), else [`VMLINUX`].
-pub fn source() -> std::path::PathBuf {
+pub(super) fn source() -> std::path::PathBuf {
     crate::knobs::knobs()
         .btf
         .clone()
@@ -44,7 +44,7 @@ pub fn source() -> std::path::PathBuf {
 /// What was found: per struct, its wanted members' byte offsets and type
 /// ids, and the sizes of those types; per function, its type id.
 #[derive(Debug, Default)]
-pub struct Found {
+pub(super) struct Found {
     members: HashMap<(String, String), (u32, u32)>,
     sizes: HashMap<u32, u32>,
     structs_seen: usize,
@@ -54,7 +54,7 @@ pub struct Found {
 /// A struct member's place and size in this kernel, with its name for the
 /// reasons a program cannot be built.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Field {
+pub(super) struct Field {
     pub strukt: &'static str,
     pub member: &'static str,
     pub offset: u32,
@@ -70,14 +70,18 @@ impl std::fmt::Display for Field {
 impl Found {
     /// The byte offset of `member` in `strukt`.
     #[cfg(test)]
-    pub fn offset(&self, strukt: &str, member: &str) -> Option<u32> {
+    pub(super) fn offset(&self, strukt: &str, member: &str) -> Option<u32> {
         self.members
             .get(&(strukt.to_string(), member.to_string()))
             .map(|&(offset, _)| offset)
     }
 
     /// `member` of `strukt`, or why a program cannot use it.
-    pub fn field(&self, strukt: &'static str, member: &'static str) -> Result<Field, String> {
+    pub(super) fn field(
+        &self,
+        strukt: &'static str,
+        member: &'static str,
+    ) -> Result<Field, String> {
         let key = (strukt.to_string(), member.to_string());
         let &(offset, ty) = self
             .members
@@ -96,7 +100,7 @@ impl Found {
     }
 
     /// A function's type id, or why a program cannot be attached to it.
-    pub fn func(&self, name: &str) -> Result<u32, String> {
+    pub(super) fn func(&self, name: &str) -> Result<u32, String> {
         self.funcs
             .get(name)
             .copied()
@@ -105,7 +109,7 @@ impl Found {
 
     /// A `Found` holding exactly `fields` (as (offset, size)) and `funcs`.
     #[cfg(test)]
-    pub fn made_of(fields: &[(&str, &str, u32, u32)], funcs: &[(&str, u32)]) -> Found {
+    pub(super) fn made_of(fields: &[(&str, &str, u32, u32)], funcs: &[(&str, u32)]) -> Found {
         let mut found = Found::default();
         for (n, &(s, m, offset, size)) in fields.iter().enumerate() {
             let ty = n as u32 + 1;
@@ -120,7 +124,7 @@ impl Found {
 }
 
 /// A BTF blob readable at any offset (the sysfs file, or bytes in tests).
-pub trait Blob {
+pub(super) trait Blob {
     fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<usize>;
 }
 
@@ -161,7 +165,7 @@ impl<B: Blob + ?Sized> Read for Section<'_, B> {
 
 /// Finds what `wanted` names in `blob`. None when the blob is not BTF or
 /// is damaged.
-pub fn find<B: Blob + ?Sized>(blob: &B, wanted: &BtfQuery) -> Option<Found> {
+pub(super) fn find<B: Blob + ?Sized>(blob: &B, wanted: &BtfQuery) -> Option<Found> {
     let (types_at, types_len, strings) = sections(blob)?;
     let mut names: Vec<&str> = wanted.funcs.to_vec();
     for (strukt, members) in wanted.structs {

@@ -5,19 +5,19 @@
 //! whether it was built and loaded, with the kernel verifier's last word.
 
 /// Whether [`crate::knobs::DEBUG`] is set.
-pub fn on() -> bool {
+pub(crate) fn on() -> bool {
     crate::knobs::knobs().debug
 }
 
 /// Tells `what` on standard error under [`crate::knobs::DEBUG`].
-pub fn say(what: std::fmt::Arguments) {
+pub(crate) fn say(what: std::fmt::Arguments) {
     if on() {
         eprintln!("rlsof: debug: {what}");
     }
 }
 
 /// [`say`], the first time only.
-pub fn say_once(what: std::fmt::Arguments) {
+pub(crate) fn say_once(what: std::fmt::Arguments) {
     static SAID: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
     if on() && !SAID.swap(true, std::sync::atomic::Ordering::Relaxed) {
         say(what);

@@ -29,7 +29,7 @@
 mod asm;
 #[cfg(all(target_pointer_width = "64", target_endian = "little"))]
 mod btf;
-pub mod debug;
+pub(crate) mod debug;
 #[cfg(all(target_pointer_width = "64", target_endian = "little"))]
 mod files;
 #[cfg(all(target_pointer_width = "64", target_endian = "little"))]

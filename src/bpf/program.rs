@@ -25,8 +25,8 @@ const BPF_FUNC_SEQ_WRITE: i32 = 127;
 pub(super) const BPF_FUNC_PROBE_READ_KERNEL: i32 = 113;
 /// O_CLOEXEC is bit 19 (0o2000000) on Linux's common architectures.
 const O_CLOEXEC_SHIFT: i32 = (libc::O_CLOEXEC as u32).trailing_zeros() as i32;
-pub const RECORD: usize = 16;
-pub const FILE_RECORD: usize = 32;
+pub(super) const RECORD: usize = 16;
+pub(super) const FILE_RECORD: usize = 32;
 /// The iterator function's context: meta, task, fd, file (8 bytes each).
 pub(super) const CTX_META: i16 = 0;
 const CTX_TASK: i16 = 8;
@@ -46,7 +46,7 @@ const FILE_STRUCTS: &[(&str, &[&str])] = &[
 
 /// What this kernel's BTF says of every member any program reads, read
 /// once per run (it is large); or why it could not be read.
-pub fn kernel_btf() -> Result<&'static Found, String> {
+pub(super) fn kernel_btf() -> Result<&'static Found, String> {
     static FOUND: std::sync::OnceLock<Result<Found, String>> = std::sync::OnceLock::new();
     FOUND
         .get_or_init(|| {
@@ -70,7 +70,7 @@ pub fn kernel_btf() -> Result<&'static Found, String> {
 
 /// What a program reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Reports {
+pub(super) enum Reports {
     /// Each socket file: tgid, fd, inode (RECORD bytes).
     Sockets,
     /// Each open file: tgid, tid, fd, flags, inode, position
@@ -83,7 +83,7 @@ pub enum Reports {
 
 impl Reports {
     /// The program's name, as the kernel lists it.
-    pub fn name(self) -> &'static str {
+    pub(super) fn name(self) -> &'static str {
         match self {
             Reports::Sockets => "rlsof_sockets",
             Reports::Files => "rlsof_files",
@@ -319,12 +319,12 @@ fn bpf<T>(cmd: libc::c_long, attr: &mut T) -> Result<OwnedFd, std::io::Error> {
 const LOG_SIZE: usize = 1 << 20;
 
 /// The iterator program, loaded (verified) once.
-pub struct Program(OwnedFd);
+pub(super) struct Program(OwnedFd);
 
 impl Program {
     /// The program `reports`, built for this kernel and loaded; None (and
     /// why, under `RLSOF_DEBUG`) when it cannot be.
-    pub fn load(reports: Reports) -> Option<Program> {
+    pub(super) fn load(reports: Reports) -> Option<Program> {
         let name = reports.name();
         let built = kernel_btf().and_then(|found| {
             let code = reports.code(found)?;
@@ -395,7 +395,7 @@ impl Program {
     /// Whether the kernel runs the program over one process's files (Linux
     /// 6.1 and later: 5.10 refuses the process filter, EINVAL), as every
     /// program's use needs; why not otherwise.
-    pub fn iterates_by_process(&self) -> Result<(), String> {
+    pub(super) fn iterates_by_process(&self) -> Result<(), String> {
         match self.iterate(Some(std::process::id())) {
             Ok(_) => Ok(()),
             Err(e) => Err(format!("no iteration by process: {e}")),
@@ -404,7 +404,7 @@ impl Program {
 
     /// Runs the program over the open files of process `pid` (its
     /// threads' too), or of every process; the sockets it reports.
-    pub fn sockets_of(&self, pid: Option<u32>) -> Option<Vec<HeldSocket>> {
+    pub(super) fn sockets_of(&self, pid: Option<u32>) -> Option<Vec<HeldSocket>> {
         let bytes = self.output_over(pid)?;
         // Only the process asked about: a kernel that ignored the filter
         // would report every process's.
@@ -420,7 +420,7 @@ impl Program {
 
     /// Everything the program writes over the open files of process
     /// `pid` (or of every process), read to the end.
-    pub fn output_over(&self, pid: Option<u32>) -> Option<Vec<u8>> {
+    pub(super) fn output_over(&self, pid: Option<u32>) -> Option<Vec<u8>> {
         let mut bytes = Vec::new();
         std::io::Read::read_to_end(&mut &self.iterate(pid).ok()?.file, &mut bytes).ok()?;
         Some(bytes)
@@ -428,7 +428,7 @@ impl Program {
 
     /// An iteration of the program over the open files of process `pid`,
     /// or of every process in PID order, to be read as it goes.
-    pub fn iterate(&self, pid: Option<u32>) -> std::io::Result<Iteration> {
+    pub(super) fn iterate(&self, pid: Option<u32>) -> std::io::Result<Iteration> {
         let task = IterTask {
             pid: pid.unwrap_or(0),
             ..IterTask::default()
@@ -453,14 +453,14 @@ impl Program {
 }
 
 /// A running iteration: reading `file` runs the program further.
-pub struct Iteration {
+pub(super) struct Iteration {
     pub file: std::fs::File,
     _link: OwnedFd,
 }
 
 /// The socket a record written by the socket program (RECORD bytes)
 /// tells of.
-pub fn record(r: &[u8]) -> HeldSocket {
+pub(super) fn record(r: &[u8]) -> HeldSocket {
     HeldSocket {
         pid: word(r, 0) as i32,
         fd: word(r, 4),
@@ -471,7 +471,7 @@ pub fn record(r: &[u8]) -> HeldSocket {
 /// The file a record written by the every-file program (FILE_RECORD
 /// bytes) tells of, when the descriptor table it was found in is the
 /// process's own (tid == tgid), not a thread's with a table of its own.
-pub fn file_record(r: &[u8]) -> Option<KernelFile> {
+pub(super) fn file_record(r: &[u8]) -> Option<KernelFile> {
     (word(r, 0) == word(r, 4)).then(|| KernelFile {
         fd: word(r, 8),
         flags: word(r, 12),

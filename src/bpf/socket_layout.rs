@@ -48,7 +48,7 @@ pub(super) const STRUCTS: &[(&str, &[&str])] = &[
 
 /// Where this kernel keeps what the socket tables print.
 #[derive(Debug, PartialEq, Eq)]
-pub struct SocketOffsets {
+pub(super) struct SocketOffsets {
     pub(super) file_private_data: Field,
     pub(super) socket_sk: Field,
     /// The lower of `sk_protocol` and `sk_type` (two adjacent u16).
@@ -98,7 +98,7 @@ pub(super) struct Common {
 impl SocketOffsets {
     /// The running kernel's, read from its BTF once per run; or why they
     /// cannot be used (see [`SocketOffsets::from_btf`]).
-    pub fn of_running_kernel() -> Result<&'static SocketOffsets, String> {
+    pub(super) fn of_running_kernel() -> Result<&'static SocketOffsets, String> {
         static FOUND: std::sync::OnceLock<Result<SocketOffsets, String>> =
             std::sync::OnceLock::new();
         FOUND

@@ -40,7 +40,7 @@ const UNLISTED_FIELDS: &str = "CFNzZ";
 
 /// The letters `-F` alone selects (all but `r`, `z`, `Z`), spelled out when
 /// another `-F` adds to them. The NUL terminator is separate (`-F0`).
-pub const DEFAULT_FIELDS: &str = "acCdDfFGiklLmMnNopgPRsStTuK";
+pub(super) const DEFAULT_FIELDS: &str = "acCdDfFGiklLmMnNopgPRsStTuK";
 
 /// What `lsof -F?` prints (on stderr).
 pub fn field_help_text() -> String {
@@ -61,7 +61,7 @@ fn is_field(letter: u8) -> bool {
 const TCP_ALL: u8 = TCP_FLAGS | TCP_QUEUES | TCP_STATE;
 
 /// `-F [f]`.
-pub fn select(state: &mut State, _: u8, value: Option<&[u8]>) -> ValueUse {
+pub(super) fn select(state: &mut State, _: u8, value: Option<&[u8]>) -> ValueUse {
     if no_value(value) || value == Some(b"0") {
         if value == Some(b"0") {
             state.nul_terminator = true;
@@ -118,7 +118,7 @@ pub fn select(state: &mut State, _: u8, value: Option<&[u8]>) -> ValueUse {
 }
 
 /// The letters chosen by all `-F` options together ("" for the default set).
-pub fn chosen_letters(state: &State) -> String {
+pub(super) fn chosen_letters(state: &State) -> String {
     if !state.default_fields {
         return state.field_letters.clone();
     }
@@ -138,7 +138,7 @@ pub fn chosen_letters(state: &State) -> String {
 const REPEAT_DEFAULT: u32 = 15;
 
 /// `+|-r [t[c<n>][m<fmt>]]`.
-pub fn repeat(state: &mut State, prefix: u8, value: Option<&[u8]>) -> ValueUse {
+pub(super) fn repeat(state: &mut State, prefix: u8, value: Option<&[u8]>) -> ValueUse {
     let repeat = state.opts.repeat.get_or_insert(Repeat {
         seconds: REPEAT_DEFAULT,
         until_empty: false,

@@ -8,7 +8,7 @@ use super::state::*;
 use super::updates::*;
 
 /// Apply an option: its prefix (`b'-'` or `b'+'`) and possible value.
-pub type Update = fn(&mut State, u8, Option<&[u8]>) -> ValueUse;
+pub(super) type Update = fn(&mut State, u8, Option<&[u8]>) -> ValueUse;
 
 #[derive(Debug)]
 pub struct FlagDef {
@@ -303,11 +303,11 @@ pub static LONG_FLAGS: &[LongDef] = &[
     },
 ];
 
-pub fn find(letter: u8) -> Option<&'static FlagDef> {
+pub(super) fn find(letter: u8) -> Option<&'static FlagDef> {
     FLAGS.iter().find(|f| f.letter == letter)
 }
 
-pub fn find_long(name: &[u8]) -> Option<&'static LongDef> {
+pub(super) fn find_long(name: &[u8]) -> Option<&'static LongDef> {
     LONG_FLAGS.iter().find(|f| f.name.as_bytes() == name)
 }
 

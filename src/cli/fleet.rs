@@ -12,7 +12,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::os::unix::ffi::OsStringExt;
 
 /// The long options this module owns.
-pub const NAMES: &[&str] = &[
+pub(super) const NAMES: &[&str] = &[
     "summary",
     "metrics",
     "metrics-file",
@@ -26,7 +26,7 @@ pub const NAMES: &[&str] = &[
 
 /// What was given, before the checks that need all of it.
 #[derive(Debug, Default)]
-pub struct FleetArgs {
+pub(super) struct FleetArgs {
     modes: Vec<&'static str>,
     serve: Option<SocketAddr>,
     remote: bool,
@@ -41,7 +41,7 @@ pub struct FleetArgs {
 
 impl FleetArgs {
     /// Takes one option (`name` from `NAMES`); Err(message) on a bad value.
-    pub fn take(&mut self, name: &'static str, value: Option<&[u8]>) -> Result<(), String> {
+    pub(super) fn take(&mut self, name: &'static str, value: Option<&[u8]>) -> Result<(), String> {
         let text = value.map(|v| String::from_utf8_lossy(v).into_owned());
         let number = |what: &str| -> Result<u64, String> {
             let t = text.as_deref().unwrap_or("");
@@ -74,12 +74,12 @@ impl FleetArgs {
     }
 
     /// Whether a fleet mode was asked for.
-    pub fn any_mode(&self) -> bool {
+    pub(super) fn any_mode(&self) -> bool {
         !self.modes.is_empty()
     }
 
     /// The mode, or Err(message) when the options do not go together.
-    pub fn finish(mut self, json: bool) -> Result<Option<Feature>, String> {
+    pub(super) fn finish(mut self, json: bool) -> Result<Option<Feature>, String> {
         self.modes.dedup();
         if self.modes.len() > 1 {
             return Err("--summary, --metrics and --serve are mutually exclusive".to_string());
@@ -137,7 +137,7 @@ fn describe(mode: Option<&str>) -> String {
 /// `PORT` (on 127.0.0.1), `localhost:PORT`, `IPv4:PORT` or `[IPv6]:PORT`.
 /// Host names other than localhost are refused: what they resolve to
 /// would decide whether the exporter is exposed.
-pub fn parse_serve_address(text: &str) -> Result<SocketAddr, String> {
+pub(super) fn parse_serve_address(text: &str) -> Result<SocketAddr, String> {
     let bad = || format!("--serve needs PORT, IP:PORT or [IPv6]:PORT, not \"{text}\"");
     if let Ok(port) = text.parse::<u16>() {
         return Ok(SocketAddr::new(Ipv4Addr::LOCALHOST.into(), port));

@@ -10,7 +10,7 @@ use super::state::{shown, State};
 const MAX_ADDRESS_ENTRIES: usize = 100;
 
 /// `-i` with a value that is not an option.
-pub fn enter_inet(state: &mut State, text: &[u8]) {
+pub(super) fn enter_inet(state: &mut State, text: &[u8]) {
     let mut spec = InetSpec {
         text: String::from_utf8_lossy(text).into_owned(),
         ..InetSpec::default()

@@ -8,18 +8,18 @@ use crate::escape::{safe_text, safe_text_limited};
 use crate::model::TcpState;
 
 /// Longest command name the kernel keeps (lsof's MAXSYSCMDL).
-pub const MAX_COMMAND_LEN: usize = 15;
+pub(super) const MAX_COMMAND_LEN: usize = 15;
 /// Longest login name (lsof's LOGINML, the utmp field).
 const MAX_LOGIN_LEN: usize = 32;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub enum IdKind {
+pub(super) enum IdKind {
     Process,
     Group,
 }
 
 /// `-p` / `-g` list.
-pub fn enter_ids(state: &mut State, kind: IdKind, value: Option<&[u8]>) {
+pub(super) fn enter_ids(state: &mut State, kind: IdKind, value: Option<&[u8]>) {
     let noun = match kind {
         IdKind::Process => "process",
         IdKind::Group => "process group",
@@ -62,7 +62,7 @@ fn list_items(text: &[u8]) -> impl Iterator<Item = &[u8]> {
 }
 
 /// `-d` list.
-pub fn enter_fds(state: &mut State, value: Option<&[u8]>) {
+pub(super) fn enter_fds(state: &mut State, value: Option<&[u8]>) {
     let Some(text) = value.filter(|v| !v.is_empty()) else {
         state.error("no file descriptor specified");
         return;
@@ -141,7 +141,7 @@ fn enter_fd(state: &mut State, spec: FdSpec, excluded: bool) {
 }
 
 /// `-u` list. Login names stay names: the caller resolves them.
-pub fn enter_users(state: &mut State, value: Option<&[u8]>) {
+pub(super) fn enter_users(state: &mut State, value: Option<&[u8]>) {
     let Some(text) = value else {
         state.error("no UIDs specified");
         return;
@@ -186,7 +186,7 @@ pub fn enter_users(state: &mut State, value: Option<&[u8]>) {
 }
 
 /// `-c name` (not a regular expression).
-pub fn enter_command_name(state: &mut State, value: Option<&[u8]>) {
+pub(super) fn enter_command_name(state: &mut State, value: Option<&[u8]>) {
     let Some(text) = value.filter(|v| !matches!(v.first(), Some(b'-' | b'+'))) else {
         state.error("missing -c option value");
         return;
@@ -240,7 +240,7 @@ fn enter_udp_states(state: &mut State, names: &[u8], shown_all: &str) {
 }
 
 /// `-s p:s` with a protocol and states.
-pub fn enter_states(state: &mut State, text: &[u8]) {
+pub(super) fn enter_states(state: &mut State, text: &[u8]) {
     let shown_all = String::from_utf8_lossy(text).into_owned();
     let protocol = match text.get(..4).map(|p| p.to_ascii_lowercase()) {
         Some(p) if p == b"tcp:" => "TCP",

@@ -5,15 +5,15 @@
 //! must still fail (exit 1) but print no line when `Options::no_warnings`.
 
 use super::state::PROGRAM;
-use crate::escape::{safe_str, safe_text};
+use crate::escape::safe_str;
 
 /// `-u name` that `getpwnam` does not know.
-pub fn unknown_login(login: &str) -> String {
+pub(crate) fn unknown_login(login: &str) -> String {
     format!("{PROGRAM}: can't get UID for {}\n", safe_str(login))
 }
 
 /// A UID (from a name or a number) both included and excluded by `-u`.
-pub fn uid_included_and_excluded(uid: u32) -> String {
+pub(crate) fn uid_included_and_excluded(uid: u32) -> String {
     format!(
         "{PROGRAM}: UID {} has been included and excluded.\n",
         uid as i32
@@ -22,12 +22,12 @@ pub fn uid_included_and_excluded(uid: u32) -> String {
 
 /// A `-i` list error found while parsing and reported once the service
 /// names before it resolved (`problem` ends with a colon).
-pub fn inet_problem(problem: &str, spec: &str) -> String {
+pub(crate) fn inet_problem(problem: &str, spec: &str) -> String {
     format!("{PROGRAM}: {problem} -i {}\n", safe_str(spec))
 }
 
 /// `-i @host` that does not resolve; `spec` is `InetSpec::text`.
-pub fn unknown_host(host: &str, spec: &str) -> String {
+pub(crate) fn unknown_host(host: &str, spec: &str) -> String {
     format!(
         "{PROGRAM}: unknown host name ({host}) in: -i {}\n",
         safe_str(spec)
@@ -36,7 +36,7 @@ pub fn unknown_host(host: &str, spec: &str) -> String {
 
 /// `-i :name` with no such service; `protocol` is the lower-case protocol
 /// given in the spec (lsof then looks only there), None for both.
-pub fn unknown_service(name: &str, protocol: Option<&str>, spec: &str) -> String {
+pub(crate) fn unknown_service(name: &str, protocol: Option<&str>, spec: &str) -> String {
     match protocol {
         Some(p) => format!(
             "{PROGRAM}: unknown service {name} for {p} in: -i {}\n",
@@ -50,7 +50,7 @@ pub fn unknown_service(name: &str, protocol: Option<&str>, spec: &str) -> String
 }
 
 /// `-i :name` without a protocol, where TCP and UDP ports differ.
-pub fn service_ports_conflict(tcp: u16, udp: u16, name: &str, spec: &str) -> String {
+pub(crate) fn service_ports_conflict(tcp: u16, udp: u16, name: &str, spec: &str) -> String {
     format!(
         "{PROGRAM}: TCP={tcp} and UDP={udp} {name} ports conflict;\n      \
          specify \"tcp:{name}\" or \"udp:{name}\": -i {}\n",
@@ -59,36 +59,9 @@ pub fn service_ports_conflict(tcp: u16, udp: u16, name: &str, spec: &str) -> Str
 }
 
 /// `-i :N-name` where the service's port is below N.
-pub fn bad_port_range(spec: &str) -> String {
+pub(crate) fn bad_port_range(spec: &str) -> String {
     format!(
         "{PROGRAM}: unacceptable port specification in: -i {}\n",
         safe_str(spec)
-    )
-}
-
-/// `+d`/`+D` path that cannot be stat'ed (after readlink); only printed
-/// with warnings enabled.
-pub fn directory_stat_failed(path: &[u8], error: &str) -> String {
-    format!(
-        "{PROGRAM}: WARNING: can't stat({}): {error}\n",
-        safe_text(path, false)
-    )
-}
-
-/// `+d`/`+D` path that is not a directory; only printed with warnings
-/// enabled.
-pub fn not_a_directory(path: &[u8]) -> String {
-    format!(
-        "{PROGRAM}: WARNING: not a directory: {}\n",
-        safe_text(path, false)
-    )
-}
-
-/// `-e`/`+e` path (after readlink for `-e`, trailing slashes removed) that
-/// is no mount point.
-pub fn exempt_not_mounted(path: &[u8]) -> String {
-    format!(
-        "{PROGRAM}: \"-e {}\" is not a mounted file system.\n",
-        String::from_utf8_lossy(path)
     )
 }

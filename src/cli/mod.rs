@@ -12,7 +12,7 @@ mod flags;
 mod fleet;
 mod inet;
 mod lists;
-pub mod lookup_messages;
+pub(crate) mod lookup_messages;
 pub mod options;
 mod parser;
 mod regex;

@@ -31,7 +31,7 @@ struct LongOptions {
     leak_cycles: Option<u32>,
 }
 
-pub fn parse_args(args: &[Vec<u8>]) -> Result<Options, CliError> {
+pub(super) fn parse_args(args: &[Vec<u8>]) -> Result<Options, CliError> {
     let mut state = State::new();
     let mut long = LongOptions::default();
     let mut tokens = Tokenizer::new(args);

@@ -9,7 +9,7 @@ use super::state::{item, shown, State};
 use crate::sys::regex::PosixRegex;
 
 /// `-c` value that starts with `/`.
-pub fn enter_command_regex(state: &mut State, text: &[u8]) {
+pub(super) fn enter_command_regex(state: &mut State, text: &[u8]) {
     let body = &text[1..];
     let Some(close) = body.iter().position(|&b| b == b'/') else {
         state.error(format!("regexp doesn't end with '/': {}", shown(text)));

@@ -49,13 +49,13 @@ pub enum ValueUse {
 }
 
 /// lsof's TCP/TPI info bits (`-T`).
-pub const TCP_FLAGS: u8 = 1;
-pub const TCP_QUEUES: u8 = 2;
-pub const TCP_STATE: u8 = 4;
+pub(super) const TCP_FLAGS: u8 = 1;
+pub(super) const TCP_QUEUES: u8 = 2;
+pub(super) const TCP_STATE: u8 = 4;
 
 /// `-x` bits.
-pub const CROSS_FS: u8 = 1;
-pub const CROSS_LINKS: u8 = 2;
+pub(super) const CROSS_FS: u8 = 1;
+pub(super) const CROSS_LINKS: u8 = 2;
 
 #[derive(Debug, Default)]
 pub struct State {
@@ -137,7 +137,7 @@ impl State {
 }
 
 /// Split a `^`-prefixed list item.
-pub fn split_exclusion(item: &[u8]) -> (bool, &[u8]) {
+pub(super) fn split_exclusion(item: &[u8]) -> (bool, &[u8]) {
     match item.strip_prefix(b"^") {
         Some(rest) => (true, rest),
         None => (false, item),
@@ -145,18 +145,18 @@ pub fn split_exclusion(item: &[u8]) -> (bool, &[u8]) {
 }
 
 /// Build an `Item`.
-pub fn item<T>(value: T, excluded: bool) -> Item<T> {
+pub(super) fn item<T>(value: T, excluded: bool) -> Item<T> {
     Item { value, excluded }
 }
 
 /// `safe_text` for messages that echo user input.
-pub fn shown(bytes: &[u8]) -> String {
+pub(super) fn shown(bytes: &[u8]) -> String {
     safe_text(bytes, false)
 }
 
 /// Leading ASCII digits of `bytes`, lsof-style: the value (wrapping like C's
 /// int arithmetic) and how many digits there were.
-pub fn leading_number(bytes: &[u8]) -> (i64, usize) {
+pub(super) fn leading_number(bytes: &[u8]) -> (i64, usize) {
     let digits = bytes.iter().take_while(|b| b.is_ascii_digit()).count();
     let value = bytes[..digits].iter().fold(0i32, |acc, &d| {
         acc.wrapping_mul(10).wrapping_add(i32::from(d - b'0'))
@@ -166,7 +166,7 @@ pub fn leading_number(bytes: &[u8]) -> (i64, usize) {
 
 /// Whether a possible value is absent or looks like the next option, which
 /// most lsof options then refuse.
-pub fn no_value(value: Option<&[u8]>) -> bool {
+pub(super) fn no_value(value: Option<&[u8]>) -> bool {
     match value {
         None => true,
         Some(v) => v.first().is_some_and(|&b| b == b'-' || b == b'+'),
@@ -174,7 +174,7 @@ pub fn no_value(value: Option<&[u8]>) -> bool {
 }
 
 /// Refuse a value only when there was one.
-pub fn refused_if_any(value: Option<&[u8]>) -> ValueUse {
+pub(super) fn refused_if_any(value: Option<&[u8]>) -> ValueUse {
     if value.is_some() {
         ValueUse::Refused
     } else {

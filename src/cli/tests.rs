@@ -6,14 +6,14 @@ use std::ffi::OsString;
 use super::options::*;
 use super::{parse, CliError};
 
-pub fn ok(args: &[&str]) -> Options {
+pub(super) fn ok(args: &[&str]) -> Options {
     match parse(args.iter().map(OsString::from)) {
         Ok(opts) => opts,
         Err(e) => panic!("{args:?} failed:\n{}", e.message),
     }
 }
 
-pub fn err(args: &[&str]) -> CliError {
+pub(super) fn err(args: &[&str]) -> CliError {
     match parse(args.iter().map(OsString::from)) {
         Ok(opts) => panic!("{args:?} parsed: {opts:?}"),
         Err(e) => e,
@@ -21,13 +21,13 @@ pub fn err(args: &[&str]) -> CliError {
 }
 
 /// The error's first line (lsof's message, before the usage).
-pub fn first_line(args: &[&str]) -> String {
+pub(super) fn first_line(args: &[&str]) -> String {
     let e = err(args);
     assert_eq!(e.status, 1);
     e.message.lines().next().unwrap_or_default().to_string()
 }
 
-pub fn names(opts: &Options) -> Vec<&str> {
+pub(super) fn names(opts: &Options) -> Vec<&str> {
     opts.names.iter().filter_map(|n| n.to_str()).collect()
 }
 

@@ -10,7 +10,7 @@ use super::flags::{self, FlagDef};
 
 /// One step of the scan.
 #[derive(Debug)]
-pub enum Token<'a> {
+pub(super) enum Token<'a> {
     /// An option letter of the table, with its prefix (`b'-'`/`b'+'`) and
     /// its possible value.
     Flag {
@@ -33,7 +33,7 @@ pub enum Token<'a> {
     End,
 }
 
-pub struct Tokenizer<'a> {
+pub(super) struct Tokenizer<'a> {
     args: &'a [Vec<u8>],
     /// The argument being read.
     index: usize,
@@ -45,7 +45,7 @@ pub struct Tokenizer<'a> {
 }
 
 impl<'a> Tokenizer<'a> {
-    pub fn new(args: &'a [Vec<u8>]) -> Tokenizer<'a> {
+    pub(super) fn new(args: &'a [Vec<u8>]) -> Tokenizer<'a> {
         Tokenizer {
             args,
             index: 0,
@@ -55,7 +55,7 @@ impl<'a> Tokenizer<'a> {
         }
     }
 
-    pub fn next_token(&mut self) -> Token<'a> {
+    pub(super) fn next_token(&mut self) -> Token<'a> {
         let args = self.args;
         if self.pos == 0 {
             let Some(arg) = args.get(self.index) else {
@@ -114,27 +114,27 @@ impl<'a> Tokenizer<'a> {
     }
 
     /// The option did not want its value: read it again as options.
-    pub fn refuse_value(&mut self) {
+    pub(super) fn refuse_value(&mut self) {
         self.keep_value_prefix(0);
     }
 
     /// The option used the first `used` bytes of its value; read the rest
     /// again as option letters (with the same prefix). When the value was a
     /// separate argument and `used` is 0, that argument is read anew.
-    pub fn keep_value_prefix(&mut self, used: usize) {
+    pub(super) fn keep_value_prefix(&mut self, used: usize) {
         self.index = self.value_at.0;
         self.pos = self.value_at.1 + used;
     }
 
     /// The next whole argument, for a long option's value.
-    pub fn take_argument(&mut self) -> Option<&'a [u8]> {
+    pub(super) fn take_argument(&mut self) -> Option<&'a [u8]> {
         let arg = self.args.get(self.index)?;
         self.index += 1;
         Some(arg.as_slice())
     }
 
     /// Index of the first name, once `next_token` returned `End`.
-    pub fn names_start(&self) -> usize {
+    pub(super) fn names_start(&self) -> usize {
         self.index
     }
 

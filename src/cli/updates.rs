@@ -14,7 +14,7 @@ fn os(bytes: &[u8]) -> OsString {
     OsString::from_vec(bytes.to_vec())
 }
 
-pub fn command(state: &mut State, prefix: u8, value: Option<&[u8]>) -> ValueUse {
+pub(super) fn command(state: &mut State, prefix: u8, value: Option<&[u8]>) -> ValueUse {
     if prefix == b'+' {
         let Some(text) = value.filter(|v| v.first().is_some_and(u8::is_ascii_digit)) else {
             state.error("+c not followed by width number");
@@ -37,7 +37,7 @@ pub fn command(state: &mut State, prefix: u8, value: Option<&[u8]>) -> ValueUse 
     ValueUse::Taken
 }
 
-pub fn fd_or_directory(state: &mut State, prefix: u8, value: Option<&[u8]>) -> ValueUse {
+pub(super) fn fd_or_directory(state: &mut State, prefix: u8, value: Option<&[u8]>) -> ValueUse {
     if prefix == b'+' {
         return directory(state, prefix, value, false);
     }
@@ -45,7 +45,12 @@ pub fn fd_or_directory(state: &mut State, prefix: u8, value: Option<&[u8]>) -> V
     ValueUse::Taken
 }
 
-pub fn directory(state: &mut State, prefix: u8, value: Option<&[u8]>, recursive: bool) -> ValueUse {
+pub(super) fn directory(
+    state: &mut State,
+    prefix: u8,
+    value: Option<&[u8]>,
+    recursive: bool,
+) -> ValueUse {
     if prefix == b'-' {
         // -D is lsof's device cache option, which Linux builds lack.
         state.error("unsupported option: -D");
@@ -64,7 +69,7 @@ pub fn directory(state: &mut State, prefix: u8, value: Option<&[u8]>, recursive:
     ValueUse::Taken
 }
 
-pub fn exempt(state: &mut State, prefix: u8, value: Option<&[u8]>) -> ValueUse {
+pub(super) fn exempt(state: &mut State, prefix: u8, value: Option<&[u8]>) -> ValueUse {
     let Some(path) = value.filter(|v| v.first() == Some(&b'/')) else {
         let shown = value.map_or("(null)".into(), String::from_utf8_lossy);
         state.warning_error(format!(
@@ -85,7 +90,7 @@ pub fn exempt(state: &mut State, prefix: u8, value: Option<&[u8]>) -> ValueUse {
     ValueUse::Taken
 }
 
-pub fn file_struct(state: &mut State, prefix: u8, value: Option<&[u8]>) -> ValueUse {
+pub(super) fn file_struct(state: &mut State, prefix: u8, value: Option<&[u8]>) -> ValueUse {
     let Some(letters) = value.filter(|_| !no_value(value)) else {
         state.opts.file_system_names = Some(prefix == b'+');
         return refused_if_any(value);
@@ -106,7 +111,7 @@ pub fn file_struct(state: &mut State, prefix: u8, value: Option<&[u8]>) -> Value
     ValueUse::Taken
 }
 
-pub fn pgids(state: &mut State, _: u8, value: Option<&[u8]>) -> ValueUse {
+pub(super) fn pgids(state: &mut State, _: u8, value: Option<&[u8]>) -> ValueUse {
     state.opts.show_pgid = true;
     match value {
         None => ValueUse::Taken,
@@ -118,7 +123,7 @@ pub fn pgids(state: &mut State, _: u8, value: Option<&[u8]>) -> ValueUse {
     }
 }
 
-pub fn inet(state: &mut State, _: u8, value: Option<&[u8]>) -> ValueUse {
+pub(super) fn inet(state: &mut State, _: u8, value: Option<&[u8]>) -> ValueUse {
     match value.filter(|_| !no_value(value)) {
         Some(text) => {
             enter_inet(state, text);
@@ -132,7 +137,7 @@ pub fn inet(state: &mut State, _: u8, value: Option<&[u8]>) -> ValueUse {
     }
 }
 
-pub fn json(state: &mut State, prefix: u8, letter: u8) -> ValueUse {
+pub(super) fn json(state: &mut State, prefix: u8, letter: u8) -> ValueUse {
     if prefix == b'+' {
         state.error(format!("+{} is not supported", char::from(letter)));
     } else if letter == b'J' {
@@ -143,7 +148,7 @@ pub fn json(state: &mut State, prefix: u8, letter: u8) -> ValueUse {
     ValueUse::Taken
 }
 
-pub fn tasks(state: &mut State, _: u8, value: Option<&[u8]>) -> ValueUse {
+pub(super) fn tasks(state: &mut State, _: u8, value: Option<&[u8]>) -> ValueUse {
     let Some(text) = value.filter(|_| !no_value(value)) else {
         state.opts.tasks = Tasks::List;
         state.task_selected = true;
@@ -161,7 +166,7 @@ pub fn tasks(state: &mut State, _: u8, value: Option<&[u8]>) -> ValueUse {
     ValueUse::Taken
 }
 
-pub fn links(state: &mut State, prefix: u8, value: Option<&[u8]>) -> ValueUse {
+pub(super) fn links(state: &mut State, prefix: u8, value: Option<&[u8]>) -> ValueUse {
     state.link_column = prefix == b'+';
     let Some(text) = value.filter(|_| !no_value(value)) else {
         state.link_limit = 0;
@@ -189,7 +194,7 @@ fn partly(text: &[u8], used: usize) -> ValueUse {
     }
 }
 
-pub fn mount_supplement(state: &mut State, prefix: u8, value: Option<&[u8]>) -> ValueUse {
+pub(super) fn mount_supplement(state: &mut State, prefix: u8, value: Option<&[u8]>) -> ValueUse {
     if prefix == b'-' {
         state.error("-m not supported");
         return ValueUse::Taken;
@@ -206,7 +211,7 @@ pub fn mount_supplement(state: &mut State, prefix: u8, value: Option<&[u8]>) -> 
     }
 }
 
-pub fn offset(state: &mut State, _: u8, value: Option<&[u8]>) -> ValueUse {
+pub(super) fn offset(state: &mut State, _: u8, value: Option<&[u8]>) -> ValueUse {
     let Some(text) = value.filter(|_| !no_value(value)) else {
         state.offset_flag = true;
         return refused_if_any(value);
@@ -220,7 +225,7 @@ pub fn offset(state: &mut State, _: u8, value: Option<&[u8]>) -> ValueUse {
     partly(text, digits)
 }
 
-pub fn size_or_states(state: &mut State, _: u8, value: Option<&[u8]>) -> ValueUse {
+pub(super) fn size_or_states(state: &mut State, _: u8, value: Option<&[u8]>) -> ValueUse {
     match value.filter(|_| !no_value(value)) {
         Some(text) => {
             lists::enter_states(state, text);
@@ -237,7 +242,7 @@ pub fn size_or_states(state: &mut State, _: u8, value: Option<&[u8]>) -> ValueUs
 const TIMEOUT_DEFAULT: u32 = 15;
 const TIMEOUT_MIN: i64 = 2;
 
-pub fn timeout(state: &mut State, _: u8, value: Option<&[u8]>) -> ValueUse {
+pub(super) fn timeout(state: &mut State, _: u8, value: Option<&[u8]>) -> ValueUse {
     let Some(text) = value.filter(|_| !no_value(value)) else {
         state.opts.timeout_secs = TIMEOUT_DEFAULT;
         return refused_if_any(value);
@@ -260,7 +265,7 @@ pub fn timeout(state: &mut State, _: u8, value: Option<&[u8]>) -> ValueUse {
     partly(text, digits)
 }
 
-pub fn tcp_info(state: &mut State, prefix: u8, value: Option<&[u8]>) -> ValueUse {
+pub(super) fn tcp_info(state: &mut State, prefix: u8, value: Option<&[u8]>) -> ValueUse {
     let Some(letters) = value.filter(|_| !no_value(value)) else {
         state.tcp_bits = Some(if prefix == b'-' { 0 } else { TCP_STATE });
         return refused_if_any(value);
@@ -281,7 +286,7 @@ pub fn tcp_info(state: &mut State, prefix: u8, value: Option<&[u8]>) -> ValueUse
     ValueUse::Taken
 }
 
-pub fn cross(state: &mut State, _: u8, value: Option<&[u8]>) -> ValueUse {
+pub(super) fn cross(state: &mut State, _: u8, value: Option<&[u8]>) -> ValueUse {
     let Some(letters) = value.filter(|_| !no_value(value)) else {
         state.cross = CROSS_FS | CROSS_LINKS;
         return refused_if_any(value);

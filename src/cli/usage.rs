@@ -13,7 +13,7 @@ const MAN_URL: &str = "https://github.com/lsof-org/lsof/blob/master/Lsof.8";
 
 /// The file-struct choices shown in the `+|-f[gG]` help line.
 #[derive(Debug, Clone, Default)]
-pub struct FileStructNote {
+pub(super) struct FileStructNote {
     /// lsof's C, F, N file-struct fields chosen.
     pub extras: String,
     pub flags: bool,
@@ -21,7 +21,7 @@ pub struct FileStructNote {
 }
 
 /// The header and short usage, printed for `-h` and after errors.
-pub fn short_usage() -> String {
+pub(super) fn short_usage() -> String {
     format!(
         "{PROGRAM} {VERSION}\n latest revision: {REPO_URL}\n latest FAQ: {FAQ_URL}\n \
          latest (non-formatted) man page: {MAN_URL}\n \
@@ -32,7 +32,7 @@ pub fn short_usage() -> String {
 }
 
 /// The line after the short usage when there was an error and no `-h`.
-pub const MORE_HELP: &str = "Use the ``-h'' option to get more help information.\n";
+pub(super) const MORE_HELP: &str = "Use the ``-h'' option to get more help information.\n";
 
 /// The three-column part of the full help, in lsof's order.
 const GRID: &[&str] = &[
@@ -84,7 +84,7 @@ fn grid() -> String {
 }
 
 /// The full help that follows the short usage for `-h`.
-pub fn full_help(note: &FileStructNote) -> String {
+pub(super) fn full_help(note: &FileStructNote) -> String {
     let mut text = String::from(
         "Defaults in parentheses; comma-separated set (s) items; dash-separated ranges.\n",
     );
@@ -156,7 +156,7 @@ fn flags_note(note: &FileStructNote) -> String {
 
 /// What `-v` prints: lsof's lines, with rlsof's build (version, and the
 /// git commit when known) where lsof describes its compiler.
-pub fn version_text() -> String {
+pub(super) fn version_text() -> String {
     let commit = match crate::build_info::commit() {
         Some(commit) => format!("    git commit: {commit}\n"),
         None => String::new(),
@@ -174,12 +174,12 @@ pub fn version_text() -> String {
 
 /// What `--version` prints: rlsof's version and, when known, the commit
 /// (`-v` names both in lsof's layout, from the same `build_info`).
-pub fn rlsof_version() -> String {
+pub(super) fn rlsof_version() -> String {
     crate::build_info::version_line()
 }
 
 /// What `--help` prints: every option with its line of the option table.
-pub fn long_help() -> String {
+pub(super) fn long_help() -> String {
     let mut text = String::from(
         "usage: rlsof [options] [--] [names]\n\
          Lists open files as lsof 4.95 does: the same options and output.\n\n\

@@ -88,20 +88,20 @@ impl Report {
 
 /// Whether an open file is deleted but still held: no links left, or a
 /// mapping the kernel marked deleted (lsof's `DEL`).
-pub fn is_deleted_open(file: &OpenFile) -> bool {
+pub(crate) fn is_deleted_open(file: &OpenFile) -> bool {
     file.fd == Some(FdName::Del) || file.nlink == Some(0)
 }
 
 /// Gathers deleted files from processes as they stream by, keyed by
 /// (device, inode), keeping only what the report needs.
 #[derive(Debug, Default)]
-pub struct Collector {
+pub(crate) struct Collector {
     index: HashMap<(Dev, u64), usize>,
     files: Vec<DeletedFile>,
 }
 
 impl Collector {
-    pub fn add_process(&mut self, process: &Process) {
+    pub(crate) fn add_process(&mut self, process: &Process) {
         for file in process.files.iter().filter(|f| is_deleted_open(f)) {
             let (Some(dev), Some(inode), Some(fd)) = (file.dev, file.inode, file.fd) else {
                 continue;
@@ -140,14 +140,14 @@ impl Collector {
         }
     }
 
-    pub fn into_files(self) -> Vec<DeletedFile> {
+    pub(crate) fn into_files(self) -> Vec<DeletedFile> {
         self.files
     }
 }
 
 /// Groups files by filesystem, sums what each holds, and sorts both levels
 /// by bytes held, largest first.
-pub fn group(files: Vec<DeletedFile>, mounts: &[Mount]) -> Report {
+pub(crate) fn group(files: Vec<DeletedFile>, mounts: &[Mount]) -> Report {
     let mut by_dev: HashMap<Dev, Vec<DeletedFile>> = HashMap::new();
     let mut empty = Vec::new();
     for mut file in files {

@@ -52,12 +52,12 @@ impl Interrupts {
 
 /// The exit status of a command stopped by `signal`: 128 + its number
 /// (130 for SIGINT, 143 for SIGTERM, 129 for SIGHUP).
-pub fn exit_status(signal: libc::c_int) -> i32 {
+pub(crate) fn exit_status(signal: libc::c_int) -> i32 {
     128 + signal
 }
 
 /// "SIGINT", "SIGTERM", "SIGHUP", or "signal N".
-pub fn signal_name(signal: libc::c_int) -> String {
+pub(crate) fn signal_name(signal: libc::c_int) -> String {
     match signal {
         libc::SIGINT => "SIGINT".into(),
         libc::SIGTERM => "SIGTERM".into(),

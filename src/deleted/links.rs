@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 /// The /proc path that reaches what `fd` of process `pid` holds, for a
 /// file on `dev` with `inode`.
-pub fn holder_link(
+pub(crate) fn holder_link(
     proc_root: &Path,
     pid: i32,
     fd: FdName,
@@ -33,7 +33,7 @@ pub fn holder_link(
 
 /// The address range (`start-end`, as map_files names it) of the first
 /// mapping of (dev, inode) in maps text.
-pub fn mapping_range(maps: &[u8], dev: Dev, inode: u64) -> Option<String> {
+pub(crate) fn mapping_range(maps: &[u8], dev: Dev, inode: u64) -> Option<String> {
     maps.split(|&c| c == b'\n').find_map(|line| {
         let text = std::str::from_utf8(line).ok()?;
         let mut words = text.split_ascii_whitespace();
@@ -52,7 +52,7 @@ pub fn mapping_range(maps: &[u8], dev: Dev, inode: u64) -> Option<String> {
 /// Learns the size and allocated bytes of each file by a stat through a
 /// holder's /proc link, checking that the link still reaches the same
 /// inode (a descriptor may have been closed and its number reused).
-pub fn measure(proc_root: &Path, files: &mut [DeletedFile]) {
+pub(crate) fn measure(proc_root: &Path, files: &mut [DeletedFile]) {
     for file in files.iter_mut() {
         for holder in &file.holders {
             let Some(link) = holder_link(proc_root, holder.pid, holder.fd, file.dev, file.inode)

@@ -6,13 +6,13 @@
 //! open its contents can be read through `/proc/PID/fd/N` (or, for a file
 //! that is only mapped, `/proc/PID/map_files/...`).
 
-pub mod collect;
+pub(crate) mod collect;
 mod commands;
-pub mod interrupt;
-pub mod links;
+pub(crate) mod interrupt;
+pub(crate) mod links;
 mod progress;
 pub mod recover;
-pub mod report;
+pub(crate) mod report;
 mod room;
 mod sparse;
 mod stage;

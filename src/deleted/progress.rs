@@ -9,14 +9,14 @@ use std::time::{Duration, Instant};
 const PROGRESS_MIN_BYTES: u64 = 32 << 20;
 
 /// A progress bar on stderr for large files, when stderr is a terminal.
-pub struct ProgressBar {
+pub(super) struct ProgressBar {
     enabled: bool,
     last: Option<Instant>,
     drawn: bool,
 }
 
 impl ProgressBar {
-    pub fn for_stderr() -> ProgressBar {
+    pub(super) fn for_stderr() -> ProgressBar {
         ProgressBar {
             enabled: std::io::stderr().is_terminal(),
             last: None,
@@ -24,7 +24,7 @@ impl ProgressBar {
         }
     }
 
-    pub fn update(&mut self, copied: u64, total: u64, err: &mut dyn Write) {
+    pub(super) fn update(&mut self, copied: u64, total: u64, err: &mut dyn Write) {
         if !self.enabled || total < PROGRESS_MIN_BYTES {
             return;
         }
@@ -52,7 +52,7 @@ impl ProgressBar {
         self.drawn = true;
     }
 
-    pub fn finish(&mut self, err: &mut dyn Write) {
+    pub(super) fn finish(&mut self, err: &mut dyn Write) {
         if self.drawn {
             let _ = write!(err, "\r\x1b[K");
             let _ = err.flush();

@@ -8,20 +8,21 @@ use serde_json::{json, Value};
 use std::io::{self, Write};
 
 /// Printed instead of a report when nothing deleted is held open.
-pub const NOTHING_DELETED: &str = "No deleted files are held open.";
+pub(crate) const NOTHING_DELETED: &str = "No deleted files are held open.";
 
 /// Printed instead of a report when the only deleted files held open are
 /// empty.
-pub const NOTHING_HELD: &str = "No deleted file holds any space.";
+pub(crate) const NOTHING_HELD: &str = "No deleted file holds any space.";
 
 /// Printed last without root.
-pub const PARTIAL_NOTE: &str = "Note: not run as root, so other users' processes were not seen; \
+pub(crate) const PARTIAL_NOTE: &str =
+    "Note: not run as root, so other users' processes were not seen; \
 their deleted files are not listed and the total may be partial.";
 
 /// How a holder's owner is shown: a login name, or the UID (`-l`).
-pub type UserLabel<'a> = &'a dyn Fn(u32) -> String;
+pub(crate) type UserLabel<'a> = &'a dyn Fn(u32) -> String;
 
-pub fn write_text(report: &Report, user: UserLabel, out: &mut dyn Write) -> io::Result<()> {
+pub(crate) fn write_text(report: &Report, user: UserLabel, out: &mut dyn Write) -> io::Result<()> {
     if report.is_empty() {
         let nothing = if report.empty.is_empty() {
             NOTHING_DELETED
@@ -156,13 +157,13 @@ fn plural(n: usize, what: &str) -> String {
     }
 }
 
-pub fn write_json(report: &Report, user: UserLabel, out: &mut dyn Write) -> io::Result<()> {
+pub(crate) fn write_json(report: &Report, user: UserLabel, out: &mut dyn Write) -> io::Result<()> {
     let value = json_value(report, user);
     serde_json::to_writer(&mut *out, &value).map_err(io::Error::other)?;
     writeln!(out)
 }
 
-pub fn json_value(report: &Report, user: UserLabel) -> Value {
+pub(crate) fn json_value(report: &Report, user: UserLabel) -> Value {
     let filesystems: Vec<Value> = report
         .filesystems
         .iter()
@@ -232,7 +233,7 @@ fn file_json(file: &DeletedFile, user: UserLabel) -> Value {
 
 /// Sizes as `df -h` shows them: powers of 1024, one decimal below 10,
 /// rounded up so a figure is never smaller than the truth.
-pub fn human_size(bytes: u64) -> String {
+pub(crate) fn human_size(bytes: u64) -> String {
     const UNITS: [&str; 6] = ["K", "M", "G", "T", "P", "E"];
     if bytes < 1024 {
         return format!("{bytes}B");
@@ -254,7 +255,7 @@ pub fn human_size(bytes: u64) -> String {
 }
 
 /// A name for a terminal, escaped as the table escapes names.
-pub fn printable(bytes: &[u8]) -> String {
+pub(crate) fn printable(bytes: &[u8]) -> String {
     safe_text(bytes, false)
 }
 

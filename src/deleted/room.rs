@@ -10,7 +10,7 @@ use std::path::Path;
 
 /// Free space and block size of the filesystem holding `dir`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Room {
+pub(super) struct Room {
     /// Bytes this process may still allocate there (root may use the
     /// blocks reserved for it).
     pub free: u64,
@@ -19,7 +19,7 @@ pub struct Room {
     pub free_inodes: Option<u64>,
 }
 
-pub fn room_in(dir: &Path) -> io::Result<Room> {
+pub(super) fn room_in(dir: &Path) -> io::Result<Room> {
     let path = CString::new(dir.as_os_str().as_bytes())
         .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "path contains a NUL byte"))?;
     // SAFETY: statvfs is plain old data; zeroed is a valid value.
@@ -48,7 +48,7 @@ pub fn room_in(dir: &Path) -> io::Result<Room> {
 /// never more than its length rounded up to whole blocks of the
 /// destination), or its whole length when its filesystem reports no
 /// blocks at all.
-pub fn bytes_needed(length: u64, allocated: u64, block_size: u64) -> u64 {
+pub(super) fn bytes_needed(length: u64, allocated: u64, block_size: u64) -> u64 {
     let whole_blocks = length.div_ceil(block_size).saturating_mul(block_size);
     if allocated == 0 && length > 0 {
         whole_blocks
@@ -58,12 +58,12 @@ pub fn bytes_needed(length: u64, allocated: u64, block_size: u64) -> u64 {
 }
 
 /// Whether `needed` bytes and one inode fit in `room`.
-pub fn fits(room: &Room, needed: u64) -> bool {
+pub(super) fn fits(room: &Room, needed: u64) -> bool {
     needed <= room.free && room.free_inodes != Some(0)
 }
 
 /// Whether `dir` is on the filesystem with device number `dev`.
-pub fn same_filesystem(dir: &Path, dev: u64) -> io::Result<bool> {
+pub(super) fn same_filesystem(dir: &Path, dev: u64) -> io::Result<bool> {
     Ok(std::fs::metadata(dir)?.dev() == dev)
 }
 

@@ -16,7 +16,7 @@ const CHUNK: usize = 1 << 20;
 
 /// How a copy of the first `limit` bytes went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Extents {
+pub(super) struct Extents {
     /// The copy's length: `limit`, or less when the source ended early.
     pub length: u64,
     /// Bytes read from the source's data regions.
@@ -25,7 +25,7 @@ pub struct Extents {
 
 /// Why a copy stopped before its end.
 #[derive(Debug)]
-pub enum Stopped {
+pub(super) enum Stopped {
     /// A stopping signal arrived.
     Signal(libc::c_int),
     /// Reading (`reading`) or writing failed at `at` bytes into the file.
@@ -39,7 +39,7 @@ pub enum Stopped {
 /// Copies the first `limit` bytes of `src` to the start of the empty
 /// `dst`, keeping holes. `progress(position, limit)` runs after each
 /// chunk; `stop` is looked at before each.
-pub fn copy_sparse(
+pub(super) fn copy_sparse(
     src: &File,
     dst: &File,
     limit: u64,

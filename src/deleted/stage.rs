@@ -30,7 +30,7 @@ const STALE_AFTER: Duration = Duration::from_secs(10);
 
 /// The file a copy is written into, not yet under its final name.
 #[derive(Debug)]
-pub struct Staged {
+pub(super) struct Staged {
     file: File,
     /// The hidden name, when `O_TMPFILE` could not be used; removed on
     /// drop unless the copy was committed.
@@ -39,7 +39,7 @@ pub struct Staged {
 
 impl Staged {
     /// A new nameless (or hidden, locked) file of mode 0600 in `dir`.
-    pub fn create(dir: &Path) -> io::Result<Staged> {
+    pub(super) fn create(dir: &Path) -> io::Result<Staged> {
         match OpenOptions::new()
             .write(true)
             .read(true)
@@ -61,7 +61,7 @@ impl Staged {
     }
 
     /// The fallback: a hidden name, locked while we write it.
-    pub fn create_hidden(dir: &Path) -> io::Result<Staged> {
+    pub(super) fn create_hidden(dir: &Path) -> io::Result<Staged> {
         sweep_stale(dir);
         let mut attempt = 0u32;
         let (file, name) = loop {
@@ -93,20 +93,20 @@ impl Staged {
         })
     }
 
-    pub fn file(&self) -> &File {
+    pub(super) fn file(&self) -> &File {
         &self.file
     }
 
     /// Whether the copy has a hidden name (the fallback) rather than none.
     #[cfg(test)]
-    pub fn is_hidden(&self) -> bool {
+    pub(super) fn is_hidden(&self) -> bool {
         self.temp_name.is_some()
     }
 
     /// Syncs the copy and gives it the name `dest`, which must not exist
     /// (`AlreadyExists` otherwise, and the copy is discarded); then syncs
     /// the directory so the name survives a crash too.
-    pub fn commit(mut self, dest: &Path) -> io::Result<()> {
+    pub(super) fn commit(mut self, dest: &Path) -> io::Result<()> {
         self.file.sync_all()?;
         match self.temp_name.take() {
             None => link_nameless(&self.file, dest)?,
@@ -212,7 +212,7 @@ fn sync_dir(dir: &Path) -> io::Result<()> {
 
 /// Removes hidden temporaries a killed run left in `dir`: ours by name,
 /// owned by us, older than `STALE_AFTER`, and not locked by a writer.
-pub fn sweep_stale(dir: &Path) {
+pub(super) fn sweep_stale(dir: &Path) {
     sweep_older_than(dir, STALE_AFTER);
 }
 

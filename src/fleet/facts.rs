@@ -3,14 +3,14 @@
 //! machine open files by type, listening sockets, inotify descriptors and
 //! the deleted-but-open files (`deleted::collect`).
 
-use crate::deleted::collect::{Collector, DeletedFile, Report};
+use crate::deleted::collect::{Collector, DeletedFile};
 use crate::model::{FdName, FileType, IpProto, OpenFile, Process, SocketInfo};
 use std::collections::{BTreeMap, HashSet};
 use std::net::IpAddr;
 
 /// What one process holds, as far as descriptor limits go.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ProcessFds {
+pub(crate) struct ProcessFds {
     pub pid: i32,
     pub uid: u32,
     pub command: Vec<u8>,
@@ -24,7 +24,7 @@ pub struct ProcessFds {
 
 impl ProcessFds {
     /// Descriptors over the soft limit (0 when the limit is not known).
-    pub fn ratio(&self) -> f64 {
+    pub(crate) fn ratio(&self) -> f64 {
         match self.soft_limit {
             Some(limit) if limit > 0 && limit != u64::MAX => self.fds as f64 / limit as f64,
             _ => 0.0,
@@ -34,7 +34,7 @@ impl ProcessFds {
 
 /// A listening TCP socket or a bound, unconnected UDP socket.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Listener {
+pub(crate) struct Listener {
     /// "tcp" or "udp".
     pub protocol: &'static str,
     pub address: IpAddr,
@@ -44,7 +44,7 @@ pub struct Listener {
 
 /// An inotify descriptor, to be measured (watches) after the scan.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct InotifyFd {
+pub(crate) struct InotifyFd {
     pub pid: i32,
     pub uid: u32,
     pub fd: u32,
@@ -52,7 +52,7 @@ pub struct InotifyFd {
 
 /// Everything the pass keeps.
 #[derive(Debug, Default)]
-pub struct Facts {
+pub(crate) struct Facts {
     pub processes: Vec<ProcessFds>,
     /// Processes whose descriptor table could not be read (another user's,
     /// without root), by PID.
@@ -63,18 +63,17 @@ pub struct Facts {
     /// by several processes of one command counts once).
     pub listeners: BTreeMap<Listener, HashSet<u64>>,
     pub inotify: Vec<InotifyFd>,
-    pub deleted: Report,
 }
 
 /// Accumulates `Facts` from processes as the scan hands them on.
 #[derive(Default)]
-pub struct FactsCollector {
+pub(crate) struct FactsCollector {
     facts: Facts,
     deleted: Collector,
 }
 
 impl FactsCollector {
-    pub fn add_process(&mut self, process: &Process) {
+    pub(crate) fn add_process(&mut self, process: &Process) {
         // Threads listed on their own rows repeat their process's table;
         // kernel threads (kthreadd, PID 2, and its children) hold no
         // descriptors and have names that change (kworker/0:1-events).
@@ -135,7 +134,7 @@ impl FactsCollector {
 
     /// The facts, with the deleted files grouped by filesystem (not yet
     /// measured: see `deleted::links::measure`).
-    pub fn finish(self) -> (Facts, Vec<DeletedFile>) {
+    pub(crate) fn finish(self) -> (Facts, Vec<DeletedFile>) {
         (self.facts, self.deleted.into_files())
     }
 }

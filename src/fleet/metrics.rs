@@ -12,7 +12,7 @@ use std::fmt::Write;
 
 /// How much of the snapshot goes out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct MetricsLimits {
+pub(crate) struct MetricsLimits {
     /// Processes with series of their own (the closest to their limit).
     pub top_processes: usize,
     /// Listening sockets with series of their own.
@@ -96,7 +96,7 @@ fn limit_value(limit: u64) -> f64 {
 }
 
 /// The whole exposition for one snapshot.
-pub fn render(snapshot: &Snapshot, limits: &MetricsLimits, users: &UserNames) -> String {
+pub(crate) fn render(snapshot: &Snapshot, limits: &MetricsLimits, users: &UserNames) -> String {
     let mut out = String::with_capacity(16 * 1024);
     write_deleted(snapshot, limits, &mut out);
     write_processes(snapshot, limits, users, &mut out);

@@ -6,11 +6,11 @@
 //! A `Snapshot` is taken in one scan (`facts`), then measured against the
 //! limits (`system`); `summary` and `metrics` only render it.
 
-pub mod facts;
-pub mod metrics;
-pub mod serve;
-pub mod summary;
-pub mod system;
+pub(crate) mod facts;
+pub(crate) mod metrics;
+pub(crate) mod serve;
+pub(crate) mod summary;
+pub(crate) mod system;
 
 use crate::deleted::collect::{group, Report};
 use crate::deleted::links;
@@ -24,7 +24,7 @@ use system::{InotifyUse, SystemLimits};
 
 /// Everything one scan learned.
 #[derive(Debug, Default)]
-pub struct Snapshot {
+pub(crate) struct Snapshot {
     /// Every process whose descriptors were read, the closest to its soft
     /// limit first.
     pub processes: Vec<ProcessFds>,
@@ -44,7 +44,7 @@ pub struct Snapshot {
 }
 
 /// Scans `pids` (those the selection lists) and measures what it found.
-pub fn take_snapshot(
+pub(crate) fn take_snapshot(
     scanner: &Scanner,
     selection: &Selection,
     pids: &[i32],
@@ -103,20 +103,20 @@ fn sort_by_ratio(processes: &mut [ProcessFds]) {
 }
 
 /// Names for UIDs, as `-l` asks (numbers) or from the user database.
-pub struct UserNames {
+pub(crate) struct UserNames {
     numeric: bool,
     users: crate::users::Users,
 }
 
 impl UserNames {
-    pub fn new(numeric: bool) -> UserNames {
+    pub(crate) fn new(numeric: bool) -> UserNames {
         UserNames {
             numeric,
             users: crate::users::Users::default(),
         }
     }
 
-    pub fn name(&self, uid: u32) -> String {
+    pub(crate) fn name(&self, uid: u32) -> String {
         if self.numeric {
             return uid.to_string();
         }

@@ -25,7 +25,7 @@ type Body = http_body_util::Full<Bytes>;
 /// (hyper's smallest buffer limit.)
 const MAX_REQUEST_HEAD: usize = 8192;
 /// How long a client may take to send its request head.
-pub const REQUEST_HEAD_TIME: Duration = Duration::from_secs(5);
+pub(crate) const REQUEST_HEAD_TIME: Duration = Duration::from_secs(5);
 /// Clients served at once; more wait in the listen queue.
 const MAX_CONNECTIONS: usize = 64;
 /// How long in-flight scrapes may finish after SIGTERM.
@@ -34,7 +34,7 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
 const TEXT_FORMAT: &str = "text/plain; version=0.0.4; charset=utf-8";
 
 /// A scan producing the exposition text, or the error that stopped it.
-pub type ScanFn = Box<dyn Fn() -> Result<String, String> + Send + Sync>;
+pub(crate) type ScanFn = Box<dyn Fn() -> Result<String, String> + Send + Sync>;
 
 #[derive(Default)]
 struct ScanState {
@@ -47,7 +47,7 @@ struct ScanState {
 }
 
 /// One scan at a time, its result shared and reused while young.
-pub struct SharedScan {
+pub(crate) struct SharedScan {
     scan: ScanFn,
     max_age: Duration,
     state: Mutex<ScanState>,
@@ -55,7 +55,7 @@ pub struct SharedScan {
 }
 
 impl SharedScan {
-    pub fn new(scan: ScanFn, max_age: Duration) -> SharedScan {
+    pub(crate) fn new(scan: ScanFn, max_age: Duration) -> SharedScan {
         SharedScan {
             scan,
             max_age,
@@ -70,7 +70,7 @@ impl SharedScan {
 
     /// A result young enough, the one of the scan in progress, or a new
     /// scan's.
-    pub fn get(&self) -> Result<Arc<String>, String> {
+    pub(crate) fn get(&self) -> Result<Arc<String>, String> {
         let mut state = self.lock();
         if let Some((at, Ok(text))) = &state.latest {
             if at.elapsed() < self.max_age {
@@ -124,7 +124,7 @@ impl SharedScan {
 
 /// Binds `addr` now, so that a port in use or an address not on this
 /// machine is an error before anything else.
-pub fn bind(addr: SocketAddr) -> Result<std::net::TcpListener, String> {
+pub(crate) fn bind(addr: SocketAddr) -> Result<std::net::TcpListener, String> {
     let listener = std::net::TcpListener::bind(addr).map_err(|e| format!("--serve {addr}: {e}"))?;
     listener
         .set_nonblocking(true)
@@ -133,7 +133,7 @@ pub fn bind(addr: SocketAddr) -> Result<std::net::TcpListener, String> {
 }
 
 /// Serves until SIGTERM or SIGINT; Err(message) when it cannot start.
-pub fn serve(listener: std::net::TcpListener, shared: SharedScan) -> Result<(), String> {
+pub(crate) fn serve(listener: std::net::TcpListener, shared: SharedScan) -> Result<(), String> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_io()
         .enable_time()

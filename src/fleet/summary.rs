@@ -23,7 +23,7 @@ fn limit_text(limit: Option<u64>) -> String {
 }
 
 /// The report as text, the `top` processes closest to their limit first.
-pub fn write_text(
+pub(crate) fn write_text(
     snapshot: &Snapshot,
     top: usize,
     users: &UserNames,
@@ -145,7 +145,7 @@ fn unseen_note(snapshot: &Snapshot) -> Option<String> {
 }
 
 /// The report as one JSON object.
-pub fn json(snapshot: &Snapshot, top: usize, users: &UserNames) -> Value {
+pub(crate) fn json(snapshot: &Snapshot, top: usize, users: &UserNames) -> Value {
     let limit = |l: Option<u64>| -> Value {
         match l {
             Some(u64::MAX) => json!("unlimited"),

@@ -9,7 +9,7 @@ use std::path::Path;
 
 /// The machine-wide numbers; None where the file could not be read.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct SystemLimits {
+pub(crate) struct SystemLimits {
     /// `fs.file-nr`'s first field: file structures allocated.
     pub files_allocated: Option<u64>,
     pub file_max: Option<u64>,
@@ -19,7 +19,7 @@ pub struct SystemLimits {
 }
 
 /// Reads the limits under `proc_root/sys/fs`.
-pub fn read_system_limits(proc_root: &Path) -> SystemLimits {
+pub(crate) fn read_system_limits(proc_root: &Path) -> SystemLimits {
     let fs = proc_root.join("sys/fs");
     let first_number = |name: &str| -> Option<u64> {
         let text = std::fs::read_to_string(fs.join(name)).ok()?;
@@ -39,7 +39,7 @@ pub fn read_system_limits(proc_root: &Path) -> SystemLimits {
 
 /// The soft and hard "Max open files" of a `/proc/PID/limits` text;
 /// "unlimited" as `u64::MAX`.
-pub fn parse_open_files_limit(limits: &[u8]) -> Option<(u64, u64)> {
+pub(crate) fn parse_open_files_limit(limits: &[u8]) -> Option<(u64, u64)> {
     let text = std::str::from_utf8(limits).ok()?;
     let line = text.lines().find(|l| l.starts_with("Max open files"))?;
     let mut values = line["Max open files".len()..].split_whitespace();
@@ -54,7 +54,7 @@ pub fn parse_open_files_limit(limits: &[u8]) -> Option<(u64, u64)> {
 
 /// Fills each process's soft and hard limit from `/proc/PID/limits`.
 /// Returns how many could not be read (the process left, most often).
-pub fn read_process_limits(proc_root: &Path, processes: &mut [ProcessFds]) -> usize {
+pub(crate) fn read_process_limits(proc_root: &Path, processes: &mut [ProcessFds]) -> usize {
     let Ok(root) = Dir::open_path(proc_root) else {
         return processes.len();
     };
@@ -78,7 +78,7 @@ pub fn read_process_limits(proc_root: &Path, processes: &mut [ProcessFds]) -> us
 /// One user's inotify use: instances (each counted once however many
 /// descriptors or processes share it) and the watches they hold.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct InotifyUse {
+pub(crate) struct InotifyUse {
     pub instances: u64,
     pub watches: u64,
 }
@@ -86,7 +86,7 @@ pub struct InotifyUse {
 /// Measures the inotify descriptors: watches from fdinfo; a descriptor
 /// that `kcmp` says is the same open file as one already counted (shared
 /// after fork, or dup'ed) is counted once, as the kernel charges it.
-pub fn inotify_by_user(proc_root: &Path, fds: &[InotifyFd]) -> BTreeMap<u32, InotifyUse> {
+pub(crate) fn inotify_by_user(proc_root: &Path, fds: &[InotifyFd]) -> BTreeMap<u32, InotifyUse> {
     let mut by_user: BTreeMap<u32, InotifyUse> = BTreeMap::new();
     // Per user, the instances counted so far: (pid, fd, watches).
     let mut counted: BTreeMap<u32, Vec<(i32, u32, u64)>> = BTreeMap::new();

@@ -78,7 +78,7 @@ struct Event<'c> {
 }
 
 /// What `--changes` needs besides the scan.
-pub struct Changes<'a> {
+pub(crate) struct Changes<'a> {
     pub print: &'a PrintSettings,
     pub repeat: &'a Repeat,
     pub leak_cycles: u32,
@@ -86,7 +86,7 @@ pub struct Changes<'a> {
 }
 
 /// Runs the cycles; `scan` lists one cycle with the scanner it is given.
-pub fn run(
+pub(crate) fn run(
     how: &Changes,
     mut scanner: Scanner,
     fresh_sockets: &FreshSockets,

@@ -6,7 +6,7 @@ use std::path::Path;
 
 /// The start time of `pid` in clock ticks since boot; None when it is gone
 /// or a zombie (its files are closed then).
-pub fn start_time(proc_root: &Path, pid: i32) -> Option<u64> {
+pub(super) fn start_time(proc_root: &Path, pid: i32) -> Option<u64> {
     let line = std::fs::read(proc_root.join(pid.to_string()).join("stat")).ok()?;
     let close = line.iter().rposition(|&c| c == b')')?;
     let rest = std::str::from_utf8(&line[close + 1..]).ok()?;
@@ -19,7 +19,7 @@ pub fn start_time(proc_root: &Path, pid: i32) -> Option<u64> {
 }
 
 /// Now, in the clock ticks of `start_time`.
-pub fn now_ticks() -> u64 {
+pub(super) fn now_ticks() -> u64 {
     let mut ts = libc::timespec {
         tv_sec: 0,
         tv_nsec: 0,

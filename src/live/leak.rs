@@ -4,14 +4,14 @@
 use std::collections::{HashMap, VecDeque};
 
 /// Descriptor counts per process over the last K+1 cycles.
-pub struct LeakWatch {
+pub(super) struct LeakWatch {
     cycles: usize,
     counts: HashMap<(i32, u64), VecDeque<usize>>,
 }
 
 impl LeakWatch {
     /// `cycles`: K, how many growths in a row make a leak.
-    pub fn new(cycles: u32) -> LeakWatch {
+    pub(super) fn new(cycles: u32) -> LeakWatch {
         LeakWatch {
             cycles: cycles.max(1) as usize,
             counts: HashMap::new(),
@@ -21,7 +21,7 @@ impl LeakWatch {
     /// Records this cycle's count for a process (PID and start time).
     /// Some(counts over the last K+1 cycles) when each grew on the one
     /// before.
-    pub fn record(&mut self, process: (i32, u64), count: usize) -> Option<Vec<usize>> {
+    pub(super) fn record(&mut self, process: (i32, u64), count: usize) -> Option<Vec<usize>> {
         let history = self.counts.entry(process).or_default();
         history.push_back(count);
         while history.len() > self.cycles + 1 {
@@ -36,7 +36,7 @@ impl LeakWatch {
     }
 
     /// Forgets processes not seen this cycle (`seen` says which were).
-    pub fn keep_only(&mut self, seen: impl Fn(&(i32, u64)) -> bool) {
+    pub(super) fn keep_only(&mut self, seen: impl Fn(&(i32, u64)) -> bool) {
         self.counts.retain(|k, _| seen(k));
     }
 }

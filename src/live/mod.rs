@@ -5,10 +5,10 @@
 //! Both scan as a listing does (the caller hands in one cycle's scan) and
 //! compare cycles; neither keeps more than two cycles' worth of state.
 
-pub mod changes;
+pub(crate) mod changes;
 mod identity;
 mod leak;
-pub mod top;
+pub(crate) mod top;
 
 use crate::model::{Dev, FdName, OpenFile, Process};
 use crate::scan::socket::SocketLookup;
@@ -16,16 +16,16 @@ use std::io;
 
 /// One cycle's scan: every selected process (with its selected files),
 /// handed to the sink in PID order.
-pub type ScanOnce<'a> = dyn FnMut(&mut crate::scan::Scanner, &mut dyn FnMut(Process) -> io::Result<()>) -> io::Result<()>
+pub(crate) type ScanOnce<'a> = dyn FnMut(&mut crate::scan::Scanner, &mut dyn FnMut(Process) -> io::Result<()>) -> io::Result<()>
     + 'a;
 
 /// Makes the socket tables for a new cycle.
-pub type FreshSockets<'a> = dyn Fn() -> Box<dyn SocketLookup + Send> + 'a;
+pub(crate) type FreshSockets<'a> = dyn Fn() -> Box<dyn SocketLookup + Send> + 'a;
 
 /// What tells one open file from another within a process: a descriptor
 /// number reused for another file is another file.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct FileKey {
+pub(crate) struct FileKey {
     fd: Option<FdName>,
     dev: Option<Dev>,
     inode: Option<u64>,
@@ -34,7 +34,7 @@ pub struct FileKey {
 }
 
 impl FileKey {
-    pub fn of(f: &OpenFile) -> FileKey {
+    pub(crate) fn of(f: &OpenFile) -> FileKey {
         FileKey {
             fd: f.fd,
             dev: f.dev,
@@ -45,7 +45,7 @@ impl FileKey {
 }
 
 /// A process's numbered descriptors (no cwd, txt, mappings).
-pub fn descriptor_count(p: &Process) -> usize {
+pub(crate) fn descriptor_count(p: &Process) -> usize {
     p.files
         .iter()
         .filter(|f| matches!(f.fd, Some(FdName::Num(_))))
@@ -55,7 +55,7 @@ pub fn descriptor_count(p: &Process) -> usize {
 /// The order the table lists a process's files in: named ones (cwd, rtd,
 /// txt, mappings) as found, then descriptors by number. Sorting files
 /// from two cycles by it (stably) interleaves them as one listing would.
-pub fn listing_rank(f: &OpenFile) -> (u8, u32) {
+pub(crate) fn listing_rank(f: &OpenFile) -> (u8, u32) {
     match f.fd {
         Some(FdName::Num(n)) => (1, n),
         _ => (0, 0),

@@ -6,12 +6,12 @@ use std::net::{IpAddr, Ipv4Addr};
 use crate::model::IpSocket;
 
 /// The unspecified address (`0.0.0.0` or `::`), which lsof shows as `*`.
-pub fn is_wildcard(ip: IpAddr) -> bool {
+pub(crate) fn is_wildcard(ip: IpAddr) -> bool {
     ip.is_unspecified()
 }
 
 /// An IPv4-mapped IPv6 address (`::ffff:a.b.c.d`).
-pub fn is_v4_mapped(ip: IpAddr) -> bool {
+pub(crate) fn is_v4_mapped(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(_) => false,
         IpAddr::V6(v6) => {
@@ -32,14 +32,14 @@ fn low_v4(ip: IpAddr) -> IpAddr {
 }
 
 /// An address and port.
-pub type Endpoint = (IpAddr, u16);
+pub(crate) type Endpoint = (IpAddr, u16);
 
 /// The local and foreign ends lsof shows (and `-i` matches) for a TCP/UDP
 /// socket: an end that is the wildcard with port 0 is absent; when either
 /// present end of an IPv6 socket is IPv4-mapped, both are shown as IPv4
 /// (lsof takes the low 4 bytes of both, mapped or not). The TYPE column
 /// stays IPv6 (`socket.v6`), as does `-i 4`/`-i 6` selection.
-pub fn lsof_endpoints(socket: &IpSocket) -> (Option<Endpoint>, Option<Endpoint>) {
+pub(crate) fn lsof_endpoints(socket: &IpSocket) -> (Option<Endpoint>, Option<Endpoint>) {
     let present = |end: Endpoint| (!is_wildcard(end.0) || end.1 != 0).then_some(end);
     let local = present(socket.local);
     let remote = socket.remote.and_then(present);

@@ -173,7 +173,7 @@ impl Names {
 }
 
 /// The numeric form lsof prints: dotted IPv4, bracketed IPv6 (`[::1]`).
-pub fn numeric_host(ip: IpAddr) -> String {
+pub(crate) fn numeric_host(ip: IpAddr) -> String {
     match ip {
         IpAddr::V4(v4) => v4.to_string(),
         IpAddr::V6(v6) => format!("[{}]", inet_ntop6(&v6.octets()).unwrap_or(v6.to_string())),

@@ -16,7 +16,7 @@ use super::netlink::{for_each_attribute, read_u32, DiagSocket, SOCK_DIAG_BY_FAMI
 
 /// What unix_diag told us, keyed by socket inode.
 #[derive(Debug, Default, Clone)]
-pub struct UnixDiag {
+pub(crate) struct UnixDiag {
     /// Socket inode → its peer's inode, filled both ways as lsof does
     /// (a datagram socket's peer need not name it back).
     pub peers: HashMap<u64, u64>,
@@ -33,7 +33,7 @@ const UNIX_DIAG_MSG_LEN: usize = 16;
 
 /// Queries unix_diag in the caller's network namespace. An error mid-dump
 /// keeps what was received: peers are a help to naming, not a listing.
-pub fn query_unix_diag() -> Option<UnixDiag> {
+pub(crate) fn query_unix_diag() -> Option<UnixDiag> {
     let socket = DiagSocket::open()?;
     let mut request = Vec::with_capacity(24);
     // struct unix_diag_req
@@ -54,7 +54,7 @@ pub fn query_unix_diag() -> Option<UnixDiag> {
 /// Queries unix_diag in the network namespace named by `ns_path` (e.g.
 /// `/proc/PID/ns/net`), from a thread that joins it. None when the
 /// namespace cannot be joined (no CAP_SYS_ADMIN, process gone).
-pub fn query_unix_diag_in(ns_path: &Path) -> Option<UnixDiag> {
+pub(crate) fn query_unix_diag_in(ns_path: &Path) -> Option<UnixDiag> {
     let namespace = File::open(ns_path).ok()?;
     std::thread::spawn(move || {
         // SAFETY: setns on a namespace fd we hold; it changes only this

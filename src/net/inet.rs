@@ -12,14 +12,11 @@
 //! every protocol (UDP's is 1 when connected, 7 otherwise) though lsof prints
 //! it only as a TCP state, or as `st=XX` for raw sockets.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-
 use super::store::IpRecord;
-use crate::model::{IpProto, IpSocket};
 
 /// One line of an IP table (`N` = 4 for the plain files, 16 for the `...6`
 /// ones); None for the header and damaged lines.
-pub fn parse_ip_line<const N: usize>(line: &[u8]) -> Option<IpRecord<N>> {
+pub(crate) fn parse_ip_line<const N: usize>(line: &[u8]) -> Option<IpRecord<N>> {
     let mut fields = line
         .split(|b| b.is_ascii_whitespace())
         .filter(|field| !field.is_empty());
@@ -71,45 +68,6 @@ fn parse_endpoint<const N: usize>(field: &[u8]) -> Option<([u8; N], u16)> {
     Some((bytes, port))
 }
 
-/// The kernel's own text for an address and port (`0100007F:0035`), which
-/// lsof prints verbatim in the NAME of raw and ICMP sockets.
-pub fn kernel_hex(ip: IpAddr, port: u16) -> String {
-    match ip {
-        IpAddr::V4(v4) => format!("{:08X}:{port:04X}", u32::from_ne_bytes(v4.octets())),
-        IpAddr::V6(v6) => {
-            let mut text = String::with_capacity(37);
-            for word in v6.octets().chunks(4) {
-                let word = u32::from_ne_bytes([word[0], word[1], word[2], word[3]]);
-                text.push_str(&format!("{word:08X}"));
-            }
-            text.push_str(&format!(":{port:04X}"));
-            text
-        }
-    }
-}
-
-/// The NAME lsof prints for a raw (`LOCAL->REMOTE st=XX`) or ICMP
-/// (`LOCAL->REMOTE`) socket: the table's text, not host names.
-pub fn lsof_raw_name(socket: &IpSocket) -> String {
-    let unspecified = if socket.v6 {
-        IpAddr::V6(Ipv6Addr::UNSPECIFIED)
-    } else {
-        IpAddr::V4(Ipv4Addr::UNSPECIFIED)
-    };
-    let (remote_ip, remote_port) = socket.remote.unwrap_or((unspecified, 0));
-    let mut name = format!(
-        "{}->{}",
-        kernel_hex(socket.local.0, socket.local.1),
-        kernel_hex(remote_ip, remote_port)
-    );
-    if socket.proto == IpProto::Raw {
-        if let Some(state) = socket.state {
-            name.push_str(&format!(" st={:02X}", state.0));
-        }
-    }
-    name
-}
-
 fn split_pair(field: &[u8]) -> Option<(&[u8], &[u8])> {
     let colon = field.iter().position(|&b| b == b':')?;
     Some((&field[..colon], &field[colon + 1..]))
@@ -138,6 +96,49 @@ pub(crate) fn dec_u64(text: &[u8]) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::{IpProto, IpSocket};
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+    /// (What print::name_column writes for raw sockets, kept here to check
+    /// the parsed fields against the kernel's text.)
+    /// The kernel's own text for an address and port (`0100007F:0035`), which
+    /// lsof prints verbatim in the NAME of raw and ICMP sockets.
+    fn kernel_hex(ip: IpAddr, port: u16) -> String {
+        match ip {
+            IpAddr::V4(v4) => format!("{:08X}:{port:04X}", u32::from_ne_bytes(v4.octets())),
+            IpAddr::V6(v6) => {
+                let mut text = String::with_capacity(37);
+                for word in v6.octets().chunks(4) {
+                    let word = u32::from_ne_bytes([word[0], word[1], word[2], word[3]]);
+                    text.push_str(&format!("{word:08X}"));
+                }
+                text.push_str(&format!(":{port:04X}"));
+                text
+            }
+        }
+    }
+
+    /// The NAME lsof prints for a raw (`LOCAL->REMOTE st=XX`) or ICMP
+    /// (`LOCAL->REMOTE`) socket: the table's text, not host names.
+    fn lsof_raw_name(socket: &IpSocket) -> String {
+        let unspecified = if socket.v6 {
+            IpAddr::V6(Ipv6Addr::UNSPECIFIED)
+        } else {
+            IpAddr::V4(Ipv4Addr::UNSPECIFIED)
+        };
+        let (remote_ip, remote_port) = socket.remote.unwrap_or((unspecified, 0));
+        let mut name = format!(
+            "{}->{}",
+            kernel_hex(socket.local.0, socket.local.1),
+            kernel_hex(remote_ip, remote_port)
+        );
+        if socket.proto == IpProto::Raw {
+            if let Some(state) = socket.state {
+                name.push_str(&format!(" st={:02X}", state.0));
+            }
+        }
+        name
+    }
     use crate::model::{SocketInfo, TcpState};
     use crate::net::SocketTable;
 

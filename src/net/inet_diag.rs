@@ -29,7 +29,7 @@ const STATES_WITH_INODES: u32 = 0b1111_1011_1110;
 /// A UDP table from inet_diag in the calling thread's network namespace,
 /// or None (not a UDP table, no sock_diag, an error mid-dump): then the
 /// text table is to be read instead. With `only`, just those sockets.
-pub fn dump_udp_table(table: SocketTable, only: Option<&InodeSet>) -> Option<Table> {
+pub(crate) fn dump_udp_table(table: SocketTable, only: Option<&InodeSet>) -> Option<Table> {
     let family = match table {
         SocketTable::Udp => libc::AF_INET,
         SocketTable::Udp6 => libc::AF_INET6,
@@ -46,7 +46,7 @@ pub fn dump_udp_table(table: SocketTable, only: Option<&InodeSet>) -> Option<Tab
 /// tables: the legacy request asks for every family at once (a v2 request
 /// names one, and each walk of the established table, whose buckets grow
 /// with the machine's memory, is costly). `only`: as for [`dump_udp_table`].
-pub fn dump_tcp_tables(only: Option<&InodeSet>) -> Option<[Table; 2]> {
+pub(crate) fn dump_tcp_tables(only: Option<&InodeSet>) -> Option<[Table; 2]> {
     // struct inet_diag_req: family (any), address lengths, extensions,
     // socket id, states, dbs.
     let mut request = vec![0u8; 4 + SOCKET_ID_LEN];

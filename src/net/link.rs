@@ -16,7 +16,7 @@ use super::store::{NetlinkRecord, PacketRecord};
 
 /// One line of `/proc/net/netlink`; None for the header, damaged lines and
 /// sockets without an inode.
-pub fn parse_netlink_line(line: &[u8]) -> Option<NetlinkRecord> {
+pub(crate) fn parse_netlink_line(line: &[u8]) -> Option<NetlinkRecord> {
     let mut fields = fields(line);
     let addr = hex_u64(fields.next()?)?;
     let protocol = u32::try_from(dec_u64(fields.next()?)?).ok()?;
@@ -29,7 +29,7 @@ pub fn parse_netlink_line(line: &[u8]) -> Option<NetlinkRecord> {
 }
 
 /// One line of `/proc/net/packet`, as [`parse_netlink_line`].
-pub fn parse_packet_line(line: &[u8]) -> Option<PacketRecord> {
+pub(crate) fn parse_packet_line(line: &[u8]) -> Option<PacketRecord> {
     let mut fields = fields(line);
     let addr = hex_u64(fields.next()?)?;
     let sock_type = u32::try_from(dec_u64(fields.nth(1)?)?).ok()?;

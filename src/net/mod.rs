@@ -7,26 +7,25 @@
 //! * Parsers, pure over bytes: [`SocketTable::parse`] and the modules below.
 //! * [`Names`]: host and service names as lsof prints them.
 //! * Helpers for printing and `-i` selection: [`is_wildcard`],
-//!   [`lsof_endpoints`], [`lsof_raw_name`].
+//!   [`lsof_endpoints`].
 
-pub mod addr;
-pub mod address_names;
-pub mod diag;
-pub mod inet;
-pub mod inet_diag;
-pub mod link;
-pub mod netlink;
-pub mod parse;
-pub mod raw_socket;
-pub mod resolve;
-pub mod store;
-pub mod tables;
-pub mod unix;
+pub(crate) mod addr;
+pub(crate) mod address_names;
+pub(crate) mod diag;
+pub(crate) mod inet;
+pub(crate) mod inet_diag;
+pub(crate) mod link;
+pub(crate) mod netlink;
+pub(crate) mod parse;
+pub(crate) mod raw_socket;
+pub(crate) mod resolve;
+pub(crate) mod store;
+pub(crate) mod tables;
+pub(crate) mod unix;
 
-pub use addr::{is_v4_mapped, is_wildcard, lsof_endpoints};
-pub use address_names::{numeric_host, Names};
-pub use inet::{kernel_hex, lsof_raw_name};
-pub use tables::{NetTables, SocketTable};
+pub(crate) use addr::lsof_endpoints;
+pub(crate) use address_names::Names;
+pub(crate) use tables::{NetTables, SocketTable};
 
 #[cfg(test)]
 mod live_tests;

@@ -4,10 +4,10 @@
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::time::Duration;
 
-pub const SOCK_DIAG_BY_FAMILY: u16 = 20;
+pub(crate) const SOCK_DIAG_BY_FAMILY: u16 = 20;
 /// The first inet_diag request type, kept by the kernel: it dumps TCP
 /// sockets of every family in one walk.
-pub const TCPDIAG_GETSOCK: u16 = 18;
+pub(crate) const TCPDIAG_GETSOCK: u16 = 18;
 const NLM_F_REQUEST: u16 = 0x1;
 const NLM_F_DUMP: u16 = 0x300;
 const NLMSG_ERROR: u16 = 2;
@@ -18,11 +18,11 @@ const NLMSG_HEADER_LEN: usize = 16;
 const RECEIVE_BUFFER: usize = 32 * 1024;
 
 /// A sock_diag socket in the calling thread's network namespace.
-pub struct DiagSocket(OwnedFd);
+pub(crate) struct DiagSocket(OwnedFd);
 
 /// How a dump ended.
 #[derive(Debug, PartialEq, Eq)]
-pub enum DumpEnd {
+pub(crate) enum DumpEnd {
     /// NLMSG_DONE: every socket was handed on.
     Complete,
     /// An error message, a timeout or a damaged message: what was handed
@@ -31,7 +31,7 @@ pub enum DumpEnd {
 }
 
 impl DiagSocket {
-    pub fn open() -> Option<DiagSocket> {
+    pub(crate) fn open() -> Option<DiagSocket> {
         // SAFETY: plain socket(2); the result is checked before use.
         let raw = unsafe {
             libc::socket(
@@ -53,7 +53,7 @@ impl DiagSocket {
     /// legacy TCPDIAG_GETSOCK) whose body is `request` (a `unix_diag_req`,
     /// `inet_diag_req_v2` or `inet_diag_req`), then hands `each` the body
     /// of every answer.
-    pub fn dump(&self, kind: u16, request: &[u8], mut each: impl FnMut(&[u8])) -> DumpEnd {
+    pub(crate) fn dump(&self, kind: u16, request: &[u8], mut each: impl FnMut(&[u8])) -> DumpEnd {
         if self.send(kind, request).is_none() {
             return DumpEnd::Broken;
         }
@@ -137,7 +137,7 @@ impl DiagSocket {
 
 /// The attributes after a message's fixed part: (type, payload) pairs;
 /// a damaged one ends the list.
-pub fn for_each_attribute(mut attributes: &[u8], mut each: impl FnMut(u16, &[u8])) {
+pub(crate) fn for_each_attribute(mut attributes: &[u8], mut each: impl FnMut(u16, &[u8])) {
     while attributes.len() >= 4 {
         let (Some(length), Some(kind)) = (read_u16(attributes, 0), read_u16(attributes, 2)) else {
             return;
@@ -155,12 +155,12 @@ fn align4(length: usize) -> usize {
     (length + 3) & !3
 }
 
-pub fn read_u32(data: &[u8], at: usize) -> Option<u32> {
+pub(crate) fn read_u32(data: &[u8], at: usize) -> Option<u32> {
     let bytes = data.get(at..at + 4)?;
     Some(u32::from_ne_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]))
 }
 
-pub fn read_u16(data: &[u8], at: usize) -> Option<u16> {
+pub(crate) fn read_u16(data: &[u8], at: usize) -> Option<u16> {
     let bytes = data.get(at..at + 2)?;
     Some(u16::from_ne_bytes([bytes[0], bytes[1]]))
 }

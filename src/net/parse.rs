@@ -10,7 +10,7 @@ use super::unix::UnixLines;
 use crate::model::IpProto;
 
 /// One table being read: feed it lines with [`TableParser::line`].
-pub struct TableParser {
+pub(crate) struct TableParser {
     lines: Lines,
     /// Only these sockets are kept (see [`TableParser::keeping_only`]).
     only: Option<Arc<InodeSet>>,
@@ -25,7 +25,7 @@ enum Lines {
 }
 
 impl TableParser {
-    pub fn new(table: SocketTable) -> TableParser {
+    pub(crate) fn new(table: SocketTable) -> TableParser {
         let ip4 = |proto| Lines::Ip4(proto, Vec::new());
         let ip6 = |proto| Lines::Ip6(proto, Vec::new());
         let lines = match table {
@@ -48,7 +48,7 @@ impl TableParser {
 
     /// Keeps only the sockets with these inodes (None: every socket), so
     /// that a table holds what a batch of processes needs, not the machine.
-    pub fn keeping_only(mut self, only: Option<Arc<InodeSet>>) -> TableParser {
+    pub(crate) fn keeping_only(mut self, only: Option<Arc<InodeSet>>) -> TableParser {
         self.only = only;
         self
     }
@@ -56,7 +56,7 @@ impl TableParser {
     /// One line, without its newline. Lines that do not parse (headers,
     /// damaged lines) are skipped; so are IP, netlink and packet sockets
     /// with inode 0 (e.g. TIME_WAIT), which no file can refer to.
-    pub fn line(&mut self, line: &[u8]) {
+    pub(crate) fn line(&mut self, line: &[u8]) {
         let only = self.only.as_deref();
         let kept = |inode: u64| inode != 0 && InodeSet::keeps(only, inode);
         match &mut self.lines {
@@ -68,7 +68,7 @@ impl TableParser {
         }
     }
 
-    pub fn finish(self) -> Table {
+    pub(crate) fn finish(self) -> Table {
         let mut table = match self.lines {
             Lines::Ip4(proto, r) => Table::Ip4(proto, r),
             Lines::Ip6(proto, r) => Table::Ip6(proto, r),

@@ -24,7 +24,7 @@ extern "C" {
 /// order; None when the name has none. Not reentrant (the C library's
 /// static answer): call it before starting threads, as lsof does while
 /// reading its options.
-pub fn host_addresses(name: &str, family: u8) -> Option<Vec<IpAddr>> {
+pub(crate) fn host_addresses(name: &str, family: u8) -> Option<Vec<IpAddr>> {
     let af = if family == 6 {
         libc::AF_INET6
     } else {

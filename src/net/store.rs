@@ -262,7 +262,7 @@ fn packet_info(s: &PacketRecord) -> SocketInfo {
 /// without one too), reading a chunk at a time: memory is one chunk and
 /// the longest line, whatever the size of the input. A read error ends
 /// the input.
-pub fn for_each_line(input: &mut impl Read, mut each: impl FnMut(&[u8])) {
+pub(crate) fn for_each_line(input: &mut impl Read, mut each: impl FnMut(&[u8])) {
     let mut buf = vec![0u8; CHUNK];
     // buf[start..end] is read and not yet handed on.
     let (mut start, mut end) = (0usize, 0usize);

@@ -243,7 +243,7 @@ struct Namespace {
 
 /// All socket tables of the run, per network namespace. Shared by the
 /// scanning threads (`&NetTables` is `Sync`).
-pub struct NetTables {
+pub(crate) struct NetTables {
     proc_root: PathBuf,
     own_netns: Option<u64>,
     /// Whether `proc_root` is this machine's /proc, so that our own
@@ -287,7 +287,7 @@ impl std::ops::Deref for NamespaceRef<'_> {
 }
 
 impl NetTables {
-    pub fn new(proc_root: &Path) -> NetTables {
+    pub(crate) fn new(proc_root: &Path) -> NetTables {
         NetTables {
             proc_root: proc_root.to_path_buf(),
             own_netns: crate::sys::netns::own(proc_root),
@@ -303,7 +303,7 @@ impl NetTables {
     /// processes' sockets, as the kernel listed them (see `crate::bpf`).
     /// Another socket is still found, by a pass of its own over the
     /// tables, a few times per listing.
-    pub fn only(proc_root: &Path, inodes: InodeSet) -> NetTables {
+    pub(crate) fn only(proc_root: &Path, inodes: InodeSet) -> NetTables {
         NetTables {
             only: Some(Arc::new(inodes)),
             ..NetTables::new(proc_root)
@@ -312,7 +312,7 @@ impl NetTables {
 
     /// Fresh tables for the next batch of the same listing (None: whole
     /// tables), sharing what is left of its lookups of other sockets.
-    pub fn next_batch(&self, only: Option<InodeSet>) -> NetTables {
+    pub(crate) fn next_batch(&self, only: Option<InodeSet>) -> NetTables {
         NetTables {
             only: only.map(Arc::new),
             strays_left: Arc::clone(&self.strays_left),
@@ -322,7 +322,7 @@ impl NetTables {
 
     /// Our own network namespace: what to pass when `sys::netns::of_pid` fails for
     /// a process (lsof then reads its own `/proc/net`); use pid 0 with it.
-    pub fn own_netns(&self) -> u64 {
+    pub(crate) fn own_netns(&self) -> u64 {
         self.own_netns.unwrap_or(0)
     }
 
@@ -331,13 +331,13 @@ impl NetTables {
     /// first time it is needed, through `/proc/PID/net` (`pid <= 0`: through
     /// `/proc/net`). A UNIX socket's `peer` is not filled: see
     /// [`NetTables::unix_peer`].
-    pub fn lookup(&self, netns: u64, pid: i32, inode: u64) -> Option<SocketInfo> {
+    pub(crate) fn lookup(&self, netns: u64, pid: i32, inode: u64) -> Option<SocketInfo> {
         self.lookup_in(netns, pid, inode, SocketTable::LSOF)
     }
 
     /// Like [`NetTables::lookup`], searching only the given tables (e.g.
     /// the one named by the socket's `system.sockprotoname`).
-    pub fn lookup_in(
+    pub(crate) fn lookup_in(
         &self,
         netns: u64,
         pid: i32,
@@ -368,7 +368,7 @@ impl NetTables {
     /// (an open namespace file whose inode is `netns`), which may have no
     /// process in it: its tables are read from a thread that joins it
     /// (root only). None when it cannot be joined or lacks the socket.
-    pub fn lookup_joined(
+    pub(crate) fn lookup_joined(
         &self,
         netns: u64,
         namespace: &OwnedFd,
@@ -408,7 +408,7 @@ impl NetTables {
 
     /// Reads these tables of our own network namespace now, on the
     /// calling thread, so that the scanning threads find them read.
-    pub fn preload(&self, tables: &[SocketTable]) {
+    pub(crate) fn preload(&self, tables: &[SocketTable]) {
         let Some(netns) = self.own_netns else {
             return;
         };
@@ -421,7 +421,7 @@ impl NetTables {
     /// The peer inode of a UNIX socket (unix_diag, queried once per
     /// namespace on first use; for another namespace than ours a thread
     /// joins it with `setns`).
-    pub fn unix_peer(&self, netns: u64, pid: i32, inode: u64) -> Option<u64> {
+    pub(crate) fn unix_peer(&self, netns: u64, pid: i32, inode: u64) -> Option<u64> {
         let namespace = self.namespace(netns);
         self.unix_diag(&namespace, netns, pid)?
             .peers
@@ -430,7 +430,7 @@ impl NetTables {
     }
 
     /// The not yet accepted connections of a listening UNIX socket.
-    pub fn unix_incoming(&self, netns: u64, pid: i32, inode: u64) -> Vec<u64> {
+    pub(crate) fn unix_incoming(&self, netns: u64, pid: i32, inode: u64) -> Vec<u64> {
         let namespace = self.namespace(netns);
         self.unix_diag(&namespace, netns, pid)
             .and_then(|diag| diag.incoming.get(&inode).cloned())
@@ -440,7 +440,7 @@ impl NetTables {
     /// The other end of an established TCP or UDP connection whose two ends
     /// are both in this namespace (lsof's `+E` for INET sockets): the socket
     /// whose local and remote ends are this one's remote and local ends.
-    pub fn ip_peer(&self, netns: u64, pid: i32, inode: u64) -> Option<u64> {
+    pub(crate) fn ip_peer(&self, netns: u64, pid: i32, inode: u64) -> Option<u64> {
         let tables = SocketTable::TCP_UDP;
         let Some(SocketInfo::Ip(socket)) = self.lookup_in(netns, pid, inode, &tables) else {
             return None;
@@ -472,7 +472,7 @@ impl NetTables {
     /// `inode`): a UNIX socket's peer when the peer is in the table, else
     /// (a listening socket) its first waiting connection that is; the
     /// other end of an ESTABLISHED TCP, UDP or UDPLITE socket.
-    pub fn endpoint_peer(
+    pub(crate) fn endpoint_peer(
         &self,
         netns: u64,
         pid: i32,

@@ -17,7 +17,7 @@ use super::store::{InodeSet, UnixRecord};
 /// `/proc/net/unix` as it is read, line by line: records and the buffer of
 /// their paths.
 #[derive(Debug, Default)]
-pub struct UnixLines {
+pub(crate) struct UnixLines {
     pub records: Vec<UnixRecord>,
     pub paths: Vec<u8>,
     /// The last record has a path that a following line may continue.
@@ -27,7 +27,7 @@ pub struct UnixLines {
 impl UnixLines {
     /// One line; a record whose inode is not in `only` (when given) is
     /// skipped, the lines continuing its path too.
-    pub fn line(&mut self, line: &[u8], only: Option<&InodeSet>) {
+    pub(crate) fn line(&mut self, line: &[u8], only: Option<&InodeSet>) {
         if !looks_like_record(line) {
             // A newline inside the previous record's path: it is the last
             // record's and its path ends the buffer.

@@ -21,10 +21,10 @@ use crate::net::store::InodeSet;
 use super::Scanner;
 
 /// Sockets described at once: about 200 KiB of tables and set.
-pub const SOCKETS_PER_BATCH: usize = 4096;
+pub(crate) const SOCKETS_PER_BATCH: usize = 4096;
 
 /// At most this many readings of the socket tables per listing.
-pub const MAX_BATCHES: usize = 4;
+pub(crate) const MAX_BATCHES: usize = 4;
 
 /// Processes to scan together, and the sockets they hold.
 #[derive(Debug, PartialEq, Eq)]
@@ -57,7 +57,7 @@ impl<H: HeldInOrder + ?Sized> HeldInOrder for Box<H> {
 /// whose descriptors can be read (the user's own; others' fail at once),
 /// from their descriptors' links, process by process. Their links are
 /// read twice, which only a user's own processes cost.
-pub struct SocketLinksInPidOrder<'p> {
+pub(crate) struct SocketLinksInPidOrder<'p> {
     /// The proc root, opened again: the scanner's is lent to the scan.
     root: super::procfs::Dir,
     on_procfs: bool,

@@ -14,13 +14,13 @@ pub struct ExemptPath {
 
 /// The exempt path that `path` starts with, if any. lsof compares plain
 /// prefixes (so `/mnt` also exempts `/mntx/...`); the newest entry wins.
-pub fn exempt_for<'a>(list: &'a [ExemptPath], path: &[u8]) -> Option<&'a ExemptPath> {
+pub(crate) fn exempt_for<'a>(list: &'a [ExemptPath], path: &[u8]) -> Option<&'a ExemptPath> {
     list.iter().rev().find(|e| path.starts_with(&e.path))
 }
 
 /// The row lsof prints for a cwd, rtd, txt or fd on an exempt file
 /// system; `kind` is lsof's suffix (`cwd`, `rtd`, `txt`, `fd`).
-pub fn exempt_link(file: &mut OpenFile, link: &[u8], kind: &str, e: &ExemptPath) {
+pub(crate) fn exempt_link(file: &mut OpenFile, link: &[u8], kind: &str, e: &ExemptPath) {
     file.file_type = Some(FileType::Other(format!("UNKN{kind}")));
     file.device = Device::Unknown;
     file.name = link.to_vec();
@@ -28,7 +28,7 @@ pub fn exempt_link(file: &mut OpenFile, link: &[u8], kind: &str, e: &ExemptPath)
 }
 
 /// A mapping on an exempt file system: the device and inode of `maps`.
-pub fn exempt_mapping(file: &mut OpenFile, deleted: bool, e: &ExemptPath) {
+pub(crate) fn exempt_mapping(file: &mut OpenFile, deleted: bool, e: &ExemptPath) {
     let kind = if deleted { "UNKNdel" } else { "UNKNmem" };
     file.file_type = Some(FileType::Other(kind.to_string()));
     file.note = Some(note(e));

@@ -28,7 +28,7 @@ const FEW_LEFT: u64 = 4;
 /// the kernel does not tell (before 6.2, or no stat). A kernel that tells
 /// gives a size to every table with a descriptor in it: once one has been
 /// seen (`counted`), a size of 0 means an empty table (kernel threads).
-pub fn open_count(fd_dir: &Dir, counted: &AtomicBool) -> Option<u64> {
+pub(crate) fn open_count(fd_dir: &Dir, counted: &AtomicBool) -> Option<u64> {
     let size = fd_dir.stat_self().ok()?.st_size.max(0) as u64;
     if size > 0 {
         counted.store(true, Ordering::Relaxed);
@@ -48,7 +48,7 @@ pub fn open_count(fd_dir: &Dir, counted: &AtomicBool) -> Option<u64> {
 /// the listing takes over at the first it refuses. `on_procfs`: the
 /// directory is the kernel's, where descriptor n is at position n + 2, so
 /// a listing can start where probing stopped.
-pub fn for_each_descriptor(
+pub(crate) fn for_each_descriptor(
     fd_dir: &Dir,
     on_procfs: bool,
     count: Option<u64>,
@@ -101,7 +101,7 @@ pub fn for_each_descriptor(
 
 /// Calls `each(n, link, bufs)` for the descriptors `listed` (ascending),
 /// skipping those no longer open.
-pub fn for_each_listed(
+pub(crate) fn for_each_listed(
     fd_dir: &Dir,
     listed: &[u32],
     bufs: &mut Buffers,

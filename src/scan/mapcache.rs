@@ -16,7 +16,7 @@ const GENERATION: usize = 256;
 /// one and the older is dropped; an entry found in the previous generation
 /// moves back to the current one, so files in use stay.
 #[derive(Default)]
-pub struct MappedStats {
+pub(crate) struct MappedStats {
     generations: Mutex<Generations>,
 }
 
@@ -55,7 +55,7 @@ impl MappedStats {
     /// The stat of `path` when it was stat'ed as file (`dev`, `inode`):
     /// its type and mode, links, device number and size (what the listing
     /// shows), the rest zero.
-    pub fn get(&self, dev: Dev, inode: u64, path: &[u8]) -> Option<libc::stat> {
+    pub(crate) fn get(&self, dev: Dev, inode: u64, path: &[u8]) -> Option<libc::stat> {
         let key = (dev, inode);
         let mut g = self.lock();
         if let Some(entry) = g.current.get(&key) {
@@ -69,7 +69,7 @@ impl MappedStats {
 
     /// Keeps `stat`, the result for `path`, whose device and inode are
     /// `dev` and `inode`.
-    pub fn insert(&self, dev: Dev, inode: u64, path: &[u8], stat: &libc::stat) {
+    pub(crate) fn insert(&self, dev: Dev, inode: u64, path: &[u8], stat: &libc::stat) {
         let entry = Entry {
             path: path.into(),
             mode: stat.st_mode,

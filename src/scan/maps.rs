@@ -5,7 +5,7 @@ use std::collections::HashSet;
 
 /// A mapped file, once per (device, inode), in maps order.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Mapping {
+pub(crate) struct Mapping {
     pub dev: Dev,
     pub inode: u64,
     /// The path, without a trailing " (deleted)".
@@ -19,7 +19,7 @@ pub struct Mapping {
 
 /// Parses maps text, skipping anonymous mappings and de-duplicating by
 /// device and inode as lsof does.
-pub fn parse_maps(text: &[u8]) -> Vec<Mapping> {
+pub(crate) fn parse_maps(text: &[u8]) -> Vec<Mapping> {
     let mut out: Vec<Mapping> = Vec::new();
     let mut seen: HashSet<(Dev, u64)> = HashSet::new();
     for line in text.split(|&c| c == b'\n') {

@@ -4,25 +4,25 @@
 //! tree. Tables shared by all processes (locks, mounts) are read once, when
 //! first needed.
 
-pub mod batches;
-pub mod endpoints;
-pub mod exempt;
-pub mod fdtable;
+pub(crate) mod batches;
+pub(crate) mod endpoints;
+pub(crate) mod exempt;
+pub(crate) mod fdtable;
 mod foreign;
-pub mod holders;
-pub mod kernel_files;
-pub mod kernel_sockets;
-pub mod locks;
-pub mod mapcache;
-pub mod maps;
-pub mod node;
-pub mod process;
-pub mod procfs;
-pub mod pseudo;
-pub mod resolve;
+pub(crate) mod holders;
+pub(crate) mod kernel_files;
+pub(crate) mod kernel_sockets;
+pub(crate) mod locks;
+pub(crate) mod mapcache;
+pub(crate) mod maps;
+pub(crate) mod node;
+pub(crate) mod process;
+pub(crate) mod procfs;
+pub(crate) mod pseudo;
+pub(crate) mod resolve;
 pub mod socket;
-pub mod socket_source;
-pub mod stat;
+pub(crate) mod socket_source;
+pub(crate) mod stat;
 
 use crate::model::{Dev, FdName};
 use crate::sys::block::BlockGuard;

@@ -5,7 +5,7 @@ use crate::model::{Access, Dev, FileType, OpenFile};
 
 /// What `/proc/PID/fdinfo/N` says, for the fields lsof uses.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct FdInfo {
+pub(crate) struct FdInfo {
     pub pos: Option<u64>,
     pub flags: Option<u32>,
     pub mnt_id: Option<u32>,
@@ -16,7 +16,7 @@ pub struct FdInfo {
     pub epoll_targets: Vec<i64>,
 }
 
-pub fn parse_fdinfo(text: &[u8]) -> FdInfo {
+pub(crate) fn parse_fdinfo(text: &[u8]) -> FdInfo {
     let mut info = FdInfo::default();
     for line in text.split(|&c| c == b'\n') {
         let Ok(line) = std::str::from_utf8(line) else {
@@ -47,7 +47,7 @@ pub fn parse_fdinfo(text: &[u8]) -> FdInfo {
 /// The access character lsof derives from the fd link's permission bits;
 /// fdinfo's open flags say the same thing one read cheaper when fdinfo is
 /// read anyway. A file opened O_PATH has neither bit, which lsof shows as `u`.
-pub fn access_from_flags(flags: u32) -> Access {
+pub(crate) fn access_from_flags(flags: u32) -> Access {
     if flags & libc::O_PATH as u32 != 0 {
         return Access::ReadWrite;
     }
@@ -58,7 +58,7 @@ pub fn access_from_flags(flags: u32) -> Access {
     }
 }
 
-pub fn access_from_link_mode(mode: u32) -> Access {
+pub(crate) fn access_from_link_mode(mode: u32) -> Access {
     match mode & (libc::S_IRUSR | libc::S_IWUSR) {
         libc::S_IRUSR => Access::Read,
         libc::S_IWUSR => Access::Write,
@@ -69,7 +69,12 @@ pub fn access_from_link_mode(mode: u32) -> Access {
 /// Type, device, inode, size and link count from a stat, as lsof sets them.
 /// `mqueue_dev` is the device of the mqueue filesystem, whose regular
 /// files lsof calls PSXMQ.
-pub fn apply_stat(file: &mut OpenFile, st: &libc::stat, link: &[u8], mqueue_dev: Option<Dev>) {
+pub(crate) fn apply_stat(
+    file: &mut OpenFile,
+    st: &libc::stat,
+    link: &[u8],
+    mqueue_dev: Option<Dev>,
+) {
     let fmt = st.st_mode & libc::S_IFMT;
     let dev = Dev::from_raw(st.st_dev);
     file.dev = Some(dev);
@@ -96,7 +101,7 @@ pub fn apply_stat(file: &mut OpenFile, st: &libc::stat, link: &[u8], mqueue_dev:
 /// The NAME for a link text: anonymous inodes lose their `anon_inode:`
 /// prefix, gain the id fdinfo gives (`[eventfd:5]`, `[pidfd:42]`,
 /// `[eventpoll:3,4]`); a `(deleted)` suffix is split off.
-pub fn name_from_link(file: &mut OpenFile, link: &[u8], info: Option<&FdInfo>) {
+pub(crate) fn name_from_link(file: &mut OpenFile, link: &[u8], info: Option<&FdInfo>) {
     let mut name: &[u8] = link;
     if let Some(rest) = name.strip_suffix(b" (deleted)") {
         if !rest.is_empty() && rest.starts_with(b"/") {
@@ -121,7 +126,7 @@ pub fn name_from_link(file: &mut OpenFile, link: &[u8], info: Option<&FdInfo>) {
 
 /// Whether the NAME of the anonymous inode with this link text holds an id
 /// only fdinfo tells (see `anon_name`).
-pub fn anon_name_wants_fdinfo(link: &[u8]) -> bool {
+pub(crate) fn anon_name_wants_fdinfo(link: &[u8]) -> bool {
     matches!(
         link.strip_prefix(b"anon_inode:"),
         Some(b"[eventfd]" | b"[pidfd]" | b"[eventpoll]")

@@ -9,24 +9,24 @@ use std::path::Path;
 
 /// An open directory under /proc.
 #[derive(Debug)]
-pub struct Dir(OwnedFd);
+pub(crate) struct Dir(OwnedFd);
 
 impl Dir {
-    pub fn open_path(path: &Path) -> io::Result<Dir> {
+    pub(crate) fn open_path(path: &Path) -> io::Result<Dir> {
         let c = path_cstring(path)?;
         open_dir_at(libc::AT_FDCWD, &c).map(Dir)
     }
 
-    pub fn open(&self, name: &CStr) -> io::Result<Dir> {
+    pub(crate) fn open(&self, name: &CStr) -> io::Result<Dir> {
         open_dir_at(self.0.as_raw_fd(), name).map(Dir)
     }
 
-    pub fn raw(&self) -> RawFd {
+    pub(crate) fn raw(&self) -> RawFd {
         self.0.as_raw_fd()
     }
 
     /// Whether the directory is on the kernel's proc file system.
-    pub fn is_procfs(&self) -> bool {
+    pub(crate) fn is_procfs(&self) -> bool {
         // SAFETY: all-zero is a valid statfs (plain integers).
         let mut fs: libc::statfs = unsafe { std::mem::zeroed() };
         // SAFETY: fstatfs writes into `fs`, for a descriptor we own.
@@ -35,7 +35,7 @@ impl Dir {
     }
 
     /// `readlinkat` into `buf` (cleared first); the link text, raw bytes.
-    pub fn readlink(&self, name: &CStr, buf: &mut Vec<u8>) -> io::Result<()> {
+    pub(crate) fn readlink(&self, name: &CStr, buf: &mut Vec<u8>) -> io::Result<()> {
         buf.clear();
         let mut cap = 256usize;
         loop {
@@ -67,7 +67,7 @@ impl Dir {
     }
 
     /// `fstatat`, following the link unless `nofollow`.
-    pub fn stat(&self, name: &CStr, nofollow: bool) -> io::Result<libc::stat> {
+    pub(crate) fn stat(&self, name: &CStr, nofollow: bool) -> io::Result<libc::stat> {
         let mut st = std::mem::MaybeUninit::<libc::stat>::uninit();
         let flags = if nofollow {
             libc::AT_SYMLINK_NOFOLLOW
@@ -84,7 +84,7 @@ impl Dir {
     }
 
     /// `fstat` of the directory itself.
-    pub fn stat_self(&self) -> io::Result<libc::stat> {
+    pub(crate) fn stat_self(&self) -> io::Result<libc::stat> {
         let mut st = std::mem::MaybeUninit::<libc::stat>::uninit();
         // SAFETY: `st` is a valid out pointer, for a descriptor we own.
         let rc = unsafe { libc::fstat(self.raw(), st.as_mut_ptr()) };
@@ -113,7 +113,7 @@ impl Dir {
     }
 
     /// Reads a whole (small, /proc) file into `buf`, cleared first.
-    pub fn read_file(&self, name: &CStr, buf: &mut Vec<u8>) -> io::Result<()> {
+    pub(crate) fn read_file(&self, name: &CStr, buf: &mut Vec<u8>) -> io::Result<()> {
         buf.clear();
         let file = self.open_file(name)?;
         read_to_end(file.as_raw_fd(), buf)
@@ -123,7 +123,7 @@ impl Dir {
     /// into `buf`, cleared first. Such a file comes whole in one read when
     /// the buffer is large enough, so a short read is the end, and the
     /// read that would return 0 is saved.
-    pub fn read_record(&self, name: &CStr, buf: &mut Vec<u8>) -> io::Result<()> {
+    pub(crate) fn read_record(&self, name: &CStr, buf: &mut Vec<u8>) -> io::Result<()> {
         buf.clear();
         buf.reserve(RECORD_BUFFER);
         let file = self.open_file(name)?;
@@ -138,7 +138,7 @@ impl Dir {
     }
 
     /// Names of the entries, calling `each` with every name but `.`/`..`.
-    pub fn for_each_entry(&self, each: impl FnMut(&CStr)) -> io::Result<()> {
+    pub(crate) fn for_each_entry(&self, each: impl FnMut(&CStr)) -> io::Result<()> {
         self.for_each_entry_from(0, each)
     }
 
@@ -146,7 +146,7 @@ impl Dir {
     /// say; in `/proc/PID/fd`, descriptor N is at N + 2, so the listing
     /// can start past the descriptors already read). The directory's own
     /// position moves: don't list one `Dir` on two threads at once.
-    pub fn for_each_entry_from(
+    pub(crate) fn for_each_entry_from(
         &self,
         position: u64,
         mut each: impl FnMut(&CStr),
@@ -251,14 +251,14 @@ fn read_some(fd: RawFd, buf: &mut Vec<u8>) -> io::Result<usize> {
     }
 }
 
-pub fn path_cstring(path: &Path) -> io::Result<std::ffi::CString> {
+pub(crate) fn path_cstring(path: &Path) -> io::Result<std::ffi::CString> {
     use std::os::unix::ffi::OsStrExt;
     std::ffi::CString::new(path.as_os_str().as_bytes())
         .map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))
 }
 
 /// Decimal digits of `n` as a C string, in a reusable buffer.
-pub fn number_cstr(n: u64, buf: &mut Vec<u8>) -> &CStr {
+pub(crate) fn number_cstr(n: u64, buf: &mut Vec<u8>) -> &CStr {
     buf.clear();
     let mut digits = [0u8; 20];
     let mut start = digits.len();
@@ -278,7 +278,7 @@ pub fn number_cstr(n: u64, buf: &mut Vec<u8>) -> &CStr {
 }
 
 /// Parses a whole byte string as a decimal number (no sign, no spaces).
-pub fn parse_decimal(b: &[u8]) -> Option<u64> {
+pub(crate) fn parse_decimal(b: &[u8]) -> Option<u64> {
     if b.is_empty() || b.len() > 19 {
         return None;
     }

@@ -20,7 +20,7 @@ use std::sync::OnceLock;
 use super::node::FdInfo;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
+pub(crate) enum Kind {
     Socket,
     Pipe,
 }
@@ -36,13 +36,13 @@ impl Kind {
 
 /// A descriptor whose link text names a socket or a pipe inode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Pseudo {
+pub(crate) struct Pseudo {
     pub kind: Kind,
     pub inode: u64,
 }
 
 /// Recognizes `socket:[N]` and `pipe:[N]` link texts.
-pub fn parse_link(link: &[u8]) -> Option<Pseudo> {
+pub(crate) fn parse_link(link: &[u8]) -> Option<Pseudo> {
     let (kind, rest) = if let Some(rest) = link.strip_prefix(b"socket:[") {
         (Kind::Socket, rest)
     } else if let Some(rest) = link.strip_prefix(b"pipe:[") {
@@ -57,7 +57,7 @@ pub fn parse_link(link: &[u8]) -> Option<Pseudo> {
 
 /// The devices of sockfs and pipefs, learned from the first real stat.
 #[derive(Debug, Default)]
-pub struct PseudoDevs {
+pub(crate) struct PseudoDevs {
     socket: OnceLock<u64>,
     pipe: OnceLock<u64>,
 }
@@ -71,7 +71,7 @@ impl PseudoDevs {
     }
 
     /// What a stat of the descriptor would say, once the device is known.
-    pub fn known_stat(&self, p: Pseudo) -> Option<libc::stat> {
+    pub(crate) fn known_stat(&self, p: Pseudo) -> Option<libc::stat> {
         let dev = *self.slot(p.kind).get()?;
         // SAFETY: libc::stat is plain old data; all zeros is a valid value.
         // SAFETY: all-zero is a valid stat (plain integers).
@@ -85,7 +85,7 @@ impl PseudoDevs {
 
     /// Remembers the device from a real stat of the same descriptor, if
     /// it is what the link text said it is.
-    pub fn learn(&self, p: Pseudo, st: &libc::stat) {
+    pub(crate) fn learn(&self, p: Pseudo, st: &libc::stat) {
         let fixed = st.st_nlink == 1 && st.st_size == 0;
         if st.st_mode & libc::S_IFMT == p.kind.file_format() && st.st_ino == p.inode && fixed {
             let _ = self.slot(p.kind).set(st.st_dev);
@@ -97,13 +97,13 @@ impl PseudoDevs {
 /// eventpoll descriptor: its mount id and inode number (from fdinfo) and
 /// its stat.
 #[derive(Debug, Default)]
-pub struct SharedAnonInode(OnceLock<(u32, u64, libc::stat)>);
+pub(crate) struct SharedAnonInode(OnceLock<(u32, u64, libc::stat)>);
 
 impl SharedAnonInode {
     /// What a stat would say of the descriptor whose fdinfo is `info`,
     /// when fdinfo names the shared inode (same mount, same number: the
     /// same inode).
-    pub fn known_stat(&self, info: &FdInfo) -> Option<libc::stat> {
+    pub(crate) fn known_stat(&self, info: &FdInfo) -> Option<libc::stat> {
         let (mnt_id, ino, st) = self.0.get()?;
         (info.mnt_id == Some(*mnt_id) && info.ino == Some(*ino)).then_some(*st)
     }
@@ -111,7 +111,7 @@ impl SharedAnonInode {
     /// Remembers the inode from a real stat of an eventfd or eventpoll
     /// descriptor (other anonymous inodes, pidfds under pidfs, userfaultfd,
     /// may have an inode of their own).
-    pub fn learn(&self, link: &[u8], info: &FdInfo, st: &libc::stat) {
+    pub(crate) fn learn(&self, link: &[u8], info: &FdInfo, st: &libc::stat) {
         let shared_kind = matches!(
             link.strip_prefix(b"anon_inode:"),
             Some(b"[eventfd]" | b"[eventpoll]")

@@ -19,7 +19,7 @@ impl StatLine {
 /// parentheses, spaces and newlines; the fields after it hold none, so the
 /// last `)` ends it. (lsof balances parentheses instead, and misreads a
 /// command with an unbalanced `)`: see DIVERGENCES.md.)
-pub fn parse_stat(line: &[u8], id: i32) -> Option<StatLine> {
+pub(crate) fn parse_stat(line: &[u8], id: i32) -> Option<StatLine> {
     let open = line.iter().position(|&c| c == b'(')?;
     let close = line.iter().rposition(|&c| c == b')')?;
     if close < open {
@@ -44,7 +44,7 @@ pub fn parse_stat(line: &[u8], id: i32) -> Option<StatLine> {
 }
 
 /// The number of threads (the 20th field of a stat line).
-pub fn thread_count(line: &[u8]) -> Option<u64> {
+pub(crate) fn thread_count(line: &[u8]) -> Option<u64> {
     let close = line.iter().rposition(|&c| c == b')')?;
     let rest = std::str::from_utf8(&line[close + 1..]).ok()?;
     // The fields after the command start with the 3rd, the state.

@@ -34,7 +34,7 @@ impl CommandRegex {
 }
 
 /// The regexes of a `-c` list, in the order given.
-pub fn compile_all(items: &[Item<CommandSpec>]) -> Vec<CommandRegex> {
+pub(crate) fn compile_all(items: &[Item<CommandSpec>]) -> Vec<CommandRegex> {
     items
         .iter()
         .filter_map(|i| match &i.value {

@@ -3,7 +3,7 @@
 //! looked up by (device, inode), or by device alone for a whole file system.
 
 use crate::model::{FileType, OpenFile, SocketInfo};
-pub use crate::scan::resolve::SearchFile;
+pub(crate) use crate::scan::resolve::SearchFile;
 use std::collections::HashMap;
 
 /// What the file arguments select, in lsof's order (newest first).

@@ -28,7 +28,7 @@ use crate::net::{lsof_endpoints, Names};
 const STATES: usize = TcpState::NAMES.len();
 
 /// The selection flags `opts` asks for (no I/O).
-pub fn selection_flags(opts: &Options) -> u32 {
+pub(crate) fn selection_flags(opts: &Options) -> u32 {
     let mut flags = 0;
     if opts.inet_selected {
         flags |= SEL_NET;

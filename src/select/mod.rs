@@ -5,10 +5,10 @@
 //! (OR, the default) or all of them (`-a`). Exclusions (`^`) are applied
 //! first and always win.
 
-pub mod command;
-pub mod fds;
-pub mod file_args;
-pub mod report;
+pub(crate) mod command;
+pub(crate) mod fds;
+pub(crate) mod file_args;
+pub(crate) mod report;
 #[cfg(test)]
 mod tests_fuzz;
 
@@ -22,7 +22,7 @@ use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-pub mod inet;
+pub(crate) mod inet;
 mod inet_resolve;
 pub use inet::NetworkSelection;
 

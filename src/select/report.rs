@@ -13,7 +13,7 @@ fn found<T>(w: &SearchItem<T>) -> bool {
 }
 
 /// One `-V` line (without the trailing newline) per search item not found.
-pub fn not_found(sel: &Selection) -> Vec<String> {
+pub(crate) fn not_found(sel: &Selection) -> Vec<String> {
     let mut lines = Vec::new();
     // lsof keeps its -c names newest first, and never credits a `^` one.
     for c in sel.commands.iter().rev().filter(|c| !found(c)) {
@@ -73,7 +73,7 @@ pub fn not_found(sel: &Selection) -> Vec<String> {
 /// [`not_found`]) unless `-Q` (`quiet`) forgives it, or when a file
 /// argument could not be used (`args_failed`, which `-Q` does not
 /// forgive); else 0.
-pub fn exit_status(missing: &[String], quiet: bool, args_failed: bool) -> i32 {
+pub(crate) fn exit_status(missing: &[String], quiet: bool, args_failed: bool) -> i32 {
     let search_failed = !missing.is_empty() && !quiet;
     if search_failed || args_failed {
         1
@@ -83,6 +83,6 @@ pub fn exit_status(missing: &[String], quiet: bool, args_failed: bool) -> i32 {
 }
 
 /// The `-V` report text for `lines`.
-pub fn verbose_text(lines: &[String]) -> String {
+pub(crate) fn verbose_text(lines: &[String]) -> String {
     lines.iter().map(|l| format!("{PROGRAM}: {l}\n")).collect()
 }

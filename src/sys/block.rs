@@ -22,7 +22,7 @@ use std::time::Duration;
 const MAX_ABANDONED: usize = 32;
 
 /// File system types whose `stat` may wait on a server or a daemon.
-pub fn may_block_type(fs_type: &str) -> bool {
+pub(crate) fn may_block_type(fs_type: &str) -> bool {
     const NETWORK: &[&str] = &[
         "nfs",
         "nfs3",

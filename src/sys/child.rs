@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 /// The call to make.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Call {
+pub(super) enum Call {
     /// `fstatat(at, name, 0)`.
     Stat,
     /// `readlinkat(at, name)`.
@@ -21,7 +21,7 @@ pub enum Call {
 }
 
 /// What the call returned.
-pub enum Answer {
+pub(super) enum Answer {
     Stat(Box<libc::stat>),
     Link(Vec<u8>),
 }
@@ -32,7 +32,7 @@ const ANSWER_LEN: usize = 8 + PAYLOAD;
 
 /// Makes `call` in a child; None when it did not answer within `timeout`
 /// (the child is killed and left to init).
-pub fn call_with_deadline(
+pub(super) fn call_with_deadline(
     call: Call,
     at: RawFd,
     name: &CStr,

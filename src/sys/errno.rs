@@ -6,7 +6,7 @@ use std::io;
 /// " (os error N)" that `io::Error`'s Display adds. The text comes from
 /// the standard library, which asks the thread-safe `strerror_r`:
 /// scanning threads call this at once.
-pub fn errno_text(e: &io::Error) -> String {
+pub(crate) fn errno_text(e: &io::Error) -> String {
     let Some(code) = e.raw_os_error() else {
         return e.to_string();
     };

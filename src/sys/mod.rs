@@ -3,14 +3,14 @@
 //! server (bounded in a forked child), network namespaces, errno text and
 //! the CPU count. Nothing here knows lsof's options or output.
 
-pub mod block;
+pub(crate) mod block;
 mod child;
-pub mod errno;
-pub mod mounts;
-pub mod netns;
-pub mod regex;
+pub(crate) mod errno;
+pub(crate) mod mounts;
+pub(crate) mod netns;
+pub(crate) mod regex;
 
 /// How many CPUs rlsof may use: the number of scanning threads.
-pub fn cpus() -> usize {
+pub(crate) fn cpus() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }

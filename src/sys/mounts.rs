@@ -57,7 +57,7 @@ impl MountTable {
     }
 }
 
-pub fn parse_mountinfo(text: &[u8]) -> Vec<Mount> {
+pub(crate) fn parse_mountinfo(text: &[u8]) -> Vec<Mount> {
     text.split(|&c| c == b'\n').filter_map(parse_line).collect()
 }
 
@@ -85,7 +85,7 @@ fn parse_line(line: &[u8]) -> Option<Mount> {
 }
 
 /// Undoes the kernel's `\ooo` escaping of space, tab, newline and backslash.
-pub fn unescape(b: &[u8]) -> Vec<u8> {
+pub(crate) fn unescape(b: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {

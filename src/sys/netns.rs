@@ -7,24 +7,24 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 /// The file naming the network namespace of process `pid`.
-pub fn path_of(proc_root: &Path, pid: i32) -> PathBuf {
+pub(crate) fn path_of(proc_root: &Path, pid: i32) -> PathBuf {
     proc_root.join(pid.to_string()).join("ns/net")
 }
 
 /// The network namespace of process `pid`; None when it cannot be read
 /// (process gone, no permission).
-pub fn of_pid(proc_root: &Path, pid: i32) -> Option<u64> {
+pub(crate) fn of_pid(proc_root: &Path, pid: i32) -> Option<u64> {
     inode_of(&path_of(proc_root, pid))
 }
 
 /// rlsof's own network namespace.
-pub fn own(proc_root: &Path) -> Option<u64> {
+pub(crate) fn own(proc_root: &Path) -> Option<u64> {
     inode_of(&proc_root.join("self/ns/net"))
 }
 
 /// The network namespace of the process whose `/proc/PID` directory is
 /// open as `pid_dir` (one `fstatat`).
-pub fn of_pid_dir(pid_dir: RawFd) -> Option<u64> {
+pub(crate) fn of_pid_dir(pid_dir: RawFd) -> Option<u64> {
     const NAME: &CStr = c"ns/net";
     let mut st = std::mem::MaybeUninit::<libc::stat>::uninit();
     // SAFETY: NAME is NUL-terminated and `st` is a valid out pointer; a

@@ -8,21 +8,21 @@ use std::collections::HashSet;
 
 /// How a file changed since the refresh before.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mark {
+pub(super) enum Mark {
     Kept,
     Opened,
     Closed,
 }
 
 /// The table's header line, then each file's line with its mark.
-pub struct Lines {
+pub(super) struct Lines {
     pub header: String,
     pub rows: Vec<(Mark, String)>,
 }
 
 /// The lines for `now`, with `before` (the same process a refresh
 /// earlier) giving the marks; no marks without it.
-pub fn lines(render: Render, before: Option<&Process>, now: &Process) -> Lines {
+pub(super) fn lines(render: Render, before: Option<&Process>, now: &Process) -> Lines {
     let mut marked: Vec<(Mark, &crate::model::OpenFile)> = Vec::new();
     match before {
         Some(before) => {

@@ -28,7 +28,7 @@ use view::{Action, View};
 const SIGNAL_POLL: Duration = Duration::from_millis(100);
 
 /// What `--top` needs besides the scan.
-pub struct Top<'a> {
+pub(crate) struct Top<'a> {
     pub print: &'a PrintSettings,
     /// `-r`: the interval, and with `cN` the refreshes before quitting.
     pub repeat: Option<&'a Repeat>,
@@ -37,7 +37,7 @@ pub struct Top<'a> {
 }
 
 /// Runs the view until it is quit; returns the exit status.
-pub fn run(
+pub(crate) fn run(
     how: &Top,
     scanner: Scanner,
     fresh_sockets: &FreshSockets,

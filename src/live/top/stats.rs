@@ -14,7 +14,7 @@ const LIMIT_REREAD: u32 = 15;
 
 /// One process's line.
 #[derive(Debug, Clone)]
-pub struct Row {
+pub(super) struct Row {
     pub pid: i32,
     pub user: String,
     pub command: String,
@@ -33,7 +33,7 @@ pub struct Row {
 
 impl Row {
     /// Percent of the soft limit in use.
-    pub fn percent(&self) -> Option<f64> {
+    pub(super) fn percent(&self) -> Option<f64> {
         self.limit
             .filter(|&l| l > 0)
             .map(|l| self.fds as f64 * 100.0 / l as f64)
@@ -49,13 +49,13 @@ struct History {
 
 /// The machine's open files (`/proc/sys/fs/file-nr`).
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Totals {
+pub(super) struct Totals {
     pub allocated: u64,
     pub max: u64,
 }
 
 /// The rows of the last refresh and each process's history.
-pub struct Tracker {
+pub(super) struct Tracker {
     leak_cycles: usize,
     history: HashMap<i32, History>,
     seen: HashSet<i32>,
@@ -64,7 +64,7 @@ pub struct Tracker {
 }
 
 impl Tracker {
-    pub fn new(leak_cycles: u32) -> Tracker {
+    pub(super) fn new(leak_cycles: u32) -> Tracker {
         Tracker {
             leak_cycles: leak_cycles.max(1) as usize,
             history: HashMap::new(),
@@ -75,14 +75,14 @@ impl Tracker {
     }
 
     /// Starts a refresh.
-    pub fn begin(&mut self, proc_root: &Path) {
+    pub(super) fn begin(&mut self, proc_root: &Path) {
         self.rows.clear();
         self.seen.clear();
         self.totals = read_totals(proc_root);
     }
 
     /// Adds a scanned process (a thread's own rows, `-K`, are not one).
-    pub fn add(&mut self, p: &Process, user: String, proc_root: &Path, now: Instant) {
+    pub(super) fn add(&mut self, p: &Process, user: String, proc_root: &Path, now: Instant) {
         if p.tid.is_some() || !self.seen.insert(p.pid) {
             return;
         }
@@ -124,7 +124,7 @@ impl Tracker {
     }
 
     /// Ends a refresh: processes not seen are forgotten.
-    pub fn end(&mut self) {
+    pub(super) fn end(&mut self) {
         let seen = &self.seen;
         self.history.retain(|pid, _| seen.contains(pid));
     }

@@ -17,7 +17,7 @@ const MIN_WIDTH: u16 = 24;
 const MIN_HEIGHT: u16 = 3;
 
 /// One process's files, as shown after Enter.
-pub struct Detail {
+pub(super) struct Detail {
     pub pid: i32,
     pub command: String,
     /// None until the process has been scanned since Enter.
@@ -26,7 +26,7 @@ pub struct Detail {
 }
 
 /// Everything one frame shows.
-pub struct Screen<'a> {
+pub(super) struct Screen<'a> {
     pub shown: &'a [&'a Row],
     pub view: &'a View,
     pub totals: Totals,
@@ -40,7 +40,7 @@ pub struct Screen<'a> {
 }
 
 /// Draws a frame; returns how many table rows fit (a page).
-pub fn draw(frame: &mut Frame, screen: &Screen) -> usize {
+pub(super) fn draw(frame: &mut Frame, screen: &Screen) -> usize {
     let area = frame.area();
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
         let text = format!(

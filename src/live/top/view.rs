@@ -8,7 +8,7 @@ use std::cmp::Ordering;
 
 /// The table's columns, in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Column {
+pub(super) enum Column {
     Pid,
     User,
     Command,
@@ -21,7 +21,7 @@ pub enum Column {
 }
 
 impl Column {
-    pub const ALL: [Column; 9] = [
+    pub(super) const ALL: [Column; 9] = [
         Column::Pid,
         Column::User,
         Column::Command,
@@ -33,7 +33,7 @@ impl Column {
         Column::Sockets,
     ];
 
-    pub fn title(self) -> &'static str {
+    pub(super) fn title(self) -> &'static str {
         match self {
             Column::Pid => "PID",
             Column::User => "USER",
@@ -48,7 +48,7 @@ impl Column {
     }
 
     /// The key that sorts by this column.
-    pub fn key(self) -> char {
+    pub(super) fn key(self) -> char {
         match self {
             Column::Pid => 'p',
             Column::User => 'u',
@@ -88,7 +88,7 @@ impl Column {
 
 /// What a key asks of the program.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Action {
+pub(super) enum Action {
     None,
     /// Draw again.
     Redraw,
@@ -97,7 +97,7 @@ pub enum Action {
     Quit,
 }
 
-pub struct View {
+pub(super) struct View {
     pub sort: Column,
     pub reverse: bool,
     /// The filter in effect (a part of the PID, user or command).
@@ -116,7 +116,7 @@ pub struct View {
 }
 
 impl View {
-    pub fn new() -> View {
+    pub(super) fn new() -> View {
         View {
             sort: Column::Fds,
             reverse: false,
@@ -132,7 +132,7 @@ impl View {
     }
 
     /// The rows to show, filtered and in order.
-    pub fn arrange<'r>(&self, rows: &'r [Row]) -> Vec<&'r Row> {
+    pub(super) fn arrange<'r>(&self, rows: &'r [Row]) -> Vec<&'r Row> {
         let filter = self.filter.to_lowercase();
         let mut shown: Vec<&Row> = rows
             .iter()
@@ -153,13 +153,13 @@ impl View {
     }
 
     /// The cursor's index among `shown`, keeping it on its process.
-    pub fn cursor_index(&self, shown: &[&Row]) -> usize {
+    pub(super) fn cursor_index(&self, shown: &[&Row]) -> usize {
         self.cursor_pid
             .and_then(|pid| shown.iter().position(|r| r.pid == pid))
             .unwrap_or(0)
     }
 
-    pub fn key(&mut self, key: KeyEvent, shown: &[&Row]) -> Action {
+    pub(super) fn key(&mut self, key: KeyEvent, shown: &[&Row]) -> Action {
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
         if ctrl && matches!(key.code, KeyCode::Char('c')) {
             return Action::Quit;

@@ -15,7 +15,7 @@ use crate::scan::process::Header;
 use crate::scan::{Buffers, Scanner};
 
 /// What the endpoint listing needs from its caller.
-pub struct EndpointListing<'a> {
+pub(crate) struct EndpointListing<'a> {
     pub scanner: &'a Scanner,
     /// Ascending.
     pub pids: &'a [i32],
@@ -38,7 +38,7 @@ const EXCLUDED: u32 = 1 << 31;
 /// A process as read, with which of its files the selection lists.
 type Kept = (Process, Vec<bool>);
 
-pub fn list_with_endpoints(
+pub(crate) fn list_with_endpoints(
     listing: &EndpointListing,
     sink: &mut dyn FnMut(Process) -> io::Result<()>,
 ) -> io::Result<()> {

@@ -9,14 +9,14 @@
 //! master's first entry with `->/dev/pts/N `.
 
 mod listing;
-pub use listing::{list_with_endpoints, EndpointListing};
+pub(crate) use listing::{list_with_endpoints, EndpointListing};
 
 use std::collections::HashMap;
 
 use crate::model::{Dev, FdName, FileType, IpProto, OpenFile, Process, SocketInfo};
 
 /// The inode of a `socket:[INODE]` link text.
-pub fn socket_inode(link: &[u8]) -> Option<u64> {
+pub(crate) fn socket_inode(link: &[u8]) -> Option<u64> {
     let digits = link.strip_prefix(b"socket:[")?.strip_suffix(b"]")?;
     if digits.is_empty() || digits.len() > 20 || !digits.iter().all(u8::is_ascii_digit) {
         return None;
@@ -30,7 +30,7 @@ const PTMX: Dev = Dev { major: 5, minor: 2 };
 const PTY_SLAVE_MAJORS: std::ops::Range<u32> = 136..144;
 
 /// fdinfo's `tty-index` of a `/dev/ptmx` descriptor, from fdinfo's text.
-pub fn ptmx_tty_index(file: &OpenFile, fdinfo: &[u8]) -> Option<u32> {
+pub(crate) fn ptmx_tty_index(file: &OpenFile, fdinfo: &[u8]) -> Option<u32> {
     if file.file_type != Some(FileType::Chr) || file.rdev != Some(PTMX) {
         return None;
     }
@@ -92,19 +92,19 @@ fn key_of(file: &OpenFile) -> Option<(Key, Kind)> {
 }
 
 /// Whether a file can have endpoints (so a scan keeps it).
-pub fn has_endpoints(file: &OpenFile) -> bool {
+pub(crate) fn has_endpoints(file: &OpenFile) -> bool {
     key_of(file).is_some()
 }
 
 /// A file at index `file` of process record `process`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct At {
+pub(crate) struct At {
     pub process: usize,
     pub file: usize,
 }
 
 /// The ends of every endpoint among some processes' files.
-pub struct EndpointIndex<'a> {
+pub(crate) struct EndpointIndex<'a> {
     processes: &'a [Process],
     holders: HashMap<Key, Vec<(At, Kind)>>,
     command_width: usize,
@@ -116,7 +116,7 @@ impl<'a> EndpointIndex<'a> {
     /// Descriptors above 2 of `own_pid` (this program) are left out: lsof
     /// closes those it inherits before it looks, and the others are its
     /// own workings.
-    pub fn new(
+    pub(crate) fn new(
         processes: &'a [Process],
         command_width: usize,
         own_pid: Option<i32>,
@@ -154,7 +154,7 @@ impl<'a> EndpointIndex<'a> {
 
     /// The strings lsof appends to the NAME of the file at `at`, and the
     /// files they name (the other ends, which `+E` lists too).
-    pub fn ends_of(&self, at: At) -> (Vec<Vec<u8>>, Vec<At>) {
+    pub(crate) fn ends_of(&self, at: At) -> (Vec<Vec<u8>>, Vec<At>) {
         let mut strings = Vec::new();
         let mut ends = Vec::new();
         let process = &self.processes[at.process];

@@ -11,7 +11,7 @@ use std::sync::atomic::AtomicBool;
 
 /// `+f` / `-f`: how arguments are read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ArgKind {
+pub(crate) enum ArgKind {
     /// lsof decides: a mount point, or the block device of one, is a
     /// file system.
     Either,
@@ -21,7 +21,7 @@ pub enum ArgKind {
 
 /// What resolving the arguments left for the exit status.
 #[derive(Debug, Default)]
-pub struct ArgOutcome {
+pub(super) struct ArgOutcome {
     /// Search files made, oldest first.
     pub files: Vec<SearchFile>,
     /// Some argument could not be used (lsof's ErrStat).
@@ -34,7 +34,7 @@ pub struct ArgOutcome {
 /// slashes dropped; a mount point (or, for a block device or under `+f`,
 /// a mount source) names each matching file system, anything else is
 /// stat'ed. `quiet` is `-Q` (no message for a name that is not there).
-pub fn resolve_args(
+pub(super) fn resolve_args(
     args: &[Vec<u8>],
     kind: ArgKind,
     quiet: bool,

@@ -13,7 +13,7 @@ use std::sync::atomic::AtomicBool;
 
 /// `-x`: cross mount points (`f`), follow symbolic links (`l`).
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Crossing {
+pub(crate) struct Crossing {
     pub file_systems: bool,
     pub symlinks: bool,
 }
@@ -21,10 +21,10 @@ pub struct Crossing {
 /// lsof refused a `+d`/`+D` directory (its message is written); the
 /// caller ends with the usage and status 1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Refused;
+pub(super) struct Refused;
 
 /// Walks one `+d`/`+D` directory into `out` (oldest first, lsof's order).
-pub fn walk_dir(
+pub(super) fn walk_dir(
     search: &DirArg,
     cross: Crossing,
     avoid: bool,

@@ -12,7 +12,7 @@ const PATH_MAX: usize = 4096;
 
 /// The path lsof uses for `arg`; None (after lsof's message) when it is too
 /// long or loops. Under `-b`, no link is read: the argument is used as is.
-pub fn resolve_links(
+pub(super) fn resolve_links(
     arg: &[u8],
     avoid_blocking: bool,
     guard: &BlockGuard,
@@ -77,7 +77,7 @@ fn one_round(path: &[u8], guard: &BlockGuard) -> Option<Vec<u8>> {
 }
 
 /// lsof drops trailing `/` from a path longer than one byte.
-pub fn trim_trailing_slashes(path: &[u8]) -> &[u8] {
+pub(super) fn trim_trailing_slashes(path: &[u8]) -> &[u8] {
     let mut end = path.len();
     while end > 1 && path[end - 1] == b'/' {
         end -= 1;

@@ -10,10 +10,10 @@ mod links;
 mod messages;
 mod mount_points;
 
-pub use args::ArgKind;
-pub use dirs::Crossing;
-pub use messages::Messages;
-pub use mount_points::mount_supplement;
+pub(crate) use args::ArgKind;
+pub(crate) use dirs::Crossing;
+pub(crate) use messages::Messages;
+pub(crate) use mount_points::mount_supplement;
 
 use crate::scan::exempt::ExemptPath;
 use crate::sys::block::{may_block_type, BlockGuard};
@@ -52,14 +52,14 @@ impl SearchFile {
 
 /// A `+d` (one level) or `+D` (whole tree) directory.
 #[derive(Debug, Clone)]
-pub struct DirArg {
+pub(crate) struct DirArg {
     pub path: Vec<u8>,
     pub recursive: bool,
 }
 
 /// What the options ask to resolve, and how.
 #[derive(Debug, Clone)]
-pub struct Request<'a> {
+pub(crate) struct Request<'a> {
     /// `+d`/`+D`, in the order given.
     pub dirs: &'a [DirArg],
     /// The file name arguments.
@@ -78,7 +78,7 @@ pub struct Request<'a> {
 
 /// How resolving the file arguments ended.
 #[derive(Debug)]
-pub enum FileArgs {
+pub(crate) enum FileArgs {
     /// Go on with these search files (oldest first); `failed` is lsof's
     /// ErrStat (exit 1 at the end unless something else already failed).
     Ready {
@@ -94,7 +94,7 @@ pub enum FileArgs {
 /// The `-e` paths (links resolved) and `+e` paths (as written); None when
 /// one is no mount point (lsof's message is in `msgs`; the caller prints
 /// the usage and exits 1).
-pub fn resolve_exempt(
+pub(crate) fn resolve_exempt(
     resolved: &[Vec<u8>],
     literal: &[Vec<u8>],
     avoid: bool,
@@ -143,7 +143,7 @@ fn any_unstatable(mounts: &[Mount]) -> bool {
 /// Resolves `+d`/`+D` (in the order given) and then the file arguments;
 /// lsof's stderr lines go to `msgs`. The guard's mount table tells
 /// whether some file system may block.
-pub fn resolve_file_args(
+pub(crate) fn resolve_file_args(
     req: &Request,
     guard: &BlockGuard,
     exempt: &[ExemptPath],

@@ -9,7 +9,7 @@ use crate::sys::block::BlockGuard;
 use crate::sys::mounts::Mount;
 
 #[derive(Debug, Clone)]
-pub struct MountPoint {
+pub(super) struct MountPoint {
     pub dir: Vec<u8>,
     /// The source with links resolved, when it is a path.
     pub source_resolved: Option<Vec<u8>>,
@@ -23,7 +23,7 @@ pub struct MountPoint {
 /// Reads the table lsof's way: later duplicates of a directory are dropped
 /// (except `/`, where the last one wins); a directory that cannot be
 /// stat'ed is left out with lsof's warning. Newest first, as lsof keeps it.
-pub fn read_mount_points(
+pub(super) fn read_mount_points(
     guard: &BlockGuard,
     avoid: bool,
     exempt: &[ExemptPath],
@@ -34,7 +34,7 @@ pub fn read_mount_points(
 
 /// `+m`: lsof's mount supplement, each mount directory it keeps with the
 /// device `stat` gave, in the order it reads them.
-pub fn mount_supplement(
+pub(crate) fn mount_supplement(
     guard: &BlockGuard,
     avoid: bool,
     exempt: &[ExemptPath],
