@@ -26,4 +26,6 @@ pub(crate) mod sys;
 pub(crate) mod system_names;
 #[cfg(test)]
 mod test_io;
+#[cfg(test)]
+mod test_need;
 pub(crate) mod users;

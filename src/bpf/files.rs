@@ -102,7 +102,7 @@ mod tests {
     #[test]
     fn reports_our_files_with_their_positions_when_the_kernel_lets_it() {
         let Some(program) = FilesProgram::load() else {
-            eprintln!("skipped: no BPF iterator here");
+            crate::test_need::program_did_not_load("rlsof_files");
             return;
         };
         let path = std::env::temp_dir().join(format!("rlsof-files-{}", std::process::id()));

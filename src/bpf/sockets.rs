@@ -494,7 +494,7 @@ mod tests {
     #[test]
     fn describes_our_sockets_as_the_tables_do_when_the_kernel_lets_it() {
         let Some(program) = SocketsProgram::load() else {
-            eprintln!("skipped: no BPF iterator here");
+            crate::test_need::program_did_not_load("rlsof_described");
             return;
         };
         let udp = std::net::UdpSocket::bind("[::1]:0").expect("bind");

@@ -211,7 +211,7 @@ fn lsof(args: &[&str]) -> (String, i32) {
 #[test]
 fn errors_match_lsof() {
     if !std::path::Path::new("/usr/bin/lsof").exists() {
-        eprintln!("SKIPPED: /usr/bin/lsof (4.95) is not installed");
+        crate::test_need::cannot_run("/usr/bin/lsof (4.95) is not installed");
         return;
     }
     let mut mismatches = Vec::new();

@@ -184,7 +184,7 @@ fn sockets_of_another_network_namespace() {
     });
     let Ok(Some((tid, udp, a, b))) = ready_rx.recv() else {
         let _ = holder.join();
-        eprintln!("skipped: cannot unshare the network namespace");
+        crate::test_need::cannot_run("cannot unshare the network namespace");
         return;
     };
     let (tables, own_netns, pid) = own();
