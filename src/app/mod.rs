@@ -108,7 +108,7 @@ fn list(opts: &Options) -> io::Result<i32> {
     {
         return Ok(fleet::run_fleet(extra, opts, &scanner, &selection));
     }
-    let print = print_settings(opts);
+    let print = print_settings(opts, config.threads);
     if matches!(
         opts.feature,
         Some(Feature::Top { .. } | Feature::Changes { .. })

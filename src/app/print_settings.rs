@@ -6,7 +6,7 @@ use crate::cli::options::{FlagsShown, LinkCount, Options, Output, TcpInfo};
 use crate::print::{FieldSet, FlagStyle, OutputKind, PrintSettings, TcpInfoParts};
 
 /// What the printers are to do for these options.
-pub(crate) fn print_settings(opts: &Options) -> PrintSettings {
+pub(crate) fn print_settings(opts: &Options, cpus: usize) -> PrintSettings {
     PrintSettings {
         output: output_kind(opts),
         host_names: !opts.no_host_names,
@@ -26,7 +26,7 @@ pub(crate) fn print_settings(opts: &Options) -> PrintSettings {
             FlagsShown::Hex => FlagStyle::Hex,
             FlagsShown::Names => FlagStyle::Names,
         }),
-        cpus: crate::sys::cpus(),
+        cpus,
     }
 }
 
@@ -72,13 +72,13 @@ mod tests {
     fn settings(args: &[&str]) -> PrintSettings {
         let opts = crate::cli::parse(args.iter().map(std::ffi::OsString::from))
             .unwrap_or_else(|e| panic!("{}", e.message));
-        print_settings(&opts)
+        print_settings(&opts, 2)
     }
 
     #[test]
     fn no_options_give_lsofs_defaults() {
         let defaults = PrintSettings {
-            cpus: crate::sys::cpus(),
+            cpus: 2,
             ..PrintSettings::default()
         };
         assert_eq!(settings(&[]), defaults);

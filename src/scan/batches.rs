@@ -188,9 +188,8 @@ impl<H: HeldInOrder> Iterator for Batches<'_, H> {
 
 impl Scanner {
     /// The batches in which a streaming listing of `pids` is to be
-    /// scanned, or None to scan them at once with whole tables: other
-    /// listings keep everything anyway (the table's column widths), and
-    /// see [`Scanner::whole_tables_needed`]. Which sockets a process holds comes from the
+    /// scanned, or None to scan them at once with whole tables (see
+    /// `choose_socket_source` for when it is asked). Which sockets a process holds comes from the
     /// kernel's iterator as root, from the descriptors' links otherwise
     /// (only the user's own processes' can be read); as root where the
     /// iterator fails, whole tables (reading every link twice would cost
@@ -199,7 +198,9 @@ impl Scanner {
         &self,
         pids: &'p [i32],
     ) -> Option<Batches<'p, Box<dyn HeldInOrder + 'p>>> {
-        if self.whole_tables_needed() || pids.len() < 2 || !self.on_machine_unrefused() {
+        // `choose_socket_source` asked the rest first: not every socket is
+        // needed, and this is the machine's /proc, not refused.
+        if pids.len() < 2 {
             return None;
         }
         // RLSOF_SOCKET_BATCH: tests that want batches on a small machine.

@@ -36,13 +36,13 @@ fn parse_slab_objects(slabinfo: &str, cache: &str) -> Option<usize> {
 pub(super) struct ProcessSockets(RefCell<Option<(Vec<DescribedSocket>, bool)>>);
 
 impl Scanner {
-    /// Makes a streaming listing describe sockets from the kernel, process
-    /// by process, where whole tables would hold more sockets than a batch
-    /// (`-F`, `-j`, `-J` as root; not with `+E`, which needs every socket,
-    /// or `-i`/`-U`, which have their own pass). Whether it does.
+    /// Makes a streaming listing that needs not every socket (asked by
+    /// `choose_socket_source` first) describe sockets from the kernel,
+    /// process by process, where whole tables would hold more sockets than
+    /// a batch (`-F`, `-j`, `-J` as root). Whether it does.
     pub(super) fn describe_sockets_from_kernel(&mut self) -> bool {
         let tables_asked_for = crate::knobs::knobs().socket_tables;
-        if self.whole_tables_needed() || tables_asked_for || !self.kernel_can_be_asked() {
+        if tables_asked_for || !self.kernel_can_be_asked() {
             return false;
         }
         if self.kernel_sockets.is_some() {

@@ -28,17 +28,17 @@ impl Scanner {
     ) -> SocketSource<'p> {
         let (source, why) = if !streaming {
             (SocketSource::WholeTables, "the output keeps every row")
-        } else if self.describe_sockets_from_kernel() {
-            (SocketSource::Kernel, "many sockets, and the kernel answers")
-        } else if let Some(batches) = self.socket_batches(pids) {
-            (SocketSource::Batches(batches), "many sockets")
         } else if self.whole_tables_needed() {
             (SocketSource::WholeTables, "every socket may be needed")
+        } else if self.describe_sockets_from_kernel() {
+            (SocketSource::Kernel, "many sockets, and the kernel answers")
         } else if !self.on_machine_unrefused() {
             (
                 SocketSource::WholeTables,
                 "RLSOF_NO_BPF, or not this machine's /proc",
             )
+        } else if let Some(batches) = self.socket_batches(pids) {
+            (SocketSource::Batches(batches), "many sockets")
         } else {
             (SocketSource::WholeTables, "few sockets")
         };
