@@ -110,15 +110,15 @@ fn hold(file: &Path) -> Child {
     child
 }
 
-#[test]
-fn stuck_fuse_file_does_not_stop_the_listing() {
-    let _alone = crate::common::machine::alone();
+/// As root, a stuck mount with a file held open on it: mounts, starts a
+/// process holding `held` (while the daemon still answers), then makes
+/// the daemon read requests and answer none. The mount, the held file's
+/// path and the holder's PID; None where the test cannot run here.
+fn stuck_with_a_held_file(tag: &str) -> Option<(StuckMount, PathBuf, u32)> {
     if !common::require_root() {
-        return;
+        return None;
     }
-    let Some(mut mounted) = mount("timeout") else {
-        return;
-    };
+    let mut mounted = mount(tag)?;
     let held = mounted.mount_point.join("held");
     let holder = hold(&held);
     let holder_pid = holder.id();
@@ -126,6 +126,15 @@ fn stuck_fuse_file_does_not_stop_the_listing() {
     // From now on the daemon reads requests and answers none.
     // SAFETY: signalling our own child.
     unsafe { libc::kill(mounted.daemon.id() as i32, libc::SIGUSR1) };
+    Some((mounted, held, holder_pid))
+}
+
+#[test]
+fn stuck_fuse_file_does_not_stop_the_listing() {
+    let _alone = crate::common::machine::alone();
+    let Some((_mounted, held, holder_pid)) = stuck_with_a_held_file("timeout") else {
+        return;
+    };
     let mut bystander = Command::new("sleep")
         .arg("3600")
         .spawn()
@@ -169,18 +178,10 @@ fn stuck_fuse_file_does_not_stop_the_listing() {
 #[test]
 fn avoid_blocking_skips_the_stuck_file_at_once() {
     let _alone = crate::common::machine::alone();
-    if !common::require_root() {
-        return;
-    }
-    let Some(mut mounted) = mount("avoid") else {
+    let Some((_mounted, held, holder_pid)) = stuck_with_a_held_file("avoid") else {
         return;
     };
-    let held = mounted.mount_point.join("held");
-    let holder = hold(&held);
-    let pid = holder.id().to_string();
-    mounted.holder = Some(holder);
-    // SAFETY: signalling our own child.
-    unsafe { libc::kill(mounted.daemon.id() as i32, libc::SIGUSR1) };
+    let pid = holder_pid.to_string();
     let started = Instant::now();
     let out = common::run(common::rlsof(), &["-b", "-a", "-p", &pid, "-d", "3"]);
     assert!(started.elapsed() < Duration::from_secs(TIMEOUT_SECS));
@@ -195,18 +196,10 @@ fn avoid_blocking_skips_the_stuck_file_at_once() {
 #[test]
 fn exempt_file_system_is_never_stat_ed() {
     let _alone = crate::common::machine::alone();
-    if !common::require_root() {
-        return;
-    }
-    let Some(mut mounted) = mount("exempt") else {
+    let Some((mounted, held, holder_pid)) = stuck_with_a_held_file("exempt") else {
         return;
     };
-    let held = mounted.mount_point.join("held");
-    let holder = hold(&held);
-    let pid = holder.id().to_string();
-    mounted.holder = Some(holder);
-    // SAFETY: signalling our own child.
-    unsafe { libc::kill(mounted.daemon.id() as i32, libc::SIGUSR1) };
+    let pid = holder_pid.to_string();
     let mount_point = mounted.mount_point.to_string_lossy().into_owned();
     let started = Instant::now();
     let out = common::run(
@@ -231,16 +224,9 @@ fn exempt_file_system_is_never_stat_ed() {
 #[test]
 fn name_on_a_stuck_file_system_times_out() {
     let _alone = crate::common::machine::alone();
-    if !common::require_root() {
-        return;
-    }
-    let Some(mut mounted) = mount("name") else {
+    let Some((_mounted, held, _)) = stuck_with_a_held_file("name") else {
         return;
     };
-    let held = mounted.mount_point.join("held");
-    mounted.holder = Some(hold(&held));
-    // SAFETY: signalling our own child.
-    unsafe { libc::kill(mounted.daemon.id() as i32, libc::SIGUSR1) };
     let held_text = held.to_string_lossy().into_owned();
     let started = Instant::now();
     let timeout = TIMEOUT_SECS.to_string();
@@ -265,16 +251,9 @@ fn name_on_a_stuck_file_system_times_out() {
 #[test]
 fn stuck_fuse_file_does_not_stall_a_scrape() {
     let _alone = crate::common::machine::alone();
-    if !common::require_root() {
-        return;
-    }
-    let Some(mut mounted) = mount("serve") else {
+    let Some((_mounted, _, _)) = stuck_with_a_held_file("serve") else {
         return;
     };
-    let held = mounted.mount_point.join("held");
-    mounted.holder = Some(hold(&held));
-    // SAFETY: signalling our own child.
-    unsafe { libc::kill(mounted.daemon.id() as i32, libc::SIGUSR1) };
     let timeout = TIMEOUT_SECS.to_string();
     let exporter = crate::fleet::fixture::Exporter::start(
         &[],
