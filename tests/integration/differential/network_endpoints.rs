@@ -77,6 +77,10 @@ fn e_with_pid_or_network_lists_the_whole_process() {
     if !require_lsof() {
         return;
     }
+    // Endpoint annotations (+E) name whatever holds the other end at the
+    // moment each tool looks: other tests' sockets, opened and closed
+    // between the two runs, would make them differ.
+    let _alone = crate::common::machine::alone();
     let fixture = NetFixture::start();
     let pid = fixture.pid.to_string();
     let args = ["-n", "-P", "-p", &pid, "-i", "+E"];
