@@ -32,6 +32,9 @@ mod btf;
 pub(crate) mod debug;
 #[cfg(all(target_pointer_width = "64", target_endian = "little"))]
 mod files;
+mod listed;
+#[cfg(all(target_pointer_width = "64", target_endian = "little"))]
+mod listing;
 #[cfg(all(target_pointer_width = "64", target_endian = "little"))]
 mod probe;
 #[cfg(all(target_pointer_width = "64", target_endian = "little"))]
@@ -48,11 +51,17 @@ mod unsupported;
 #[cfg(all(target_pointer_width = "64", target_endian = "little"))]
 pub use files::FilesProgram;
 #[cfg(all(target_pointer_width = "64", target_endian = "little"))]
+pub use listing::ListingProgram;
+#[cfg(all(target_pointer_width = "64", target_endian = "little"))]
 pub use sockets::SocketsProgram;
 #[cfg(all(target_pointer_width = "64", target_endian = "little"))]
 pub use stream::SocketsInPidOrder;
 #[cfg(not(all(target_pointer_width = "64", target_endian = "little")))]
 pub use unsupported::{held_sockets, FilesProgram, SocketsInPidOrder, SocketsProgram};
+
+pub use listed::ListedFile;
+#[cfg(not(all(target_pointer_width = "64", target_endian = "little")))]
+pub use unsupported::ListingProgram;
 
 #[cfg(all(target_pointer_width = "64", target_endian = "little"))]
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};

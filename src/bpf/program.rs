@@ -53,11 +53,27 @@ pub(super) fn kernel_btf() -> Result<&'static Found, String> {
             let path = super::btf::source();
             let shown = path.display();
             let blob = std::fs::File::open(&path).map_err(|e| format!("{shown}: {e}"))?;
-            let structs: Vec<_> = FILE_STRUCTS
+            // A struct read by several programs is asked for once, with
+            // every member any of them reads.
+            let mut merged: Vec<(&str, Vec<&str>)> = Vec::new();
+            let all = FILE_STRUCTS
                 .iter()
                 .chain(super::sockets::STRUCTS)
-                .copied()
-                .collect();
+                .chain(super::listing::STRUCTS);
+            for &(strukt, members) in all {
+                match merged.iter_mut().find(|(s, _)| *s == strukt) {
+                    Some((_, known)) => {
+                        for member in members {
+                            if !known.contains(member) {
+                                known.push(member);
+                            }
+                        }
+                    }
+                    None => merged.push((strukt, members.to_vec())),
+                }
+            }
+            let structs: Vec<(&str, &[&str])> =
+                merged.iter().map(|(s, m)| (*s, m.as_slice())).collect();
             let wanted = BtfQuery {
                 structs: &structs,
                 funcs: &[ITERATOR],
@@ -79,6 +95,9 @@ pub(super) enum Reports {
     /// Each socket file with what the socket tables would tell of it
     /// (see `super::sockets`).
     Described(&'static super::sockets::SocketOffsets),
+    /// Each open file with its inode's fields and its path (see
+    /// `super::listing`).
+    Listing,
 }
 
 impl Reports {
@@ -88,6 +107,7 @@ impl Reports {
             Reports::Sockets => "rlsof_sockets",
             Reports::Files => "rlsof_files",
             Reports::Described(_) => "rlsof_described",
+            Reports::Listing => "rlsof_listing",
         }
     }
 
@@ -97,6 +117,7 @@ impl Reports {
             Reports::Sockets => socket_program(found),
             Reports::Files => file_program(found),
             Reports::Described(s) => super::sockets::program(found, s),
+            Reports::Listing => super::listing::program(found),
         }
     }
 }

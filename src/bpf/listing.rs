@@ -1,0 +1,351 @@
+//! Every open file of a process as the kernel holds it, with the path
+//! `readlink` would give: what a listing otherwise learns from
+//! `/proc/PID/fd/N` (readlink), `stat` and fdinfo, three to five system
+//! calls a descriptor, in one iteration a process.
+//!
+//! For each descriptor the program writes a header of `HEADER` bytes
+//! (below) and, when `bpf_d_path` could write it in `PATH_ROOM` bytes,
+//! the path (its NUL included). The fields are the inode's own
+//! (`i_ino`, `i_mode`, `i_nlink`, `i_size`, `i_rdev`) and its file
+//! system's (`s_dev`, `s_magic`): what `stat` reports on the file systems
+//! whose `getattr` copies them (see [`ListedFile::stat`]); the caller
+//! stats through `/proc` where it does not.
+
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+
+use super::asm::{Asm, If, Width, FP, R0, R1, R2, R3, R6, R7, R8, R9};
+use super::btf::Found;
+use super::debug::say;
+use super::program::{long, word, Program, Reports, BPF_FUNC_PROBE_READ_KERNEL, CTX_FD};
+use super::ListedFile;
+
+/// The members the program reads besides the ones every program does.
+pub(super) const STRUCTS: &[(&str, &[&str])] = &[
+    (
+        "inode",
+        &["i_mode", "i_ino", "i_sb", "i_rdev", "i_size", "i_nlink"],
+    ),
+    ("super_block", &["s_dev", "s_magic"]),
+    ("file", &["f_path"]),
+];
+
+const BPF_FUNC_SEQ_WRITE: i32 = 127;
+const BPF_FUNC_D_PATH: i32 = 147;
+const CTX_TASK: i16 = 8;
+const CTX_FILE: i16 = 24;
+/// tgid, tid, fd, flags (u32 each); inode number, position, size, magic
+/// (u64 each); device, rdev, link count, mode (u32 each); the path's
+/// length or a negative errno (i32); 4 bytes unused.
+pub(super) const HEADER: usize = 72;
+/// The stack's 512 bytes: the header, the path, 8 bytes of scratch.
+const PATH_ROOM: usize = 512 - HEADER - 8;
+const AT_HEADER: i16 = -512;
+const AT_PATH: i16 = AT_HEADER + HEADER as i16;
+const O_CLOEXEC_SHIFT: i32 = (libc::O_CLOEXEC as u32).trailing_zeros() as i32;
+
+/// The listing program: r6 = ctx, r7 = the file, r8 = the task, r9 = the
+/// inode; the header at the stack's bottom, the path above it.
+pub(super) fn program(found: &Found) -> Result<Vec<u8>, String> {
+    let f = |s, m| found.field(s, m);
+    let mut a = Asm::new();
+    let out = a.label();
+    let h = AT_HEADER;
+    a.mov(R6, R1);
+    a.load(Width::DW, R7, R6, CTX_FILE);
+    a.jump_if(If::Eq, R7, 0, out);
+    a.load(Width::DW, R8, R6, CTX_TASK);
+    a.jump_if(If::Eq, R8, 0, out);
+    a.load_field(Width::DW, R9, R7, f("file", "f_inode")?);
+    a.jump_if(If::Eq, R9, 0, out);
+    let fields = [
+        (Width::W, R8, f("task_struct", "tgid")?, 0),
+        (Width::W, R8, f("task_struct", "pid")?, 4),
+        (Width::W, R7, f("file", "f_flags")?, 12),
+        (Width::DW, R9, f("inode", "i_ino")?, 16),
+        (Width::DW, R7, f("file", "f_pos")?, 24),
+        (Width::DW, R9, f("inode", "i_size")?, 32),
+        (Width::W, R9, f("inode", "i_rdev")?, 52),
+        (Width::W, R9, f("inode", "i_nlink")?, 56),
+    ];
+    for (width, from, field, at) in fields {
+        a.load_field(width, R3, from, field);
+        a.store(width, FP, h + at, R3);
+    }
+    a.load(Width::W, R3, R6, CTX_FD);
+    a.store(Width::W, FP, h + 8, R3);
+    a.load_field(Width::H, R3, R9, f("inode", "i_mode")?);
+    a.store(Width::W, FP, h + 60, R3);
+    a.store_imm(Width::W, FP, h + 68, 0);
+    // The file system: a NULL superblock reads as zeros.
+    a.load_field(Width::DW, R1, R9, f("inode", "i_sb")?);
+    a.load_field(Width::DW, R3, R1, f("super_block", "s_magic")?);
+    a.store(Width::DW, FP, h + 40, R3);
+    a.load_field(Width::W, R3, R1, f("super_block", "s_dev")?);
+    a.store(Width::W, FP, h + 48, R3);
+    close_on_exec(&mut a, found)?;
+    // The path, as readlink gives it, into the room above the header.
+    let f_path = f("file", "f_path")?;
+    let f_path = i32::from(a.offset_of(f_path, 16));
+    a.mov(R1, R7);
+    a.add_imm(R1, f_path);
+    a.mov(R2, FP);
+    a.add_imm(R2, i32::from(AT_PATH));
+    a.mov_imm(R3, PATH_ROOM as i32);
+    a.call(BPF_FUNC_D_PATH);
+    a.store(Width::W, FP, h + 64, R0);
+    a.load(Width::DW, R1, R6, 0); // meta
+    a.load(Width::DW, R1, R1, 0); // meta->seq
+    a.mov(R2, FP);
+    a.add_imm(R2, i32::from(h));
+    a.mov_imm(R3, HEADER as i32);
+    a.call(BPF_FUNC_SEQ_WRITE);
+    // The path's length, bounded for the verifier (an errno, negative,
+    // reads as more than the room).
+    a.load(Width::W, R3, FP, h + 64);
+    a.jump_if(If::Eq, R3, 0, out);
+    a.jump_if(If::Gt, R3, PATH_ROOM as i32, out);
+    a.load(Width::DW, R1, R6, 0);
+    a.load(Width::DW, R1, R1, 0);
+    a.mov(R2, FP);
+    a.add_imm(R2, i32::from(AT_PATH));
+    a.call(BPF_FUNC_SEQ_WRITE);
+    a.put(out);
+    a.mov_imm(R0, 0);
+    a.exit();
+    a.finish()
+}
+
+/// ORs O_CLOEXEC into the header's flags when the descriptor table's
+/// bitmap has the descriptor's bit (fdinfo shows it among the flags).
+fn close_on_exec(a: &mut Asm, found: &Found) -> Result<(), String> {
+    let h = AT_HEADER;
+    a.load_field(Width::DW, R1, R8, found.field("task_struct", "files")?);
+    a.load_field(Width::DW, R1, R1, found.field("files_struct", "fdt")?);
+    a.load_field(Width::DW, R3, R1, found.field("fdtable", "close_on_exec")?);
+    a.load(Width::W, R2, R6, CTX_FD);
+    a.rsh_imm(R2, 6);
+    a.lsh_imm(R2, 3);
+    a.add(R3, R2); // &bitmap[fd / 64]
+    a.mov(R1, FP);
+    a.add_imm(R1, -8);
+    a.mov_imm(R2, 8);
+    a.call(BPF_FUNC_PROBE_READ_KERNEL); // a failed read zeroes the word
+    a.load(Width::DW, R1, FP, -8);
+    a.load(Width::W, R2, R6, CTX_FD);
+    a.and_imm(R2, 63);
+    a.rsh(R1, R2);
+    a.and_imm(R1, 1);
+    a.lsh_imm(R1, O_CLOEXEC_SHIFT);
+    a.load(Width::W, R2, FP, h + 12);
+    a.or(R2, R1);
+    a.store(Width::W, FP, h + 12, R2);
+    Ok(())
+}
+
+/// The descriptors of `bytes` (the program's output over one process),
+/// those of the table of process `pid` itself only; None when the output
+/// is cut short.
+fn parse(bytes: &[u8], pid: u32) -> Option<Vec<ListedFile>> {
+    let mut files = Vec::new();
+    let mut rest = bytes;
+    while !rest.is_empty() {
+        let h = rest.get(..HEADER)?;
+        let path_len = word(h, 64) as i32;
+        let carried = usize::try_from(path_len)
+            .ok()
+            .filter(|&n| n > 0 && n <= PATH_ROOM)
+            .unwrap_or(0);
+        let path = rest.get(HEADER..HEADER + carried)?;
+        rest = &rest[HEADER + carried..];
+        // Only the process asked about, and its own table (a thread with
+        // a table of its own comes under its thread id).
+        if word(h, 0) != pid || word(h, 4) != pid {
+            continue;
+        }
+        files.push(ListedFile {
+            fd: word(h, 8),
+            flags: word(h, 12),
+            inode: long(h, 16),
+            pos: long(h, 24) as i64,
+            size: long(h, 32) as i64,
+            magic: long(h, 40),
+            dev: word(h, 48),
+            rdev: word(h, 52),
+            nlink: word(h, 56),
+            mode: word(h, 60),
+            path: (carried > 0).then(|| path[..carried - 1].to_vec()),
+        });
+    }
+    Some(files)
+}
+
+/// The listing program, loaded and checked.
+pub struct ListingProgram(Program);
+
+impl ListingProgram {
+    /// None when the kernel cannot run it (see `crate::bpf`), or when it
+    /// does not report a probe file of ours as `stat` and `readlink` do.
+    pub fn load() -> Option<ListingProgram> {
+        let program = ListingProgram::load_checked();
+        match program {
+            Some(_) => say(format_args!(
+                "descriptors: the kernel (rlsof_listing), /proc where it cannot tell"
+            )),
+            None => say(format_args!(
+                "descriptors: /proc (readlink, stat, fdinfo; no program)"
+            )),
+        }
+        program
+    }
+
+    fn load_checked() -> Option<ListingProgram> {
+        let program = ListingProgram(Program::load(Reports::Listing)?);
+        if let Err(why) = program.0.iterates_by_process() {
+            say(format_args!("rlsof_listing: {why}"));
+            return None;
+        }
+        let probe = tempfile_probe()?;
+        let mine = program.files_of(std::process::id() as i32)?;
+        let right = mine.iter().any(|f| probe.is_seen_as(f));
+        if !right {
+            say(format_args!(
+                "rlsof_listing: our probe file not reported as stat and readlink tell it"
+            ));
+        }
+        right.then_some(program)
+    }
+
+    /// The descriptors of process `pid`'s own table, by descriptor number;
+    /// None when the kernel could not be asked.
+    pub fn files_of(&self, pid: i32) -> Option<Vec<ListedFile>> {
+        let bytes = self.0.output_over(Some(pid as u32))?;
+        let mut files = parse(&bytes, pid as u32)?;
+        files.sort_unstable_by_key(|f| f.fd);
+        Some(files)
+    }
+}
+
+/// A file of ours with a known position, held open while the program is
+/// checked against what stat, readlink and fdinfo say of it.
+struct Probe {
+    fd: OwnedFd,
+    st: libc::stat,
+    link: Vec<u8>,
+    pos: i64,
+}
+
+fn tempfile_probe() -> Option<Probe> {
+    // SAFETY: memfd_create with a NUL-terminated name; checked below.
+    let raw = unsafe { libc::memfd_create(c"rlsof-probe".as_ptr(), libc::MFD_CLOEXEC) };
+    if raw < 0 {
+        return None;
+    }
+    // SAFETY: `raw` is a fresh descriptor we own.
+    let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+    let written = b"rlsof probe";
+    // SAFETY: writes our own buffer to our own descriptor.
+    let n = unsafe { libc::write(raw, written.as_ptr().cast(), written.len()) };
+    if n != written.len() as isize {
+        return None;
+    }
+    // SAFETY: all-zero is a valid stat (plain integers).
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: fstat writes into `st`, for a descriptor we own.
+    if unsafe { libc::fstat(raw, &mut st) } != 0 {
+        return None;
+    }
+    let link = std::fs::read_link(format!("/proc/self/fd/{raw}")).ok()?;
+    Some(Probe {
+        fd,
+        st,
+        link: std::os::unix::ffi::OsStringExt::into_vec(link.into_os_string()),
+        pos: n as i64,
+    })
+}
+
+impl Probe {
+    fn is_seen_as(&self, f: &ListedFile) -> bool {
+        let st = f.stat();
+        f.fd == self.fd.as_raw_fd() as u32
+            && f.path.as_deref() == Some(&self.link[..])
+            && f.pos == self.pos
+            && f.flags & libc::O_CLOEXEC as u32 != 0
+            && (st.st_dev, st.st_ino, st.st_mode, st.st_nlink, st.st_size)
+                == (
+                    self.st.st_dev,
+                    self.st.st_ino,
+                    self.st.st_mode,
+                    self.st.st_nlink,
+                    self.st.st_size,
+                )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Seek, SeekFrom, Write};
+    use std::os::unix::fs::MetadataExt;
+
+    #[test]
+    fn reports_our_files_as_stat_and_readlink_do_when_the_kernel_lets_it() {
+        let Some(program) = ListingProgram::load() else {
+            crate::test_need::program_did_not_load("rlsof_listing");
+            return;
+        };
+        let dir = std::env::temp_dir().join(format!("rlsof-listing-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let path = dir.join("a file");
+        let mut file = std::fs::File::create(&path).expect("create");
+        file.write_all(&[7; 300]).expect("write");
+        file.seek(SeekFrom::Start(42)).expect("seek");
+        let deleted = dir.join("gone");
+        let held = std::fs::File::create(&deleted).expect("create");
+        std::fs::remove_file(&deleted).expect("unlink");
+        let null = std::fs::File::open("/dev/null").expect("null");
+        let meta = file.metadata().expect("stat");
+        let files = program.files_of(std::process::id() as i32).expect("files");
+        let _ = std::fs::remove_dir_all(&dir);
+        let find = |fd: i32| files.iter().find(|f| f.fd == fd as u32).expect("listed");
+        let ours = find(file.as_raw_fd());
+        assert_eq!(
+            ours.path.as_deref(),
+            Some(path.as_os_str().as_encoded_bytes())
+        );
+        assert_eq!((ours.pos, ours.size), (42, 300));
+        let st = ours.stat();
+        assert_eq!((st.st_dev, st.st_ino), (meta.dev(), meta.ino()));
+        assert_eq!(
+            (st.st_mode, st.st_nlink as u64),
+            (meta.mode(), meta.nlink())
+        );
+        let mut gone = deleted.as_os_str().as_encoded_bytes().to_vec();
+        gone.extend_from_slice(b" (deleted)");
+        let gone_file = find(held.as_raw_fd());
+        assert_eq!(gone_file.path.as_deref(), Some(&gone[..]));
+        assert_eq!(gone_file.nlink, 0);
+        let dev_null = find(null.as_raw_fd());
+        let null_meta = std::fs::metadata("/dev/null").expect("stat");
+        assert_eq!(dev_null.stat().st_rdev, null_meta.rdev());
+        assert_eq!(dev_null.path.as_deref(), Some(&b"/dev/null"[..]));
+        assert!(files.windows(2).all(|w| w[0].fd < w[1].fd));
+    }
+
+    #[test]
+    fn a_path_too_long_for_the_buffer_is_left_to_proc() {
+        let mut bytes = vec![0u8; HEADER];
+        bytes[0..4].copy_from_slice(&5u32.to_ne_bytes());
+        bytes[4..8].copy_from_slice(&5u32.to_ne_bytes());
+        bytes[64..68].copy_from_slice(&(-36i32).to_ne_bytes());
+        let mut with_path = bytes.clone();
+        with_path[64..68].copy_from_slice(&4i32.to_ne_bytes());
+        with_path.extend_from_slice(b"/ab\0");
+        bytes.extend_from_slice(&with_path);
+        let files = parse(&bytes, 5).expect("whole");
+        assert_eq!(files.len(), 2);
+        assert_eq!(files[0].path, None);
+        assert_eq!(files[1].path.as_deref(), Some(&b"/ab"[..]));
+        assert!(parse(&bytes[..bytes.len() - 1], 5).is_none(), "cut short");
+        assert_eq!(parse(&bytes, 6).expect("whole"), vec![], "another's");
+    }
+}
