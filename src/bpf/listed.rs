@@ -17,6 +17,8 @@ pub struct ListedFile {
     pub rdev: u32,
     pub nlink: u32,
     pub mode: u32,
+    /// The file's `f_mode` (FMODE_READ 1, FMODE_WRITE 2).
+    pub f_mode: u32,
     /// What `readlink` of `/proc/PID/fd/N` would give; None when the
     /// program could not tell (too long for its buffer).
     pub path: Option<Vec<u8>>,
@@ -34,6 +36,54 @@ impl ListedFile {
         st.st_rdev = user_dev(self.rdev);
         st.st_size = self.size;
         st
+    }
+}
+
+/// File systems whose `getattr` reports the inode's own device, number,
+/// mode, link count and size (`generic_fillattr`, or the same fields
+/// copied): ext2/3/4, XFS, tmpfs, ramfs, hugetlbfs, proc, devpts, mqueue,
+/// the BPF file system, and the kernel's internal ones (pipes, sockets,
+/// anonymous inodes, namespaces). Not btrfs or overlayfs (their device
+/// numbers are not the superblock's), kernfs (sysfs, cgroups: refreshed
+/// at stat), network and FUSE file systems (revalidated at stat), nor any
+/// other: those files are stat'ed through `/proc`.
+const GENERIC_STAT_MAGICS: &[u64] = &[
+    0xef53,      // ext2, ext3, ext4
+    0x5846_5342, // xfs
+    0x0102_1994, // tmpfs
+    0x8584_58f6, // ramfs
+    0x9584_58f6, // hugetlbfs
+    0x9fa0,      // proc
+    0x1cd1,      // devpts
+    0x1980_0202, // mqueue
+    0xcafe_4a11, // bpf
+    0x5049_5045, // pipefs
+    0x534f_434b, // sockfs
+    0x0904_1934, // anon_inodefs
+    0x6e73_6673, // nsfs
+];
+
+impl ListedFile {
+    /// [`ListedFile::stat`] where the file system's `stat` would say the
+    /// same; None where only `stat` can tell.
+    pub fn generic_stat(&self) -> Option<libc::stat> {
+        GENERIC_STAT_MAGICS
+            .contains(&self.magic)
+            .then(|| self.stat())
+    }
+
+    /// The mode of the descriptor's `/proc/PID/fd/N` link, which tells
+    /// how the file was opened: read and execute for reading, write and
+    /// execute for writing.
+    pub fn link_mode(&self) -> u32 {
+        let mut mode = libc::S_IFLNK;
+        if self.f_mode & 1 != 0 {
+            mode |= libc::S_IRUSR | libc::S_IXUSR;
+        }
+        if self.f_mode & 2 != 0 {
+            mode |= libc::S_IWUSR | libc::S_IXUSR;
+        }
+        mode
     }
 }
 

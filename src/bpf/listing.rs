@@ -26,7 +26,7 @@ pub(super) const STRUCTS: &[(&str, &[&str])] = &[
         &["i_mode", "i_ino", "i_sb", "i_rdev", "i_size", "i_nlink"],
     ),
     ("super_block", &["s_dev", "s_magic"]),
-    ("file", &["f_path"]),
+    ("file", &["f_path", "f_mode"]),
 ];
 
 const BPF_FUNC_SEQ_WRITE: i32 = 127;
@@ -35,7 +35,7 @@ const CTX_TASK: i16 = 8;
 const CTX_FILE: i16 = 24;
 /// tgid, tid, fd, flags (u32 each); inode number, position, size, magic
 /// (u64 each); device, rdev, link count, mode (u32 each); the path's
-/// length or a negative errno (i32); 4 bytes unused.
+/// length or a negative errno (i32); `f_mode` (u32).
 pub(super) const HEADER: usize = 72;
 /// The stack's 512 bytes: the header, the path, 8 bytes of scratch.
 const PATH_ROOM: usize = 512 - HEADER - 8;
@@ -66,6 +66,7 @@ pub(super) fn program(found: &Found) -> Result<Vec<u8>, String> {
         (Width::DW, R9, f("inode", "i_size")?, 32),
         (Width::W, R9, f("inode", "i_rdev")?, 52),
         (Width::W, R9, f("inode", "i_nlink")?, 56),
+        (Width::W, R7, f("file", "f_mode")?, 68),
     ];
     for (width, from, field, at) in fields {
         a.load_field(width, R3, from, field);
@@ -75,7 +76,6 @@ pub(super) fn program(found: &Found) -> Result<Vec<u8>, String> {
     a.store(Width::W, FP, h + 8, R3);
     a.load_field(Width::H, R3, R9, f("inode", "i_mode")?);
     a.store(Width::W, FP, h + 60, R3);
-    a.store_imm(Width::W, FP, h + 68, 0);
     // The file system: a NULL superblock reads as zeros.
     a.load_field(Width::DW, R1, R9, f("inode", "i_sb")?);
     a.load_field(Width::DW, R3, R1, f("super_block", "s_magic")?);
@@ -173,6 +173,7 @@ fn parse(bytes: &[u8], pid: u32) -> Option<Vec<ListedFile>> {
             rdev: word(h, 52),
             nlink: word(h, 56),
             mode: word(h, 60),
+            f_mode: word(h, 68),
             path: (carried > 0).then(|| path[..carried - 1].to_vec()),
         });
     }

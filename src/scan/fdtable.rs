@@ -115,6 +115,45 @@ pub(crate) fn for_each_listed(
     }
 }
 
+/// Puts in `bufs.link` the link text of descriptor `listed`, as the
+/// kernel listing told it or, where it could not (a path too long for
+/// it), as `/proc` does; None when the descriptor is no longer open.
+pub(crate) fn link_of_listed(
+    fd_dir: &Dir,
+    listed: &crate::bpf::ListedFile,
+    bufs: &mut Buffers,
+) -> Option<io::Result<()>> {
+    let link = match &listed.path {
+        Some(path) => {
+            bufs.link.clear();
+            bufs.link.extend_from_slice(path);
+            Ok(())
+        }
+        None => read_link(fd_dir, listed.fd, bufs),
+    };
+    (!is_missing(&link)).then_some(link)
+}
+
+/// Whether the kernel's listing `listed` of a table may stand for
+/// `/proc`'s: when this process may read the table's links (permission is
+/// the same for every descriptor of a table: reading one tells). An empty
+/// listing never does: a table with no descriptor costs `/proc` little,
+/// and the kernel's iterator does not visit every task `/proc` shows
+/// (some are hidden from it).
+pub(crate) fn links_readable(
+    fd_dir: &Dir,
+    listed: &[crate::bpf::ListedFile],
+    bufs: &mut Buffers,
+) -> bool {
+    let Some(first) = listed.first() else {
+        return false;
+    };
+    !matches!(
+        read_link(fd_dir, first.fd, bufs),
+        Err(e) if matches!(e.raw_os_error(), Some(libc::EACCES | libc::EPERM))
+    )
+}
+
 fn read_link(fd_dir: &Dir, n: u32, bufs: &mut Buffers) -> io::Result<()> {
     let name = number_cstr(n as u64, &mut bufs.num);
     fd_dir.readlink(name, &mut bufs.link)

@@ -60,6 +60,21 @@ impl Scanner {
             .files_of(pid)
     }
 
+    /// Each descriptor of process `pid`'s own table with what readlink,
+    /// stat and fdinfo would tell of it, as the kernel's listing tells it
+    /// (see [`crate::bpf::ListingProgram`]); None when the kernel cannot
+    /// be asked, or could not answer for this process.
+    pub(crate) fn kernel_listing_of(&self, pid: i32) -> Option<Vec<crate::bpf::ListedFile>> {
+        self.kernel_listing
+            .get_or_init(|| {
+                self.kernel_can_be_asked()
+                    .then(crate::bpf::ListingProgram::load)
+                    .flatten()
+            })
+            .as_ref()?
+            .files_of(pid)
+    }
+
     /// Counts an fdinfo read the kernel could have spared.
     pub(super) fn count_fdinfo_read(&self) {
         self.fdinfo_reads.fetch_add(1, Ordering::Relaxed);

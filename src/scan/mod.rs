@@ -152,6 +152,9 @@ pub struct Scanner {
     /// The kernel's walk of a process's descriptors, loaded on first use
     /// (None: it cannot be asked).
     kernel_files: OnceLock<Option<crate::bpf::FilesProgram>>,
+    /// The kernel's listing of a process's descriptors, loaded on first
+    /// use (None: it cannot be asked).
+    kernel_listing: OnceLock<Option<crate::bpf::ListingProgram>>,
     /// fdinfo files read for what the kernel could have told (see
     /// `kernel::FDINFO_READS_BEFORE_ASKING`).
     fdinfo_reads: std::sync::atomic::AtomicUsize,
@@ -189,6 +192,7 @@ impl Scanner {
             socket_filter: None,
             listable_sockets: OnceLock::new(),
             kernel_files: OnceLock::new(),
+            kernel_listing: OnceLock::new(),
             fdinfo_reads: std::sync::atomic::AtomicUsize::new(0),
             kernel_sockets: None,
         })

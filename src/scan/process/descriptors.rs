@@ -48,6 +48,7 @@ impl Scanner {
             fd: &fd_dir,
             info: None,
             kernel: None,
+            listed: None,
         };
         // The kernel names the process's sockets under its PID, a thread's
         // own table's too: a thread's table is read whole.
@@ -60,6 +61,33 @@ impl Scanner {
                     files.push(file);
                 }
             });
+            return;
+        }
+        let from_kernel = place
+            .own_table
+            .then(|| self.kernel_listing_of(place.pid))
+            .flatten();
+        // The kernel tells what /proc would refuse to: a process whose
+        // links we may not read (ptrace's rules) is read through /proc,
+        // which says so as lsof does.
+        let from_kernel =
+            from_kernel.filter(|listed| fdtable::links_readable(&fd_dir, listed, bufs));
+        if let Some(listed) = from_kernel {
+            let wanted = |n: u32| self.fd_wanted(flags, FdName::Num(n));
+            files.reserve(listed.len());
+            for file in listed {
+                let n = file.fd;
+                if self.cfg.fd_wanted.is_some() && !wanted(n) {
+                    continue;
+                }
+                let Some(link) = fdtable::link_of_listed(&fd_dir, &file, bufs) else {
+                    continue;
+                };
+                dirs.listed = Some(file);
+                if let Some(file) = self.descriptor(place, &mut dirs, n, link, bufs) {
+                    files.push(file);
+                }
+            }
             return;
         }
         let count = fdtable::open_count(&fd_dir, &self.fd_counts_seen);
@@ -197,7 +225,13 @@ impl Scanner {
         bufs: &mut Buffers,
     ) -> Stated {
         let pseudo = self.pseudo_link(&bufs.link);
-        let known = pseudo.and_then(|p| self.pseudo_devs.known_stat(p));
+        let listed = dirs
+            .listed
+            .as_ref()
+            .and_then(crate::bpf::ListedFile::generic_stat);
+        let known = pseudo
+            .filter(|_| listed.is_none())
+            .and_then(|p| self.pseudo_devs.known_stat(p));
         // An anonymous inode whose fdinfo will be read anyway: read it
         // first, it may name the inode already stat'ed.
         let anon_info = (place.keep.is_none() && self.wants_anon_fdinfo(&bufs.link))
@@ -205,8 +239,9 @@ impl Scanner {
             .flatten();
         let shared = anon_info
             .as_ref()
+            .filter(|_| listed.is_none())
             .and_then(|i| self.shared_anon_inode.known_stat(i));
-        let stat = match known.or(shared) {
+        let stat = match listed.or(known).or(shared) {
             Some(st) => Ok(st),
             None => self.guard.stat_at(dirs.fd.raw(), name, &bufs.link),
         };
@@ -251,8 +286,12 @@ impl Scanner {
                 file.access = crate::model::Access::ReadWrite;
             }
             None => {
-                if let Ok(lst) = dirs.fd.stat(name, true) {
-                    file.access = node::access_from_link_mode(lst.st_mode);
+                let link_mode = match &dirs.listed {
+                    Some(listed) => Some(listed.link_mode()),
+                    None => dirs.fd.stat(name, true).ok().map(|lst| lst.st_mode),
+                };
+                if let Some(mode) = link_mode {
+                    file.access = node::access_from_link_mode(mode);
                 }
             }
         }
@@ -277,6 +316,14 @@ impl Scanner {
         let inode = file.inode?;
         let every_fdinfo = self.cfg.offsets || self.cfg.file_flags;
         let more_wanted = self.cfg.endpoints || link.starts_with(b"anon_inode:");
+        if let Some(listed) = dirs.listed.as_ref().filter(|_| !more_wanted) {
+            return Some(node::FdInfo {
+                pos: u64::try_from(listed.pos).ok(),
+                flags: Some(listed.flags),
+                ino: Some(listed.inode),
+                ..Default::default()
+            });
+        }
         if !place.own_table || !every_fdinfo || more_wanted || self.cfg.terse {
             return None;
         }

@@ -63,6 +63,9 @@ struct FdDirs<'a> {
     fd: &'a Dir,
     info: Option<io::Result<Dir>>,
     kernel: Option<Option<Vec<crate::bpf::KernelFile>>>,
+    /// The descriptor being read, as the kernel listing told it (see
+    /// [`Scanner::kernel_listing_of`]): what it tells is not asked again.
+    listed: Option<crate::bpf::ListedFile>,
 }
 
 /// A thread that selection wants, before its files are read.
