@@ -6,7 +6,7 @@
 //! `RLSOF_NO_BPF=1`.
 //!
 //! `RLSOF_EXPECT_PROGRAMS` (the runner sets it per kernel) names the
-//! programs that must load; unset, all three must where the kernel has
+//! programs that must load; unset, all four must where the kernel has
 //! BTF.
 
 use std::io::{BufRead, BufReader};
@@ -19,7 +19,12 @@ use crate::common::{
     LSOF,
 };
 
-const PROGRAMS: [&str; 3] = ["rlsof_sockets", "rlsof_files", "rlsof_described"];
+const PROGRAMS: [&str; 4] = [
+    "rlsof_sockets",
+    "rlsof_files",
+    "rlsof_described",
+    "rlsof_listing",
+];
 
 /// The programs that must load here.
 fn expected() -> Vec<String> {
@@ -138,7 +143,12 @@ fn every_program_loads_and_answers_where_it_should() {
     let batched = [("RLSOF_SOCKET_BATCH", "4")];
     let described = debug_of(&["-n", "-P", "-F", "-p", &pids], &batched);
     answered(&described, "rlsof_described", "socket descriptions");
-    answered(&described, "rlsof_files", "descriptor flags and positions");
+    answered(&described, "rlsof_listing", "descriptors");
+    // Positions and flags are the listing's where it loads; the files
+    // program's otherwise (see the damaged BTF's test for both).
+    if !expected().iter().any(|p| p == "rlsof_listing") {
+        answered(&described, "rlsof_files", "descriptor flags and positions");
+    }
     // Tables asked for rather than descriptions: batches of processes in
     // PID order, whose sockets the socket program tells.
     let tables = [("RLSOF_SOCKET_BATCH", "4"), ("RLSOF_SOCKET_TABLES", "1")];
@@ -342,8 +352,11 @@ fn a_damaged_member_disables_only_the_program_that_reads_it() {
     });
     let env = [renamed.env(), ("RLSOF_SOCKET_BATCH", "4")];
     let debug = debug_of(&listing, &env);
-    let why = "rlsof_files: not built: fdtable.close_on_exec: not in the kernel's BTF";
-    assert!(debug.contains(why), "{debug}");
+    for program in ["rlsof_files", "rlsof_listing"] {
+        let why = format!("{program}: not built: fdtable.close_on_exec: not in the kernel's BTF");
+        assert!(debug.contains(&why), "{debug}");
+    }
+    assert!(debug.contains("descriptors: /proc"), "{debug}");
     assert!(debug.contains("descriptor flags and positions: /proc"));
     assert!(debug.contains("socket descriptions: the kernel (rlsof_described)"));
     let held = debug_of(&["-n", "-P", "-i", &port], &[renamed.env()]);
@@ -360,12 +373,23 @@ fn a_damaged_member_disables_only_the_program_that_reads_it() {
     let why = "rlsof_described: not built: netlink_sock.bound: 4 bytes in this kernel";
     assert!(debug.contains(why), "{debug}");
     assert!(debug.contains("socket descriptions: /proc/net"));
-    assert!(debug.contains("descriptor flags and positions: the kernel (rlsof_files)"));
+    assert!(debug.contains("descriptors: the kernel (rlsof_listing)"));
     let held = debug_of(&["-n", "-P", "-i", &port], &[resized.env()]);
     assert!(
         held.contains("who holds sockets: the kernel (rlsof_sockets)"),
         "{held}"
     );
+
+    // A member only the listing reads: the files program gives positions
+    // and flags, /proc the rest.
+    let renamed = DamagedBtf::new("magic", |btf| rename(btf, "s_magic", "s_magiX"));
+    let env = [renamed.env(), ("RLSOF_SOCKET_BATCH", "4")];
+    let debug = debug_of(&listing, &env);
+    let why = "rlsof_listing: not built: super_block.s_magic: not in the kernel's BTF";
+    assert!(debug.contains(why), "{debug}");
+    assert!(debug.contains("descriptors: /proc"), "{debug}");
+    assert!(debug.contains("descriptor flags and positions: the kernel (rlsof_files)"));
+    assert!(debug.contains("socket descriptions: the kernel (rlsof_described)"));
     let _ = big.kill();
     let _ = big.wait();
 }
