@@ -278,9 +278,10 @@ fn sigint_on_a_terminal_puts_the_line_back() {
     let status = lines.next().unwrap_or_default();
     let screen = lines.next().unwrap_or_default();
     if status.ends_with("False") {
-        // The copy ended before the bar was drawn once: nothing to test.
-        eprintln!("SKIPPED: the copy ended before its progress bar showed");
+        // The copy ended before the bar was drawn once: nothing tested
+        // (under CI a failure: a 200 MiB copy draws it at its first chunk).
         assert!(status.starts_with("0 "), "{shown}");
+        crate::common::need::cannot_run("the copy ended before its progress bar showed");
         return;
     }
     assert_eq!(status, "130 True", "{shown}{}", text(&out.stderr));
