@@ -5,7 +5,9 @@
 #     rlsof's), the way back, and --uninstall leaving nothing behind;
 #  2. the Debian `update-alternatives` entry of README's "An lsof name",
 #     in a scratch alternatives database (--altdir/--admindir), and its
-#     removal.
+#     removal;
+#  3. `cargo install --path . --locked`, README's first way, into a
+#     scratch root.
 # Needs target/dist/rlsof (cargo build --profile dist; packaging/deb.py builds it).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -48,3 +50,11 @@ says_rlsof "$scratch/local-bin/lsof" || fail "the lsof alternative does not run 
 "${alt[@]}" --remove lsof "$rlsof_binary" >/dev/null
 [ ! -e "$scratch/local-bin/lsof" ] || fail "update-alternatives --remove left the lsof link"
 echo "update-alternatives: lsof runs rlsof, and --remove takes it back"
+
+# cargo install, README's first way (into a scratch root; the target
+# directory the tests built, so that only rlsof itself is built again).
+cargo_root=$scratch/cargo
+cargo install --quiet --path "$root" --locked --root "$cargo_root" --target-dir "$root/target" ||
+    fail "cargo install --path . --locked failed"
+says_rlsof "$cargo_root/bin/rlsof" || fail "cargo install's rlsof does not run"
+echo "cargo install --path . --locked: $cargo_root/bin/rlsof runs"

@@ -120,6 +120,9 @@ fn cases(world: &World) -> Vec<Case> {
         case(format!("rlsof +D {dir}/subdir_h"), &["subdir_here"], &[]),
         case(format!("rlsof +d{dir}/subdir_h"), &["subdir_here"], &[]),
         case("rlsof -T", &["-Tqs", "-Tf"], &[]),
+        // An option whose value is optional leaves the next option alone.
+        case("rlsof -g -", &["-a", "-p"], &[]),
+        case("rlsof -r -", &["-a", "-p"], &[]),
         case("rlsof --recover-", &["--recover-all"], &[]),
     ]
 }

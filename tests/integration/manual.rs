@@ -118,10 +118,30 @@ fn sections_a_manual_needs_are_there() {
             "no {section} section"
         );
     }
-    for variable in ["RLSOF_NO_BPF", "RLSOF_SOCKET_BATCH", "RLSOF_SOCKET_TABLES"] {
-        assert!(text.contains(&format!(".B {variable}")), "{variable}");
+    let variables = knobs();
+    assert!(variables.len() >= 6, "{variables:?}");
+    for variable in variables {
+        assert!(
+            text.contains(&format!(".TP\n.B {variable}\n")),
+            "no ENVIRONMENT entry for {variable}"
+        );
     }
     assert!(text.contains("docs/json.md") && text.contains("DIVERGENCES.md"));
+}
+
+/// Every environment variable rlsof reads: the `RLSOF_` names of
+/// src/knobs.rs, which reads them all.
+fn knobs() -> Vec<String> {
+    let source =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("src/knobs.rs"))
+            .expect("src/knobs.rs is readable");
+    source
+        .lines()
+        .filter_map(|line| line.trim().strip_prefix("pub(crate) const "))
+        .filter_map(|rest| rest.split('"').nth(1))
+        .filter(|name| name.starts_with("RLSOF_"))
+        .map(String::from)
+        .collect()
 }
 
 #[test]

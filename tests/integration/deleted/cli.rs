@@ -267,6 +267,34 @@ fn names_are_escaped_everywhere() {
         std::fs::read(to.join(OsStr::from_bytes(&name))).expect("copy"),
         pattern(3)
     );
+
+    // `--recover` into a directory: the copy takes the original's exact
+    // name; the line names source and destination escaped.
+    let into = dir.join("into");
+    std::fs::create_dir(&into).expect("mkdir");
+    let target = format!("{pid}:{}", fd_of(&holder));
+    let out = rlsof(&[
+        OsStr::new("--recover"),
+        OsStr::new(&target),
+        OsStr::new("--force"),
+        OsStr::new("--to"),
+        into.as_os_str(),
+    ]);
+    let shown = text(&out.stdout);
+    assert!(out.status.success(), "{shown}{}", text(&out.stderr));
+    assert!(!out.stdout.contains(&0x1b) && !out.stderr.contains(&0x1b));
+    assert!(
+        shown.contains(&format!("({}/{escaped} (deleted))", dir.display())),
+        "{shown}"
+    );
+    assert!(
+        shown.ends_with(&format!(" to {}/{escaped}\n", into.display())),
+        "{shown}"
+    );
+    assert_eq!(
+        std::fs::read(into.join(OsStr::from_bytes(raw))).expect("copy"),
+        pattern(3)
+    );
     drop(holder);
     let _ = std::fs::remove_dir_all(dir);
 }

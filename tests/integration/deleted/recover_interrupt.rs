@@ -2,11 +2,12 @@
 //!
 //! A process holds a deleted 200 MiB file of random bytes on one tmpfs;
 //! `rlsof --recover` and `rlsof --recover-all` copy it to another and are
-//! killed with SIGINT, SIGTERM and SIGKILL at random moments within the
-//! time a whole copy takes. After each kill the final name either does
-//! not exist or has the original's exact sha256; after SIGINT or SIGTERM
-//! nothing else is left on the destination (no name, and no space used by
-//! a nameless temporary either), and after SIGKILL the next run succeeds.
+//! killed with SIGINT, SIGTERM, SIGHUP and SIGKILL at random moments
+//! within the time a whole copy takes. After each kill the final name
+//! either does not exist or has the original's exact sha256; after SIGINT,
+//! SIGTERM or SIGHUP nothing else is left on the destination (no name,
+//! and no space used by a nameless temporary either), and after SIGKILL
+//! the next run succeeds.
 //! Root only (the tmpfs mounts): the test says so and returns otherwise.
 
 use super::support::*;
@@ -201,7 +202,7 @@ fn recovery_killed_at_random_points_leaves_the_whole_copy_or_nothing() {
     eprintln!("a whole copy takes {whole:?}; random seed {}", random.0);
     let window = whole.as_micros() as u64 * 11 / 10;
     let (mut kills, mut caught) = (0, 0);
-    for signal in [libc::SIGINT, libc::SIGTERM, libc::SIGKILL] {
+    for signal in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGKILL] {
         for mode in [Mode::One, Mode::All] {
             for _ in 0..RUNS_PER_CASE {
                 let delay = Duration::from_micros(random.below(window));
@@ -210,14 +211,14 @@ fn recovery_killed_at_random_points_leaves_the_whole_copy_or_nothing() {
             }
         }
     }
-    eprintln!("{kills} kills; {caught} SIGINT/SIGTERM landed during a copy");
+    eprintln!("{kills} kills; {caught} SIGINT/SIGTERM/SIGHUP landed during a copy");
     assert!(kills >= 20);
-    // Most SIGINT/SIGTERM kills must land during a copy, or the test
+    // Many of the catchable kills must land during a copy, or the test
     // proved little.
     assert!(
         caught >= kills / 6,
-        "only {caught} of {} SIGINT/SIGTERM kills landed during a copy",
-        kills * 2 / 3
+        "only {caught} of {} SIGINT/SIGTERM/SIGHUP kills landed during a copy",
+        kills * 3 / 4
     );
     drop(holder);
 }
@@ -277,9 +278,10 @@ fn sigint_on_a_terminal_puts_the_line_back() {
     let status = lines.next().unwrap_or_default();
     let screen = lines.next().unwrap_or_default();
     if status.ends_with("False") {
-        // The copy ended before the bar was drawn once: nothing to test.
-        eprintln!("SKIPPED: the copy ended before its progress bar showed");
+        // The copy ended before the bar was drawn once: nothing tested
+        // (under CI a failure: a 200 MiB copy draws it at its first chunk).
         assert!(status.starts_with("0 "), "{shown}");
+        crate::common::need::cannot_run("the copy ended before its progress bar showed");
         return;
     }
     assert_eq!(status, "130 True", "{shown}{}", text(&out.stderr));

@@ -172,14 +172,18 @@ fn cycles_of(child: &mut Child) -> std::sync::mpsc::Receiver<String> {
 }
 
 /// Every cycle of `-r` reads locks and sockets afresh: the process changes
-/// only after the first cycle was read, and a later cycle must show the
-/// change. No step depends on how fast the machine is (the time limit only
-/// stops a cycle that never comes).
+/// only after the first cycle was read, and a later cycle, at the latest
+/// the third to come after the change, must show it. No step depends on
+/// how fast the machine is (the time limit only stops a cycle that never
+/// comes), and a stale listing fails instead of running on.
 #[test]
 fn each_cycle_reads_locks_and_sockets_afresh() {
     afresh(&[]);
     afresh(&[("RLSOF_NO_BPF", "1")]);
 }
+
+/// Cycles read, once the holder changed, before one must show the change.
+const AFTER_THE_CHANGE: usize = 3;
 
 fn afresh(env: &[(&str, &str)]) {
     use std::io::{BufRead, Write};
@@ -219,14 +223,29 @@ fn afresh(env: &[(&str, &str)]) {
         if answer != "changed\n" {
             return Err(format!("the holder said {answer:?}"));
         }
-        loop {
+        let shows_change = |cycle: &str| cycle.contains(&locked) && cycle.contains("n127.0.0.1:");
+        // Cycles already read may predate the change; of those still to
+        // come, the one under way may have begun before it, but the next
+        // began after (one more for a cycle still in the pipe). A listing
+        // that never reads afresh fails here instead of looping for good.
+        let mut seen = Vec::new();
+        while let Ok(cycle) = cycles.try_recv() {
+            seen.push(cycle);
+        }
+        for _ in 0..AFTER_THE_CHANGE {
             let cycle = cycles
                 .recv_timeout(limit)
-                .map_err(|e| format!("no cycle shows the change: {e}"))?;
-            if cycle.contains(&locked) && cycle.contains("n127.0.0.1:") {
-                return Ok(());
-            }
+                .map_err(|e| format!("no cycle came after the change: {e}"))?;
+            seen.push(cycle);
         }
+        if seen.iter().any(|cycle| shows_change(cycle)) {
+            return Ok(());
+        }
+        Err(format!(
+            "no cycle shows the change, of {} read after it was made:\n{}",
+            seen.len(),
+            seen.join("m\n")
+        ))
     })();
     for child in [&mut lister, &mut holder] {
         let _ = child.kill();

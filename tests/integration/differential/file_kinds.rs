@@ -106,6 +106,38 @@ fn pidfd() {
     kind("pidfd", &["[pidfd:"]);
 }
 
+/// util-linux test_mkfds's memfd, sysvshm and io_uring kinds.
+#[test]
+fn memfd_sysv_shm_and_io_uring() {
+    kind(
+        "memfd_shm_uring",
+        &[
+            "/memfd:rlsof-memfd (deleted)",
+            "DEL ",
+            "/SYSV00000000",
+            "[io_uring]",
+        ],
+    );
+}
+
+/// test_mkfds's bpf-map and tun kinds, which only root can make: as root
+/// on both paths.
+#[test]
+fn bpf_map_and_tun() {
+    if !require_lsof() || !crate::common::require_root() {
+        return;
+    }
+    if !crate::common::need::need(
+        std::path::Path::new("/dev/net/tun").exists(),
+        "no /dev/net/tun",
+    ) {
+        return;
+    }
+    let fixture = Fixture::start(&["bpf_map_tun"]);
+    let output = assert_same_as_lsof(&["-p", &fixture.pid_arg()]);
+    crate::common::assert_lsof_shows(&output, &[" bpf-map\n", "/dev/net/tun"]);
+}
+
 #[test]
 fn mmap_and_deleted_mmap() {
     kind(

@@ -391,6 +391,7 @@ fn unix_paths_with_blanks_are_shown_whole() {
     let args = ["-n", "-P", "-F", "n", "-a", "-U", "-p", &pid];
     let from_tables = run(rlsof(), &args);
     let from_kernel = crate::common::run_with_env(rlsof(), &args, &[("RLSOF_SOCKET_BATCH", "1")]);
+    let without_bpf = crate::common::run_with_env(rlsof(), &args, &[("RLSOF_NO_BPF", "1")]);
     let lsof = require_lsof().then(|| run(crate::common::LSOF, &args));
     drop(holder.stdin.take());
     let _ = holder.kill();
@@ -399,6 +400,7 @@ fn unix_paths_with_blanks_are_shown_whole() {
     let text = String::from_utf8_lossy(&from_tables.stdout).into_owned();
     assert!(text.contains(&format!("\nn{shown}\n")), "{text}");
     assert_eq!(String::from_utf8_lossy(&from_kernel.stdout), text);
+    assert_eq!(String::from_utf8_lossy(&without_bpf.stdout), text);
     if let Some(lsof) = lsof {
         let theirs = String::from_utf8_lossy(&lsof.stdout);
         let cut = format!("\nn{}/a type=STREAM\n", dir.display());

@@ -178,5 +178,17 @@ fn a_failed_write_on_stdout_says_so_and_fails_in_every_mode() {
         );
     }
     assert!(dir.join("one").exists() && std::fs::read_dir(&all).expect("recovered").count() == 1);
+    // `-r` stops at the first failed cycle (lsof loops on): ten cycles a
+    // second apart take nine seconds at least, one takes none.
+    for args in [&["-r1c10", "-p", &pid][..], &["-F", "-r1c10", "-p", &pid]] {
+        let start = std::time::Instant::now();
+        let (status, _) = to_full_disk(&rlsof_as_itself(), args);
+        let took = start.elapsed();
+        assert_eq!(status, Some(1), "rlsof {args:?}");
+        assert!(
+            took < std::time::Duration::from_secs(5),
+            "rlsof {args:?} went on after a failed write: {took:?}"
+        );
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }
