@@ -19,6 +19,14 @@ pub struct ListedFile {
     pub mode: u32,
     /// The file's `f_mode` (FMODE_READ 1, FMODE_WRITE 2).
     pub f_mode: u32,
+    /// For an eventfd (a path of `anon_inode:[eventfd]`), its id, as
+    /// fdinfo's `eventfd-id`; None when the kernel could not be asked.
+    /// Meaningless for any other file.
+    pub eventfd_id: Option<i32>,
+    /// For an eventpoll (`anon_inode:[eventpoll]`), whether it watches any
+    /// descriptor (fdinfo's `tfd` lines); None when the kernel could not be
+    /// asked. Meaningless for any other file.
+    pub epoll_watches: Option<bool>,
     /// What `readlink` of `/proc/PID/fd/N` would give; None when the
     /// program could not tell (too long for its buffer).
     pub path: Option<Vec<u8>>,

@@ -27,6 +27,8 @@ pub(super) const STRUCTS: &[(&str, &[&str])] = &[
     ),
     ("super_block", &["s_dev", "s_magic"]),
     ("file", &["f_path", "f_mode"]),
+    ("eventfd_ctx", &["id"]),
+    ("eventpoll", &["rbr"]),
 ];
 
 const BPF_FUNC_SEQ_WRITE: i32 = 127;
@@ -35,8 +37,13 @@ const CTX_TASK: i16 = 8;
 const CTX_FILE: i16 = 24;
 /// tgid, tid, fd, flags (u32 each); inode number, position, size, magic
 /// (u64 each); device, rdev, link count, mode (u32 each); the path's
-/// length or a negative errno (i32); `f_mode` (u32).
-pub(super) const HEADER: usize = 72;
+/// length or a negative errno (i32); `f_mode` (u32); what fdinfo tells
+/// of an anonymous inode (below, `anonymous`): an eventfd's id (u32), which
+/// of these were read (u32: `EVENTFD_ID_READ`, `EPOLL_ROOT_READ`), an
+/// eventpoll's first watched descriptor (u64, 0: it watches none).
+pub(super) const HEADER: usize = 88;
+pub(super) const EVENTFD_ID_READ: u32 = 1;
+pub(super) const EPOLL_ROOT_READ: u32 = 2;
 /// The stack's 512 bytes: the header, the path, 8 bytes of scratch.
 const PATH_ROOM: usize = 512 - HEADER - 8;
 const AT_HEADER: i16 = -512;
@@ -83,6 +90,7 @@ pub(super) fn program(found: &Found) -> Result<Vec<u8>, String> {
     a.load_field(Width::W, R3, R1, f("super_block", "s_dev")?);
     a.store(Width::W, FP, h + 48, R3);
     close_on_exec(&mut a, found)?;
+    anonymous(&mut a, found)?;
     // The path, as readlink gives it, into the room above the header.
     let f_path = f("file", "f_path")?;
     let f_path = i32::from(a.offset_of(f_path, 16));
@@ -113,6 +121,44 @@ pub(super) fn program(found: &Found) -> Result<Vec<u8>, String> {
     a.mov_imm(R0, 0);
     a.exit();
     a.finish()
+}
+
+/// What fdinfo would add to an anonymous inode's name, read from the
+/// file's `private_data` as if it were an eventfd's context and an
+/// eventpoll (a read that faults gives zeros): the caller looks only at
+/// what the file's path says it is. A kernel whose BTF lacks either
+/// struct leaves its bit out of the header's mask: fdinfo tells then.
+fn anonymous(a: &mut Asm, found: &Found) -> Result<(), String> {
+    let h = AT_HEADER;
+    let reads = [
+        (
+            found.field("eventfd_ctx", "id"),
+            4u32,
+            72i16,
+            EVENTFD_ID_READ,
+        ),
+        (found.field("eventpoll", "rbr"), 8, 80, EPOLL_ROOT_READ),
+    ];
+    a.store_imm(Width::W, FP, h + 72, 0);
+    a.store_imm(Width::DW, FP, h + 80, 0);
+    let mut mask = 0;
+    for (field, size, at, bit) in reads {
+        let Ok(field) = field else { continue };
+        // Only the field's first bytes are read: `id` is an int, `rbr`
+        // an rb_root_cached whose first member is the root node.
+        if field.size < size {
+            continue;
+        }
+        mask |= bit;
+        a.load_field(Width::DW, R3, R7, found.field("file", "private_data")?);
+        a.add_imm(R3, field.offset as i32);
+        a.mov(R1, FP);
+        a.add_imm(R1, i32::from(h + at));
+        a.mov_imm(R2, size as i32);
+        a.call(BPF_FUNC_PROBE_READ_KERNEL);
+    }
+    a.store_imm(Width::W, FP, h + 76, mask as i32);
+    Ok(())
 }
 
 /// ORs O_CLOEXEC into the header's flags when the descriptor table's
@@ -174,6 +220,8 @@ fn parse(bytes: &[u8], pid: u32) -> Option<Vec<ListedFile>> {
             nlink: word(h, 56),
             mode: word(h, 60),
             f_mode: word(h, 68),
+            eventfd_id: (word(h, 76) & EVENTFD_ID_READ != 0).then(|| word(h, 72) as i32),
+            epoll_watches: (word(h, 76) & EPOLL_ROOT_READ != 0).then(|| long(h, 80) != 0),
             path: (carried > 0).then(|| path[..carried - 1].to_vec()),
         });
     }
@@ -330,6 +378,54 @@ mod tests {
         assert_eq!(dev_null.stat().st_rdev, null_meta.rdev());
         assert_eq!(dev_null.path.as_deref(), Some(&b"/dev/null"[..]));
         assert!(files.windows(2).all(|w| w[0].fd < w[1].fd));
+    }
+
+    /// An anonymous inode's fdinfo line (`eventfd-id`, `tfd`), as /proc
+    /// gives it.
+    fn fdinfo_lines(fd: i32, key: &str) -> Vec<String> {
+        let text = std::fs::read_to_string(format!("/proc/self/fdinfo/{fd}")).expect("fdinfo");
+        text.lines()
+            .filter(|l| l.starts_with(key))
+            .map(str::to_string)
+            .collect()
+    }
+
+    #[test]
+    fn tells_eventfd_ids_and_whether_an_eventpoll_watches_as_fdinfo_does() {
+        let Some(program) = ListingProgram::load() else {
+            crate::test_need::program_did_not_load("rlsof_listing");
+            return;
+        };
+        // SAFETY: plain system calls; each result is checked, and each
+        // descriptor is owned (closed) right after.
+        let (event, idle, busy) = unsafe {
+            (
+                libc::eventfd(0, libc::EFD_CLOEXEC),
+                libc::epoll_create1(libc::EPOLL_CLOEXEC),
+                libc::epoll_create1(libc::EPOLL_CLOEXEC),
+            )
+        };
+        assert!(event >= 0 && idle >= 0 && busy >= 0);
+        // SAFETY: fresh descriptors of ours.
+        let owned = unsafe { [event, idle, busy].map(|fd| OwnedFd::from_raw_fd(fd)) };
+        let mut watch = libc::epoll_event {
+            events: libc::EPOLLIN as u32,
+            u64: 0,
+        };
+        // SAFETY: adds our eventfd to our eventpoll.
+        let added = unsafe { libc::epoll_ctl(busy, libc::EPOLL_CTL_ADD, event, &mut watch) };
+        assert_eq!(added, 0);
+        let files = program.files_of(std::process::id() as i32).expect("files");
+        let find = |fd: i32| files.iter().find(|f| f.fd == fd as u32).expect("listed");
+        let id = fdinfo_lines(event, "eventfd-id:");
+        assert_eq!(id.len(), 1, "{id:?}");
+        let told = find(event).eventfd_id.expect("id read");
+        assert_eq!(id[0].split_whitespace().nth(1), Some(&*told.to_string()));
+        assert!(fdinfo_lines(idle, "tfd:").is_empty());
+        assert_eq!(find(idle).epoll_watches, Some(false));
+        assert_eq!(fdinfo_lines(busy, "tfd:").len(), 1);
+        assert_eq!(find(busy).epoll_watches, Some(true));
+        drop(owned);
     }
 
     #[test]

@@ -235,7 +235,12 @@ impl Scanner {
         // An anonymous inode whose fdinfo will be read anyway: read it
         // first, it may name the inode already stat'ed.
         let anon_info = (place.keep.is_none() && self.wants_anon_fdinfo(&bufs.link))
-            .then(|| read_fdinfo(place, dirs, name, bufs))
+            .then(|| {
+                let listed = dirs.listed.as_ref();
+                listed
+                    .and_then(|l| listed_fdinfo(l, &bufs.link))
+                    .or_else(|| read_fdinfo(place, dirs, name, bufs))
+            })
             .flatten();
         let shared = anon_info
             .as_ref()
@@ -316,13 +321,8 @@ impl Scanner {
         let inode = file.inode?;
         let every_fdinfo = self.cfg.offsets || self.cfg.file_flags;
         let more_wanted = self.cfg.endpoints || link.starts_with(b"anon_inode:");
-        if let Some(listed) = dirs.listed.as_ref().filter(|_| !more_wanted) {
-            return Some(node::FdInfo {
-                pos: u64::try_from(listed.pos).ok(),
-                flags: Some(listed.flags),
-                ino: Some(listed.inode),
-                ..Default::default()
-            });
+        if let Some(listed) = &dirs.listed {
+            return listed_fdinfo(listed, link).filter(|_| !self.cfg.endpoints);
         }
         if !place.own_table || !every_fdinfo || more_wanted || self.cfg.terse {
             return None;
@@ -391,6 +391,27 @@ impl Scanner {
             file.lock = self.locks().lock_of(place.pid, dev, inode);
         }
     }
+}
+
+/// What fdinfo would tell of the file with link text `link`, as the kernel
+/// listing told it: position and flags, and the id or watched descriptors
+/// an anonymous inode's name shows; None where only fdinfo tells (a pidfd's
+/// process, an eventpoll's watched descriptors, what the kernel could not
+/// be asked).
+fn listed_fdinfo(listed: &crate::bpf::ListedFile, link: &[u8]) -> Option<node::FdInfo> {
+    let mut info = node::FdInfo {
+        pos: u64::try_from(listed.pos).ok(),
+        flags: Some(listed.flags),
+        ino: Some(listed.inode),
+        ..Default::default()
+    };
+    match link.strip_prefix(b"anon_inode:") {
+        Some(b"[eventfd]") => info.eventfd_id = Some(i64::from(listed.eventfd_id?)),
+        Some(b"[eventpoll]") if listed.epoll_watches != Some(false) => return None,
+        Some(b"[pidfd]") => return None,
+        _ => {}
+    }
+    Some(info)
 }
 
 /// `/proc/PID/fdinfo/NAME`, through the fdinfo directory opened once.
