@@ -168,6 +168,9 @@ fn resolve_files(
         quiet: opts.quiet_failures,
         avoid: opts.avoid_blocking,
         no_warnings: opts.no_warnings,
+        kernel_describes_files: &|| {
+            crate::scan::kernel_files::kernel_lists_descriptors(std::path::Path::new("/proc"))
+        },
     };
     resolve_file_args(&request, guard, exempt, msgs)
 }

@@ -53,8 +53,7 @@ impl ListedFile {
 /// the BPF file system, and the kernel's internal ones (pipes, sockets,
 /// anonymous inodes, namespaces). Not btrfs or overlayfs (their device
 /// numbers are not the superblock's), kernfs (sysfs, cgroups: refreshed
-/// at stat), network and FUSE file systems (revalidated at stat), nor any
-/// other: those files are stat'ed through `/proc`.
+/// at stat), nor any other: those files are stat'ed through `/proc`.
 const GENERIC_STAT_MAGICS: &[u64] = &[
     0xef53,      // ext2, ext3, ext4
     0x5846_5342, // xfs
@@ -71,13 +70,22 @@ const GENERIC_STAT_MAGICS: &[u64] = &[
     0x6e73_6673, // nsfs
 ];
 
+/// File systems whose `getattr` may wait on a server or a daemon (FUSE,
+/// NFS): `stat` revalidates the inode there, and never returns when the
+/// server or daemon does not answer. What the kernel holds is told
+/// instead, at once: the same fields, as last revalidated
+/// (DIVERGENCES.md).
+const REMOTE_MAGICS: &[u64] = &[
+    0x6573_5546, // fuse
+    0x6969,      // nfs
+];
+
 impl ListedFile {
     /// [`ListedFile::stat`] where the file system's `stat` would say the
-    /// same; None where only `stat` can tell.
-    pub fn generic_stat(&self) -> Option<libc::stat> {
-        GENERIC_STAT_MAGICS
-            .contains(&self.magic)
-            .then(|| self.stat())
+    /// same, or might never answer; None where only `stat` can tell.
+    pub fn kernel_stat(&self) -> Option<libc::stat> {
+        let told = GENERIC_STAT_MAGICS.contains(&self.magic) || REMOTE_MAGICS.contains(&self.magic);
+        told.then(|| self.stat())
     }
 
     /// The mode of the descriptor's `/proc/PID/fd/N` link, which tells

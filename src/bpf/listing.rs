@@ -232,6 +232,13 @@ fn parse(bytes: &[u8], pid: u32) -> Option<Vec<ListedFile>> {
 pub struct ListingProgram(Program);
 
 impl ListingProgram {
+    /// The program, loaded once for the whole run (see [`ListingProgram::load`]);
+    /// the caller has checked that the kernel may be asked.
+    pub fn shared() -> Option<&'static ListingProgram> {
+        static SHARED: std::sync::OnceLock<Option<ListingProgram>> = std::sync::OnceLock::new();
+        SHARED.get_or_init(ListingProgram::load).as_ref()
+    }
+
     /// None when the kernel cannot run it (see `crate::bpf`), or when it
     /// does not report a probe file of ours as `stat` and `readlink` do.
     pub fn load() -> Option<ListingProgram> {

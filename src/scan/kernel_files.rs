@@ -13,6 +13,18 @@ use super::Scanner;
 /// `rlsof -F -p PID` of a small process does not pay for it.
 const FDINFO_READS_BEFORE_ASKING: usize = 2000;
 
+/// Whether a listing of `proc_root` takes its descriptors from the kernel
+/// (see [`Scanner::kernel_listing_of`]): as root, on the machine's
+/// `/proc`, unless refused ([`crate::knobs::NO_BPF`]), where the program
+/// loads. Decided once a run (the program is loaded once).
+pub(crate) fn kernel_lists_descriptors(proc_root: &std::path::Path) -> bool {
+    // SAFETY: geteuid has no preconditions.
+    let root = unsafe { libc::geteuid() } == 0;
+    root && proc_root == std::path::Path::new("/proc")
+        && !crate::knobs::knobs().no_bpf
+        && crate::bpf::ListingProgram::shared().is_some()
+}
+
 impl Scanner {
     /// Whether the kernel may be asked (`crate::bpf`): as root, on the
     /// machine's /proc, unless refused through [`crate::knobs::NO_BPF`]. (Whether it can
@@ -68,7 +80,7 @@ impl Scanner {
         self.kernel_listing
             .get_or_init(|| {
                 self.kernel_can_be_asked()
-                    .then(crate::bpf::ListingProgram::load)
+                    .then(crate::bpf::ListingProgram::shared)
                     .flatten()
             })
             .as_ref()?

@@ -154,7 +154,7 @@ pub struct Scanner {
     kernel_files: OnceLock<Option<crate::bpf::FilesProgram>>,
     /// The kernel's listing of a process's descriptors, loaded on first
     /// use (None: it cannot be asked).
-    kernel_listing: OnceLock<Option<crate::bpf::ListingProgram>>,
+    kernel_listing: OnceLock<Option<&'static crate::bpf::ListingProgram>>,
     /// fdinfo files read for what the kernel could have told (see
     /// `kernel::FDINFO_READS_BEFORE_ASKING`).
     fdinfo_reads: std::sync::atomic::AtomicUsize,

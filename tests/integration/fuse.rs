@@ -142,7 +142,13 @@ fn stuck_fuse_file_does_not_stop_the_listing() {
 
     let started = Instant::now();
     let timeout = TIMEOUT_SECS.to_string();
-    let out = common::run(common::rlsof(), &["-S", &timeout, "-n", "-P"]);
+    // The /proc path, stat'ing as lsof does (the kernel's, which stats no
+    // such file, has its own test below).
+    let out = common::run_with_env(
+        common::rlsof(),
+        &["-S", &timeout, "-n", "-P"],
+        &[("RLSOF_NO_BPF", "1")],
+    );
     let elapsed = started.elapsed();
     let _ = bystander.kill();
     let _ = bystander.wait();
@@ -183,7 +189,12 @@ fn avoid_blocking_skips_the_stuck_file_at_once() {
     };
     let pid = holder_pid.to_string();
     let started = Instant::now();
-    let out = common::run(common::rlsof(), &["-b", "-a", "-p", &pid, "-d", "3"]);
+    // The /proc path (the kernel's stats no such file at all: below).
+    let out = common::run_with_env(
+        common::rlsof(),
+        &["-b", "-a", "-p", &pid, "-d", "3"],
+        &[("RLSOF_NO_BPF", "1")],
+    );
     assert!(started.elapsed() < Duration::from_secs(TIMEOUT_SECS));
     let stdout = String::from_utf8_lossy(&out.stdout);
     let row = format!(
@@ -271,4 +282,79 @@ fn stuck_fuse_file_does_not_stall_a_scrape() {
         );
     }
     assert_eq!(exporter.stop().code(), Some(0));
+}
+
+/// Whether this kernel should run the kernel listing (src/bpf/listing.rs):
+/// where the kernel matrix says so (`RLSOF_EXPECT_PROGRAMS`), else
+/// wherever the kernel has BTF.
+fn kernel_listing_expected() -> bool {
+    match std::env::var("RLSOF_EXPECT_PROGRAMS") {
+        Ok(names) => names.split_whitespace().any(|p| p == "rlsof_listing"),
+        Err(_) => Path::new("/sys/kernel/btf/vmlinux").exists(),
+    }
+}
+
+/// As root, with the kernel listing, a file on a FUSE mount whose daemon
+/// no longer answers is described from the kernel's inode at once: no
+/// stat reaches the daemon, so no `-S` wait (DIVERGENCES.md). Without the
+/// kernel's help (`RLSOF_NO_BPF=1`) its stat times out, as lsof's does.
+#[test]
+fn stuck_fuse_file_is_described_at_once_from_the_kernel() {
+    let _alone = crate::common::machine::alone();
+    if !kernel_listing_expected() {
+        eprintln!("skipped: the kernel listing does not load on this kernel");
+        return;
+    }
+    let Some((_mounted, held, holder_pid)) = stuck_with_a_held_file("kernel") else {
+        return;
+    };
+    let pid = holder_pid.to_string();
+    let timeout = TIMEOUT_SECS.to_string();
+    let args = ["-S", &timeout, "-n", "-P", "-a", "-p", &pid, "-d", "3"];
+    let started = Instant::now();
+    let out = common::run_with_env(common::rlsof(), &args, &[("RLSOF_DEBUG", "1")]);
+    let elapsed = started.elapsed();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("descriptors: the kernel (rlsof_listing)"),
+        "{stderr}"
+    );
+    assert!(
+        elapsed < Duration::from_secs(TIMEOUT_SECS),
+        "waited {elapsed:?}:\n{stdout}\n{stderr}"
+    );
+    assert_eq!(out.status, "exit 0", "{stderr}");
+    let row = stdout
+        .lines()
+        .find(|l| l.ends_with(&*held.to_string_lossy()))
+        .unwrap_or_else(|| panic!("no row for {held:?}:\n{stdout}"))
+        .to_string();
+    let fields: Vec<&str> = row.split_whitespace().collect();
+    assert_eq!(
+        (fields[1], fields[3], fields[4]),
+        (pid.as_str(), "3r", "REG"),
+        "{row}"
+    );
+    let inode = fields[7].parse::<u64>().expect("NODE");
+    assert!(inode > 0, "{row}");
+
+    // The whole machine too: nothing waits on the daemon.
+    let started = Instant::now();
+    let out = common::run(common::rlsof(), &["-S", &timeout, "-n", "-P"]);
+    let elapsed = started.elapsed();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(elapsed < Duration::from_secs(TIMEOUT_SECS), "{elapsed:?}");
+    let words = |l: &str| l.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        stdout.lines().any(|l| words(l) == words(&row)),
+        "no {row:?}"
+    );
+
+    let started = Instant::now();
+    let out = common::run_with_env(common::rlsof(), &args, &[("RLSOF_NO_BPF", "1")]);
+    assert!(started.elapsed() >= Duration::from_secs(TIMEOUT_SECS));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let timed_out = format!("{} (stat: Connection timed out)", held.display());
+    assert!(stdout.contains(&timed_out), "{stdout}");
 }

@@ -228,7 +228,7 @@ impl Scanner {
         let listed = dirs
             .listed
             .as_ref()
-            .and_then(crate::bpf::ListedFile::generic_stat);
+            .and_then(crate::bpf::ListedFile::kernel_stat);
         let known = pseudo
             .filter(|_| listed.is_none())
             .and_then(|p| self.pseudo_devs.known_stat(p));

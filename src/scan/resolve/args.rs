@@ -55,7 +55,8 @@ pub(super) fn resolve_args(
         let matches: Vec<MountPoint> = if kind == ArgKind::FilesOnly {
             Vec::new()
         } else {
-            let table = mounts.get_or_insert_with(|| read_mount_points(guard, avoid, exempt, msgs));
+            let table = mounts
+                .get_or_insert_with(|| read_mount_points(guard, avoid, exempt, &|_| false, msgs));
             table
                 .iter()
                 .filter(|m| mount_matches(m, &path, kind))

@@ -58,7 +58,7 @@ pub(crate) struct DirArg {
 }
 
 /// What the options ask to resolve, and how.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub(crate) struct Request<'a> {
     /// `+d`/`+D`, in the order given.
     pub dirs: &'a [DirArg],
@@ -74,6 +74,10 @@ pub(crate) struct Request<'a> {
     pub avoid: bool,
     /// `-w`: warnings are not printed.
     pub no_warnings: bool,
+    /// Whether the scan will describe each descriptor from the kernel
+    /// (`crate::scan::kernel_files`), never stat'ing a file on a file
+    /// system that may block: asked only when the table has one.
+    pub kernel_describes_files: &'a dyn Fn() -> bool,
 }
 
 /// How resolving the file arguments ended.
@@ -133,7 +137,7 @@ pub(crate) fn resolve_exempt(
 /// Whether some mount point cannot be stat'ed: a direct `stat` of each,
 /// cheaper than reading the table lsof's way only to find none. Only for
 /// tables where no mount may block.
-fn any_unstatable(mounts: &[Mount]) -> bool {
+fn any_unstatable(mounts: &[&Mount]) -> bool {
     mounts.iter().any(|m| {
         let path = std::ffi::OsStr::from_bytes(&m.mount_point);
         std::fs::metadata(path).is_err()
@@ -175,10 +179,20 @@ pub(crate) fn resolve_file_args(
     // lsof reads the mount table on every run; its warnings matter when a
     // mount cannot be stat'ed (-b, a file system that hangs, or one under a
     // directory the user may not search: `can't stat() tmpfs file system`).
+    // Where the kernel describes the files, none on a file system that may
+    // block is stat'ed: its mount point is not either, so a daemon or
+    // server that does not answer costs no wait (DIVERGENCES.md).
     let mounts = guard.mounts();
     let risky = mounts.iter().any(|m| may_block_type(&m.fs_type));
-    if !table_read && (avoid || risky || !req.no_warnings && any_unstatable(mounts)) {
-        read_mount_points(guard, avoid, exempt, msgs);
+    let skip_risky = risky && !avoid && !table_read && (req.kernel_describes_files)();
+    let statable: Vec<&Mount> = mounts
+        .iter()
+        .filter(|m| !skip_risky || !may_block_type(&m.fs_type))
+        .collect();
+    let warn = avoid || risky && !skip_risky || !req.no_warnings && any_unstatable(&statable);
+    if !table_read && warn {
+        let skip = |m: &Mount| skip_risky && may_block_type(&m.fs_type);
+        read_mount_points(guard, avoid, exempt, &skip, msgs);
     }
     FileArgs::Ready { files, failed }
 }

@@ -22,14 +22,16 @@ pub(super) struct MountPoint {
 
 /// Reads the table lsof's way: later duplicates of a directory are dropped
 /// (except `/`, where the last one wins); a directory that cannot be
-/// stat'ed is left out with lsof's warning. Newest first, as lsof keeps it.
+/// stat'ed is left out with lsof's warning; so is a mount `skip` names,
+/// unstat'ed and unwarned. Newest first, as lsof keeps it.
 pub(super) fn read_mount_points(
     guard: &BlockGuard,
     avoid: bool,
     exempt: &[ExemptPath],
+    skip: &dyn Fn(&Mount) -> bool,
     msgs: &mut Messages,
 ) -> Vec<MountPoint> {
-    read_mount_points_with(guard, avoid, exempt, msgs, &mut |_| {})
+    read_mount_points_with(guard, avoid, exempt, skip, msgs, &mut |_| {})
 }
 
 /// `+m`: lsof's mount supplement, each mount directory it keeps with the
@@ -41,7 +43,7 @@ pub(crate) fn mount_supplement(
     msgs: &mut Messages,
 ) -> String {
     let mut text = String::new();
-    read_mount_points_with(guard, avoid, exempt, msgs, &mut |p| {
+    read_mount_points_with(guard, avoid, exempt, &|_| false, msgs, &mut |p| {
         text += &format!("{} {:#x}\n", String::from_utf8_lossy(&p.dir), p.dev);
     });
     text
@@ -51,11 +53,12 @@ fn read_mount_points_with(
     guard: &BlockGuard,
     avoid: bool,
     exempt: &[ExemptPath],
+    skip: &dyn Fn(&Mount) -> bool,
     msgs: &mut Messages,
     on_accept: &mut dyn FnMut(&MountPoint),
 ) -> Vec<MountPoint> {
     let mut points: Vec<MountPoint> = Vec::new();
-    for m in guard.mounts() {
+    for m in guard.mounts().iter().filter(|m| !skip(m)) {
         // lsof neither reads links of a `+e` mount nor stats an exempt one.
         let exempted = exempt.iter().find(|e| e.path == m.mount_point);
         let dir = match exempted {
