@@ -284,16 +284,6 @@ fn stuck_fuse_file_does_not_stall_a_scrape() {
     assert_eq!(exporter.stop().code(), Some(0));
 }
 
-/// Whether this kernel should run the kernel listing (src/bpf/listing.rs):
-/// where the kernel matrix says so (`RLSOF_EXPECT_PROGRAMS`), else
-/// wherever the kernel has BTF.
-fn kernel_listing_expected() -> bool {
-    match std::env::var("RLSOF_EXPECT_PROGRAMS") {
-        Ok(names) => names.split_whitespace().any(|p| p == "rlsof_listing"),
-        Err(_) => Path::new("/sys/kernel/btf/vmlinux").exists(),
-    }
-}
-
 /// As root, with the kernel listing, a file on a FUSE mount whose daemon
 /// no longer answers is described from the kernel's inode at once: no
 /// stat reaches the daemon, so no `-S` wait (DIVERGENCES.md). Without the
@@ -301,7 +291,7 @@ fn kernel_listing_expected() -> bool {
 #[test]
 fn stuck_fuse_file_is_described_at_once_from_the_kernel() {
     let _alone = crate::common::machine::alone();
-    if !kernel_listing_expected() {
+    if !crate::kernel_listing::listing_expected() {
         eprintln!("skipped: the kernel listing does not load on this kernel");
         return;
     }

@@ -17,6 +17,7 @@ mod fleet;
 mod fuse;
 mod harness;
 mod json;
+mod kernel_listing;
 mod live;
 mod manual;
 mod netns;
