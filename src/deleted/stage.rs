@@ -238,9 +238,12 @@ fn sweep_older_than(dir: &Path, min_age: Duration) {
         };
         let Ok(meta) = file.metadata() else { continue };
         let old = SystemTime::UNIX_EPOCH + Duration::from_secs(meta.ctime().max(0) as u64);
-        let is_old = SystemTime::now()
-            .duration_since(old)
-            .is_ok_and(|age| age >= min_age);
+        // (A ctime a moment ahead of `now`, as a virtual machine's clocks
+        // may give, is no age at all.)
+        let is_old = min_age.is_zero()
+            || SystemTime::now()
+                .duration_since(old)
+                .is_ok_and(|age| age >= min_age);
         // SAFETY: flock on a descriptor we own.
         let unlocked = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0;
         let same = std::fs::symlink_metadata(&path)
