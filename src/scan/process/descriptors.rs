@@ -63,31 +63,7 @@ impl Scanner {
             });
             return;
         }
-        let from_kernel = place
-            .own_table
-            .then(|| self.kernel_listing_of(place.pid))
-            .flatten();
-        // The kernel tells what /proc would refuse to: a process whose
-        // links we may not read (ptrace's rules) is read through /proc,
-        // which says so as lsof does.
-        let from_kernel =
-            from_kernel.filter(|listed| fdtable::links_readable(&fd_dir, listed, bufs));
-        if let Some(listed) = from_kernel {
-            let wanted = |n: u32| self.fd_wanted(flags, FdName::Num(n));
-            files.reserve(listed.len());
-            for file in listed {
-                let n = file.fd;
-                if self.cfg.fd_wanted.is_some() && !wanted(n) {
-                    continue;
-                }
-                let Some(link) = fdtable::link_of_listed(&fd_dir, &file, bufs) else {
-                    continue;
-                };
-                dirs.listed = Some(file);
-                if let Some(file) = self.descriptor(place, &mut dirs, n, link, bufs) {
-                    files.push(file);
-                }
-            }
+        if self.descriptors_from_kernel(place, &mut dirs, flags, bufs, files) {
             return;
         }
         let count = fdtable::open_count(&fd_dir, &self.fd_counts_seen);
@@ -111,6 +87,49 @@ impl Scanner {
                 }
             },
         );
+    }
+
+    /// The process's descriptors as the kernel lists them (see
+    /// [`Scanner::kernel_listing_of`]), each completed where the listing
+    /// cannot tell; false (nothing read) where `/proc` must answer for the
+    /// whole process.
+    fn descriptors_from_kernel(
+        &self,
+        place: &ProcEntry,
+        dirs: &mut FdDirs,
+        flags: u32,
+        bufs: &mut Buffers,
+        files: &mut Vec<OpenFile>,
+    ) -> bool {
+        let fd_dir = dirs.fd;
+        let from_kernel = place
+            .own_table
+            .then(|| self.kernel_listing_of(place.pid))
+            .flatten();
+        // The kernel tells what /proc would refuse to: a process whose
+        // links we may not read (ptrace's rules) is read through /proc,
+        // which says so as lsof does.
+        let Some(listed) =
+            from_kernel.filter(|listed| fdtable::links_readable(fd_dir, listed, bufs))
+        else {
+            return false;
+        };
+        let wanted = |n: u32| self.fd_wanted(flags, FdName::Num(n));
+        files.reserve(listed.len());
+        for file in listed {
+            let n = file.fd;
+            if self.cfg.fd_wanted.is_some() && !wanted(n) {
+                continue;
+            }
+            let Some(link) = fdtable::link_of_listed(fd_dir, &file, bufs) else {
+                continue;
+            };
+            dirs.listed = Some(file);
+            if let Some(file) = self.descriptor(place, dirs, n, link, bufs) {
+                files.push(file);
+            }
+        }
+        true
     }
 
     pub(super) fn descriptor(
