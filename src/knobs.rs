@@ -26,6 +26,11 @@ pub(crate) const SOCKET_TABLES: &str = "RLSOF_SOCKET_TABLES";
 /// Sockets per batch when socket tables are read in batches (tests make
 /// a small fixture need several batches).
 pub(crate) const SOCKET_BATCH: &str = "RLSOF_SOCKET_BATCH";
+/// Set (non-empty): as root, the kernel lists each process's descriptors
+/// from the first (by default it is asked once a listing has read enough
+/// from `/proc` to be worth loading it); for tests of that path on small
+/// fixtures.
+pub(crate) const KERNEL_LISTING: &str = "RLSOF_KERNEL_LISTING";
 /// `--top`'s refresh interval in milliseconds, below `-r`'s whole
 /// seconds (tests and benchmarks).
 pub(crate) const TOP_INTERVAL_MS: &str = "RLSOF_TOP_INTERVAL_MS";
@@ -37,6 +42,7 @@ pub(crate) struct Knobs {
     pub debug: bool,
     pub btf: Option<PathBuf>,
     pub socket_tables: bool,
+    pub kernel_listing: bool,
     /// Set: Some(size), None when not a number (no batches then).
     pub socket_batch: Option<Option<usize>>,
     pub top_interval_ms: Option<u64>,
@@ -52,6 +58,7 @@ impl Knobs {
             debug: set(DEBUG),
             btf: var(BTF).filter(|v| !v.is_empty()).map(PathBuf::from),
             socket_tables: set(SOCKET_TABLES),
+            kernel_listing: set(KERNEL_LISTING),
             socket_batch: text(SOCKET_BATCH).map(|v| v.parse().ok()),
             top_interval_ms: text(TOP_INTERVAL_MS).and_then(|v| v.parse().ok()),
         }
@@ -67,6 +74,7 @@ impl Knobs {
         };
         say(NO_BPF, self.no_bpf, "1".into());
         say(SOCKET_TABLES, self.socket_tables, "1".into());
+        say(KERNEL_LISTING, self.kernel_listing, "1".into());
         if let Some(btf) = &self.btf {
             say(BTF, true, btf.display().to_string());
         }

@@ -172,8 +172,17 @@ pub(super) fn find<B: Blob + ?Sized>(blob: &B, wanted: &BtfQuery) -> Option<Foun
         names.push(strukt);
         names.extend_from_slice(members);
     }
-    let positions = name_positions(strings, &names)?;
-    let is = |position: u32, name: &str| positions.get(&position).is_some_and(|n| *n == name);
+    // Every type and member name is looked up: a sorted list of the few
+    // wanted names' positions is searched faster than a hash is computed.
+    let mut positions: Vec<(u32, String)> = name_positions(strings, &names)?.into_iter().collect();
+    positions.sort_unstable();
+    let named = |position: u32| {
+        positions
+            .binary_search_by_key(&position, |(p, _)| *p)
+            .ok()
+            .map(|i| positions[i].1.as_str())
+    };
+    let is = |position: u32, name: &str| named(position) == Some(name);
     let mut found = Found::default();
     // Anonymous members met in wanted structs, to look into once every
     // anonymous type that could hold a wanted member has been met: its
@@ -188,7 +197,7 @@ pub(super) fn find<B: Blob + ?Sized>(blob: &B, wanted: &BtfQuery) -> Option<Foun
         offset: types_at,
         left: types_len,
     };
-    let wanted_anywhere = |position: u32| positions.contains_key(&position);
+    let wanted_anywhere = |position: u32| named(position).is_some();
     for_each_type(types, |kind, name_off, info, _, body| {
         if kind == KIND_FUNC {
             if let Some(f) = wanted.funcs.iter().find(|f| is(name_off, f)) {
@@ -386,8 +395,16 @@ fn byte_members(info: u32, body: &[u8]) -> Vec<(u32, u32, u32)> {
 /// once each; a name stored twice keeps its first place).
 fn name_positions(mut strings: impl Read, names: &[&str]) -> Option<HashMap<u32, String>> {
     let longest = names.iter().map(|n| n.len()).max().unwrap_or(0);
+    // Most of the section's strings have a length no wanted name has.
+    let mut wanted_length = vec![false; longest + 1];
+    for name in names {
+        wanted_length[name.len()] = true;
+    }
     let mut positions = HashMap::new();
     let check = |positions: &mut HashMap<u32, String>, string: &[u8], start: u32| {
+        if !wanted_length.get(string.len()).copied().unwrap_or(false) {
+            return;
+        }
         if let Some(name) = names.iter().find(|name| name.as_bytes() == string) {
             positions.entry(start).or_insert_with(|| name.to_string());
         }

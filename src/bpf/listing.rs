@@ -231,12 +231,19 @@ fn parse(bytes: &[u8], pid: u32) -> Option<Vec<ListedFile>> {
 /// The listing program, loaded and checked.
 pub struct ListingProgram(Program);
 
+static SHARED: std::sync::OnceLock<Option<ListingProgram>> = std::sync::OnceLock::new();
+
 impl ListingProgram {
     /// The program, loaded once for the whole run (see [`ListingProgram::load`]);
     /// the caller has checked that the kernel may be asked.
     pub fn shared() -> Option<&'static ListingProgram> {
-        static SHARED: std::sync::OnceLock<Option<ListingProgram>> = std::sync::OnceLock::new();
         SHARED.get_or_init(ListingProgram::load).as_ref()
+    }
+
+    /// Whether [`ListingProgram::shared`] has been asked for already (and
+    /// answered): asking again costs nothing.
+    pub fn asked() -> bool {
+        SHARED.get().is_some()
     }
 
     /// None when the kernel cannot run it (see `crate::bpf`), or when it

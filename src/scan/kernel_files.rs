@@ -13,6 +13,11 @@ use super::Scanner;
 /// `rlsof -F -p PID` of a small process does not pay for it.
 const FDINFO_READS_BEFORE_ASKING: usize = 2000;
 
+/// The same for the listing program: asked once a listing has read this
+/// many descriptors from `/proc` (unless [`crate::knobs::KERNEL_LISTING`]
+/// or an earlier question loaded it already).
+const DESCRIPTORS_BEFORE_LISTING: usize = 2000;
+
 /// Whether a listing of `proc_root` takes its descriptors from the kernel
 /// (see [`Scanner::kernel_listing_of`]): as root, on the machine's
 /// `/proc`, unless refused ([`crate::knobs::NO_BPF`]), where the program
@@ -77,6 +82,12 @@ impl Scanner {
     /// (see [`crate::bpf::ListingProgram`]); None when the kernel cannot
     /// be asked, or could not answer for this process.
     pub(crate) fn kernel_listing_of(&self, pid: i32) -> Option<Vec<crate::bpf::ListedFile>> {
+        let worth_it = crate::knobs::knobs().kernel_listing
+            || crate::bpf::ListingProgram::asked()
+            || self.descriptors_read.load(Ordering::Relaxed) >= DESCRIPTORS_BEFORE_LISTING;
+        if !worth_it && self.kernel_listing.get().is_none() {
+            return None;
+        }
         self.kernel_listing
             .get_or_init(|| {
                 self.kernel_can_be_asked()
@@ -85,6 +96,12 @@ impl Scanner {
             })
             .as_ref()?
             .files_of(pid)
+    }
+
+    /// Counts descriptors read from `/proc` that the kernel listing could
+    /// have told.
+    pub(super) fn count_descriptors_read(&self, n: usize) {
+        self.descriptors_read.fetch_add(n, Ordering::Relaxed);
     }
 
     /// Counts an fdinfo read the kernel could have spared.

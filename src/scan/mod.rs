@@ -155,6 +155,9 @@ pub struct Scanner {
     /// The kernel's listing of a process's descriptors, loaded on first
     /// use (None: it cannot be asked).
     kernel_listing: OnceLock<Option<&'static crate::bpf::ListingProgram>>,
+    /// Descriptors read from `/proc` (see
+    /// `kernel_files::DESCRIPTORS_BEFORE_LISTING`).
+    descriptors_read: std::sync::atomic::AtomicUsize,
     /// fdinfo files read for what the kernel could have told (see
     /// `kernel::FDINFO_READS_BEFORE_ASKING`).
     fdinfo_reads: std::sync::atomic::AtomicUsize,
@@ -193,6 +196,7 @@ impl Scanner {
             listable_sockets: OnceLock::new(),
             kernel_files: OnceLock::new(),
             kernel_listing: OnceLock::new(),
+            descriptors_read: std::sync::atomic::AtomicUsize::new(0),
             fdinfo_reads: std::sync::atomic::AtomicUsize::new(0),
             kernel_sockets: None,
         })

@@ -302,6 +302,8 @@ fn stuck_fuse_file_is_described_at_once_from_the_kernel() {
     let timeout = TIMEOUT_SECS.to_string();
     let args = ["-S", &timeout, "-n", "-P", "-a", "-p", &pid, "-d", "3"];
     let started = Instant::now();
+    // The stuck mount makes rlsof load the listing at once (its mount
+    // point is not stat'ed either), with or without the knob.
     let out = common::run_with_env(common::rlsof(), &args, &[("RLSOF_DEBUG", "1")]);
     let elapsed = started.elapsed();
     let stdout = String::from_utf8_lossy(&out.stdout);

@@ -514,14 +514,13 @@ fn offsets_and_flags_come_from_the_kernel_without_fdinfo() {
             let dir = format!("</proc/{pid}/fdinfo>, \"");
             opens.lines().filter(|l| l.contains(&dir)).count()
         };
-        // Where the kernel lists the descriptors (kernel_listing.rs), it
-        // gives positions and flags from the first; otherwise the files
-        // program does, once a listing has read enough fdinfo files.
+        // Once a listing has read enough, the kernel gives positions and
+        // flags: the listing program (kernel_listing.rs) where it loads,
+        // the files program otherwise.
         let first = holders.iter().map(Fixture::pid).min().expect("holders");
-        let listed_by_kernel = super::kernel_listing::listing_expected();
         assert!(
-            (fdinfo_of(first) >= 750) != listed_by_kernel,
-            "{args:?}: the first holder's fdinfo is read unless the kernel lists it"
+            fdinfo_of(first) >= 750,
+            "{args:?}: the first holder's fdinfo is read"
         );
         assert_eq!(
             fdinfo_of(last),

@@ -67,6 +67,7 @@ impl Scanner {
             return;
         }
         let count = fdtable::open_count(&fd_dir, &self.fd_counts_seen);
+        let mut read = 0;
         let expected = count.unwrap_or(0).min(1 << 16);
         files.reserve(usize::try_from(expected).unwrap_or(0));
         let wanted = |n: u32| self.fd_wanted(flags, FdName::Num(n));
@@ -82,11 +83,13 @@ impl Scanner {
             filter,
             bufs,
             |n, link, bufs| {
+                read += 1;
                 if let Some(file) = self.descriptor(place, &mut dirs, n, link, bufs) {
                     files.push(file);
                 }
             },
         );
+        self.count_descriptors_read(read);
     }
 
     /// The process's descriptors as the kernel lists them (see

@@ -244,8 +244,11 @@ pub struct ScanPath {
 }
 
 /// Every path of rlsof's that a comparison must hold on: as root, as is
-/// (with the kernel's help, src/bpf) and with `RLSOF_NO_BPF=1` (reading
-/// /proc as a user does); otherwise the one a user has.
+/// (with the kernel's help, src/bpf), with `RLSOF_NO_BPF=1` (reading
+/// /proc as a user does) and with the kernel listing every descriptor
+/// from the first (`RLSOF_KERNEL_LISTING=1`: as is, it is asked only once
+/// a listing has read enough, more than a test's fixture holds);
+/// otherwise the one a user has.
 pub fn paths() -> &'static [ScanPath] {
     const PATHS: &[ScanPath] = &[
         ScanPath {
@@ -255,6 +258,10 @@ pub fn paths() -> &'static [ScanPath] {
         ScanPath {
             name: "RLSOF_NO_BPF=1",
             env: &[("RLSOF_NO_BPF", "1")],
+        },
+        ScanPath {
+            name: "RLSOF_KERNEL_LISTING=1",
+            env: &[("RLSOF_KERNEL_LISTING", "1")],
         },
     ];
     // SAFETY: geteuid has no preconditions and cannot fail.

@@ -37,13 +37,15 @@ fn expected() -> Vec<String> {
     }
 }
 
-/// `lsof ARGS` and `rlsof ARGS` alike, as is and without BPF: one lsof
-/// before and one after both (a VM under TCG runs lsof slowly).
+/// `lsof ARGS` and `rlsof ARGS` alike, as is, without BPF and with the
+/// kernel listing from the first descriptor: one lsof before and one
+/// after (a VM under TCG runs lsof slowly).
 fn both_paths(args: &[&str]) {
     for _ in 0..3 {
         let before = run_with_env(LSOF, args, &[]);
         let as_is = run_with_env(rlsof(), args, &[]);
         let from_proc = run_with_env(rlsof(), args, &[("RLSOF_NO_BPF", "1")]);
+        let listed = run_with_env(rlsof(), args, &[("RLSOF_KERNEL_LISTING", "1")]);
         if run_with_env(LSOF, args, &[]) != before {
             eprintln!("lsof changed between its two runs; comparing again");
             continue;
@@ -59,6 +61,8 @@ fn both_paths(args: &[&str]) {
             "{}",
             report(args, &before, &from_proc, name)
         );
+        let name = "rlsof (RLSOF_KERNEL_LISTING=1)";
+        assert!(listed == before, "{}", report(args, &before, &listed, name));
         return;
     }
     panic!("lsof's output changed at every run: {args:?}");
