@@ -181,8 +181,50 @@ fn checked_program() -> Option<program::Program> {
         debug::say(format_args!(
             "rlsof_sockets: our probe socket not reported as it is"
         ));
+        return None;
     }
-    right.then_some(program)
+    if !reports_threads_own_tables(&program) {
+        debug::say(format_args!(
+            "rlsof_sockets: this kernel's iterator skips a thread with a descriptor table of its own"
+        ));
+        return None;
+    }
+    Some(program)
+}
+
+#[cfg(all(target_pointer_width = "64", target_endian = "little"))]
+/// Whether iterating over our process reports a socket held in a thread's
+/// own descriptor table (`unshare(CLONE_FILES)`), as `-i` must find it:
+/// Linux 6.1's iterator by process checks the thread before the one it
+/// visits for a table of its own, and so skips the thread that follows
+/// one sharing its leader's.
+fn reports_threads_own_tables(program: &program::Program) -> bool {
+    let (told, inode) = std::sync::mpsc::channel();
+    let (done, finish) = std::sync::mpsc::channel::<()>();
+    let thread = std::thread::spawn(move || {
+        // SAFETY: unshare of this thread's descriptor table only, then a
+        // plain socket(2) in it; both results are checked.
+        let raw = unsafe {
+            if libc::unshare(libc::CLONE_FILES) != 0 {
+                -1
+            } else {
+                libc::socket(libc::AF_UNIX, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0)
+            }
+        };
+        // SAFETY: a fresh descriptor of this thread's own table.
+        let socket = (raw >= 0).then(|| unsafe { OwnedFd::from_raw_fd(raw) });
+        let _ = told.send(socket.as_ref().and_then(inode_of));
+        let _ = finish.recv();
+    });
+    let reported = match inode.recv() {
+        Ok(Some(inode)) => program
+            .sockets_of(Some(std::process::id()))
+            .is_some_and(|held| held.iter().any(|h| h.inode == inode)),
+        _ => false,
+    };
+    let _ = done.send(());
+    let _ = thread.join();
+    reported
 }
 
 #[cfg(all(target_pointer_width = "64", target_endian = "little"))]

@@ -128,6 +128,7 @@ fn answered(debug: &str, name: &str, question: &str) {
             format!("{name}: not built"),
             format!("{name}: refused"),
             format!("{name}: no iteration"),
+            format!("{name}: this kernel's"),
         ];
         assert!(why.iter().any(|w| debug.contains(w)), "no reason:\n{debug}");
     }
