@@ -185,7 +185,7 @@ fn checked_program() -> Option<program::Program> {
     }
     if let Some(release) = kernel_skipping_threads() {
         debug::say(format_args!(
-            "rlsof_sockets: Linux {release}'s iterator by process skips a thread with a descriptor table of its own (fixed in 6.6)"
+            "rlsof_sockets: this kernel's iterator by process (Linux {release}) may skip a thread with a descriptor table of its own (fixed in 6.6)"
         ));
         return None;
     }
