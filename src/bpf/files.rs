@@ -36,19 +36,8 @@ impl FilesProgram {
             say(format_args!("rlsof_files: {why}"));
             return None;
         }
-        // SAFETY: memfd_create with a NUL-terminated name; checked below.
-        let raw = unsafe { libc::memfd_create(c"rlsof-probe".as_ptr(), libc::MFD_CLOEXEC) };
-        if raw < 0 {
-            return None;
-        }
-        // SAFETY: `raw` is a fresh descriptor we own.
-        let probe = unsafe { OwnedFd::from_raw_fd(raw) };
-        let written = b"rlsof probe";
-        // SAFETY: writes our own buffer to our own descriptor.
-        let n = unsafe { libc::write(raw, written.as_ptr().cast(), written.len()) };
-        if n != written.len() as isize {
-            return None;
-        }
+        let (probe, n) = written_probe_file()?;
+        let raw = probe.as_raw_fd();
         // A second descriptor of it without close-on-exec.
         // SAFETY: fcntl duplicating our own descriptor; checked below.
         let plain = unsafe { libc::fcntl(raw, libc::F_DUPFD, 0) };
@@ -92,6 +81,22 @@ impl FilesProgram {
         files.sort_unstable_by_key(|f| f.fd);
         Some(files)
     }
+}
+
+/// A file of our own (close-on-exec, in memory) with a few bytes written,
+/// for a program's load-time check; and its position after them.
+pub(super) fn written_probe_file() -> Option<(OwnedFd, isize)> {
+    // SAFETY: memfd_create with a NUL-terminated name; checked below.
+    let raw = unsafe { libc::memfd_create(c"rlsof-probe".as_ptr(), libc::MFD_CLOEXEC) };
+    if raw < 0 {
+        return None;
+    }
+    // SAFETY: `raw` is a fresh descriptor we own.
+    let probe = unsafe { OwnedFd::from_raw_fd(raw) };
+    let written = b"rlsof probe";
+    // SAFETY: writes our own buffer to our own descriptor.
+    let n = unsafe { libc::write(raw, written.as_ptr().cast(), written.len()) };
+    (n == written.len() as isize).then_some((probe, n))
 }
 
 #[cfg(test)]

@@ -11,12 +11,15 @@
 //! whose `getattr` copies them (see [`ListedFile::stat`]); the caller
 //! stats through `/proc` where it does not.
 
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, OwnedFd};
 
 use super::asm::{Asm, If, Width, FP, R0, R1, R2, R3, R6, R7, R8, R9};
 use super::btf::Found;
 use super::debug::say;
-use super::program::{long, word, Program, Reports, BPF_FUNC_PROBE_READ_KERNEL, CTX_FD};
+use super::program::{
+    long, or_close_on_exec, word, Program, Reports, BPF_FUNC_PROBE_READ_KERNEL, BPF_FUNC_SEQ_WRITE,
+    CTX_FD, CTX_FILE, CTX_META, CTX_TASK,
+};
 use super::ListedFile;
 
 /// The members the program reads besides the ones every program does.
@@ -31,10 +34,7 @@ pub(super) const STRUCTS: &[(&str, &[&str])] = &[
     ("eventpoll", &["rbr"]),
 ];
 
-const BPF_FUNC_SEQ_WRITE: i32 = 127;
 const BPF_FUNC_D_PATH: i32 = 147;
-const CTX_TASK: i16 = 8;
-const CTX_FILE: i16 = 24;
 /// tgid, tid, fd, flags (u32 each); inode number, position, size, magic
 /// (u64 each); device, rdev, link count, mode (u32 each); the path's
 /// length or a negative errno (i32); `f_mode` (u32); what fdinfo tells
@@ -48,7 +48,6 @@ pub(super) const EPOLL_ROOT_READ: u32 = 2;
 const PATH_ROOM: usize = 512 - HEADER - 8;
 const AT_HEADER: i16 = -512;
 const AT_PATH: i16 = AT_HEADER + HEADER as i16;
-const O_CLOEXEC_SHIFT: i32 = (libc::O_CLOEXEC as u32).trailing_zeros() as i32;
 
 /// The listing program: r6 = ctx, r7 = the file, r8 = the task, r9 = the
 /// inode; the header at the stack's bottom, the path above it.
@@ -89,7 +88,7 @@ pub(super) fn program(found: &Found) -> Result<Vec<u8>, String> {
     a.store(Width::DW, FP, h + 40, R3);
     a.load_field(Width::W, R3, R1, f("super_block", "s_dev")?);
     a.store(Width::W, FP, h + 48, R3);
-    close_on_exec(&mut a, found)?;
+    or_close_on_exec(&mut a, found, h + 12, -8)?;
     anonymous(&mut a, found)?;
     // The path, as readlink gives it, into the room above the header.
     let f_path = f("file", "f_path")?;
@@ -101,7 +100,7 @@ pub(super) fn program(found: &Found) -> Result<Vec<u8>, String> {
     a.mov_imm(R3, PATH_ROOM as i32);
     a.call(BPF_FUNC_D_PATH);
     a.store(Width::W, FP, h + 64, R0);
-    a.load(Width::DW, R1, R6, 0); // meta
+    a.load(Width::DW, R1, R6, CTX_META);
     a.load(Width::DW, R1, R1, 0); // meta->seq
     a.mov(R2, FP);
     a.add_imm(R2, i32::from(h));
@@ -112,7 +111,7 @@ pub(super) fn program(found: &Found) -> Result<Vec<u8>, String> {
     a.load(Width::W, R3, FP, h + 64);
     a.jump_if(If::Eq, R3, 0, out);
     a.jump_if(If::Gt, R3, PATH_ROOM as i32, out);
-    a.load(Width::DW, R1, R6, 0);
+    a.load(Width::DW, R1, R6, CTX_META);
     a.load(Width::DW, R1, R1, 0);
     a.mov(R2, FP);
     a.add_imm(R2, i32::from(AT_PATH));
@@ -158,33 +157,6 @@ fn anonymous(a: &mut Asm, found: &Found) -> Result<(), String> {
         a.call(BPF_FUNC_PROBE_READ_KERNEL);
     }
     a.store_imm(Width::W, FP, h + 76, mask as i32);
-    Ok(())
-}
-
-/// ORs O_CLOEXEC into the header's flags when the descriptor table's
-/// bitmap has the descriptor's bit (fdinfo shows it among the flags).
-fn close_on_exec(a: &mut Asm, found: &Found) -> Result<(), String> {
-    let h = AT_HEADER;
-    a.load_field(Width::DW, R1, R8, found.field("task_struct", "files")?);
-    a.load_field(Width::DW, R1, R1, found.field("files_struct", "fdt")?);
-    a.load_field(Width::DW, R3, R1, found.field("fdtable", "close_on_exec")?);
-    a.load(Width::W, R2, R6, CTX_FD);
-    a.rsh_imm(R2, 6);
-    a.lsh_imm(R2, 3);
-    a.add(R3, R2); // &bitmap[fd / 64]
-    a.mov(R1, FP);
-    a.add_imm(R1, -8);
-    a.mov_imm(R2, 8);
-    a.call(BPF_FUNC_PROBE_READ_KERNEL); // a failed read zeroes the word
-    a.load(Width::DW, R1, FP, -8);
-    a.load(Width::W, R2, R6, CTX_FD);
-    a.and_imm(R2, 63);
-    a.rsh(R1, R2);
-    a.and_imm(R1, 1);
-    a.lsh_imm(R1, O_CLOEXEC_SHIFT);
-    a.load(Width::W, R2, FP, h + 12);
-    a.or(R2, R1);
-    a.store(Width::W, FP, h + 12, R2);
     Ok(())
 }
 
@@ -298,19 +270,8 @@ struct Probe {
 }
 
 fn tempfile_probe() -> Option<Probe> {
-    // SAFETY: memfd_create with a NUL-terminated name; checked below.
-    let raw = unsafe { libc::memfd_create(c"rlsof-probe".as_ptr(), libc::MFD_CLOEXEC) };
-    if raw < 0 {
-        return None;
-    }
-    // SAFETY: `raw` is a fresh descriptor we own.
-    let fd = unsafe { OwnedFd::from_raw_fd(raw) };
-    let written = b"rlsof probe";
-    // SAFETY: writes our own buffer to our own descriptor.
-    let n = unsafe { libc::write(raw, written.as_ptr().cast(), written.len()) };
-    if n != written.len() as isize {
-        return None;
-    }
+    let (fd, n) = super::files::written_probe_file()?;
+    let raw = fd.as_raw_fd();
     // SAFETY: all-zero is a valid stat (plain integers).
     let mut st: libc::stat = unsafe { std::mem::zeroed() };
     // SAFETY: fstat writes into `st`, for a descriptor we own.
@@ -348,6 +309,7 @@ impl Probe {
 mod tests {
     use super::*;
     use std::io::{Seek, SeekFrom, Write};
+    use std::os::fd::FromRawFd;
     use std::os::unix::fs::MetadataExt;
 
     #[test]

@@ -21,7 +21,7 @@ const BPF_ITER_CREATE: libc::c_long = 33;
 const BPF_PROG_TYPE_TRACING: u32 = 26;
 const BPF_TRACE_ITER: u32 = 28;
 pub(super) const BPF_FUNC_SEQ_PRINTF: i32 = 126;
-const BPF_FUNC_SEQ_WRITE: i32 = 127;
+pub(super) const BPF_FUNC_SEQ_WRITE: i32 = 127;
 pub(super) const BPF_FUNC_PROBE_READ_KERNEL: i32 = 113;
 /// O_CLOEXEC is bit 19 (0o2000000) on Linux's common architectures.
 const O_CLOEXEC_SHIFT: i32 = (libc::O_CLOEXEC as u32).trailing_zeros() as i32;
@@ -29,9 +29,9 @@ pub(super) const RECORD: usize = 16;
 pub(super) const FILE_RECORD: usize = 32;
 /// The iterator function's context: meta, task, fd, file (8 bytes each).
 pub(super) const CTX_META: i16 = 0;
-const CTX_TASK: i16 = 8;
+pub(super) const CTX_TASK: i16 = 8;
 pub(super) const CTX_FD: i16 = 16;
-const CTX_FILE: i16 = 24;
+pub(super) const CTX_FILE: i16 = 24;
 /// The function whose BTF type the iterator programs are attached to.
 const ITERATOR: &str = "bpf_iter_task_file";
 
@@ -167,15 +167,7 @@ fn file_program(found: &Found) -> Result<Vec<u8>, String> {
         field("file", "f_pos")?,
         field("file", "f_flags")?,
     );
-    let (tgid, pid, files) = (
-        field("task_struct", "tgid")?,
-        field("task_struct", "pid")?,
-        field("task_struct", "files")?,
-    );
-    let (fdt, close_on_exec) = (
-        field("files_struct", "fdt")?,
-        field("fdtable", "close_on_exec")?,
-    );
+    let (tgid, pid) = (field("task_struct", "tgid")?, field("task_struct", "pid")?);
     let record = FILE_RECORD as i16;
     for_each_file(
         found,
@@ -193,30 +185,43 @@ fn file_program(found: &Found) -> Result<Vec<u8>, String> {
             a.store(Width::W, FP, -record + 8, R5);
             a.load_field(Width::W, R4, R7, flags);
             a.store(Width::W, FP, -record + 12, R4);
-            a.load_field(Width::DW, R1, R8, files); // r1 = task->files
-            a.load_field(Width::DW, R1, R1, fdt); // r1 = files->fdt
-            a.load_field(Width::DW, R3, R1, close_on_exec); // r3 = the bitmap
-            a.load(Width::W, R2, R6, CTX_FD);
-            a.rsh_imm(R2, 6);
-            a.lsh_imm(R2, 3);
-            a.add(R3, R2); // r3 = &bitmap[fd / 64]
-            a.mov(R1, FP);
-            a.add_imm(R1, -i32::from(record) - 8);
-            a.mov_imm(R2, 8);
-            a.call(BPF_FUNC_PROBE_READ_KERNEL); // stack[-40] = the word
-            a.load(Width::DW, R1, FP, -record - 8);
-            a.load(Width::W, R2, R6, CTX_FD);
-            a.and_imm(R2, 63);
-            a.rsh(R1, R2);
-            a.and_imm(R1, 1); // the close-on-exec bit
-            a.lsh_imm(R1, O_CLOEXEC_SHIFT);
-            a.load(Width::W, R2, FP, -record + 12);
-            a.or(R2, R1);
-            a.store(Width::W, FP, -record + 12, R2); // flags | O_CLOEXEC
-            Ok(())
+            or_close_on_exec(a, found, -record + 12, -record - 8)
         },
         |_, _| Ok(()),
     )
+}
+
+/// ORs O_CLOEXEC into the flags (u32) at `flags_at` below the stack top
+/// when the descriptor table's bitmap has the descriptor's bit, as fdinfo
+/// shows the flags, with r6 = ctx and r8 = the task; `scratch_at` holds
+/// the bitmap's word (a failed read zeroes it: no branch is needed).
+pub(super) fn or_close_on_exec(
+    a: &mut Asm,
+    found: &Found,
+    flags_at: i16,
+    scratch_at: i16,
+) -> Result<(), String> {
+    a.load_field(Width::DW, R1, R8, found.field("task_struct", "files")?); // r1 = task->files
+    a.load_field(Width::DW, R1, R1, found.field("files_struct", "fdt")?); // r1 = files->fdt
+    a.load_field(Width::DW, R3, R1, found.field("fdtable", "close_on_exec")?); // r3 = the bitmap
+    a.load(Width::W, R2, R6, CTX_FD);
+    a.rsh_imm(R2, 6);
+    a.lsh_imm(R2, 3);
+    a.add(R3, R2); // r3 = &bitmap[fd / 64]
+    a.mov(R1, FP);
+    a.add_imm(R1, i32::from(scratch_at));
+    a.mov_imm(R2, 8);
+    a.call(BPF_FUNC_PROBE_READ_KERNEL); // the word
+    a.load(Width::DW, R1, FP, scratch_at);
+    a.load(Width::W, R2, R6, CTX_FD);
+    a.and_imm(R2, 63);
+    a.rsh(R1, R2);
+    a.and_imm(R1, 1); // the close-on-exec bit
+    a.lsh_imm(R1, O_CLOEXEC_SHIFT);
+    a.load(Width::W, R2, FP, flags_at);
+    a.or(R2, R1);
+    a.store(Width::W, FP, flags_at, R2); // flags | O_CLOEXEC
+    Ok(())
 }
 
 /// A program for the iterator: with r6 = ctx, r7 = the file, r8 = the

@@ -10,7 +10,7 @@
 //! it from the first (`RLSOF_KERNEL_LISTING=1`).
 
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 
 use super::syscalls::{have, kernel_iterators_testable, marginal, Fixture};
 use crate::common::{assert_same_as_lsof, require_lsof};
@@ -97,18 +97,7 @@ fn a_path_longer_than_the_programs_buffer_is_read_from_proc_alone() {
     std::fs::write(&long, b"held").expect("the file");
     let short = top.join("short");
     std::fs::write(&short, b"held").expect("the file");
-    let script = "import sys\nfs = [open(p) for p in sys.argv[1:]]\nprint('ready', flush=True)\nsys.stdin.read()\n";
-    let mut holder = Command::new("python3")
-        .args(["-c", script])
-        .arg(&long)
-        .arg(&short)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("python3");
-    let mut line = String::new();
-    let out = holder.stdout.take().expect("stdout");
-    std::io::BufRead::read_line(&mut std::io::BufReader::new(out), &mut line).expect("ready");
+    let mut holder = holding_open(&[long.as_path(), short.as_path()]);
     let pid = holder.id().to_string();
 
     let args = ["-n", "-P", "-p", &pid];
@@ -125,6 +114,24 @@ fn a_path_longer_than_the_programs_buffer_is_read_from_proc_alone() {
     let _ = holder.kill();
     let _ = holder.wait();
     let _ = std::fs::remove_dir_all(&top);
+}
+
+/// A process holding `paths` open for reading (descriptors 3 on, in
+/// order), started and ready; it exits when its stdin closes.
+fn holding_open(paths: &[&Path]) -> Child {
+    let script = "import os, sys\nfs = [os.open(p, os.O_RDONLY) for p in sys.argv[1:]]\nprint('ready', flush=True)\nsys.stdin.read()\n";
+    let mut holder = Command::new("python3")
+        .args(["-c", script])
+        .args(paths)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("python3");
+    let mut line = String::new();
+    let out = holder.stdout.take().expect("stdout");
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(out), &mut line).expect("ready");
+    assert_eq!(line, "ready\n", "the holder could not open {paths:?}");
+    holder
 }
 
 /// On how many `/proc/PID/fd` links rlsof makes system call `call` for
@@ -167,23 +174,8 @@ fn files_on_other_file_systems_are_stated_through_proc() {
     if !testable() || !require_lsof() {
         return;
     }
-    let script = "import os, sys\nfs = [os.open(p, os.O_RDONLY) for p in sys.argv[1:]]\nprint('ready', flush=True)\nsys.stdin.read()\n";
-    let mut holder = Command::new("python3")
-        .args([
-            "-c",
-            script,
-            "/sys",
-            "/sys/kernel",
-            "/dev/null",
-            "/proc/self/stat",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("python3");
-    let mut line = String::new();
-    let out = holder.stdout.take().expect("stdout");
-    std::io::BufRead::read_line(&mut std::io::BufReader::new(out), &mut line).expect("ready");
+    let held = ["/sys", "/sys/kernel", "/dev/null", "/proc/self/stat"].map(Path::new);
+    let mut holder = holding_open(&held);
     let pid = holder.id().to_string();
     assert_same_as_lsof(&["-n", "-P", "-p", &pid]);
     assert_same_as_lsof(&["-F", "-p", &pid]);
