@@ -49,6 +49,7 @@ impl Config {
             guard: Some(guard),
             exempt,
             sockets_only_unless: selection.sockets_only_unless(),
+            listing_filter: selection.listing_filter(),
             endpoints: opts.endpoints.is_some(),
             skip_tcp_udp: opts.skip_tcp_udp,
             terse: terse_scan(opts, selection),

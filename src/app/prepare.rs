@@ -110,7 +110,9 @@ pub(super) fn prepare(opts: &Options) -> io::Result<Result<Prepared, i32>> {
         super::output::Stdout::lock().write_all(text.as_bytes())?;
         return Ok(Err(SUCCESS));
     }
-    let file_args = resolve_files(opts, &guard, &exempt, &mut msgs);
+    let selection = Selection::new(opts, users);
+    let listing_filter = selection.listing_filter();
+    let file_args = resolve_files(opts, &guard, &exempt, listing_filter, &mut msgs);
     eprint!("{}", msgs.take());
     let (names, args_failed) = match file_args {
         FileArgs::Ready { files, failed } => (NameSet::new(files), failed),
@@ -125,9 +127,7 @@ pub(super) fn prepare(opts: &Options) -> io::Result<Result<Prepared, i32>> {
         .iter()
         .filter(|m| matches!(m.fs_type.as_str(), "nfs" | "nfs3" | "nfs4"))
         .map(|m| m.dev.raw());
-    let mut selection = Selection::new(opts, users)
-        .with_names(names)
-        .with_nfs_devices(nfs_devs);
+    let mut selection = selection.with_names(names).with_nfs_devices(nfs_devs);
     selection.network = Arc::new(network);
     Ok(Ok(Prepared {
         selection: Arc::new(selection),
@@ -142,6 +142,7 @@ fn resolve_files(
     opts: &Options,
     guard: &BlockGuard,
     exempt: &[ExemptPath],
+    listing_filter: crate::scan::ListingFilter,
     msgs: &mut Messages,
 ) -> FileArgs {
     let dirs: Vec<DirArg> = opts
@@ -169,7 +170,10 @@ fn resolve_files(
         avoid: opts.avoid_blocking,
         no_warnings: opts.no_warnings,
         kernel_describes_files: &|| {
-            crate::scan::kernel_files::kernel_lists_descriptors(std::path::Path::new("/proc"))
+            crate::scan::kernel_files::kernel_lists_descriptors(
+                std::path::Path::new("/proc"),
+                listing_filter,
+            )
         },
     };
     resolve_file_args(&request, guard, exempt, msgs)

@@ -47,12 +47,13 @@ impl Width {
     }
 }
 
-/// Jump conditions (against an immediate).
+/// Jump conditions (against an immediate); `Gt` and `Lt` are unsigned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum If {
     Eq,
     Ne,
     Gt,
+    Lt,
 }
 
 impl If {
@@ -61,6 +62,7 @@ impl If {
             If::Eq => 0x10,
             If::Gt => 0x20,
             If::Ne => 0x50,
+            If::Lt => 0xa0,
         }
     }
 }
@@ -70,6 +72,7 @@ const LDX: u8 = 0x01;
 const ST: u8 = 0x02;
 const STX: u8 = 0x03;
 const JMP: u8 = 0x05;
+const JMP32: u8 = 0x06;
 const ALU64: u8 = 0x07;
 const MEM: u8 = 0x60;
 const K: u8 = 0x00;
@@ -209,6 +212,15 @@ impl Asm {
     pub(super) fn jump_if(&mut self, cond: If, reg: Reg, imm: i32, to: Label) {
         self.jumps.push((self.code.len(), to));
         self.emit(JMP | cond.code() | K, reg, 0, 0, imm);
+    }
+
+    /// `if (u32)reg <cond> imm: goto to`: the register's low 32 bits
+    /// against the immediate's, so that a constant above `i32::MAX`
+    /// (a file system's magic number, a descriptor bound) is not
+    /// sign-extended as a 64-bit comparison would.
+    pub(super) fn jump32_if(&mut self, cond: If, reg: Reg, imm: u32, to: Label) {
+        self.jumps.push((self.code.len(), to));
+        self.emit(JMP32 | cond.code() | K, reg, 0, 0, imm as i32);
     }
 
     pub(super) fn jump(&mut self, to: Label) {

@@ -47,6 +47,47 @@ impl ListedFile {
     }
 }
 
+/// Which descriptors a run can list at all, as selection tells it before
+/// any is read: the kernel's listing leaves the others in the kernel (no
+/// path written, nothing copied out). A superset: what crosses is still
+/// selected as any other file is. The default leaves nothing behind.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ListingFilter {
+    /// Only sockets (`-i`, `-U` for every process).
+    pub sockets_only: bool,
+    /// Only files with fewer links than this (`+L1`), where the kernel's
+    /// count is what `stat` would give (see [`ListedFile::kernel_stat`]).
+    pub nlink_below: Option<u32>,
+    /// Only descriptors in this range, bounds included (`-d 0-2`); an
+    /// empty range (low above high) when `-d` names no number.
+    pub fds: Option<(u32, u32)>,
+}
+
+impl ListingFilter {
+    /// Whether any descriptor is left in the kernel.
+    pub fn filters(&self) -> bool {
+        *self != ListingFilter::default()
+    }
+}
+
+impl std::fmt::Display for ListingFilter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut left = Vec::new();
+        if self.sockets_only {
+            left.push("other than sockets".to_string());
+        }
+        if let Some(n) = self.nlink_below {
+            left.push(format!("with {n} or more links"));
+        }
+        match self.fds {
+            Some((low, high)) if low > high => left.push("every descriptor".to_string()),
+            Some((low, high)) => left.push(format!("outside {low}-{high}")),
+            None => {}
+        }
+        write!(f, "{}", left.join("; "))
+    }
+}
+
 /// File systems whose `getattr` reports the inode's own device, number,
 /// mode, link count and size (`generic_fillattr`, or the same fields
 /// copied): ext2/3/4, XFS, tmpfs, ramfs, hugetlbfs, proc, devpts, mqueue,
@@ -54,7 +95,7 @@ impl ListedFile {
 /// anonymous inodes, namespaces). Not btrfs or overlayfs (their device
 /// numbers are not the superblock's), kernfs (sysfs, cgroups: refreshed
 /// at stat), nor any other: those files are stat'ed through `/proc`.
-const GENERIC_STAT_MAGICS: &[u64] = &[
+pub(super) const GENERIC_STAT_MAGICS: &[u64] = &[
     0xef53,      // ext2, ext3, ext4
     0x5846_5342, // xfs
     0x0102_1994, // tmpfs
@@ -75,7 +116,7 @@ const GENERIC_STAT_MAGICS: &[u64] = &[
 /// server or daemon does not answer. What the kernel holds is told
 /// instead, at once: the same fields, as last revalidated
 /// (DIVERGENCES.md).
-const REMOTE_MAGICS: &[u64] = &[
+pub(super) const REMOTE_MAGICS: &[u64] = &[
     0x6573_5546, // fuse
     0x6969,      // nfs
 ];

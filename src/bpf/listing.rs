@@ -13,14 +13,15 @@
 
 use std::os::fd::{AsRawFd, OwnedFd};
 
-use super::asm::{Asm, If, Width, FP, R0, R1, R2, R3, R6, R7, R8, R9};
+use super::asm::{Asm, If, Label, Width, FP, R0, R1, R2, R3, R6, R7, R8, R9};
 use super::btf::Found;
 use super::debug::say;
+use super::listed::{GENERIC_STAT_MAGICS, REMOTE_MAGICS};
 use super::program::{
     long, or_close_on_exec, word, Program, Reports, BPF_FUNC_PROBE_READ_KERNEL, BPF_FUNC_SEQ_WRITE,
     CTX_FD, CTX_FILE, CTX_META, CTX_TASK,
 };
-use super::ListedFile;
+use super::{ListedFile, ListingFilter};
 
 /// The members the program reads besides the ones every program does.
 pub(super) const STRUCTS: &[(&str, &[&str])] = &[
@@ -32,6 +33,7 @@ pub(super) const STRUCTS: &[(&str, &[&str])] = &[
     ("file", &["f_path", "f_mode"]),
     ("eventfd_ctx", &["id"]),
     ("eventpoll", &["rbr"]),
+    ("bpf_iter_meta", &["seq_num"]),
 ];
 
 const BPF_FUNC_D_PATH: i32 = 147;
@@ -51,7 +53,7 @@ const AT_PATH: i16 = AT_HEADER + HEADER as i16;
 
 /// The listing program: r6 = ctx, r7 = the file, r8 = the task, r9 = the
 /// inode; the header at the stack's bottom, the path above it.
-pub(super) fn program(found: &Found) -> Result<Vec<u8>, String> {
+pub(super) fn program(found: &Found, filter: ListingFilter) -> Result<Vec<u8>, String> {
     let f = |s, m| found.field(s, m);
     let mut a = Asm::new();
     let out = a.label();
@@ -63,6 +65,9 @@ pub(super) fn program(found: &Found) -> Result<Vec<u8>, String> {
     a.jump_if(If::Eq, R8, 0, out);
     a.load_field(Width::DW, R9, R7, f("file", "f_inode")?);
     a.jump_if(If::Eq, R9, 0, out);
+    if filter.filters() {
+        leave_aside(&mut a, found, filter, out)?;
+    }
     let fields = [
         (Width::W, R8, f("task_struct", "tgid")?, 0),
         (Width::W, R8, f("task_struct", "pid")?, 4),
@@ -120,6 +125,53 @@ pub(super) fn program(found: &Found) -> Result<Vec<u8>, String> {
     a.mov_imm(R0, 0);
     a.exit();
     a.finish()
+}
+
+/// Jumps to `out` for a descriptor that `filter` leaves in the kernel.
+/// Never for rlsof's own (the load check's probe file is one), nor for
+/// the iteration's first (so that a process the kernel visited is told
+/// from one it did not, whose listing is empty: see
+/// `crate::scan::fdtable::links_readable`): both are selected in user
+/// space as any other file.
+fn leave_aside(
+    a: &mut Asm,
+    found: &Found,
+    filter: ListingFilter,
+    out: Label,
+) -> Result<(), String> {
+    let f = |s, m| found.field(s, m);
+    let keep = a.label();
+    a.load_field(Width::W, R3, R8, f("task_struct", "tgid")?);
+    a.jump_if(If::Eq, R3, std::process::id() as i32, keep);
+    a.load(Width::DW, R1, R6, CTX_META);
+    a.load_field(Width::DW, R3, R1, f("bpf_iter_meta", "seq_num")?);
+    a.jump_if(If::Eq, R3, 0, keep);
+    if let Some((low, high)) = filter.fds {
+        a.load(Width::W, R3, R6, CTX_FD);
+        a.jump32_if(If::Lt, R3, low, out);
+        a.jump32_if(If::Gt, R3, high, out);
+    }
+    if filter.sockets_only {
+        a.load_field(Width::H, R3, R9, f("inode", "i_mode")?);
+        a.and_imm(R3, libc::S_IFMT as i32);
+        a.jump_if(If::Ne, R3, libc::S_IFSOCK as i32, out);
+    }
+    if let Some(below) = filter.nlink_below {
+        a.load_field(Width::W, R3, R9, f("inode", "i_nlink")?);
+        a.jump32_if(If::Lt, R3, below, keep);
+        // Left aside only where user space would take the kernel's count
+        // as stat's (ListedFile::kernel_stat); elsewhere stat decides.
+        a.load_field(Width::DW, R1, R9, f("inode", "i_sb")?);
+        a.load_field(Width::DW, R3, R1, f("super_block", "s_magic")?);
+        a.mov(R2, R3);
+        a.rsh_imm(R2, 32);
+        a.jump_if(If::Ne, R2, 0, keep);
+        for &magic in GENERIC_STAT_MAGICS.iter().chain(REMOTE_MAGICS) {
+            a.jump32_if(If::Eq, R3, magic as u32, out);
+        }
+    }
+    a.put(keep);
+    Ok(())
 }
 
 /// What fdinfo would add to an anonymous inode's name, read from the
@@ -206,10 +258,11 @@ pub struct ListingProgram(Program);
 static SHARED: std::sync::OnceLock<Option<ListingProgram>> = std::sync::OnceLock::new();
 
 impl ListingProgram {
-    /// The program, loaded once for the whole run (see [`ListingProgram::load`]);
-    /// the caller has checked that the kernel may be asked.
-    pub fn shared() -> Option<&'static ListingProgram> {
-        SHARED.get_or_init(ListingProgram::load).as_ref()
+    /// The program, loaded once for the whole run (see [`ListingProgram::load`]):
+    /// the run's one filter is the first caller's. The caller has checked
+    /// that the kernel may be asked.
+    pub fn shared(filter: ListingFilter) -> Option<&'static ListingProgram> {
+        SHARED.get_or_init(|| ListingProgram::load(filter)).as_ref()
     }
 
     /// Whether [`ListingProgram::shared`] has been asked for already (and
@@ -220,9 +273,12 @@ impl ListingProgram {
 
     /// None when the kernel cannot run it (see `crate::bpf`), or when it
     /// does not report a probe file of ours as `stat` and `readlink` do.
-    pub fn load() -> Option<ListingProgram> {
-        let program = ListingProgram::load_checked();
+    pub fn load(filter: ListingFilter) -> Option<ListingProgram> {
+        let program = ListingProgram::load_checked(filter);
         match program {
+            Some(_) if filter.filters() => say(format_args!(
+                "descriptors: the kernel (rlsof_listing; selection leaves those {filter} in the kernel), /proc where it cannot tell"
+            )),
             Some(_) => say(format_args!(
                 "descriptors: the kernel (rlsof_listing), /proc where it cannot tell"
             )),
@@ -233,8 +289,8 @@ impl ListingProgram {
         program
     }
 
-    fn load_checked() -> Option<ListingProgram> {
-        let program = ListingProgram(Program::load(Reports::Listing)?);
+    fn load_checked(filter: ListingFilter) -> Option<ListingProgram> {
+        let program = ListingProgram(Program::load(Reports::Listing(filter))?);
         if let Err(why) = program.0.iterates_by_process() {
             say(format_args!("rlsof_listing: {why}"));
             return None;
@@ -306,119 +362,5 @@ impl Probe {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::io::{Seek, SeekFrom, Write};
-    use std::os::fd::FromRawFd;
-    use std::os::unix::fs::MetadataExt;
-
-    #[test]
-    fn reports_our_files_as_stat_and_readlink_do_when_the_kernel_lets_it() {
-        let Some(program) = ListingProgram::load() else {
-            crate::test_need::program_did_not_load("rlsof_listing");
-            return;
-        };
-        let dir = std::env::temp_dir().join(format!("rlsof-listing-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("dir");
-        let path = dir.join("a file");
-        let mut file = std::fs::File::create(&path).expect("create");
-        file.write_all(&[7; 300]).expect("write");
-        file.seek(SeekFrom::Start(42)).expect("seek");
-        let deleted = dir.join("gone");
-        let held = std::fs::File::create(&deleted).expect("create");
-        std::fs::remove_file(&deleted).expect("unlink");
-        let null = std::fs::File::open("/dev/null").expect("null");
-        let meta = file.metadata().expect("stat");
-        let files = program.files_of(std::process::id() as i32).expect("files");
-        let _ = std::fs::remove_dir_all(&dir);
-        let find = |fd: i32| files.iter().find(|f| f.fd == fd as u32).expect("listed");
-        let ours = find(file.as_raw_fd());
-        assert_eq!(
-            ours.path.as_deref(),
-            Some(path.as_os_str().as_encoded_bytes())
-        );
-        assert_eq!((ours.pos, ours.size), (42, 300));
-        let st = ours.stat();
-        assert_eq!((st.st_dev, st.st_ino), (meta.dev(), meta.ino()));
-        assert_eq!(
-            (st.st_mode, st.st_nlink as u64),
-            (meta.mode(), meta.nlink())
-        );
-        let mut gone = deleted.as_os_str().as_encoded_bytes().to_vec();
-        gone.extend_from_slice(b" (deleted)");
-        let gone_file = find(held.as_raw_fd());
-        assert_eq!(gone_file.path.as_deref(), Some(&gone[..]));
-        assert_eq!(gone_file.nlink, 0);
-        let dev_null = find(null.as_raw_fd());
-        let null_meta = std::fs::metadata("/dev/null").expect("stat");
-        assert_eq!(dev_null.stat().st_rdev, null_meta.rdev());
-        assert_eq!(dev_null.path.as_deref(), Some(&b"/dev/null"[..]));
-        assert!(files.windows(2).all(|w| w[0].fd < w[1].fd));
-    }
-
-    /// An anonymous inode's fdinfo line (`eventfd-id`, `tfd`), as /proc
-    /// gives it.
-    fn fdinfo_lines(fd: i32, key: &str) -> Vec<String> {
-        let text = std::fs::read_to_string(format!("/proc/self/fdinfo/{fd}")).expect("fdinfo");
-        text.lines()
-            .filter(|l| l.starts_with(key))
-            .map(str::to_string)
-            .collect()
-    }
-
-    #[test]
-    fn tells_eventfd_ids_and_whether_an_eventpoll_watches_as_fdinfo_does() {
-        let Some(program) = ListingProgram::load() else {
-            crate::test_need::program_did_not_load("rlsof_listing");
-            return;
-        };
-        // SAFETY: plain system calls; each result is checked, and each
-        // descriptor is owned (closed) right after.
-        let (event, idle, busy) = unsafe {
-            (
-                libc::eventfd(0, libc::EFD_CLOEXEC),
-                libc::epoll_create1(libc::EPOLL_CLOEXEC),
-                libc::epoll_create1(libc::EPOLL_CLOEXEC),
-            )
-        };
-        assert!(event >= 0 && idle >= 0 && busy >= 0);
-        // SAFETY: fresh descriptors of ours.
-        let owned = unsafe { [event, idle, busy].map(|fd| OwnedFd::from_raw_fd(fd)) };
-        let mut watch = libc::epoll_event {
-            events: libc::EPOLLIN as u32,
-            u64: 0,
-        };
-        // SAFETY: adds our eventfd to our eventpoll.
-        let added = unsafe { libc::epoll_ctl(busy, libc::EPOLL_CTL_ADD, event, &mut watch) };
-        assert_eq!(added, 0);
-        let files = program.files_of(std::process::id() as i32).expect("files");
-        let find = |fd: i32| files.iter().find(|f| f.fd == fd as u32).expect("listed");
-        let id = fdinfo_lines(event, "eventfd-id:");
-        assert_eq!(id.len(), 1, "{id:?}");
-        let told = find(event).eventfd_id.expect("id read");
-        assert_eq!(id[0].split_whitespace().nth(1), Some(&*told.to_string()));
-        assert!(fdinfo_lines(idle, "tfd:").is_empty());
-        assert_eq!(find(idle).epoll_watches, Some(false));
-        assert_eq!(fdinfo_lines(busy, "tfd:").len(), 1);
-        assert_eq!(find(busy).epoll_watches, Some(true));
-        drop(owned);
-    }
-
-    #[test]
-    fn a_path_too_long_for_the_buffer_is_left_to_proc() {
-        let mut bytes = vec![0u8; HEADER];
-        bytes[0..4].copy_from_slice(&5u32.to_ne_bytes());
-        bytes[4..8].copy_from_slice(&5u32.to_ne_bytes());
-        bytes[64..68].copy_from_slice(&(-36i32).to_ne_bytes());
-        let mut with_path = bytes.clone();
-        with_path[64..68].copy_from_slice(&4i32.to_ne_bytes());
-        with_path.extend_from_slice(b"/ab\0");
-        bytes.extend_from_slice(&with_path);
-        let files = parse(&bytes, 5).expect("whole");
-        assert_eq!(files.len(), 2);
-        assert_eq!(files[0].path, None);
-        assert_eq!(files[1].path.as_deref(), Some(&b"/ab"[..]));
-        assert!(parse(&bytes[..bytes.len() - 1], 5).is_none(), "cut short");
-        assert_eq!(parse(&bytes, 6).expect("whole"), vec![], "another's");
-    }
-}
+#[path = "listing_tests.rs"]
+mod tests;

@@ -59,7 +59,7 @@ pub use stream::SocketsInPidOrder;
 #[cfg(not(all(target_pointer_width = "64", target_endian = "little")))]
 pub use unsupported::{held_sockets, FilesProgram, SocketsInPidOrder, SocketsProgram};
 
-pub use listed::ListedFile;
+pub use listed::{ListedFile, ListingFilter};
 #[cfg(not(all(target_pointer_width = "64", target_endian = "little")))]
 pub use unsupported::ListingProgram;
 

@@ -96,8 +96,8 @@ pub(super) enum Reports {
     /// (see `super::sockets`).
     Described(&'static super::sockets::SocketOffsets),
     /// Each open file with its inode's fields and its path (see
-    /// `super::listing`).
-    Listing,
+    /// `super::listing`), those the filter leaves aside excepted.
+    Listing(super::ListingFilter),
 }
 
 impl Reports {
@@ -107,7 +107,7 @@ impl Reports {
             Reports::Sockets => "rlsof_sockets",
             Reports::Files => "rlsof_files",
             Reports::Described(_) => "rlsof_described",
-            Reports::Listing => "rlsof_listing",
+            Reports::Listing(_) => "rlsof_listing",
         }
     }
 
@@ -117,7 +117,7 @@ impl Reports {
             Reports::Sockets => socket_program(found),
             Reports::Files => file_program(found),
             Reports::Described(s) => super::sockets::program(found, s),
-            Reports::Listing => super::listing::program(found),
+            Reports::Listing(filter) => super::listing::program(found, filter),
         }
     }
 }

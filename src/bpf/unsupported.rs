@@ -2,7 +2,7 @@
 //! no program is built, and every question is answered from `/proc`.
 
 use super::debug::say;
-use super::{DescribedSocket, HeldSocket, Holdings, KernelFile, ListedFile};
+use super::{DescribedSocket, HeldSocket, Holdings, KernelFile, ListedFile, ListingFilter};
 
 const WHY: &str = "this machine is not 64-bit little-endian";
 
@@ -30,12 +30,12 @@ impl FilesProgram {
 pub struct ListingProgram;
 
 impl ListingProgram {
-    pub fn load() -> Option<ListingProgram> {
+    pub fn load(_filter: ListingFilter) -> Option<ListingProgram> {
         say(format_args!("descriptors: /proc ({WHY})"));
         None
     }
 
-    pub fn shared() -> Option<&'static ListingProgram> {
+    pub fn shared(_filter: ListingFilter) -> Option<&'static ListingProgram> {
         None
     }
 

@@ -21,13 +21,17 @@ const DESCRIPTORS_BEFORE_LISTING: usize = 2000;
 /// Whether a listing of `proc_root` takes its descriptors from the kernel
 /// (see [`Scanner::kernel_listing_of`]): as root, on the machine's
 /// `/proc`, unless refused ([`crate::knobs::NO_BPF`]), where the program
-/// loads. Decided once a run (the program is loaded once).
-pub(crate) fn kernel_lists_descriptors(proc_root: &std::path::Path) -> bool {
+/// loads. Decided once a run (the program is loaded once, with the run's
+/// `filter`).
+pub(crate) fn kernel_lists_descriptors(
+    proc_root: &std::path::Path,
+    filter: crate::bpf::ListingFilter,
+) -> bool {
     // SAFETY: geteuid has no preconditions.
     let root = unsafe { libc::geteuid() } == 0;
     root && proc_root == std::path::Path::new("/proc")
         && !crate::knobs::knobs().no_bpf
-        && crate::bpf::ListingProgram::shared().is_some()
+        && crate::bpf::ListingProgram::shared(filter).is_some()
 }
 
 impl Scanner {
@@ -91,7 +95,7 @@ impl Scanner {
         self.kernel_listing
             .get_or_init(|| {
                 self.kernel_can_be_asked()
-                    .then(crate::bpf::ListingProgram::shared)
+                    .then(|| crate::bpf::ListingProgram::shared(self.cfg.listing_filter))
                     .flatten()
             })
             .as_ref()?

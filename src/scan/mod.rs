@@ -4,6 +4,8 @@
 //! tree. Tables shared by all processes (locks, mounts) are read once, when
 //! first needed.
 
+pub use crate::bpf::ListingFilter;
+
 pub(crate) mod batches;
 pub(crate) mod endpoints;
 pub(crate) mod exempt;
@@ -68,6 +70,9 @@ pub struct ScanConfig {
     /// socket descriptors of processes whose selection flags have no bit
     /// of mask (see `Selection::sockets_only_unless`).
     pub sockets_only_unless: Option<u32>,
+    /// The descriptors no process can have listed, left in the kernel by
+    /// its listing (see `Selection::listing_filter`).
+    pub listing_filter: ListingFilter,
     /// `+E`/`-E`: learn the other ends of sockets and ptys.
     pub endpoints: bool,
     /// `-X`: leave TCP and UDP sockets unidentified, as lsof does.
@@ -103,6 +108,7 @@ impl Default for ScanConfig {
             guard: None,
             exempt: Vec::new(),
             sockets_only_unless: None,
+            listing_filter: ListingFilter::default(),
             endpoints: false,
             skip_tcp_udp: false,
             terse: false,

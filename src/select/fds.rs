@@ -24,6 +24,26 @@ impl FdFilter {
         !self.specs.is_empty()
     }
 
+    /// The lowest and highest descriptor number the list selects (low
+    /// above high when it names no number); None when it selects by
+    /// exclusion (`^`).
+    pub fn number_bounds(&self) -> Option<(u32, u32)> {
+        if self.excludes || !self.is_active() {
+            return None;
+        }
+        let ranges = self.specs.iter().filter_map(|spec| match spec {
+            FdSpec::Range(lo, hi) => Some((*lo, *hi)),
+            FdSpec::Name(_) => None,
+        });
+        Some(ranges.fold((1, 0), |(low, high), (lo, hi)| {
+            if low > high {
+                (lo, hi)
+            } else {
+                (low.min(lo), high.max(hi))
+            }
+        }))
+    }
+
     /// Whether the descriptor earns lsof's "selected by -d" flag. A file
     /// with no descriptor (lsof's empty FD) is never chosen by `-d`.
     pub fn selects(&self, fd: Option<FdName>) -> bool {

@@ -11,6 +11,8 @@ pub(crate) mod file_args;
 pub(crate) mod report;
 #[cfg(test)]
 mod tests_fuzz;
+#[cfg(test)]
+mod tests_listing_filter;
 
 use crate::cli::options::{CommandSpec, Item, LinkCount, Options, Tasks, UserSpec};
 use crate::model::{FdName, OpenFile};
@@ -356,6 +358,29 @@ impl Selection {
         }
         // Without -a another selection may still pick the file.
         process_flags != 0 || self.flags & (SEL_NLINK | SEL_UNX) != 0
+    }
+
+    /// What every descriptor a listing can show has in common, as the
+    /// kernel's listing can tell before the file crosses into user space
+    /// (see [`crate::scan::ListingFilter`]). Only where every listed file
+    /// must earn the selection itself (it alone is given, or `-a`), and no
+    /// file may credit a search item without being listed.
+    pub fn listing_filter(&self) -> crate::scan::ListingFilter {
+        let credits_items = self.flags & (SEL_NA | SEL_NET | SEL_NFS | SEL_NM) != 0;
+        let required = |flag: u32| {
+            !self.all
+                && !credits_items
+                && self.flags & flag != 0
+                && (self.and || self.flags & !flag == 0)
+        };
+        crate::scan::ListingFilter {
+            sockets_only: self.sockets_only_unless() == Some(0),
+            nlink_below: self
+                .nlink_below
+                .filter(|_| required(SEL_NLINK))
+                .map(|n| u32::try_from(n).unwrap_or(u32::MAX)),
+            fds: required(SEL_FD).then(|| self.fds.number_bounds()).flatten(),
+        }
     }
 
     /// The PIDs to scan when nothing but `-p` PIDs can select a process

@@ -1,7 +1,8 @@
 //! Random selections (proptest, which shrinks a failure to its smallest
 //! command line and files): building and applying them never panics, and
-//! the scan's early skip (`fd_may_be_listed`) never drops a file that the
-//! full test would list.
+//! neither the scan's early skip (`fd_may_be_listed`) nor the kernel
+//! listing's filter (`listing_filter`) drops a file that the full test
+//! would list.
 
 use super::{Selection, UserSel};
 use crate::cli::options::{Item, UserSpec};
@@ -48,6 +49,8 @@ const PIECES: &[&str] = &[
     "-x",
     "fl",
     "-t",
+    "-i",
+    "-U",
 ];
 
 fn header() -> impl Strategy<Value = Header> {
@@ -117,6 +120,19 @@ fn users_of(opts: &crate::cli::options::Options) -> Vec<Item<UserSel>> {
         .collect()
 }
 
+/// Whether the kernel's listing, filtering with `filter`, lets `file`
+/// through (descriptors only: it lists no other file).
+fn kept_by(filter: &crate::scan::ListingFilter, file: &OpenFile) -> bool {
+    let Some(FdName::Num(n)) = file.fd else {
+        return true;
+    };
+    let socket = file.file_type.as_ref().is_some_and(|t| t.is_socket());
+    let linked = |below: u32| file.nlink.is_some_and(|links| links >= u64::from(below));
+    (socket || !filter.sockets_only)
+        && !filter.nlink_below.is_some_and(linked)
+        && filter.fds.is_none_or(|(low, high)| low <= n && n <= high)
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(3_000))]
 
@@ -130,6 +146,7 @@ proptest! {
             return Ok(());
         };
         let sel = Selection::new(&opts, users_of(&opts));
+        let filter = sel.listing_filter();
         for (header, mut file) in files {
             let Some(flags) = sel.process(&header) else {
                 continue;
@@ -139,6 +156,10 @@ proptest! {
                 prop_assert!(
                     sel.fd_may_be_listed(flags, fd),
                     "early skip dropped a listed file: {:?} {:?}", opts, fd
+                );
+                prop_assert!(
+                    kept_by(&filter, &file),
+                    "the kernel's filter {:?} dropped a listed file: {:?} {:?}", filter, opts, file
                 );
             }
         }
