@@ -64,9 +64,24 @@ pub(crate) fn for_each_descriptor(
     let mut found = 0u64;
     let mut misses = 0u64;
     let mut next = 0u32;
+    // Permission to read links is the kernel's per table (ptrace's rule),
+    // not per descriptor: once refused, every other link of the table
+    // would be refused too, and only which descriptors exist is read.
+    let mut refused = None;
     // An older kernel says nothing (0): then only the listing tells.
     while found < count && misses <= MISS_BUDGET && passes(next) {
         let link = read_link(fd_dir, next, bufs);
+        if let Err(e) = &link {
+            refused = e
+                .raw_os_error()
+                .filter(|&e| e == libc::EACCES || e == libc::EPERM);
+        }
+        if refused.is_some() {
+            found += 1;
+            each(next, link, bufs);
+            next += 1;
+            break;
+        }
         if is_missing(&link) {
             misses += 1;
             if count - found <= FEW_LEFT {
@@ -94,7 +109,10 @@ pub(crate) fn for_each_descriptor(
     });
     numbers.sort_unstable();
     for n in numbers {
-        let link = read_link(fd_dir, n, bufs);
+        let link = match refused {
+            Some(errno) => Err(io::Error::from_raw_os_error(errno)),
+            None => read_link(fd_dir, n, bufs),
+        };
         each(n, link, bufs);
     }
 }
