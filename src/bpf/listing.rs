@@ -277,7 +277,7 @@ impl ListingProgram {
         let program = ListingProgram::load_checked(filter);
         match program {
             Some(_) if filter.filters() => say(format_args!(
-                "descriptors: the kernel (rlsof_listing; selection leaves those {filter} in the kernel), /proc where it cannot tell"
+                "descriptors: the kernel (rlsof_listing), /proc where it cannot tell; selection leaves those {filter} in the kernel"
             )),
             Some(_) => say(format_args!(
                 "descriptors: the kernel (rlsof_listing), /proc where it cannot tell"

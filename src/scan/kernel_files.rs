@@ -102,6 +102,15 @@ impl Scanner {
             .files_of(pid)
     }
 
+    /// Whether a file on a FUSE mount (`path`) is described from the
+    /// attributes the kernel caches, as the kernel listing describes such
+    /// descriptors (DIVERGENCES.md #23): where that listing runs.
+    pub(super) fn cached_attributes_for(&self, path: &[u8]) -> bool {
+        self.guard.on_fuse(path)
+            && self.on_machine_unrefused()
+            && kernel_lists_descriptors(&self.cfg.proc_root, self.cfg.listing_filter)
+    }
+
     /// Counts descriptors read from `/proc` that the kernel listing could
     /// have told.
     pub(super) fn count_descriptors_read(&self, n: usize) {

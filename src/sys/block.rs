@@ -121,6 +121,21 @@ impl BlockGuard {
         self.bounded(&mount, dir, name)
     }
 
+    /// Whether `path` lies on a FUSE file system (the innermost mount
+    /// holding it decides), whose attributes as last cached can be read
+    /// without its daemon: see [`stat_cached_at`].
+    pub fn on_fuse(&self, path: &[u8]) -> bool {
+        let Some(point) = self.risky_mount(path) else {
+            return false;
+        };
+        let mounted = self.mounts.get().iter().rev();
+        mounted
+            .filter(|m| m.mount_point == point)
+            .map(|m| m.fs_type.as_str())
+            .next()
+            .is_some_and(|t| t == "fuse" || t.starts_with("fuse."))
+    }
+
     /// `stat(path)`, bounded the same way.
     pub fn stat_path(&self, path: &[u8]) -> io::Result<libc::stat> {
         let c = CString::new(path).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
@@ -196,6 +211,47 @@ fn is_under(path: &[u8], mount: &[u8]) -> bool {
     path.starts_with(mount) && matches!(path.get(mount.len()), None | Some(b'/'))
 }
 
+/// `fstatat(at, name)` following links, from the attributes the kernel
+/// has cached (`statx`'s `AT_STATX_DONT_SYNC`): FUSE answers so without
+/// asking its daemon, and `name` here is a `/proc` link (`cwd`,
+/// `map_files/...`) whose target is reached without a lookup on the file
+/// system, so a daemon that never answers costs no wait.
+pub(crate) fn stat_cached_at(at: RawFd, name: &CStr) -> io::Result<libc::stat> {
+    let mut stx = std::mem::MaybeUninit::<libc::statx>::uninit();
+    // SAFETY: valid C string and out pointer; statx writes at most a
+    // struct statx.
+    let rc = unsafe {
+        libc::statx(
+            at,
+            name.as_ptr(),
+            libc::AT_STATX_DONT_SYNC,
+            libc::STATX_BASIC_STATS,
+            stx.as_mut_ptr(),
+        )
+    };
+    if rc < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: statx succeeded and filled the buffer.
+    let stx = unsafe { stx.assume_init() };
+    // SAFETY: all-zero is a valid stat (plain integers).
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    st.st_dev = libc::makedev(stx.stx_dev_major, stx.stx_dev_minor);
+    st.st_ino = stx.stx_ino;
+    st.st_mode = u32::from(stx.stx_mode);
+    st.st_nlink = stx.stx_nlink as libc::nlink_t;
+    st.st_uid = stx.stx_uid;
+    st.st_gid = stx.stx_gid;
+    st.st_rdev = libc::makedev(stx.stx_rdev_major, stx.stx_rdev_minor);
+    st.st_size = stx.stx_size as libc::off_t;
+    st.st_blksize = stx.stx_blksize as libc::blksize_t;
+    st.st_blocks = stx.stx_blocks as libc::blkcnt_t;
+    st.st_mtime = stx.stx_mtime.tv_sec;
+    st.st_atime = stx.stx_atime.tv_sec;
+    st.st_ctime = stx.stx_ctime.tv_sec;
+    Ok(st)
+}
+
 fn stat_at_raw(at: RawFd, name: &CStr) -> io::Result<libc::stat> {
     let mut st = std::mem::MaybeUninit::<libc::stat>::uninit();
     // SAFETY: valid C string and out pointer.
@@ -226,6 +282,27 @@ mod tests {
         assert!(may_block_type("fuse"));
         assert!(!may_block_type("ext4"));
         assert!(!may_block_type("fusectl"));
+    }
+
+    #[test]
+    fn cached_attributes_are_stat_s() {
+        let dir = std::env::temp_dir();
+        let c = CString::new(dir.as_os_str().as_encoded_bytes()).expect("path");
+        let cached = stat_cached_at(libc::AT_FDCWD, &c).expect("statx");
+        let fresh = stat_at_raw(libc::AT_FDCWD, &c).expect("stat");
+        assert_eq!(
+            (
+                cached.st_dev,
+                cached.st_ino,
+                cached.st_mode,
+                cached.st_nlink
+            ),
+            (fresh.st_dev, fresh.st_ino, fresh.st_mode, fresh.st_nlink)
+        );
+        assert_eq!(
+            (cached.st_size, cached.st_uid),
+            (fresh.st_size, fresh.st_uid)
+        );
     }
 
     #[test]
@@ -280,6 +357,8 @@ mod tests {
         assert_eq!(risky("/srv/x"), None);
         assert_eq!(risky("/home/u"), Some(b"/home".to_vec()));
         assert_eq!(risky("relative"), None);
+        assert!(guard.on_fuse(b"/tmp/remote/x"));
+        assert!(!guard.on_fuse(b"/home/u") && !guard.on_fuse(b"/tmp/file"));
         // Under -b, what is local is stat'ed, what may block is not.
         let local = guard.stat_path(b"/tmp");
         assert!(local.is_ok(), "{local:?}");

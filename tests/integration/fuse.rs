@@ -350,3 +350,93 @@ fn stuck_fuse_file_is_described_at_once_from_the_kernel() {
     let timed_out = format!("{} (stat: Connection timed out)", held.display());
     assert!(stdout.contains(&timed_out), "{stdout}");
 }
+
+/// A process whose working directory is `dir` and which maps `file`
+/// (its descriptor closed: only the mapping holds it); returns once it
+/// does.
+fn hold_mapped_in(dir: &Path, file: &Path) -> Child {
+    let code = "import mmap, os, sys, time\n\
+        f = open(sys.argv[2], 'rb')\n\
+        m = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)\n\
+        f.close()\n\
+        os.chdir(sys.argv[1])\n\
+        print('held', flush=True)\n\
+        time.sleep(3600)\n";
+    let mut child = Command::new("python3")
+        .arg("-c")
+        .arg(code)
+        .arg(dir)
+        .arg(file)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start the holder");
+    let mut line = String::new();
+    if let Some(out) = child.stdout.take() {
+        let _ = BufReader::new(out).read_line(&mut line);
+    }
+    assert_eq!(line.trim(), "held", "the holder could not map {file:?}");
+    child
+}
+
+/// A working directory and a mapped file on the stuck mount: as root
+/// where the kernel lists descriptors, both are stat'ed from the
+/// attributes the kernel caches (statx's AT_STATX_DONT_SYNC, through the
+/// /proc links), at once; without the kernel's help they wait `-S`.
+#[test]
+fn stuck_fuse_cwd_and_mapping_are_described_at_once_from_the_kernel() {
+    let _alone = crate::common::machine::alone();
+    if !crate::kernel_listing::listing_expected() {
+        eprintln!("skipped: the kernel listing does not load on this kernel");
+        return;
+    }
+    if !common::require_root() {
+        return;
+    }
+    let Some(mut mounted) = mount("cwdmap") else {
+        return;
+    };
+    let held = mounted.mount_point.join("held");
+    let holder = hold_mapped_in(&mounted.mount_point, &held);
+    let pid = holder.id().to_string();
+    mounted.holder = Some(holder);
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(mounted.daemon.id() as i32, libc::SIGUSR1) };
+    let timeout = TIMEOUT_SECS.to_string();
+    let args = [
+        "-S", &timeout, "-n", "-P", "-a", "-p", &pid, "-d", "cwd,mem",
+    ];
+    let started = Instant::now();
+    let out = common::run(common::rlsof(), &args);
+    let elapsed = started.elapsed();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        elapsed < Duration::from_secs(TIMEOUT_SECS),
+        "waited {elapsed:?}:\n{stdout}"
+    );
+    assert_eq!(out.status, "exit 0", "{stdout}");
+    let row = |fd: &str, name: &Path| -> Vec<String> {
+        let name = name.to_string_lossy();
+        let line = stdout
+            .lines()
+            .find(|l| l.split_whitespace().nth(3) == Some(fd) && l.ends_with(&*name))
+            .unwrap_or_else(|| panic!("no {fd} row for {name}:\n{stdout}"));
+        line.split_whitespace().map(str::to_string).collect()
+    };
+    // The daemon's attributes: the root directory is node 1, "held"
+    // node 2 of 22 bytes.
+    let cwd = row("cwd", &mounted.mount_point);
+    assert_eq!((cwd[4].as_str(), cwd[7].as_str()), ("DIR", "1"), "{cwd:?}");
+    let mem = row("mem", &held);
+    assert_eq!(
+        (mem[4].as_str(), mem[6].as_str(), mem[7].as_str()),
+        ("REG", "22", "2"),
+        "{mem:?}"
+    );
+
+    let started = Instant::now();
+    let out = common::run_with_env(common::rlsof(), &args, &[("RLSOF_NO_BPF", "1")]);
+    assert!(started.elapsed() >= Duration::from_secs(TIMEOUT_SECS));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("(stat: Connection timed out)"), "{stdout}");
+}

@@ -44,7 +44,12 @@ impl Scanner {
             return Some(file);
         }
         node::name_from_link(&mut file, &bufs.link, None);
-        match self.guard.stat_at(place.dir.raw(), name, &bufs.link) {
+        let stat = if self.cached_attributes_for(&bufs.link) {
+            crate::sys::block::stat_cached_at(place.dir.raw(), name)
+        } else {
+            self.guard.stat_at(place.dir.raw(), name, &bufs.link)
+        };
+        match stat {
             Ok(st) => node::apply_stat(&mut file, &st, &bufs.link, self.mqueue_dev()),
             Err(e) => {
                 file.file_type = Some(FileType::Unknown);
@@ -87,7 +92,11 @@ impl Scanner {
                 continue;
             }
             let is_it = |st: &libc::stat| Dev::from_raw(st.st_dev) == m.dev && st.st_ino == m.inode;
-            let mut stat = self.stat_mapped(&m.path, m.dev, m.inode);
+            let mut stat = if self.cached_attributes_for(&m.path) {
+                stat_mapping_cached(place, &m)
+            } else {
+                self.stat_mapped(&m.path, m.dev, m.inode)
+            };
             if !stat.as_ref().is_ok_and(is_it) {
                 if let Some(st) = stat_in_other_mount_ns(place, &m) {
                     stat = Ok(st);
@@ -129,6 +138,18 @@ impl Scanner {
         }
         Ok(st)
     }
+}
+
+/// A mapped file on FUSE, stat'ed through its `/proc/PID/map_files/`
+/// link (which leads to the file without a lookup on the mount) from the
+/// attributes the kernel caches: no call reaches the daemon.
+fn stat_mapping_cached(
+    place: &ProcEntry,
+    m: &crate::scan::maps::Mapping,
+) -> io::Result<libc::stat> {
+    let link = std::ffi::CString::new(format!("map_files/{}", m.map_file))
+        .map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
+    crate::sys::block::stat_cached_at(place.dir.raw(), &link)
 }
 
 fn mismatch_note(st: &libc::stat, dev: Dev, inode: u64) -> String {
