@@ -46,6 +46,8 @@ const BPF_FUNC_D_PATH: i32 = 147;
 pub(super) const HEADER: usize = 88;
 pub(super) const EVENTFD_ID_READ: u32 = 1;
 pub(super) const EPOLL_ROOT_READ: u32 = 2;
+/// anon_inodefs's magic number (`ANON_INODE_FS_MAGIC`).
+const ANON_INODE_MAGIC: u32 = 0x0904_1934;
 /// The stack's 512 bytes: the header, the path, 8 bytes of scratch.
 const PATH_ROOM: usize = 512 - HEADER - 8;
 const AT_HEADER: i16 = -512;
@@ -176,7 +178,8 @@ fn leave_aside(
 
 /// What fdinfo would add to an anonymous inode's name, read from the
 /// file's `private_data` as if it were an eventfd's context and an
-/// eventpoll (a read that faults gives zeros): the caller looks only at
+/// eventpoll (a read that faults gives zeros), for files on anon_inodefs
+/// only (the others keep zeros): the caller looks only at
 /// what the file's path says it is. A kernel whose BTF lacks either
 /// struct leaves its bit out of the header's mask: fdinfo tells then.
 fn anonymous(a: &mut Asm, found: &Found) -> Result<(), String> {
@@ -192,6 +195,11 @@ fn anonymous(a: &mut Asm, found: &Found) -> Result<(), String> {
     ];
     a.store_imm(Width::W, FP, h + 72, 0);
     a.store_imm(Width::DW, FP, h + 80, 0);
+    // Eventfds and eventpolls are anonymous inodes: for any other file
+    // (most) the reads are skipped, their fields left zero.
+    let skip = a.label();
+    a.load(Width::DW, R3, FP, h + 40);
+    a.jump32_if(If::Ne, R3, ANON_INODE_MAGIC, skip);
     let mut mask = 0;
     for (field, size, at, bit) in reads {
         let Ok(field) = field else { continue };
@@ -208,6 +216,7 @@ fn anonymous(a: &mut Asm, found: &Found) -> Result<(), String> {
         a.mov_imm(R2, size as i32);
         a.call(BPF_FUNC_PROBE_READ_KERNEL);
     }
+    a.put(skip);
     a.store_imm(Width::W, FP, h + 76, mask as i32);
     Ok(())
 }

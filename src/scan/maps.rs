@@ -12,9 +12,18 @@ pub(crate) struct Mapping {
     pub path: Vec<u8>,
     /// The kernel marked the path " (deleted)".
     pub deleted: bool,
-    /// The first mapping's addresses, as `/proc/PID/map_files/` names its
-    /// link to the file (`start-end`, hexadecimal, unpadded).
-    pub map_file: String,
+    /// The first mapping's addresses (see [`Mapping::map_file`]).
+    pub start: u64,
+    pub end: u64,
+}
+
+impl Mapping {
+    /// The name of the `/proc/PID/map_files/` link to the file: the first
+    /// mapping's addresses, `start-end`, hexadecimal, unpadded. Made when
+    /// asked (rarely: most mappings are stat'ed by path).
+    pub(crate) fn map_file(&self) -> String {
+        format!("{:x}-{:x}", self.start, self.end)
+    }
 }
 
 /// Parses maps text, skipping anonymous mappings and de-duplicating by
@@ -37,7 +46,8 @@ pub(crate) fn parse_maps(text: &[u8]) -> Vec<Mapping> {
             inode: m.inode,
             path: m.path.to_vec(),
             deleted: m.deleted,
-            map_file: format!("{:x}-{:x}", m.start, m.end),
+            start: m.start,
+            end: m.end,
         });
     }
     out
@@ -116,7 +126,7 @@ mod tests {
         let m = parse_maps(text);
         assert_eq!(m.len(), 3);
         assert_eq!(m[0].path, b"/usr/bin/head");
-        assert_eq!(m[0].map_file, "55-56");
+        assert_eq!(m[0].map_file(), "55-56");
         assert_eq!(
             m[0].dev,
             Dev {
