@@ -24,6 +24,12 @@ impl Mapping {
     pub(crate) fn map_file(&self) -> String {
         format!("{:x}-{:x}", self.start, self.end)
     }
+
+    /// `map_files/START-END`, the link's path under `/proc/PID`.
+    pub(crate) fn map_files_link(&self) -> std::ffi::CString {
+        let path = format!("map_files/{}", self.map_file());
+        std::ffi::CString::new(path).expect("hexadecimal digits hold no NUL")
+    }
 }
 
 /// Parses maps text, skipping anonymous mappings and de-duplicating by

@@ -42,7 +42,11 @@ pub(crate) fn may_block_type(fs_type: &str) -> bool {
         "davfs",
         "sshfs",
     ];
-    NETWORK.contains(&fs_type) || fs_type == "fuse" || fs_type.starts_with("fuse.")
+    NETWORK.contains(&fs_type) || is_fuse_type(fs_type)
+}
+
+fn is_fuse_type(fs_type: &str) -> bool {
+    fs_type == "fuse" || fs_type.starts_with("fuse.")
 }
 
 /// What a scan may do about calls that can block.
@@ -133,7 +137,7 @@ impl BlockGuard {
             .filter(|m| m.mount_point == point)
             .map(|m| m.fs_type.as_str())
             .next()
-            .is_some_and(|t| t == "fuse" || t.starts_with("fuse."))
+            .is_some_and(is_fuse_type)
     }
 
     /// `stat(path)`, bounded the same way.

@@ -94,10 +94,16 @@ fn mount(tag: &str) -> Option<StuckMount> {
 fn hold(file: &Path) -> Child {
     let code =
         "import sys, time\nf = open(sys.argv[1])\nprint('held', flush=True)\ntime.sleep(3600)\n";
+    start_holder(code, &[file], &format!("open {file:?}"))
+}
+
+/// Runs python3 `code` with `args`, and returns once it prints "held";
+/// `what` says what it could not do otherwise.
+fn start_holder(code: &str, args: &[&Path], what: &str) -> Child {
     let mut child = Command::new("python3")
         .arg("-c")
         .arg(code)
-        .arg(file)
+        .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .spawn()
@@ -106,7 +112,7 @@ fn hold(file: &Path) -> Child {
     if let Some(out) = child.stdout.take() {
         let _ = BufReader::new(out).read_line(&mut line);
     }
-    assert_eq!(line.trim(), "held", "the holder could not open {file:?}");
+    assert_eq!(line.trim(), "held", "the holder could not {what}");
     child
 }
 
@@ -362,21 +368,7 @@ fn hold_mapped_in(dir: &Path, file: &Path) -> Child {
         os.chdir(sys.argv[1])\n\
         print('held', flush=True)\n\
         time.sleep(3600)\n";
-    let mut child = Command::new("python3")
-        .arg("-c")
-        .arg(code)
-        .arg(dir)
-        .arg(file)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("start the holder");
-    let mut line = String::new();
-    if let Some(out) = child.stdout.take() {
-        let _ = BufReader::new(out).read_line(&mut line);
-    }
-    assert_eq!(line.trim(), "held", "the holder could not map {file:?}");
-    child
+    start_holder(code, &[dir, file], &format!("map {file:?}"))
 }
 
 /// A working directory and a mapped file on the stuck mount: as root

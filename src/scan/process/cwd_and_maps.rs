@@ -147,9 +147,7 @@ fn stat_mapping_cached(
     place: &ProcEntry,
     m: &crate::scan::maps::Mapping,
 ) -> io::Result<libc::stat> {
-    let link = std::ffi::CString::new(format!("map_files/{}", m.map_file()))
-        .map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
-    crate::sys::block::stat_cached_at(place.dir.raw(), &link)
+    crate::sys::block::stat_cached_at(place.dir.raw(), &m.map_files_link())
 }
 
 fn mismatch_note(st: &libc::stat, dev: Dev, inode: u64) -> String {
@@ -183,7 +181,6 @@ fn stat_in_other_mount_ns(place: &ProcEntry, m: &crate::scan::maps::Mapping) -> 
     if m.deleted || *ours == Some((theirs.st_dev, theirs.st_ino)) {
         return None;
     }
-    let link = std::ffi::CString::new(format!("map_files/{}", m.map_file())).ok()?;
-    let st = place.dir.stat(&link, false).ok()?;
+    let st = place.dir.stat(&m.map_files_link(), false).ok()?;
     (Dev::from_raw(st.st_dev) == m.dev && st.st_ino == m.inode).then_some(st)
 }
