@@ -2,6 +2,7 @@
 
 use crate::model::Dev;
 use std::collections::HashSet;
+use std::hash::BuildHasherDefault;
 
 /// A mapped file, once per (device, inode), in maps order.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,7 +37,7 @@ impl Mapping {
 /// device and inode as lsof does.
 pub(crate) fn parse_maps(text: &[u8]) -> Vec<Mapping> {
     let mut out: Vec<Mapping> = Vec::new();
-    let mut seen: HashSet<(Dev, u64)> = HashSet::new();
+    let mut seen: HashSet<(Dev, u64), BuildHasherDefault<DevInodeHasher>> = HashSet::default();
     for line in text.split(|&c| c == b'\n') {
         let Some(m) = parse_line(line) else { continue };
         // A file is mapped several times in a row (text, data, ...): the
@@ -59,6 +60,33 @@ pub(crate) fn parse_maps(text: &[u8]) -> Vec<Mapping> {
     out
 }
 
+/// The de-duplicating set's hash: a multiply-rotate over the device and
+/// inode numbers. The set is filled for every process of a listing, and
+/// SipHash (the standard one, made to resist chosen keys, which these
+/// are not) showed as a share of the whole listing's time.
+#[derive(Default)]
+struct DevInodeHasher(u64);
+
+impl std::hash::Hasher for DevInodeHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+
+    fn write_u32(&mut self, n: u32) {
+        self.write_u64(u64::from(n));
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7cc1_b727_220a_95);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
 /// A maps line's file, its path still in the text.
 struct LineMapping<'t> {
     start: u64,
@@ -69,8 +97,11 @@ struct LineMapping<'t> {
     deleted: bool,
 }
 
+/// `address perms offset dev inode   path`: None for an anonymous
+/// mapping (no path, or device 00:00 and inode 0, as `[heap]`) or a
+/// malformed line. Most lines of most processes are anonymous: they are
+/// told by their fields' text before any number is parsed.
 fn parse_line(line: &[u8]) -> Option<LineMapping<'_>> {
-    // address perms offset dev inode   path
     let mut rest = line;
     let mut fields: [&[u8]; 5] = [&[]; 5];
     for slot in fields.iter_mut() {
@@ -80,19 +111,20 @@ fn parse_line(line: &[u8]) -> Option<LineMapping<'_>> {
         rest = &rest[end..];
     }
     let path = trim_start(rest);
-    if path.is_empty() {
+    if path.is_empty() || (fields[3] == b"00:00" && fields[4] == b"0") {
         return None;
     }
-    let mut dev = fields[3].split(|&c| c == b':');
-    let major = hex(dev.next()?)?;
-    let minor = hex(dev.next()?)?;
-    let inode = std::str::from_utf8(fields[4]).ok()?.parse::<u64>().ok()?;
-    if major == 0 && minor == 0 && inode == 0 {
+    let (major, minor) = split_at_byte(fields[3], b':')?;
+    let dev = Dev {
+        major: hex(major)?,
+        minor: hex(minor)?,
+    };
+    let inode = decimal(fields[4])?;
+    if dev.major == 0 && dev.minor == 0 && inode == 0 {
         return None;
     }
-    let (start, end) = std::str::from_utf8(fields[0]).ok()?.split_once('-')?;
-    let start = u64::from_str_radix(start, 16).ok()?;
-    let end = u64::from_str_radix(end, 16).ok()?;
+    let (start, end) = split_at_byte(fields[0], b'-')?;
+    let (start, end) = (hex(start)?, hex(end)?);
     let (path, deleted) = match path.strip_suffix(b" (deleted)") {
         Some(p) if !p.is_empty() => (p, true),
         _ => (path, false),
@@ -100,7 +132,7 @@ fn parse_line(line: &[u8]) -> Option<LineMapping<'_>> {
     Some(LineMapping {
         start,
         end,
-        dev: Dev { major, minor },
+        dev,
         inode,
         path,
         deleted,
@@ -112,8 +144,38 @@ fn trim_start(b: &[u8]) -> &[u8] {
     &b[n..]
 }
 
-fn hex(b: &[u8]) -> Option<u32> {
-    u32::from_str_radix(std::str::from_utf8(b).ok()?, 16).ok()
+fn split_at_byte(b: &[u8], sep: u8) -> Option<(&[u8], &[u8])> {
+    let at = b.iter().position(|&c| c == sep)?;
+    Some((&b[..at], &b[at + 1..]))
+}
+
+/// A hexadecimal number of maps (lowercase, unsigned, at most 16 digits).
+fn hex<T: TryFrom<u64>>(b: &[u8]) -> Option<T> {
+    if b.is_empty() || b.len() > 16 {
+        return None;
+    }
+    let mut n = 0u64;
+    for &c in b {
+        let digit = match c {
+            b'0'..=b'9' => c - b'0',
+            b'a'..=b'f' => c - b'a' + 10,
+            b'A'..=b'F' => c - b'A' + 10,
+            _ => return None,
+        };
+        n = n << 4 | u64::from(digit);
+    }
+    T::try_from(n).ok()
+}
+
+/// A decimal number of maps (unsigned, within u64).
+fn decimal(b: &[u8]) -> Option<u64> {
+    if b.is_empty() {
+        return None;
+    }
+    b.iter().try_fold(0u64, |n, &c| {
+        let digit = c.checked_sub(b'0').filter(|&d| d < 10)?;
+        n.checked_mul(10)?.checked_add(u64::from(digit))
+    })
 }
 
 #[cfg(test)]
@@ -154,5 +216,44 @@ mod tests {
     #[test]
     fn malformed_lines_are_skipped() {
         assert!(parse_maps(b"x\n\n55-56 r--p 0 zz:00 1 /a\n55-56 r--p 0 fe:00 q /a\n").is_empty());
+    }
+
+    #[test]
+    fn full_width_addresses_and_large_numbers_parse() {
+        let text = b"7ffd4a1b2000-7ffd4a1b4000 r--p 00000000 103:0a 18446744073709551615 /x\n\
+ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0                  [vsyscall]\n";
+        let m = parse_maps(text);
+        assert_eq!(m.len(), 1);
+        assert_eq!((m[0].start, m[0].end), (0x7ffd_4a1b_2000, 0x7ffd_4a1b_4000));
+        assert_eq!(
+            m[0].dev,
+            Dev {
+                major: 0x103,
+                minor: 0xa
+            }
+        );
+        assert_eq!(m[0].inode, u64::MAX);
+    }
+
+    #[test]
+    fn numbers_out_of_range_or_not_numbers_are_refused() {
+        assert_eq!(hex::<u32>(b"100000000"), None);
+        assert_eq!(hex::<u64>(b"fffffffffffffffff"), None);
+        assert_eq!(hex::<u32>(b""), None);
+        assert_eq!(hex::<u32>(b"+1"), None);
+        assert_eq!(hex::<u32>(b"fE"), Some(0xfe));
+        assert_eq!(decimal(b"18446744073709551616"), None);
+        assert_eq!(decimal(b"12a"), None);
+        assert_eq!(decimal(b""), None);
+        assert_eq!(decimal(b"007"), Some(7));
+    }
+
+    #[test]
+    fn a_file_mapped_apart_twice_is_listed_once_at_its_first_place() {
+        let text = b"1-2 r--p 0 08:01 5 /a\n3-4 r--p 0 08:01 6 /b\n5-6 r--p 0 08:01 5 /a\n";
+        let m = parse_maps(text);
+        let paths: Vec<&[u8]> = m.iter().map(|m| &m.path[..]).collect();
+        assert_eq!(paths, [&b"/a"[..], &b"/b"[..]]);
+        assert_eq!(m[0].start, 1);
     }
 }

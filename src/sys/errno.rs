@@ -1,6 +1,7 @@
 //! errno as lsof prints it: strerror's text alone.
 
 use std::io;
+use std::sync::OnceLock;
 
 /// The text of `e` as lsof prints it (`strerror(errno)`), without the
 /// " (os error N)" that `io::Error`'s Display adds. The text comes from
@@ -10,6 +11,17 @@ pub(crate) fn errno_text(e: &io::Error) -> String {
     let Some(code) = e.raw_os_error() else {
         return e.to_string();
     };
+    // A listing may meet the same refusal for thousands of descriptors
+    // (a process whose links may not be read): each code's text is made
+    // once a run.
+    static TEXTS: [OnceLock<Box<str>>; 134] = [const { OnceLock::new() }; 134];
+    match usize::try_from(code).ok().and_then(|i| TEXTS.get(i)) {
+        Some(text) => text.get_or_init(|| strerror_text(code).into()).to_string(),
+        None => strerror_text(code),
+    }
+}
+
+fn strerror_text(code: i32) -> String {
     let text = io::Error::from_raw_os_error(code).to_string();
     match text.strip_suffix(&format!(" (os error {code})")) {
         Some(bare) => bare.to_string(),
