@@ -177,6 +177,11 @@ fn check_clean_stop(
 
 #[test]
 fn recovery_killed_at_random_points_leaves_the_whole_copy_or_nothing() {
+    // Hundreds of MiB copied again and again load the machine enough (a
+    // kernel matrix VM under TCG) that lsof's own time limit on stat()
+    // fires beside it and it warns of file systems it cannot stat: the
+    // comparisons with lsof wait.
+    let _alone = crate::common::machine::alone();
     let Some(source_fs) = Tmpfs::mount("kill-src", "256m") else {
         return;
     };
@@ -296,9 +301,13 @@ fn sigint_on_a_terminal_puts_the_line_back() {
 
 /// The holder exits in the middle of the copy: rlsof's own descriptor
 /// keeps the file alive, so the copy is whole (or, if the holder was gone
-/// before rlsof opened the file, there is no copy and a clear error).
+/// before rlsof opened the file, there is no copy and a clear error: no
+/// such process, or, caught between its death and its reaping, a zombie
+/// that holds no descriptor any more).
 #[test]
 fn the_holder_exiting_mid_copy_changes_nothing() {
+    // A 200 MiB file written and hashed: see the test of random kills.
+    let _alone = crate::common::machine::alone();
     let Some(source_fs) = Tmpfs::mount("gone-src", "256m") else {
         return;
     };
@@ -333,6 +342,8 @@ fn the_holder_exiting_mid_copy_changes_nothing() {
         assert_eq!(sha256(&dest), original, "{what}");
     } else {
         assert!(!dest.exists(), "{what}");
-        assert!(text(&out.stderr).contains("no such process"), "{what}");
+        let stderr = text(&out.stderr);
+        let gone = stderr.contains("no such process") || stderr.contains(" has no fd ");
+        assert!(gone, "{what}");
     }
 }
