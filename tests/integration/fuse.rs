@@ -17,6 +17,18 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 const TIMEOUT_SECS: u64 = 2;
+/// `-S` for the tests the kernel path answers at once: a run that waited
+/// on the daemon takes at least this long; one that did not may still
+/// take seconds in a kernel matrix VM under TCG (`RLSOF_TEST_SLOWDOWN`,
+/// which the guest sets; 1 elsewhere).
+fn at_once_timeout_secs() -> u64 {
+    let slowdown = std::env::var("RLSOF_TEST_SLOWDOWN")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        .unwrap_or(1);
+    TIMEOUT_SECS * slowdown.max(1)
+}
+
 /// Time allowed beyond the timeout for listing the whole machine.
 const SLACK: Duration = Duration::from_secs(10);
 
@@ -296,6 +308,7 @@ fn stuck_fuse_file_does_not_stall_a_scrape() {
 /// kernel's help (`RLSOF_NO_BPF=1`) its stat times out, as lsof's does.
 #[test]
 fn stuck_fuse_file_is_described_at_once_from_the_kernel() {
+    let secs = at_once_timeout_secs();
     let _alone = crate::common::machine::alone();
     if !crate::kernel_listing::listing_expected() {
         eprintln!("skipped: the kernel listing does not load on this kernel");
@@ -305,7 +318,7 @@ fn stuck_fuse_file_is_described_at_once_from_the_kernel() {
         return;
     };
     let pid = holder_pid.to_string();
-    let timeout = TIMEOUT_SECS.to_string();
+    let timeout = secs.to_string();
     let args = ["-S", &timeout, "-n", "-P", "-a", "-p", &pid, "-d", "3"];
     let started = Instant::now();
     // The stuck mount makes rlsof load the listing at once (its mount
@@ -319,7 +332,7 @@ fn stuck_fuse_file_is_described_at_once_from_the_kernel() {
         "{stderr}"
     );
     assert!(
-        elapsed < Duration::from_secs(TIMEOUT_SECS),
+        elapsed < Duration::from_secs(secs),
         "waited {elapsed:?}:\n{stdout}\n{stderr}"
     );
     assert_eq!(out.status, "exit 0", "{stderr}");
@@ -342,7 +355,7 @@ fn stuck_fuse_file_is_described_at_once_from_the_kernel() {
     let out = common::run(common::rlsof(), &["-S", &timeout, "-n", "-P"]);
     let elapsed = started.elapsed();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(elapsed < Duration::from_secs(TIMEOUT_SECS), "{elapsed:?}");
+    assert!(elapsed < Duration::from_secs(secs), "{elapsed:?}");
     let words = |l: &str| l.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(
         stdout.lines().any(|l| words(l) == words(&row)),
@@ -351,7 +364,7 @@ fn stuck_fuse_file_is_described_at_once_from_the_kernel() {
 
     let started = Instant::now();
     let out = common::run_with_env(common::rlsof(), &args, &[("RLSOF_NO_BPF", "1")]);
-    assert!(started.elapsed() >= Duration::from_secs(TIMEOUT_SECS));
+    assert!(started.elapsed() >= Duration::from_secs(secs));
     let stdout = String::from_utf8_lossy(&out.stdout);
     let timed_out = format!("{} (stat: Connection timed out)", held.display());
     assert!(stdout.contains(&timed_out), "{stdout}");
@@ -377,6 +390,7 @@ fn hold_mapped_in(dir: &Path, file: &Path) -> Child {
 /// /proc links), at once; without the kernel's help they wait `-S`.
 #[test]
 fn stuck_fuse_cwd_and_mapping_are_described_at_once_from_the_kernel() {
+    let secs = at_once_timeout_secs();
     let _alone = crate::common::machine::alone();
     if !crate::kernel_listing::listing_expected() {
         eprintln!("skipped: the kernel listing does not load on this kernel");
@@ -394,7 +408,7 @@ fn stuck_fuse_cwd_and_mapping_are_described_at_once_from_the_kernel() {
     mounted.holder = Some(holder);
     // SAFETY: signalling our own child.
     unsafe { libc::kill(mounted.daemon.id() as i32, libc::SIGUSR1) };
-    let timeout = TIMEOUT_SECS.to_string();
+    let timeout = secs.to_string();
     let args = [
         "-S", &timeout, "-n", "-P", "-a", "-p", &pid, "-d", "cwd,mem",
     ];
@@ -403,7 +417,7 @@ fn stuck_fuse_cwd_and_mapping_are_described_at_once_from_the_kernel() {
     let elapsed = started.elapsed();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
-        elapsed < Duration::from_secs(TIMEOUT_SECS),
+        elapsed < Duration::from_secs(secs),
         "waited {elapsed:?}:\n{stdout}"
     );
     assert_eq!(out.status, "exit 0", "{stdout}");
@@ -428,7 +442,7 @@ fn stuck_fuse_cwd_and_mapping_are_described_at_once_from_the_kernel() {
 
     let started = Instant::now();
     let out = common::run_with_env(common::rlsof(), &args, &[("RLSOF_NO_BPF", "1")]);
-    assert!(started.elapsed() >= Duration::from_secs(TIMEOUT_SECS));
+    assert!(started.elapsed() >= Duration::from_secs(secs));
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("(stat: Connection timed out)"), "{stdout}");
 }
