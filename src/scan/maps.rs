@@ -149,7 +149,8 @@ fn split_at_byte(b: &[u8], sep: u8) -> Option<(&[u8], &[u8])> {
     Some((&b[..at], &b[at + 1..]))
 }
 
-/// A hexadecimal number of maps (lowercase, unsigned, at most 16 digits).
+/// A hexadecimal number of maps (unsigned, at most 16 digits; maps
+/// writes lowercase, either case is read).
 fn hex<T: TryFrom<u64>>(b: &[u8]) -> Option<T> {
     if b.is_empty() || b.len() > 16 {
         return None;

@@ -14,12 +14,16 @@ pub(crate) fn errno_text(e: &io::Error) -> String {
     // A listing may meet the same refusal for thousands of descriptors
     // (a process whose links may not be read): each code's text is made
     // once a run.
-    static TEXTS: [OnceLock<Box<str>>; 134] = [const { OnceLock::new() }; 134];
+    static TEXTS: [OnceLock<Box<str>>; CODES] = [const { OnceLock::new() }; CODES];
     match usize::try_from(code).ok().and_then(|i| TEXTS.get(i)) {
         Some(text) => text.get_or_init(|| strerror_text(code).into()).to_string(),
         None => strerror_text(code),
     }
 }
+
+/// Linux's errno codes, 0 to EHWPOISON (133); a code beyond is formatted
+/// each time.
+const CODES: usize = 134;
 
 fn strerror_text(code: i32) -> String {
     let text = io::Error::from_raw_os_error(code).to_string();
