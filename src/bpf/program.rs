@@ -32,8 +32,10 @@ pub(super) const CTX_META: i16 = 0;
 pub(super) const CTX_TASK: i16 = 8;
 pub(super) const CTX_FD: i16 = 16;
 pub(super) const CTX_FILE: i16 = 24;
-/// The function whose BTF type the iterator programs are attached to.
+/// The functions whose BTF types the iterator programs are attached to:
+/// over open files, and over mappings (`super::mappings`).
 const ITERATOR: &str = "bpf_iter_task_file";
+const VMA_ITERATOR: &str = "bpf_iter_task_vma";
 
 /// The members the socket and every-file programs read.
 const FILE_STRUCTS: &[(&str, &[&str])] = &[
@@ -59,7 +61,8 @@ pub(super) fn kernel_btf() -> Result<&'static Found, String> {
             let all = FILE_STRUCTS
                 .iter()
                 .chain(super::sockets::STRUCTS)
-                .chain(super::listing::STRUCTS);
+                .chain(super::listing::STRUCTS)
+                .chain(super::mappings::STRUCTS);
             for &(strukt, members) in all {
                 match merged.iter_mut().find(|(s, _)| *s == strukt) {
                     Some((_, known)) => {
@@ -76,7 +79,7 @@ pub(super) fn kernel_btf() -> Result<&'static Found, String> {
                 merged.iter().map(|(s, m)| (*s, m.as_slice())).collect();
             let wanted = BtfQuery {
                 structs: &structs,
-                funcs: &[ITERATOR],
+                funcs: &[ITERATOR, VMA_ITERATOR],
             };
             find(&blob, &wanted).ok_or_else(|| format!("{shown}: not BTF, or damaged"))
         })
@@ -98,6 +101,9 @@ pub(super) enum Reports {
     /// Each open file with its inode's fields and its path (see
     /// `super::listing`), those the filter leaves aside excepted.
     Listing(super::ListingFilter),
+    /// Each mapping of a file, with its inode and, for a file's first
+    /// mapping, its path (see `super::mappings`).
+    Mappings,
 }
 
 impl Reports {
@@ -108,6 +114,15 @@ impl Reports {
             Reports::Files => "rlsof_files",
             Reports::Described(_) => "rlsof_described",
             Reports::Listing(_) => "rlsof_listing",
+            Reports::Mappings => "rlsof_mappings",
+        }
+    }
+
+    /// The iterator the program is attached to.
+    fn iterator(self) -> &'static str {
+        match self {
+            Reports::Mappings => VMA_ITERATOR,
+            _ => ITERATOR,
         }
     }
 
@@ -118,6 +133,7 @@ impl Reports {
             Reports::Files => file_program(found),
             Reports::Described(s) => super::sockets::program(found, s),
             Reports::Listing(filter) => super::listing::program(found, filter),
+            Reports::Mappings => super::mappings::program(found),
         }
     }
 }
@@ -354,7 +370,7 @@ impl Program {
         let name = reports.name();
         let built = kernel_btf().and_then(|found| {
             let code = reports.code(found)?;
-            Ok((code, found.func(ITERATOR)?))
+            Ok((code, found.func(reports.iterator())?))
         });
         let (code, iterator) = match built {
             Ok(built) => built,
@@ -384,7 +400,8 @@ impl Program {
             }
             Err(e) => {
                 say(format_args!(
-                    "{name}: refused by the kernel: {e} (attached to {ITERATOR}, BTF type {iterator}); verifier log:\n{log_text}"
+                    "{name}: refused by the kernel: {e} (attached to {}, BTF type {iterator}); verifier log:\n{log_text}",
+                    reports.iterator()
                 ));
                 None
             }

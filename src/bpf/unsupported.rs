@@ -2,7 +2,9 @@
 //! no program is built, and every question is answered from `/proc`.
 
 use super::debug::say;
-use super::{DescribedSocket, HeldSocket, Holdings, KernelFile, ListedFile, ListingFilter};
+use super::{
+    DescribedSocket, HeldSocket, Holdings, KernelFile, ListedFile, ListingFilter, MappedFile,
+};
 
 const WHY: &str = "this machine is not 64-bit little-endian";
 
@@ -44,6 +46,19 @@ impl ListingProgram {
     }
 
     pub fn files_of(&self, _pid: i32) -> Option<Vec<ListedFile>> {
+        None
+    }
+}
+
+pub struct MappingsProgram;
+
+impl MappingsProgram {
+    pub fn shared() -> Option<&'static MappingsProgram> {
+        say(format_args!("mappings: /proc/PID/maps ({WHY})"));
+        None
+    }
+
+    pub fn mappings_of(&self, _pid: i32) -> Option<Vec<MappedFile>> {
         None
     }
 }

@@ -18,6 +18,11 @@ const FDINFO_READS_BEFORE_ASKING: usize = 2000;
 /// or an earlier question loaded it already).
 const DESCRIPTORS_BEFORE_LISTING: usize = 2000;
 
+/// The same for the kernel's listing of mappings: asked once a listing
+/// has read this many maps files (unless the listing program or
+/// [`crate::knobs::KERNEL_LISTING`] made the choice for the kernel).
+const MAPS_BEFORE_MAPPINGS: usize = 64;
+
 /// Whether a listing of `proc_root` takes its descriptors from the kernel
 /// (see [`Scanner::kernel_listing_of`]): as root, on the machine's
 /// `/proc`, unless refused ([`crate::knobs::NO_BPF`]), where the program
@@ -100,6 +105,31 @@ impl Scanner {
             })
             .as_ref()?
             .files_of(pid)
+    }
+
+    /// Each file process `pid` maps, as the kernel holds it (see
+    /// [`crate::bpf::MappingsProgram`]); None when the kernel cannot be
+    /// asked, not yet worth asking, or could not answer for this process.
+    pub(super) fn kernel_mappings_of(&self, pid: i32) -> Option<Vec<crate::bpf::MappedFile>> {
+        let worth_it = crate::knobs::knobs().kernel_listing
+            || crate::bpf::ListingProgram::asked()
+            || self.maps_read.load(Ordering::Relaxed) >= MAPS_BEFORE_MAPPINGS;
+        if !worth_it && self.kernel_mappings.get().is_none() {
+            return None;
+        }
+        self.kernel_mappings
+            .get_or_init(|| {
+                self.kernel_can_be_asked()
+                    .then(crate::bpf::MappingsProgram::shared)
+                    .flatten()
+            })
+            .as_ref()?
+            .mappings_of(pid)
+    }
+
+    /// Counts a maps file read that the kernel could have spared.
+    pub(super) fn count_maps_read(&self) {
+        self.maps_read.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Whether a file on a FUSE mount (`path`) is described from the

@@ -1,10 +1,13 @@
-//! stat results of mapped files, kept so that a file mapped by many
-//! processes (a shared library) is stat'ed once per run, not once per
-//! process; bounded, so that files each mapped by one process do not make
-//! memory grow with the machine.
+//! What a listing learns once of a file mapped by many processes (a
+//! shared library), kept for the others: its stat results (stat'ed once
+//! per run, not once per process) and, where the kernel lists mappings,
+//! its path. Bounded, so that files each mapped by one process do not
+//! make memory grow with the machine.
 
+use crate::bpf::PathKey;
 use crate::model::Dev;
 use std::collections::HashMap;
+use std::hash::Hash;
 use std::mem;
 use std::sync::{Mutex, PoisonError};
 
@@ -17,13 +20,21 @@ const GENERATION: usize = 256;
 /// moves back to the current one, so files in use stay.
 #[derive(Default)]
 pub(crate) struct MappedStats {
-    generations: Mutex<Generations>,
+    generations: Mutex<Generations<(Dev, u64), Entry>>,
 }
 
-#[derive(Default)]
-struct Generations {
-    current: HashMap<(Dev, u64), Entry>,
-    previous: HashMap<(Dev, u64), Entry>,
+struct Generations<K, V> {
+    current: HashMap<K, V>,
+    previous: HashMap<K, V>,
+}
+
+impl<K, V> Default for Generations<K, V> {
+    fn default() -> Self {
+        Generations {
+            current: HashMap::new(),
+            previous: HashMap::new(),
+        }
+    }
 }
 
 /// The path stat'ed (a file's identity is checked against its maps entry
@@ -57,14 +68,9 @@ impl MappedStats {
     /// shows), the rest zero.
     pub(crate) fn get(&self, dev: Dev, inode: u64, path: &[u8]) -> Option<libc::stat> {
         let key = (dev, inode);
-        let mut g = self.lock();
-        if let Some(entry) = g.current.get(&key) {
-            return (*entry.path == *path).then(|| entry.stat(key));
-        }
-        let entry = g.previous.remove(&key)?;
-        let stat = (*entry.path == *path).then(|| entry.stat(key));
-        g.insert(key, entry);
-        stat
+        let mut g = lock(&self.generations);
+        let entry = g.get(&key)?;
+        (*entry.path == *path).then(|| entry.stat(key))
     }
 
     /// Keeps `stat`, the result for `path`, whose device and inode are
@@ -77,18 +83,52 @@ impl MappedStats {
             rdev: stat.st_rdev,
             size: stat.st_size,
         };
-        self.lock().insert((dev, inode), entry);
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Generations> {
-        self.generations
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
+        lock(&self.generations).insert((dev, inode), entry);
     }
 }
 
-impl Generations {
-    fn insert(&mut self, key: (Dev, u64), entry: Entry) {
+/// The path maps would print for a mapped file, as the kernel's
+/// listing of mappings keys it (see [`crate::bpf::PathKey`]): made once a
+/// run from one process's `map_files` link, for every process that maps
+/// the file through the same mount.
+#[derive(Default)]
+pub(crate) struct MappingPaths {
+    generations: Mutex<Generations<MappedFileKey, Box<[u8]>>>,
+}
+
+/// A mapped file: what its path is made from, its device and inode.
+type MappedFileKey = (PathKey, Dev, u64);
+
+impl MappingPaths {
+    /// The path kept for the file (`key`, `dev`, `inode`), as maps prints
+    /// it (escapes and " (deleted)" included).
+    pub(crate) fn get(&self, key: PathKey, dev: Dev, inode: u64) -> Option<Box<[u8]>> {
+        lock(&self.generations).get(&(key, dev, inode)).cloned()
+    }
+
+    pub(crate) fn insert(&self, key: PathKey, dev: Dev, inode: u64, path: &[u8]) {
+        lock(&self.generations).insert((key, dev, inode), path.into());
+    }
+}
+
+fn lock<K, V>(
+    generations: &Mutex<Generations<K, V>>,
+) -> std::sync::MutexGuard<'_, Generations<K, V>> {
+    generations.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl<K: Eq + Hash, V> Generations<K, V> {
+    /// The entry for `key`; one found in the previous generation moves
+    /// back to the current one.
+    fn get(&mut self, key: &K) -> Option<&V> {
+        if !self.current.contains_key(key) {
+            let (key, entry) = self.previous.remove_entry(key)?;
+            self.insert(key, entry);
+        }
+        self.current.get(key)
+    }
+
+    fn insert(&mut self, key: K, entry: V) {
         if self.current.len() >= GENERATION && !self.current.contains_key(&key) {
             self.previous = mem::take(&mut self.current);
         }
@@ -121,7 +161,7 @@ mod tests {
             // A file in use is met again and again: it stays.
             assert!(cache.get(dev, 1, b"/lib/libc.so").is_some());
         }
-        let g = cache.lock();
+        let g = lock(&cache.generations);
         assert!(g.current.len() <= GENERATION && g.previous.len() <= GENERATION);
     }
 }

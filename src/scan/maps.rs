@@ -19,45 +19,86 @@ pub(crate) struct Mapping {
 }
 
 impl Mapping {
-    /// The name of the `/proc/PID/map_files/` link to the file: the first
-    /// mapping's addresses, `start-end`, hexadecimal, unpadded. Made when
-    /// asked (rarely: most mappings are stat'ed by path).
-    pub(crate) fn map_file(&self) -> String {
-        format!("{:x}-{:x}", self.start, self.end)
-    }
-
-    /// `map_files/START-END`, the link's path under `/proc/PID`.
+    /// `map_files/START-END`, the link to the file under `/proc/PID`, by
+    /// its first mapping's addresses. Made when asked (rarely: most
+    /// mappings are stat'ed by path).
     pub(crate) fn map_files_link(&self) -> std::ffi::CString {
-        let path = format!("map_files/{}", self.map_file());
-        std::ffi::CString::new(path).expect("hexadecimal digits hold no NUL")
+        map_files_link(self.start, self.end)
     }
+}
+
+/// `map_files/START-END`, the link under `/proc/PID` to the file mapped
+/// from `start` to `end` (hexadecimal, unpadded).
+pub(crate) fn map_files_link(start: u64, end: u64) -> std::ffi::CString {
+    let path = format!("map_files/{start:x}-{end:x}");
+    std::ffi::CString::new(path).expect("hexadecimal digits hold no NUL")
 }
 
 /// Parses maps text, skipping anonymous mappings and de-duplicating by
 /// device and inode as lsof does.
 pub(crate) fn parse_maps(text: &[u8]) -> Vec<Mapping> {
-    let mut out: Vec<Mapping> = Vec::new();
-    let mut seen: HashSet<(Dev, u64), BuildHasherDefault<DevInodeHasher>> = HashSet::default();
+    let mut unique = UniqueMappings::default();
     for line in text.split(|&c| c == b'\n') {
         let Some(m) = parse_line(line) else { continue };
+        if unique.is_new(m.dev, m.inode) {
+            unique.push(Mapping {
+                dev: m.dev,
+                inode: m.inode,
+                path: m.path.to_vec(),
+                deleted: m.deleted,
+                start: m.start,
+                end: m.end,
+            });
+        }
+    }
+    unique.mappings
+}
+
+/// Mapped files, once per (device, inode), in the order first met.
+#[derive(Default)]
+pub(crate) struct UniqueMappings {
+    pub mappings: Vec<Mapping>,
+    seen: HashSet<(Dev, u64), BuildHasherDefault<DevInodeHasher>>,
+}
+
+impl UniqueMappings {
+    /// Whether file (`dev`, `inode`) is met for the first time.
+    pub(crate) fn is_new(&mut self, dev: Dev, inode: u64) -> bool {
         // A file is mapped several times in a row (text, data, ...): the
         // path is copied only for its first mapping.
-        let same_as_last = out
+        let same_as_last = self
+            .mappings
             .last()
-            .is_some_and(|o| o.dev == m.dev && o.inode == m.inode);
-        if same_as_last || !seen.insert((m.dev, m.inode)) {
-            continue;
-        }
-        out.push(Mapping {
-            dev: m.dev,
-            inode: m.inode,
-            path: m.path.to_vec(),
-            deleted: m.deleted,
-            start: m.start,
-            end: m.end,
-        });
+            .is_some_and(|o| o.dev == dev && o.inode == inode);
+        !same_as_last && self.seen.insert((dev, inode))
     }
-    out
+
+    pub(crate) fn push(&mut self, m: Mapping) {
+        self.mappings.push(m);
+    }
+}
+
+/// A path as maps prints it, split from its " (deleted)" mark.
+pub(crate) fn split_deleted(path: &[u8]) -> (&[u8], bool) {
+    match path.strip_suffix(b" (deleted)") {
+        Some(p) if !p.is_empty() => (p, true),
+        _ => (path, false),
+    }
+}
+
+/// A path as `readlink` gives it (`d_path`), as maps prints it: maps
+/// escapes a newline, the one character that would end its line, as
+/// `\012` (the kernel's `mangle_path`).
+pub(crate) fn as_maps_prints(path: &[u8]) -> Vec<u8> {
+    let mut shown = Vec::with_capacity(path.len());
+    for &c in path {
+        if c == b'\n' {
+            shown.extend_from_slice(b"\\012");
+        } else {
+            shown.push(c);
+        }
+    }
+    shown
 }
 
 /// The de-duplicating set's hash: a multiply-rotate over the device and
@@ -125,10 +166,7 @@ fn parse_line(line: &[u8]) -> Option<LineMapping<'_>> {
     }
     let (start, end) = split_at_byte(fields[0], b'-')?;
     let (start, end) = (hex(start)?, hex(end)?);
-    let (path, deleted) = match path.strip_suffix(b" (deleted)") {
-        Some(p) if !p.is_empty() => (p, true),
-        _ => (path, false),
-    };
+    let (path, deleted) = split_deleted(path);
     Some(LineMapping {
         start,
         end,
@@ -195,7 +233,7 @@ mod tests {
         let m = parse_maps(text);
         assert_eq!(m.len(), 3);
         assert_eq!(m[0].path, b"/usr/bin/head");
-        assert_eq!(m[0].map_file(), "55-56");
+        assert_eq!(m[0].map_files_link().to_bytes(), b"map_files/55-56");
         assert_eq!(
             m[0].dev,
             Dev {
@@ -212,6 +250,14 @@ mod tests {
                 minor: 1
             }
         );
+    }
+
+    #[test]
+    fn a_readlink_path_as_maps_prints_it() {
+        assert_eq!(as_maps_prints(b"/tmp/a\nb c"), b"/tmp/a\\012b c");
+        assert_eq!(split_deleted(b"/x (deleted)"), (&b"/x"[..], true));
+        assert_eq!(split_deleted(b" (deleted)"), (&b" (deleted)"[..], false));
+        assert_eq!(map_files_link(0x55, 0x5a).to_bytes(), b"map_files/55-5a");
     }
 
     #[test]

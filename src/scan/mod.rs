@@ -135,6 +135,8 @@ pub struct Scanner {
     sockets: Box<dyn SocketLookup + Send>,
     /// stat results of mapped files that matched their maps entry.
     mapped: mapcache::MappedStats,
+    /// Paths of mapped files, where the kernel lists mappings.
+    mapping_paths: mapcache::MappingPaths,
     /// The devices of sockfs and pipefs, once seen.
     pseudo_devs: pseudo::PseudoDevs,
     shared_anon_inode: pseudo::SharedAnonInode,
@@ -161,6 +163,11 @@ pub struct Scanner {
     /// The kernel's listing of a process's descriptors, loaded on first
     /// use (None: it cannot be asked).
     kernel_listing: OnceLock<Option<&'static crate::bpf::ListingProgram>>,
+    /// The kernel's listing of a process's mappings, loaded on first use
+    /// (None: it cannot be asked).
+    kernel_mappings: OnceLock<Option<&'static crate::bpf::MappingsProgram>>,
+    /// maps files read (see `kernel_files::MAPS_BEFORE_MAPPINGS`).
+    maps_read: std::sync::atomic::AtomicUsize,
     /// Descriptors read from `/proc` (see
     /// `kernel_files::DESCRIPTORS_BEFORE_LISTING`).
     descriptors_read: std::sync::atomic::AtomicUsize,
@@ -192,6 +199,7 @@ impl Scanner {
             mqueue: OnceLock::new(),
             sockets,
             mapped: mapcache::MappedStats::default(),
+            mapping_paths: mapcache::MappingPaths::default(),
             pseudo_devs: pseudo::PseudoDevs::default(),
             shared_anon_inode: pseudo::SharedAnonInode::default(),
             fd_counts_seen: AtomicBool::new(false),
@@ -202,6 +210,8 @@ impl Scanner {
             listable_sockets: OnceLock::new(),
             kernel_files: OnceLock::new(),
             kernel_listing: OnceLock::new(),
+            kernel_mappings: OnceLock::new(),
+            maps_read: std::sync::atomic::AtomicUsize::new(0),
             descriptors_read: std::sync::atomic::AtomicUsize::new(0),
             fdinfo_reads: std::sync::atomic::AtomicUsize::new(0),
             kernel_sockets: None,
@@ -209,7 +219,8 @@ impl Scanner {
     }
 
     /// The scanner for the next `-r` cycle. What changes between cycles
-    /// (locks, socket tables, stat results of mapped files) is read afresh;
+    /// (locks, socket tables, stat results and paths of mapped files) is
+    /// read afresh;
     /// the proc root and the mount table, which lsof also reads only once,
     /// are kept.
     pub fn next_cycle(self, sockets: Box<dyn SocketLookup + Send>) -> Scanner {
@@ -217,6 +228,7 @@ impl Scanner {
             locks: OnceLock::new(),
             sockets,
             mapped: mapcache::MappedStats::default(),
+            mapping_paths: mapcache::MappingPaths::default(),
             listable_sockets: OnceLock::new(),
             ..self
         }

@@ -69,10 +69,17 @@ impl Scanner {
         bufs: &mut Buffers,
         files: &mut Vec<OpenFile>,
     ) {
-        if place.dir.read_file(c"maps", &mut bufs.text).is_err() {
-            return;
-        }
-        for m in parse_maps(&bufs.text) {
+        let mapped = match self.mappings_from_kernel(place, bufs) {
+            Some(mapped) => mapped,
+            None => {
+                self.count_maps_read();
+                if place.dir.read_file(c"maps", &mut bufs.text).is_err() {
+                    return;
+                }
+                parse_maps(&bufs.text)
+            }
+        };
+        for m in mapped {
             if Some((m.dev, m.inode)) == exe {
                 continue;
             }

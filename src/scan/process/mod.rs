@@ -2,6 +2,7 @@
 
 mod cwd_and_maps;
 mod descriptors;
+mod kernel_mappings;
 mod sockets;
 mod threads;
 

@@ -147,6 +147,21 @@ fn mmap_and_deleted_mmap() {
 }
 
 #[test]
+fn odd_mmaps() {
+    kind(
+        "odd_mmaps",
+        &[
+            "mapped\\\\012new line.bin",
+            "DEL ",
+            "/mapped literal\n",
+            "/mapped twice.bin",
+            "/mapped between.bin",
+            "/mapped-after-rename.bin",
+        ],
+    );
+}
+
+#[test]
 fn locks_posix_whole() {
     kind("locks_posix_whole", &["uW ", "rR "]);
 }

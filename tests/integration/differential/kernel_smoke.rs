@@ -19,11 +19,12 @@ use crate::common::{
     LSOF,
 };
 
-const PROGRAMS: [&str; 4] = [
+const PROGRAMS: [&str; 5] = [
     "rlsof_sockets",
     "rlsof_files",
     "rlsof_described",
     "rlsof_listing",
+    "rlsof_mappings",
 ];
 
 /// The programs that must load here.
@@ -152,6 +153,7 @@ fn every_program_loads_and_answers_where_it_should() {
     let described = debug_of(&["-n", "-P", "-F", "-p", &pids], &batched);
     answered(&described, "rlsof_described", "socket descriptions");
     answered(&described, "rlsof_listing", "descriptors");
+    answered(&described, "rlsof_mappings", "mappings");
     // Positions and flags are the listing's where it loads; the files
     // program's otherwise (see the damaged BTF's test for both).
     if !expected().iter().any(|p| p == "rlsof_listing") {
@@ -410,6 +412,16 @@ fn a_damaged_member_disables_only_the_program_that_reads_it() {
     assert!(debug.contains("descriptors: /proc"), "{debug}");
     assert!(debug.contains("descriptor flags and positions: the kernel (rlsof_files)"));
     assert!(debug.contains("socket descriptions: the kernel (rlsof_described)"));
+
+    // A member only the mappings program reads: maps gives the mappings,
+    // the listing the descriptors.
+    let renamed = DamagedBtf::new("d_hash", |btf| rename(btf, "d_hash", "d_hasX"));
+    let env = [renamed.env(), ("RLSOF_KERNEL_LISTING", "1")];
+    let debug = debug_of(&listing, &env);
+    let why = "rlsof_mappings: not built: dentry.d_hash: not in the kernel's BTF";
+    assert!(debug.contains(why), "{debug}");
+    assert!(debug.contains("mappings: /proc/PID/maps"), "{debug}");
+    assert!(debug.contains("descriptors: the kernel (rlsof_listing)"));
     let _ = big.kill();
     let _ = big.wait();
 }
