@@ -71,13 +71,16 @@ impl FilesProgram {
     /// with a table of its own), by descriptor number; None when the
     /// kernel could not be asked.
     pub fn files_of(&self, pid: i32) -> Option<Vec<KernelFile>> {
-        let bytes = self.0.output_over(Some(pid as u32))?;
-        let mut files: Vec<KernelFile> = bytes
-            .chunks_exact(FILE_RECORD)
-            // Only the process asked about (see `Program::sockets_of`).
-            .filter(|r| super::program::word(r, 0) == pid as u32)
-            .filter_map(file_record)
-            .collect();
+        let mut files: Vec<KernelFile> = self.0.output_over(Some(pid as u32), |bytes| {
+            Some(
+                bytes
+                    .chunks_exact(FILE_RECORD)
+                    // Only the process asked about (see `Program::sockets_of`).
+                    .filter(|r| super::program::word(r, 0) == pid as u32)
+                    .filter_map(file_record)
+                    .collect(),
+            )
+        })?;
         files.sort_unstable_by_key(|f| f.fd);
         Some(files)
     }

@@ -318,8 +318,9 @@ impl ListingProgram {
     /// The descriptors of process `pid`'s own table, by descriptor number;
     /// None when the kernel could not be asked.
     pub fn files_of(&self, pid: i32) -> Option<Vec<ListedFile>> {
-        let bytes = self.0.output_over(Some(pid as u32))?;
-        let mut files = parse(&bytes, pid as u32)?;
+        let mut files = self
+            .0
+            .output_over(Some(pid as u32), |bytes| parse(bytes, pid as u32))?;
         files.sort_unstable_by_key(|f| f.fd);
         Some(files)
     }

@@ -213,8 +213,8 @@ impl MappingsProgram {
     /// The file mappings of process `pid`, in address order (as maps
     /// lists them); None when the kernel could not tell them all.
     pub fn mappings_of(&self, pid: i32) -> Option<Vec<MappedFile>> {
-        let bytes = self.0.output_over(Some(pid as u32))?;
-        parse(&bytes, pid as u32)
+        self.0
+            .output_over(Some(pid as u32), |bytes| parse(bytes, pid as u32))
     }
 }
 

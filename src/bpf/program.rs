@@ -448,25 +448,48 @@ impl Program {
     /// Runs the program over the open files of process `pid` (its
     /// threads' too), or of every process; the sockets it reports.
     pub(super) fn sockets_of(&self, pid: Option<u32>) -> Option<Vec<HeldSocket>> {
-        let bytes = self.output_over(pid)?;
         // Only the process asked about: a kernel that ignored the filter
         // would report every process's.
         let asked = |h: &HeldSocket| pid.is_none_or(|p| h.pid as u32 == p);
-        Some(
-            bytes
-                .chunks_exact(RECORD)
-                .map(record)
-                .filter(asked)
-                .collect(),
-        )
+        self.output_over(pid, |bytes| {
+            Some(
+                bytes
+                    .chunks_exact(RECORD)
+                    .map(record)
+                    .filter(asked)
+                    .collect(),
+            )
+        })
     }
 
-    /// Everything the program writes over the open files of process
-    /// `pid` (or of every process), read to the end.
-    pub(super) fn output_over(&self, pid: Option<u32>) -> Option<Vec<u8>> {
-        let mut bytes = Vec::new();
-        std::io::Read::read_to_end(&mut &self.iterate(pid).ok()?.file, &mut bytes).ok()?;
-        Some(bytes)
+    /// What `read` makes of everything the program writes over the open
+    /// files of process `pid` (or of every process), read to the end.
+    /// The bytes are read into a buffer each thread keeps from process to
+    /// process: a listing runs a program over every process, and reading
+    /// each output into a new vector cost as many reads as reallocations.
+    pub(super) fn output_over<T>(
+        &self,
+        pid: Option<u32>,
+        read: impl FnOnce(&[u8]) -> Option<T>,
+    ) -> Option<T> {
+        /// Kept between processes up to this size; a larger output (a
+        /// process with tens of thousands of files) is read into a
+        /// buffer given back after.
+        const KEPT: usize = 1 << 20;
+        thread_local! {
+            static BYTES: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+        }
+        let iteration = self.iterate(pid).ok()?;
+        BYTES.with_borrow_mut(|bytes| {
+            bytes.clear();
+            bytes.reserve(64 << 10);
+            let whole = std::io::Read::read_to_end(&mut &iteration.file, bytes);
+            let answer = whole.ok().and_then(|_| read(bytes));
+            if bytes.capacity() > KEPT {
+                *bytes = Vec::new();
+            }
+            answer
+        })
     }
 
     /// An iteration of the program over the open files of process `pid`,

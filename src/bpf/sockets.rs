@@ -366,8 +366,9 @@ impl SocketsProgram {
     /// The sockets process `pid` (its threads too) holds, described; None
     /// when the kernel could not be asked.
     pub fn sockets_of(&self, pid: i32) -> Option<Vec<DescribedSocket>> {
-        let bytes = self.program.output_over(Some(pid as u32))?;
-        records(self.offsets, pid as u32, &bytes)
+        self.program.output_over(Some(pid as u32), |bytes| {
+            records(self.offsets, pid as u32, bytes)
+        })
     }
 }
 

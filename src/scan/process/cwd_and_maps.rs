@@ -3,9 +3,10 @@
 //! memory-mapped files (mem, DEL).
 
 use super::{proc_path, ProcEntry};
+use crate::bpf::PathKey;
 use crate::model::{Dev, FdName, FileType, OpenFile};
 use crate::scan::exempt::{exempt_for, exempt_link, exempt_mapping};
-use crate::scan::maps::parse_maps;
+use crate::scan::maps::{parse_maps, Mapping};
 use crate::scan::node;
 use crate::scan::{Buffers, Scanner};
 use crate::sys::errno::errno_text;
@@ -62,6 +63,8 @@ impl Scanner {
         Some(file)
     }
 
+    /// The files the process maps (mem, DEL rows), but its executable:
+    /// from the kernel where it can tell them, else from maps.
     pub(super) fn mappings(
         &self,
         place: &ProcEntry,
@@ -69,17 +72,35 @@ impl Scanner {
         bufs: &mut Buffers,
         files: &mut Vec<OpenFile>,
     ) {
-        let mapped = match self.mappings_from_kernel(place, bufs) {
-            Some(mapped) => mapped,
-            None => {
-                self.count_maps_read();
-                if place.dir.read_file(c"maps", &mut bufs.text).is_err() {
-                    return;
-                }
-                parse_maps(&bufs.text)
+        let before = files.len();
+        if let Some(told) = self.mappings_from_kernel(place, bufs) {
+            if self.list_mappings(place, exe, told, files) {
+                return;
             }
-        };
-        for m in mapped {
+            files.truncate(before);
+        }
+        self.count_maps_read();
+        if place.dir.read_file(c"maps", &mut bufs.text).is_err() {
+            return;
+        }
+        let mapped = parse_maps(&bufs.text).into_iter().map(|m| (m, None));
+        self.list_mappings(place, exe, mapped.collect(), files);
+    }
+
+    /// Adds a row for each of `mapped`. A mapping with a path key has a
+    /// path just read from its `map_files` link (see
+    /// `kernel_mappings`): the path is kept for other processes once it
+    /// proves to be the file's; false when it does not (the process
+    /// mapped another file at those addresses since the kernel told of
+    /// the mapping: maps is read instead).
+    fn list_mappings(
+        &self,
+        place: &ProcEntry,
+        exe: Option<(Dev, u64)>,
+        mapped: Vec<(Mapping, Option<PathKey>)>,
+        files: &mut Vec<OpenFile>,
+    ) -> bool {
+        for (m, fresh) in mapped {
             if Some((m.dev, m.inode)) == exe {
                 continue;
             }
@@ -88,6 +109,9 @@ impl Scanner {
                 ..Default::default()
             };
             if let Some(e) = exempt_for(&self.cfg.exempt, &m.path) {
+                if fresh.is_some_and(|key| !self.keep_mapping_path(place, key, &m, false)) {
+                    return false;
+                }
                 if m.deleted {
                     file.fd = Some(FdName::Del);
                 }
@@ -108,6 +132,10 @@ impl Scanner {
                 if let Some(st) = stat_in_other_mount_ns(place, &m) {
                     stat = Ok(st);
                 }
+            }
+            let proven = stat.as_ref().is_ok_and(is_it);
+            if fresh.is_some_and(|key| !self.keep_mapping_path(place, key, &m, proven)) {
+                return false;
             }
             match stat {
                 Ok(st) if is_it(&st) => {
@@ -131,6 +159,7 @@ impl Scanner {
             self.add_lock(place, &mut file);
             files.push(file);
         }
+        true
     }
 
     /// Shared libraries are mapped by nearly every process: stat each
@@ -150,10 +179,7 @@ impl Scanner {
 /// A mapped file on FUSE, stat'ed through its `/proc/PID/map_files/`
 /// link (which leads to the file without a lookup on the mount) from the
 /// attributes the kernel caches: no call reaches the daemon.
-fn stat_mapping_cached(
-    place: &ProcEntry,
-    m: &crate::scan::maps::Mapping,
-) -> io::Result<libc::stat> {
+fn stat_mapping_cached(place: &ProcEntry, m: &Mapping) -> io::Result<libc::stat> {
     crate::sys::block::stat_cached_at(place.dir.raw(), &m.map_files_link())
 }
 
@@ -177,7 +203,7 @@ fn mismatch_note(st: &libc::stat, dev: Dev, inode: u64) -> String {
 /// lsof 4.96 does (4.95: `(stat: No such file or directory)`). Only where
 /// the kernel lets us follow that link (root); otherwise None, and lsof
 /// 4.95's answer stands.
-fn stat_in_other_mount_ns(place: &ProcEntry, m: &crate::scan::maps::Mapping) -> Option<libc::stat> {
+fn stat_in_other_mount_ns(place: &ProcEntry, m: &Mapping) -> Option<libc::stat> {
     static OURS: std::sync::OnceLock<Option<(u64, u64)>> = std::sync::OnceLock::new();
     let ours = OURS.get_or_init(|| {
         let st = std::fs::metadata("/proc/self/ns/mnt").ok()?;

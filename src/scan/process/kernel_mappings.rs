@@ -1,9 +1,11 @@
 //! A process's mapped files from the kernel's listing of mappings (see
 //! [`crate::bpf::MappingsProgram`]) instead of `/proc/PID/maps`: the same
 //! list `parse_maps` would make, each path read once a run through one
-//! process's `map_files` link.
+//! process's `map_files` link, and kept once it proves to be the file's
+//! (`Scanner::keep_mapping_path`).
 
 use super::{Buffers, ProcEntry};
+use crate::bpf::PathKey;
 use crate::model::Dev;
 use crate::scan::maps::{as_maps_prints, map_files_link, split_deleted, Mapping, UniqueMappings};
 use crate::scan::Scanner;
@@ -11,17 +13,19 @@ use crate::scan::Scanner;
 impl Scanner {
     /// The files process `place` maps, as [`crate::scan::maps::parse_maps`]
     /// would list them from its maps; None where the kernel cannot tell
-    /// (then maps is read).
+    /// (then maps is read). A path read now rather than kept from another
+    /// process comes with its key, to be kept once proven.
     pub(super) fn mappings_from_kernel(
         &self,
         place: &ProcEntry,
         bufs: &mut Buffers,
-    ) -> Option<Vec<Mapping>> {
+    ) -> Option<Vec<(Mapping, Option<PathKey>)>> {
         if !place.own_table {
             return None;
         }
         let told = self.kernel_mappings_of(place.pid)?;
         let mut unique = UniqueMappings::default();
+        let mut fresh = Vec::new();
         for m in told {
             let (major, minor) = m.device();
             let dev = Dev { major, minor };
@@ -32,9 +36,15 @@ impl Scanner {
             if !unique.is_new(dev, m.inode) {
                 continue;
             }
-            let shown = match self.mapping_paths.get(m.path_key, dev, m.inode) {
-                Some(shown) => shown,
-                None => self.mapping_path(place, &m, dev, bufs)?,
+            let kept = self.mapping_paths.get(m.path_key, dev, m.inode);
+            fresh.push(kept.is_none().then_some(m.path_key));
+            let shown = match kept {
+                Some(shown) => shown.into_vec(),
+                None => {
+                    let link = map_files_link(m.start, m.end);
+                    place.dir.readlink(&link, &mut bufs.link).ok()?;
+                    as_maps_prints(&bufs.link)
+                }
             };
             let (path, deleted) = split_deleted(&shown);
             unique.push(Mapping {
@@ -46,31 +56,34 @@ impl Scanner {
                 end: m.end,
             });
         }
-        Some(unique.mappings)
+        Some(unique.mappings.into_iter().zip(fresh).collect())
     }
 
-    /// The path maps prints for mapping `m`, read from its `map_files`
-    /// link and kept for the other processes that map the file; None when
-    /// the link is gone or now leads to another file (the process mapped
-    /// something else there since the kernel told of it).
-    fn mapping_path(
+    /// Keeps the path of `m`, just read from its `map_files` link, for
+    /// the other processes that map the file through the same mount
+    /// (`key`); false when the link now leads to another file. `proven`:
+    /// stat of the path found the file already. Otherwise (the path names
+    /// another file here: a process in another mount namespace, a file
+    /// replaced) the link is asked, by the attributes the kernel holds
+    /// (no call reaches a file server or FUSE daemon), and by inode only:
+    /// on btrfs stat's device is the subvolume's, not maps'.
+    pub(super) fn keep_mapping_path(
         &self,
         place: &ProcEntry,
-        m: &crate::bpf::MappedFile,
-        dev: Dev,
-        bufs: &mut Buffers,
-    ) -> Option<Box<[u8]>> {
-        let link = map_files_link(m.start, m.end);
-        place.dir.readlink(&link, &mut bufs.link).ok()?;
-        // The file the link leads to now, by the attributes the kernel
-        // holds (no call reaches a file server or FUSE daemon). Its inode
-        // only: on btrfs stat's device is the subvolume's, not maps'.
-        let now = crate::sys::block::stat_cached_at(place.dir.raw(), &link).ok()?;
-        if now.st_ino != m.inode {
-            return None;
+        key: PathKey,
+        m: &Mapping,
+        proven: bool,
+    ) -> bool {
+        let still = proven
+            || crate::sys::block::stat_cached_at(place.dir.raw(), &m.map_files_link())
+                .is_ok_and(|now| now.st_ino == m.inode);
+        if still {
+            let mut shown = m.path.clone();
+            if m.deleted {
+                shown.extend_from_slice(b" (deleted)");
+            }
+            self.mapping_paths.insert(key, m.dev, m.inode, &shown);
         }
-        let shown: Box<[u8]> = as_maps_prints(&bufs.link).into();
-        self.mapping_paths.insert(m.path_key, dev, m.inode, &shown);
-        Some(shown)
+        still
     }
 }
