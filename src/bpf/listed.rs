@@ -146,7 +146,7 @@ impl ListedFile {
 
 /// A kernel-internal device number (`MKDEV`: major << 20 | minor) as
 /// `stat` encodes it for user space (`new_encode_dev`, glibc's makedev).
-fn user_dev(kernel: u32) -> libc::dev_t {
+pub(super) fn user_dev(kernel: u32) -> libc::dev_t {
     libc::makedev(kernel >> 20, kernel & 0xf_ffff)
 }
 

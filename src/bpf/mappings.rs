@@ -2,46 +2,44 @@
 //! otherwise reads from `/proc/PID/maps`, which the kernel formats for
 //! every mapping, anonymous ones and each of a library's several mappings
 //! included, making each file's path with `d_path` and escaping it
-//! character by character.
+//! character by character. With them, the process's working directory,
+//! root and executable (`super::task_files`), which a listing otherwise
+//! reads and stats through `/proc/PID/cwd`, `root` and `exe`.
 //!
 //! The program runs on `iter/task_vma` over one process. For each mapping
 //! of a file it writes a record of `RECORD` bytes (below): the addresses,
-//! the inode maps prints, and a [`PathKey`], what the path is made from.
+//! the inode maps prints, and a [`super::PathKey`], what the path is made
+//! from; with the first, the task's record.
 //! No path: the verifier takes `bpf_d_path` only for a pointer the
 //! iterator hands over (the mapping), not for one read from it (its file).
 //! The caller makes each path once a run from the mapping's
 //! `/proc/PID/map_files/` link (see `crate::scan::process`), for
 //! all the processes that map the same file through the same mount.
 //! The device and inode are the mapped inode's, as maps prints them for
-//! any file that is not a "backing" file; see [`MappingsProgram::mappings_of`]
+//! any file that is not a "backing" file; see [`MappingsProgram::files_of`]
 //! for those.
 
-use super::asm::{Asm, If, Width, FP, R1, R2, R3, R6, R7, R8, R9};
+use super::asm::{Asm, If, Width, FP, R0, R1, R3, R6, R7, R8, R9};
 use super::btf::Found;
 use super::debug::say;
-use super::program::{long, word, Program, Reports, BPF_FUNC_SEQ_WRITE, CTX_META, CTX_TASK};
-use super::{MappedFile, PathKey};
+use super::program::{long, word, Program, Reports, CTX_META, CTX_TASK};
+use super::task_files::{self, node_at, seq_write, NODE, TASK, TASK_RECORD};
+use super::{MappedFile, ProcessFiles};
 
-/// The members the program reads besides the ones every program does.
+/// The members the program reads besides the ones every program does
+/// (and `task_files::STRUCTS`).
 pub(super) const STRUCTS: &[(&str, &[&str])] = &[
     ("vm_area_struct", &["vm_start", "vm_end", "vm_file"]),
-    ("file", &["f_path", "f_inode", "f_mode"]),
-    ("inode", &["i_ino", "i_sb"]),
-    ("super_block", &["s_dev"]),
-    ("dentry", &["d_hash", "d_parent", "d_name"]),
+    ("file", &["f_path", "f_mode"]),
     ("bpf_iter_meta", &["seq_num"]),
 ];
 
 /// The task_vma iterator's context: meta, task, vma (8 bytes each).
 const CTX_VMA: i16 = 16;
-/// tgid, tid (u32 each); the mapping's start and end, the inode number
-/// (u64 each); the device (the kernel's encoding), the file's `f_mode`,
-/// `FILE_MAPPING` or 0 (u32 each, then 4 bytes unused); the path's key:
-/// the mount, the dentry, its parent, its name's hash and length, its
-/// hash chain's back pointer (0: unhashed) (u64 each).
-const RECORD: usize = 88;
-/// The record is a file's mapping; 0: the iteration's first mapping,
-/// anonymous, written only to tell a process visited from one skipped.
+/// tgid, tid, `FILE_MAPPING` (the record's kind), the file's `f_mode`
+/// (u32 each); the mapping's start and end (u64 each); the file's node
+/// (`task_files::NODE`: the path's key, the inode's fields).
+const RECORD: usize = 32 + NODE;
 const FILE_MAPPING: u32 = 1;
 const AT: i16 = -(RECORD as i16);
 /// `FMODE_NOACCOUNT` (bit 29 since Linux 4.19): set on every file the
@@ -52,122 +50,93 @@ const AT: i16 = -(RECORD as i16);
 /// the program reads: those processes are read from maps.
 const FMODE_NOACCOUNT: u32 = 1 << 29;
 
-/// The program: r6 = ctx, r7 = the mapping, r8 = the task, r9 = its file,
-/// then its dentry; the record at the stack's bottom.
+/// The program: r6 = ctx, r7 = the mapping, r8 = the task, r9 = its file;
+/// the record at the stack's bottom, the task's record below it.
 pub(super) fn program(found: &Found) -> Result<Vec<u8>, String> {
     let f = |s, m| found.field(s, m);
     let mut a = Asm::new();
     let out = a.label();
-    let write = a.label();
     let r = AT;
     a.mov(R6, R1);
     a.load(Width::DW, R7, R6, CTX_VMA);
     a.jump_if(If::Eq, R7, 0, out);
     a.load(Width::DW, R8, R6, CTX_TASK);
     a.jump_if(If::Eq, R8, 0, out);
-    for at in (24..RECORD as i16).step_by(8) {
+    // With the iteration's first mapping, the task's own files.
+    let mapping = a.label();
+    a.load(Width::DW, R1, R6, CTX_META);
+    a.load_field(Width::DW, R3, R1, f("bpf_iter_meta", "seq_num")?);
+    a.jump_if(If::Ne, R3, 0, mapping);
+    task_files::write_record(&mut a, found)?;
+    a.put(mapping);
+    a.load_field(Width::DW, R9, R7, f("vm_area_struct", "vm_file")?);
+    a.jump_if(If::Eq, R9, 0, out);
+    for at in (0..RECORD as i16).step_by(8) {
         a.store_imm(Width::DW, FP, r + at, 0);
     }
     let fields = [
         (Width::W, R8, f("task_struct", "tgid")?, 0),
         (Width::W, R8, f("task_struct", "pid")?, 4),
-        (Width::DW, R7, f("vm_area_struct", "vm_start")?, 8),
-        (Width::DW, R7, f("vm_area_struct", "vm_end")?, 16),
+        (Width::W, R9, f("file", "f_mode")?, 12),
+        (Width::DW, R7, f("vm_area_struct", "vm_start")?, 16),
+        (Width::DW, R7, f("vm_area_struct", "vm_end")?, 24),
     ];
     for (width, from, field, at) in fields {
         a.load_field(width, R3, from, field);
         a.store(width, FP, r + at, R3);
     }
-    a.load_field(Width::DW, R9, R7, f("vm_area_struct", "vm_file")?);
-    let file = a.label();
-    a.jump_if(If::Ne, R9, 0, file);
-    // An anonymous mapping: written only as the iteration's first.
-    a.load(Width::DW, R1, R6, CTX_META);
-    a.load_field(Width::DW, R3, R1, f("bpf_iter_meta", "seq_num")?);
-    a.jump_if(If::Ne, R3, 0, out);
-    a.jump(write);
-    a.put(file);
-    a.store_imm(Width::W, FP, r + 40, FILE_MAPPING as i32);
-    // The inode's fields (a NULL inode or superblock reads as zeros).
-    a.load_field(Width::DW, R1, R9, f("file", "f_inode")?);
-    a.load_field(Width::DW, R3, R1, f("inode", "i_ino")?);
-    a.store(Width::DW, FP, r + 24, R3);
-    a.load_field(Width::DW, R1, R1, f("inode", "i_sb")?);
-    a.load_field(Width::W, R3, R1, f("super_block", "s_dev")?);
-    a.store(Width::W, FP, r + 32, R3);
-    a.load_field(Width::W, R3, R9, f("file", "f_mode")?);
-    a.store(Width::W, FP, r + 36, R3);
-    // The path's key: f_path's mount and dentry (a struct path: two
-    // pointers), then the dentry's own (a NULL dentry reads as zeros).
-    let f_path = f("file", "f_path")?;
-    let f_path = a.offset_of(f_path, 16);
-    a.load(Width::DW, R3, R9, f_path);
-    a.store(Width::DW, FP, r + 48, R3);
-    a.load(Width::DW, R9, R9, f_path + 8);
-    a.store(Width::DW, FP, r + 56, R9);
-    a.load_field(Width::DW, R3, R9, f("dentry", "d_parent")?);
-    a.store(Width::DW, FP, r + 64, R3);
-    // d_name: a struct qstr, its hash and length first (one u64).
-    let d_name = f("dentry", "d_name")?;
-    let d_name = a.offset_of(d_name, 16);
-    a.load(Width::DW, R3, R9, d_name);
-    a.store(Width::DW, FP, r + 72, R3);
-    // d_hash: a struct hlist_bl_node, whose second pointer (pprev) is
-    // NULL when the dentry is unhashed.
-    let d_hash = f("dentry", "d_hash")?;
-    let d_hash = a.offset_of(d_hash, 16);
-    a.load(Width::DW, R3, R9, d_hash + 8);
-    a.store(Width::DW, FP, r + 80, R3);
-    a.put(write);
-    a.load(Width::DW, R1, R6, CTX_META);
-    a.load(Width::DW, R1, R1, 0); // meta->seq
-    a.mov(R2, FP);
-    a.add_imm(R2, i32::from(r));
-    a.mov_imm(R3, RECORD as i32);
-    a.call(BPF_FUNC_SEQ_WRITE);
+    a.store_imm(Width::W, FP, r + 8, FILE_MAPPING as i32);
+    let f_path = a.offset_of(f("file", "f_path")?, 16);
+    task_files::write_node(&mut a, found, f_path, r + 32)?;
+    seq_write(&mut a, r, RECORD);
     a.put(out);
-    a.mov_imm(super::asm::R0, 0);
+    a.mov_imm(R0, 0);
     a.exit();
     a.finish()
 }
 
-/// The file mappings of `bytes` (the program's output over one process),
-/// those of process `pid` itself; None when the output is cut short, when
-/// the process was not visited (no record at all), or when maps would
-/// not show a mapping as the program read it (`FMODE_NOACCOUNT`).
-fn parse(bytes: &[u8], pid: u32) -> Option<Vec<MappedFile>> {
-    if !bytes.len().is_multiple_of(RECORD) {
-        return None;
-    }
-    let mut mappings = Vec::new();
+/// What `bytes` (the program's output over one process) tells of
+/// process `pid` itself; None when the output is cut short, when the
+/// process was not visited (no task record: a kernel thread, no
+/// mappings), or when maps would not show a mapping as the program read
+/// it (`FMODE_NOACCOUNT`).
+fn parse(bytes: &[u8], pid: u32) -> Option<ProcessFiles> {
+    let mut files = ProcessFiles {
+        task: None,
+        mappings: Vec::new(),
+    };
     let mut visited = false;
-    for r in bytes.chunks_exact(RECORD) {
+    let mut rest = bytes;
+    while !rest.is_empty() {
+        let size = match word(rest.get(..12)?, 8) {
+            TASK => TASK_RECORD,
+            FILE_MAPPING => RECORD,
+            _ => return None,
+        };
+        let r = rest.get(..size)?;
+        rest = &rest[size..];
         // Threads share the process's mappings: its own id only.
         if word(r, 0) != pid || word(r, 4) != pid {
             continue;
         }
-        visited = true;
-        if word(r, 40) != FILE_MAPPING {
+        if size == TASK_RECORD {
+            visited = true;
+            files.task = task_files::task_files(r);
             continue;
         }
-        if word(r, 36) & FMODE_NOACCOUNT != 0 {
+        if word(r, 12) & FMODE_NOACCOUNT != 0 {
             return None;
         }
-        mappings.push(MappedFile {
-            start: long(r, 8),
-            end: long(r, 16),
-            inode: long(r, 24),
-            dev: word(r, 32),
-            path_key: PathKey {
-                mount: long(r, 48),
-                dentry: long(r, 56),
-                parent: long(r, 64),
-                name_hash_len: long(r, 72),
-                hashed: long(r, 80) != 0,
-            },
+        let node = node_at(r, 32)?;
+        files.mappings.push(MappedFile {
+            start: long(r, 16),
+            end: long(r, 24),
+            inode: node.inode,
+            dev: node.dev,
+            path_key: node.path_key,
         });
     }
-    visited.then_some(mappings)
+    visited.then_some(files)
 }
 
 /// The mappings program, loaded.
@@ -200,19 +169,44 @@ impl MappingsProgram {
             say(format_args!("rlsof_mappings: {why}"));
             return None;
         }
-        let ours = program.mappings_of(std::process::id() as i32)?;
-        let right = ours.first().is_some_and(first_file_mapping_in_maps);
+        let ours = program.files_of(std::process::id() as i32)?;
+        let right = ours
+            .mappings
+            .first()
+            .is_some_and(first_file_mapping_in_maps);
         if !right {
             say(format_args!(
                 "rlsof_mappings: our first file mapping not reported as maps tells it"
             ));
+            return None;
         }
-        right.then_some(program)
+        let ours = ours.task.unwrap_or_default();
+        let told = [
+            (c"/proc/self/cwd", ours.cwd),
+            (c"/proc/self/root", ours.root),
+            (c"/proc/self/exe", ours.exe),
+        ];
+        for (link, node) in told {
+            // By the attributes the kernel holds: rlsof may run from a
+            // directory on a file system that does not answer.
+            let stat = crate::sys::block::stat_cached_at(libc::AT_FDCWD, link);
+            let same = |st: &libc::stat| {
+                node.is_some_and(|n| (n.user_dev(), n.inode) == (st.st_dev, st.st_ino))
+            };
+            if !stat.is_ok_and(|st| same(&st)) {
+                let link = link.to_string_lossy();
+                say(format_args!(
+                    "rlsof_mappings: our {link} not reported as stat tells it"
+                ));
+                return None;
+            }
+        }
+        Some(program)
     }
 
-    /// The file mappings of process `pid`, in address order (as maps
-    /// lists them); None when the kernel could not tell them all.
-    pub fn mappings_of(&self, pid: i32) -> Option<Vec<MappedFile>> {
+    /// Process `pid`'s file mappings, working directory, root and
+    /// executable; None when the kernel could not tell them all.
+    pub fn files_of(&self, pid: i32) -> Option<ProcessFiles> {
         self.0
             .output_over(Some(pid as u32), |bytes| parse(bytes, pid as u32))
     }

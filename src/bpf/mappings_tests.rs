@@ -59,7 +59,7 @@ fn tells_our_own_mappings_as_maps_does() {
     // Other tests map and unmap files meanwhile: the two must agree once.
     for _ in 0..5 {
         let before = from_maps(pid);
-        let told = program.mappings_of(pid).expect("our mappings");
+        let told = program.files_of(pid).expect("our mappings").mappings;
         let after = from_maps(pid);
         let told: Vec<_> = told.iter().map(as_maps).collect();
         if before == after {
@@ -210,7 +210,7 @@ fn tells_a_deleted_file_and_a_mapping_past_offset_0_as_maps_does() {
     let (plain_meta, other_meta) = (meta(&plain), meta(&other));
     let maps = [(&*plain, 0), (&*other, 4096), (&*plain, 4096), (&*gone, 0)];
     let mapper = Mapper::start(&maps, Some(&gone));
-    let told = program.mappings_of(mapper.pid()).expect("mappings");
+    let told = program.files_of(mapper.pid()).expect("mappings").mappings;
     assert_eq!(
         told.iter().map(as_maps).collect::<Vec<_>>(),
         from_maps(mapper.pid())
@@ -243,7 +243,7 @@ fn a_rename_changes_the_path_key() {
     let inode = std::fs::metadata(&first).expect("stat").ino();
     let mapper = Mapper::start(&[(&first, 0)], None);
     let key = || {
-        let told = program.mappings_of(mapper.pid()).expect("mappings");
+        let told = program.files_of(mapper.pid()).expect("mappings").mappings;
         told.iter()
             .find(|m| m.inode == inode)
             .expect("mapped")
@@ -270,5 +270,57 @@ fn a_mapping_through_overlayfs_is_left_to_maps() {
     )
     .into_owned();
     assert!(maps.contains(&*through_overlay.to_string_lossy()), "{maps}");
-    assert_eq!(program.mappings_of(mapper.pid()), None);
+    assert_eq!(program.files_of(mapper.pid()), None);
+}
+
+#[test]
+fn tells_our_working_directory_root_and_executable_as_stat_does() {
+    let Some(program) = program() else { return };
+    let ours = program.files_of(std::process::id() as i32).expect("ours");
+    let task = ours.task.expect("not exiting");
+    for (link, node) in [("cwd", task.cwd), ("root", task.root), ("exe", task.exe)] {
+        let node = node.unwrap_or_else(|| panic!("no {link}"));
+        let st = std::fs::metadata(format!("/proc/self/{link}")).expect("stat");
+        assert_eq!(
+            (node.user_dev(), node.inode),
+            (st.dev(), st.ino()),
+            "{link}"
+        );
+        // A file system's root dentry is never hashed (and not deleted).
+        let is_root = node.path_key.parent == node.path_key.dentry;
+        assert!(node.path_key.hashed || is_root, "{link}");
+        if let Some(told) = node.generic_stat() {
+            assert_eq!(told.st_mode, st.mode(), "{link}");
+            assert_eq!(told.st_nlink, st.nlink(), "{link}");
+            assert_eq!(told.st_size, st.size() as i64, "{link}");
+        }
+    }
+}
+
+#[test]
+fn a_removed_working_directory_is_unhashed() {
+    let Some(program) = program() else { return };
+    let mounts = Mounts::new("cwd");
+    let dir = mounts.base.join("gone dir");
+    std::fs::create_dir(&dir).expect("dir");
+    let inode = std::fs::metadata(&dir).expect("stat").ino();
+    let mut child = std::process::Command::new("sh")
+        .args([
+            "-c",
+            "cd \"$1\" && rmdir \"$1\" && echo ready && exec sleep 60",
+            "sh",
+        ])
+        .arg(&dir)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("sh");
+    let mut line = String::new();
+    let out = child.stdout.take().expect("stdout");
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(out), &mut line).expect("ready");
+    let told = program.files_of(child.id() as i32).expect("told");
+    let _ = child.kill();
+    let _ = child.wait();
+    let cwd = told.task.expect("task").cwd.expect("cwd");
+    assert_eq!(cwd.inode, inode);
+    assert!(!cwd.path_key.hashed);
 }

@@ -32,6 +32,7 @@ mod btf;
 pub(crate) mod debug;
 #[cfg(all(target_pointer_width = "64", target_endian = "little"))]
 mod files;
+mod kernel_node;
 mod listed;
 #[cfg(all(target_pointer_width = "64", target_endian = "little"))]
 mod listing;
@@ -47,6 +48,8 @@ mod socket_layout;
 mod sockets;
 #[cfg(all(target_pointer_width = "64", target_endian = "little"))]
 mod stream;
+#[cfg(all(target_pointer_width = "64", target_endian = "little"))]
+mod task_files;
 #[cfg(not(all(target_pointer_width = "64", target_endian = "little")))]
 mod unsupported;
 
@@ -63,6 +66,7 @@ pub use stream::SocketsInPidOrder;
 #[cfg(not(all(target_pointer_width = "64", target_endian = "little")))]
 pub use unsupported::{held_sockets, FilesProgram, SocketsInPidOrder, SocketsProgram};
 
+pub use kernel_node::{KernelNode, ProcessFiles, TaskFiles};
 pub use listed::{ListedFile, ListingFilter};
 #[cfg(not(all(target_pointer_width = "64", target_endian = "little")))]
 pub use unsupported::{ListingProgram, MappingsProgram};

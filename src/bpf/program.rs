@@ -62,7 +62,8 @@ pub(super) fn kernel_btf() -> Result<&'static Found, String> {
                 .iter()
                 .chain(super::sockets::STRUCTS)
                 .chain(super::listing::STRUCTS)
-                .chain(super::mappings::STRUCTS);
+                .chain(super::mappings::STRUCTS)
+                .chain(super::task_files::STRUCTS);
             for &(strukt, members) in all {
                 match merged.iter_mut().find(|(s, _)| *s == strukt) {
                     Some((_, known)) => {

@@ -3,7 +3,7 @@
 
 use super::debug::say;
 use super::{
-    DescribedSocket, HeldSocket, Holdings, KernelFile, ListedFile, ListingFilter, MappedFile,
+    DescribedSocket, HeldSocket, Holdings, KernelFile, ListedFile, ListingFilter, ProcessFiles,
 };
 
 const WHY: &str = "this machine is not 64-bit little-endian";
@@ -58,7 +58,7 @@ impl MappingsProgram {
         None
     }
 
-    pub fn mappings_of(&self, _pid: i32) -> Option<Vec<MappedFile>> {
+    pub fn files_of(&self, _pid: i32) -> Option<ProcessFiles> {
         None
     }
 }

@@ -107,10 +107,11 @@ impl Scanner {
             .files_of(pid)
     }
 
-    /// Each file process `pid` maps, as the kernel holds it (see
+    /// Each file process `pid` maps, and its working directory, root and
+    /// executable, as the kernel holds them (see
     /// [`crate::bpf::MappingsProgram`]); None when the kernel cannot be
     /// asked, not yet worth asking, or could not answer for this process.
-    pub(super) fn kernel_mappings_of(&self, pid: i32) -> Option<Vec<crate::bpf::MappedFile>> {
+    pub(super) fn kernel_process_files_of(&self, pid: i32) -> Option<crate::bpf::ProcessFiles> {
         let worth_it = crate::knobs::knobs().kernel_listing
             || crate::bpf::ListingProgram::asked()
             || self.maps_read.load(Ordering::Relaxed) >= MAPS_BEFORE_MAPPINGS;
@@ -124,7 +125,7 @@ impl Scanner {
                     .flatten()
             })
             .as_ref()?
-            .mappings_of(pid)
+            .files_of(pid)
     }
 
     /// Counts a maps file read that the kernel could have spared.

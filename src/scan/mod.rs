@@ -135,8 +135,10 @@ pub struct Scanner {
     sockets: Box<dyn SocketLookup + Send>,
     /// stat results of mapped files that matched their maps entry.
     mapped: mapcache::MappedStats,
-    /// Paths of mapped files, where the kernel lists mappings.
+    /// Paths of mapped files, and of cwd, root and exe links, where the
+    /// kernel lists mappings (maps escapes newlines, links do not).
     mapping_paths: mapcache::MappingPaths,
+    link_paths: mapcache::MappingPaths,
     /// The devices of sockfs and pipefs, once seen.
     pseudo_devs: pseudo::PseudoDevs,
     shared_anon_inode: pseudo::SharedAnonInode,
@@ -200,6 +202,7 @@ impl Scanner {
             sockets,
             mapped: mapcache::MappedStats::default(),
             mapping_paths: mapcache::MappingPaths::default(),
+            link_paths: mapcache::MappingPaths::default(),
             pseudo_devs: pseudo::PseudoDevs::default(),
             shared_anon_inode: pseudo::SharedAnonInode::default(),
             fd_counts_seen: AtomicBool::new(false),
@@ -229,6 +232,7 @@ impl Scanner {
             sockets,
             mapped: mapcache::MappedStats::default(),
             mapping_paths: mapcache::MappingPaths::default(),
+            link_paths: mapcache::MappingPaths::default(),
             listable_sockets: OnceLock::new(),
             ..self
         }

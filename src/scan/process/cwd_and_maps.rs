@@ -3,7 +3,7 @@
 //! memory-mapped files (mem, DEL).
 
 use super::{proc_path, ProcEntry};
-use crate::bpf::PathKey;
+use crate::bpf::{KernelNode, MappedFile, PathKey};
 use crate::model::{Dev, FdName, FileType, OpenFile};
 use crate::scan::exempt::{exempt_for, exempt_link, exempt_mapping};
 use crate::scan::maps::{parse_maps, Mapping};
@@ -14,14 +14,19 @@ use std::ffi::CStr;
 use std::io;
 
 impl Scanner {
-    /// cwd, root, exe: readlink, then stat through the link.
+    /// cwd, root, exe: from the kernel's `node` where it can tell (see
+    /// `from_kernel`); else readlink, then stat through the link.
     pub(super) fn special_link(
         &self,
         place: &ProcEntry,
         name: &CStr,
         fd: FdName,
+        node: Option<KernelNode>,
         bufs: &mut Buffers,
     ) -> Option<OpenFile> {
+        if let Some(file) = node.and_then(|n| self.special_link_from_kernel(place, fd, n)) {
+            return Some(file);
+        }
         let mut file = OpenFile {
             fd: Some(fd),
             ..Default::default()
@@ -51,7 +56,12 @@ impl Scanner {
             self.guard.stat_at(place.dir.raw(), name, &bufs.link)
         };
         match stat {
-            Ok(st) => node::apply_stat(&mut file, &st, &bufs.link, self.mqueue_dev()),
+            Ok(st) => {
+                if let Some(told) = node {
+                    self.keep_link_path(told, &bufs.link, &st);
+                }
+                node::apply_stat(&mut file, &st, &bufs.link, self.mqueue_dev());
+            }
             Err(e) => {
                 file.file_type = Some(FileType::Unknown);
                 if self.cfg.warnings {
@@ -69,11 +79,13 @@ impl Scanner {
         &self,
         place: &ProcEntry,
         exe: Option<(Dev, u64)>,
+        told: Option<Vec<MappedFile>>,
         bufs: &mut Buffers,
         files: &mut Vec<OpenFile>,
     ) {
         let before = files.len();
-        if let Some(told) = self.mappings_from_kernel(place, bufs) {
+        let told = told.and_then(|told| self.mappings_from_kernel(place, told, bufs));
+        if let Some(told) = told {
             if self.list_mappings(place, exe, told, files) {
                 return;
             }

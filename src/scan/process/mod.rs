@@ -2,7 +2,7 @@
 
 mod cwd_and_maps;
 mod descriptors;
-mod kernel_mappings;
+mod from_kernel;
 mod sockets;
 mod threads;
 
@@ -203,15 +203,21 @@ impl Scanner {
             self.descriptors(place, flags, bufs, &mut files);
             return files;
         }
+        let maps_wanted = wanted(FdName::Mem) || wanted(FdName::Del);
+        // The kernel tells the links with the mappings: alone, they are
+        // cheaper read from /proc than a walk of every mapping.
+        let told = maps_wanted
+            .then(|| self.process_files_from_kernel(place))
+            .flatten();
+        let task = told.as_ref().and_then(|t| t.task).unwrap_or_default();
         if wanted(FdName::Cwd) {
-            files.extend(self.special_link(place, c"cwd", FdName::Cwd, bufs));
+            files.extend(self.special_link(place, c"cwd", FdName::Cwd, task.cwd, bufs));
         }
         if wanted(FdName::Rtd) {
-            files.extend(self.special_link(place, c"root", FdName::Rtd, bufs));
+            files.extend(self.special_link(place, c"root", FdName::Rtd, task.root, bufs));
         }
-        let maps_wanted = wanted(FdName::Mem) || wanted(FdName::Del);
         if wanted(FdName::Txt) || maps_wanted {
-            let exe = self.special_link(place, c"exe", FdName::Txt, bufs);
+            let exe = self.special_link(place, c"exe", FdName::Txt, task.exe, bufs);
             let exe_id = exe
                 .as_ref()
                 .filter(|f| f.note.is_none())
@@ -220,7 +226,8 @@ impl Scanner {
                 files.extend(exe);
             }
             if maps_wanted {
-                self.mappings(place, exe_id, bufs, &mut files);
+                let told = told.map(|t| t.mappings);
+                self.mappings(place, exe_id, told, bufs, &mut files);
             }
         }
         self.descriptors(place, flags, bufs, &mut files);

@@ -16,6 +16,7 @@ mod odd_processes;
 mod option_errors;
 mod options;
 mod own_messages;
+mod process_links;
 mod selection;
 mod selection_options;
 mod verbose_network;

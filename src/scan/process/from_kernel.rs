@@ -1,16 +1,68 @@
-//! A process's mapped files from the kernel's listing of mappings (see
-//! [`crate::bpf::MappingsProgram`]) instead of `/proc/PID/maps`: the same
-//! list `parse_maps` would make, each path read once a run through one
-//! process's `map_files` link, and kept once it proves to be the file's
-//! (`Scanner::keep_mapping_path`).
+//! A process's mapped files, working directory, root and executable from
+//! the kernel (see [`crate::bpf::MappingsProgram`]) instead of
+//! `/proc/PID/maps` and `/proc/PID/{cwd,root,exe}`: the same rows. Each
+//! path is read once a run, through one process's `map_files` link or
+//! its own cwd, root or exe link, and kept once it proves to be the
+//! file's, for every process that holds the same file through the same
+//! mount (`crate::bpf::PathKey`).
 
 use super::{Buffers, ProcEntry};
-use crate::bpf::PathKey;
-use crate::model::Dev;
+use crate::bpf::{KernelNode, MappedFile, PathKey, ProcessFiles};
+use crate::model::{Dev, FdName, OpenFile};
 use crate::scan::maps::{as_maps_prints, map_files_link, split_deleted, Mapping, UniqueMappings};
+use crate::scan::node;
 use crate::scan::Scanner;
 
 impl Scanner {
+    /// What the kernel tells of process `place`'s own files but its
+    /// descriptors; None for a thread, or where the kernel cannot tell.
+    pub(super) fn process_files_from_kernel(&self, place: &ProcEntry) -> Option<ProcessFiles> {
+        if !place.own_table {
+            return None;
+        }
+        self.kernel_process_files_of(place.pid)
+    }
+
+    /// The row of the process's working directory, root or executable
+    /// (`fd`) from the kernel's `node` of it, where its path is kept from
+    /// another process and its stat is the inode's (see
+    /// [`KernelNode::generic_stat`]); None otherwise, and `/proc` is read
+    /// (see [`Scanner::keep_link_path`]).
+    pub(super) fn special_link_from_kernel(
+        &self,
+        place: &ProcEntry,
+        fd: FdName,
+        node: KernelNode,
+    ) -> Option<OpenFile> {
+        if !self.cfg.exempt.is_empty() {
+            return None;
+        }
+        let st = node.generic_stat()?;
+        let path = self
+            .link_paths
+            .get(node.path_key, Dev::from_raw(st.st_dev), st.st_ino)?;
+        let mut file = OpenFile {
+            fd: Some(fd),
+            ..Default::default()
+        };
+        node::name_from_link(&mut file, &path, None);
+        node::apply_stat(&mut file, &st, &path, self.mqueue_dev());
+        self.add_lock(place, &mut file);
+        Some(file)
+    }
+
+    /// Keeps `path`, just read from a cwd, root or exe link and stat'ed
+    /// through it as `st`, for the other processes whose link leads to
+    /// the same file, when it is the file the kernel told of (`node`: the
+    /// process may have changed directory since).
+    pub(super) fn keep_link_path(&self, node: KernelNode, path: &[u8], st: &libc::stat) {
+        let same = (st.st_dev, st.st_ino) == (node.user_dev(), node.inode);
+        if same && node.generic_stat().is_some() {
+            let dev = Dev::from_raw(st.st_dev);
+            self.link_paths.insert(node.path_key, dev, st.st_ino, path);
+        }
+    }
+
     /// The files process `place` maps, as [`crate::scan::maps::parse_maps`]
     /// would list them from its maps; None where the kernel cannot tell
     /// (then maps is read). A path read now rather than kept from another
@@ -18,12 +70,9 @@ impl Scanner {
     pub(super) fn mappings_from_kernel(
         &self,
         place: &ProcEntry,
+        told: Vec<MappedFile>,
         bufs: &mut Buffers,
     ) -> Option<Vec<(Mapping, Option<PathKey>)>> {
-        if !place.own_table {
-            return None;
-        }
-        let told = self.kernel_mappings_of(place.pid)?;
         let mut unique = UniqueMappings::default();
         let mut fresh = Vec::new();
         for m in told {

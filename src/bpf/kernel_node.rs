@@ -1,0 +1,65 @@
+//! A file as the kernel holds it, as the mappings program
+//! (`super::mappings`) tells it: a mapped file, or a process's working
+//! directory, root or executable.
+
+use super::listed::{user_dev, GENERIC_STAT_MAGICS};
+use super::MappedFile;
+use super::PathKey;
+
+/// A file as the kernel holds it: what its path is made from, and what
+/// `stat` would tell of it where the file system's `getattr` copies the
+/// inode's fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KernelNode {
+    pub path_key: PathKey,
+    pub inode: u64,
+    pub size: i64,
+    pub magic: u64,
+    /// The kernel's own encodings (major << 20 | minor).
+    pub dev: u32,
+    pub rdev: u32,
+    pub nlink: u32,
+    pub mode: u32,
+}
+
+impl KernelNode {
+    /// The device as `stat` gives it.
+    pub fn user_dev(&self) -> libc::dev_t {
+        user_dev(self.dev)
+    }
+
+    /// What `stat` gives, where the file system's `stat` would say the
+    /// same (see `super::listed`); None where only `stat` can tell.
+    pub fn generic_stat(&self) -> Option<libc::stat> {
+        GENERIC_STAT_MAGICS.contains(&self.magic).then(|| {
+            // SAFETY: all-zero is a valid stat (plain integers).
+            let mut st: libc::stat = unsafe { std::mem::zeroed() };
+            st.st_dev = user_dev(self.dev);
+            st.st_ino = self.inode;
+            st.st_mode = self.mode;
+            st.st_nlink = u64::from(self.nlink) as libc::nlink_t;
+            st.st_rdev = user_dev(self.rdev);
+            st.st_size = self.size;
+            st
+        })
+    }
+}
+
+/// A process's working directory, root and executable; None where the
+/// kernel had none (a process without an executable) or could not tell.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TaskFiles {
+    pub cwd: Option<KernelNode>,
+    pub root: Option<KernelNode>,
+    pub exe: Option<KernelNode>,
+}
+
+/// A process's own files but its descriptors, as the kernel holds them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProcessFiles {
+    /// Its working directory, root and executable; None when the task
+    /// was exiting.
+    pub task: Option<TaskFiles>,
+    /// Each mapping of a file, in address order (as maps lists them).
+    pub mappings: Vec<MappedFile>,
+}
