@@ -23,7 +23,7 @@ use super::asm::{Asm, If, Width, FP, R0, R1, R3, R6, R7, R8, R9};
 use super::btf::Found;
 use super::debug::say;
 use super::program::{long, word, Program, Reports, CTX_META, CTX_TASK};
-use super::task_files::{self, node_at, seq_write, NODE, TASK, TASK_RECORD};
+use super::task_files::{self, identity_at, seq_write, Attributes, NODE, TASK, TASK_RECORD};
 use super::{MappedFile, ProcessFiles};
 
 /// The members the program reads besides the ones every program does
@@ -87,7 +87,7 @@ pub(super) fn program(found: &Found) -> Result<Vec<u8>, String> {
     }
     a.store_imm(Width::W, FP, r + 8, FILE_MAPPING as i32);
     let f_path = a.offset_of(f("file", "f_path")?, 16);
-    task_files::write_node(&mut a, found, f_path, r + 32)?;
+    task_files::write_node(&mut a, found, f_path, r + 32, Attributes::Identity)?;
     seq_write(&mut a, r, RECORD);
     a.put(out);
     a.mov_imm(R0, 0);
@@ -127,7 +127,7 @@ fn parse(bytes: &[u8], pid: u32) -> Option<ProcessFiles> {
         if word(r, 12) & FMODE_NOACCOUNT != 0 {
             return None;
         }
-        let node = node_at(r, 32)?;
+        let node = identity_at(r, 32)?;
         files.mappings.push(MappedFile {
             start: long(r, 16),
             end: long(r, 24),

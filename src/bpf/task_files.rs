@@ -54,8 +54,8 @@ pub(super) fn write_record(a: &mut Asm, found: &Found) -> Result<(), String> {
     a.jump_if(If::Eq, R9, 0, no_fs);
     let pwd = a.offset_of(f("fs_struct", "pwd")?, 16);
     let root = a.offset_of(f("fs_struct", "root")?, 16);
-    write_node(a, found, pwd, t + 16)?;
-    write_node(a, found, root, t + 16 + NODE as i16)?;
+    write_node(a, found, pwd, t + 16, Attributes::All)?;
+    write_node(a, found, root, t + 16 + NODE as i16, Attributes::All)?;
     a.put(no_fs);
     let no_exe = a.label();
     a.load_field(Width::DW, R9, R8, f("task_struct", "mm")?);
@@ -63,7 +63,7 @@ pub(super) fn write_record(a: &mut Asm, found: &Found) -> Result<(), String> {
     a.load_field(Width::DW, R9, R9, f("mm_struct", "exe_file")?);
     a.jump_if(If::Eq, R9, 0, no_exe);
     let f_path = a.offset_of(f("file", "f_path")?, 16);
-    write_node(a, found, f_path, t + 16 + 2 * NODE as i16)?;
+    write_node(a, found, f_path, t + 16 + 2 * NODE as i16, Attributes::All)?;
     a.put(no_exe);
     // Read last: a task not yet exiting now was not while it was read.
     a.load_field(Width::W, R3, R8, f("task_struct", "flags")?);
@@ -84,10 +84,28 @@ pub(super) fn seq_write(a: &mut Asm, at: i16, len: usize) {
     a.call(BPF_FUNC_SEQ_WRITE);
 }
 
+/// Which of the inode's fields a node carries.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Attributes {
+    /// What `stat` would give (a cwd, root or executable row is made of
+    /// them).
+    All,
+    /// The device and inode number only: a mapped file is stat'ed by its
+    /// path (as lsof does), and each field read is a cache line of the
+    /// inode or superblock the walk of every mapping would touch.
+    Identity,
+}
+
 /// Writes at `at` the node of the `struct path` at offset `path` of the
 /// object in r9 (clobbers r1, r3 to r5). A NULL dentry or inode leaves
 /// zeros.
-pub(super) fn write_node(a: &mut Asm, found: &Found, path: i16, at: i16) -> Result<(), String> {
+pub(super) fn write_node(
+    a: &mut Asm,
+    found: &Found,
+    path: i16,
+    at: i16,
+    attributes: Attributes,
+) -> Result<(), String> {
     let f = |s, m| found.field(s, m);
     let done: Label = a.label();
     a.load(Width::DW, R3, R9, path);
@@ -97,10 +115,13 @@ pub(super) fn write_node(a: &mut Asm, found: &Found, path: i16, at: i16) -> Resu
     a.jump_if(If::Eq, R4, 0, done);
     a.load_field(Width::DW, R3, R4, f("dentry", "d_parent")?);
     a.store(Width::DW, FP, at + 16, R3);
-    // d_name: a struct qstr, its hash and length first (one u64).
+    // d_name: a struct qstr, its hash and length first (u32 each: the
+    // verifier takes no u64 load across the union's `hash` member).
     let d_name = a.offset_of(f("dentry", "d_name")?, 16);
-    a.load(Width::DW, R3, R4, d_name);
-    a.store(Width::DW, FP, at + 24, R3);
+    a.load(Width::W, R3, R4, d_name);
+    a.store(Width::W, FP, at + 24, R3);
+    a.load(Width::W, R3, R4, d_name + 4);
+    a.store(Width::W, FP, at + 28, R3);
     // d_hash: a struct hlist_bl_node, whose second pointer (pprev) is
     // NULL when the dentry is unhashed.
     let d_hash = a.offset_of(f("dentry", "d_hash")?, 16);
@@ -108,8 +129,16 @@ pub(super) fn write_node(a: &mut Asm, found: &Found, path: i16, at: i16) -> Resu
     a.store(Width::DW, FP, at + 32, R3);
     a.load_field(Width::DW, R5, R4, f("dentry", "d_inode")?);
     a.jump_if(If::Eq, R5, 0, done);
+    a.load_field(Width::DW, R3, R5, f("inode", "i_ino")?);
+    a.store(Width::DW, FP, at + 40, R3);
+    a.load_field(Width::DW, R1, R5, f("inode", "i_sb")?);
+    a.load_field(Width::W, R3, R1, f("super_block", "s_dev")?);
+    a.store(Width::W, FP, at + 64, R3);
+    if attributes == Attributes::Identity {
+        a.put(done);
+        return Ok(());
+    }
     let fields = [
-        (Width::DW, f("inode", "i_ino")?, 40),
         (Width::DW, f("inode", "i_size")?, 48),
         (Width::W, f("inode", "i_rdev")?, 68),
         (Width::W, f("inode", "i_nlink")?, 72),
@@ -123,14 +152,19 @@ pub(super) fn write_node(a: &mut Asm, found: &Found, path: i16, at: i16) -> Resu
     a.load_field(Width::DW, R1, R5, f("inode", "i_sb")?);
     a.load_field(Width::DW, R3, R1, f("super_block", "s_magic")?);
     a.store(Width::DW, FP, at + 56, R3);
-    a.load_field(Width::W, R3, R1, f("super_block", "s_dev")?);
-    a.store(Width::W, FP, at + 64, R3);
     a.put(done);
     Ok(())
 }
 
 /// The node at `at` of record `r`; None when it has no inode.
-pub(super) fn node_at(r: &[u8], at: usize) -> Option<KernelNode> {
+fn node_at(r: &[u8], at: usize) -> Option<KernelNode> {
+    let node = identity_at(r, at)?;
+    (node.mode != 0).then_some(node)
+}
+
+/// The node at `at` of record `r`, written with [`Attributes::Identity`]
+/// (its other fields zero); None when it has no dentry.
+pub(super) fn identity_at(r: &[u8], at: usize) -> Option<KernelNode> {
     let node = KernelNode {
         path_key: PathKey {
             mount: long(r, at),
@@ -147,7 +181,7 @@ pub(super) fn node_at(r: &[u8], at: usize) -> Option<KernelNode> {
         nlink: word(r, at + 72),
         mode: word(r, at + 76),
     };
-    (node.path_key.dentry != 0 && node.mode != 0).then_some(node)
+    (node.path_key.dentry != 0).then_some(node)
 }
 
 /// The task record `r`'s files; None when the task was exiting.

@@ -15,9 +15,10 @@ use crate::scan::Scanner;
 
 impl Scanner {
     /// What the kernel tells of process `place`'s own files but its
-    /// descriptors; None for a thread, or where the kernel cannot tell.
+    /// descriptors; None for a thread, or where the kernel cannot tell
+    /// (not asked for a kernel thread, which has no mappings to walk).
     pub(super) fn process_files_from_kernel(&self, place: &ProcEntry) -> Option<ProcessFiles> {
-        if !place.own_table {
+        if !place.own_table || place.kernel_thread {
             return None;
         }
         self.kernel_process_files_of(place.pid)

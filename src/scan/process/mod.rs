@@ -15,6 +15,9 @@ use crate::model::{FdName, OpenFile, Process};
 use std::cell::{Cell, OnceCell};
 use std::io;
 
+/// kthreadd's PID, the parent of every kernel thread.
+const KTHREADD: i32 = 2;
+
 /// The identity of a process or thread, known before its files are read,
 /// so selection can skip it without touching its files.
 #[derive(Debug, Clone)]
@@ -45,6 +48,9 @@ struct ProcEntry<'a> {
     flags: Cell<u32>,
     /// The process's own descriptor table (not a thread's).
     own_table: bool,
+    /// A kernel thread (kthreadd or one of its children, in the
+    /// machine's PID numbering): no mappings, no executable.
+    kernel_thread: bool,
 }
 
 /// Selection's test of a file of a process given selection flags, to drop
@@ -129,6 +135,7 @@ impl Scanner {
             keep: keep.filter(|_| !self.cfg.list_tasks),
             flags: Cell::new(0),
             own_table: true,
+            kernel_thread: pid == KTHREADD || header.stat.ppid == KTHREADD,
         };
         let threads = if self.cfg.list_tasks && !single_threaded {
             self.wanted_threads(&place, &header, bufs, &|_| true, wanted)

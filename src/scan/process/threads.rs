@@ -116,6 +116,7 @@ impl Scanner {
                     keep: None,
                     flags: Cell::new(t.flags),
                     own_table: false,
+                    kernel_thread: place.kernel_thread,
                 };
                 self.scan_files(&tplace, t.flags, bufs)
             }
