@@ -19,6 +19,8 @@
 //! any file that is not a "backing" file; see [`MappingsProgram::files_of`]
 //! for those.
 
+use std::os::fd::{AsRawFd, OwnedFd};
+
 use super::asm::{Asm, If, Width, FP, R0, R1, R3, R6, R7, R8, R9};
 use super::btf::Found;
 use super::debug::say;
@@ -95,12 +97,23 @@ pub(super) fn program(found: &Found) -> Result<Vec<u8>, String> {
     a.finish()
 }
 
+/// Why the program's output over a process cannot stand for its maps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Untold {
+    /// Cut short, or a record of no known kind.
+    Damaged,
+    /// No task record: not visited (a kernel thread, no mappings, gone).
+    NotVisited,
+    /// A mapping whose maps line is not the file's own
+    /// (`FMODE_NOACCOUNT`).
+    BackingFile,
+}
+
 /// What `bytes` (the program's output over one process) tells of
-/// process `pid` itself; None when the output is cut short, when the
-/// process was not visited (no task record: a kernel thread, no
-/// mappings), or when maps would not show a mapping as the program read
-/// it (`FMODE_NOACCOUNT`).
-fn parse(bytes: &[u8], pid: u32) -> Option<ProcessFiles> {
+/// process `pid` itself. A mapping of a backing file makes the whole
+/// output untold, unless `skip_backing` (rlsof's own, at load: its
+/// libraries may be mapped through an overlay).
+fn parse(bytes: &[u8], pid: u32, skip_backing: bool) -> Result<ProcessFiles, Untold> {
     let mut files = ProcessFiles {
         task: None,
         mappings: Vec::new(),
@@ -108,12 +121,13 @@ fn parse(bytes: &[u8], pid: u32) -> Option<ProcessFiles> {
     let mut visited = false;
     let mut rest = bytes;
     while !rest.is_empty() {
-        let size = match word(rest.get(..12)?, 8) {
-            TASK => TASK_RECORD,
-            FILE_MAPPING => RECORD,
-            _ => return None,
+        let kind = rest.get(..12).map(|h| word(h, 8));
+        let size = match kind {
+            Some(TASK) => TASK_RECORD,
+            Some(FILE_MAPPING) => RECORD,
+            _ => return Err(Untold::Damaged),
         };
-        let r = rest.get(..size)?;
+        let r = rest.get(..size).ok_or(Untold::Damaged)?;
         rest = &rest[size..];
         // Threads share the process's mappings: its own id only.
         if word(r, 0) != pid || word(r, 4) != pid {
@@ -125,9 +139,14 @@ fn parse(bytes: &[u8], pid: u32) -> Option<ProcessFiles> {
             continue;
         }
         if word(r, 12) & FMODE_NOACCOUNT != 0 {
-            return None;
+            if skip_backing {
+                continue;
+            }
+            return Err(Untold::BackingFile);
         }
-        let node = identity_at(r, 32)?;
+        let Some(node) = identity_at(r, 32) else {
+            continue;
+        };
         files.mappings.push(MappedFile {
             start: long(r, 16),
             end: long(r, 24),
@@ -136,7 +155,10 @@ fn parse(bytes: &[u8], pid: u32) -> Option<ProcessFiles> {
             path_key: node.path_key,
         });
     }
-    visited.then_some(files)
+    if !visited {
+        return Err(Untold::NotVisited);
+    }
+    Ok(files)
 }
 
 /// The mappings program, loaded.
@@ -169,14 +191,33 @@ impl MappingsProgram {
             say(format_args!("rlsof_mappings: {why}"));
             return None;
         }
-        let ours = program.files_of(std::process::id() as i32)?;
-        let right = ours
-            .mappings
-            .first()
-            .is_some_and(first_file_mapping_in_maps);
-        if !right {
+        // A mapping of ours on no overlay (rlsof's own files may all be
+        // mapped through one, as in a VM sharing its host's root).
+        let (probe, _) = super::files::written_probe_file()?;
+        let mapped = ProbeMapping::of(&probe)?;
+        let pid = std::process::id();
+        let ours = program
+            .0
+            .output_over(Some(pid), |bytes| Some(parse(bytes, pid, true)));
+        let ours = match ours {
+            Some(Ok(ours)) => ours,
+            Some(Err(why)) => {
+                say(format_args!(
+                    "rlsof_mappings: our own mappings untold: {why:?}"
+                ));
+                return None;
+            }
+            None => {
+                say(format_args!(
+                    "rlsof_mappings: no iteration over our own mappings"
+                ));
+                return None;
+            }
+        };
+        let told = ours.mappings.iter().find(|m| m.start == mapped.start);
+        if !told.is_some_and(|m| mapped.is_told_as(m)) {
             say(format_args!(
-                "rlsof_mappings: our first file mapping not reported as maps tells it"
+                "rlsof_mappings: our probe mapping not reported as stat tells it ({told:?})"
             ));
             return None;
         }
@@ -187,16 +228,21 @@ impl MappingsProgram {
             (c"/proc/self/exe", ours.exe),
         ];
         for (link, node) in told {
-            // By the attributes the kernel holds: rlsof may run from a
-            // directory on a file system that does not answer.
-            let stat = crate::sys::block::stat_cached_at(libc::AT_FDCWD, link);
-            let same = |st: &libc::stat| {
-                node.is_some_and(|n| (n.user_dev(), n.inode) == (st.st_dev, st.st_ino))
+            let Some(node) = node else {
+                say(format_args!("rlsof_mappings: no {link:?} reported for us"));
+                return None;
             };
-            if !stat.is_ok_and(|st| same(&st)) {
-                let link = link.to_string_lossy();
+            // Where stat says what the inode holds (an overlay's or a
+            // network file system's stat may not): by the attributes the
+            // kernel holds, as rlsof may run from a directory on a file
+            // system that does not answer.
+            if node.generic_stat().is_none() {
+                continue;
+            }
+            let stat = crate::sys::block::stat_cached_at(libc::AT_FDCWD, link);
+            if !stat.is_ok_and(|st| (node.user_dev(), node.inode) == (st.st_dev, st.st_ino)) {
                 say(format_args!(
-                    "rlsof_mappings: our {link} not reported as stat tells it"
+                    "rlsof_mappings: our {link:?} not reported as stat tells it"
                 ));
                 return None;
             }
@@ -204,34 +250,74 @@ impl MappingsProgram {
         Some(program)
     }
 
+    /// The same, a backing file's mappings left out (tests: a VM's
+    /// libraries may all be mapped through overlays).
+    #[cfg(test)]
+    fn files_of_skipping_backing(&self, pid: i32) -> Option<ProcessFiles> {
+        self.0.output_over(Some(pid as u32), |bytes| {
+            parse(bytes, pid as u32, true).ok()
+        })
+    }
+
     /// Process `pid`'s file mappings, working directory, root and
     /// executable; None when the kernel could not tell them all.
     pub fn files_of(&self, pid: i32) -> Option<ProcessFiles> {
-        self.0
-            .output_over(Some(pid as u32), |bytes| parse(bytes, pid as u32))
+        self.0.output_over(Some(pid as u32), |bytes| {
+            parse(bytes, pid as u32, false).ok()
+        })
     }
 }
 
-/// Whether `told` is the first file mapping (our executable's, which
-/// nothing maps or unmaps while rlsof runs) that our own maps lists:
-/// addresses, device and inode.
-fn first_file_mapping_in_maps(told: &MappedFile) -> bool {
-    let Ok(maps) = std::fs::read("/proc/self/maps") else {
-        return false;
-    };
-    let first_file = maps
-        .split(|&c| c == b'\n')
-        .map(|line| line.split(|&c| c == b' ').take(5).collect::<Vec<_>>())
-        .find(|fields| fields.len() == 5 && fields[4] != b"0");
-    let Some(fields) = first_file else {
-        return false;
-    };
-    let (major, minor) = told.device();
-    let addresses = format!("{:x}-{:x}", told.start, told.end);
-    let device = format!("{major:02x}:{minor:02x}");
-    fields[0] == addresses.as_bytes()
-        && fields[3] == device.as_bytes()
-        && fields[4] == told.inode.to_string().as_bytes()
+/// A page of the probe file mapped for the load check; unmapped when
+/// dropped.
+struct ProbeMapping {
+    start: u64,
+    st: libc::stat,
+}
+
+const PAGE: usize = 4096;
+
+impl ProbeMapping {
+    fn of(probe: &OwnedFd) -> Option<ProbeMapping> {
+        // SAFETY: all-zero is a valid stat (plain integers).
+        let mut st: libc::stat = unsafe { std::mem::zeroed() };
+        // SAFETY: fstat writes into `st`, for a descriptor we own.
+        if unsafe { libc::fstat(probe.as_raw_fd(), &mut st) } != 0 {
+            return None;
+        }
+        // SAFETY: a new read-only shared mapping of our own file, at an
+        // address the kernel picks; never read (it ends past the file's
+        // bytes), unmapped in drop.
+        let at = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                PAGE,
+                libc::PROT_READ,
+                libc::MAP_SHARED,
+                probe.as_raw_fd(),
+                0,
+            )
+        };
+        (at != libc::MAP_FAILED).then(|| ProbeMapping {
+            start: at as u64,
+            st,
+        })
+    }
+
+    /// Whether `m` is this mapping of this file, as maps would show it.
+    fn is_told_as(&self, m: &MappedFile) -> bool {
+        let (major, minor) = m.device();
+        m.end == self.start + PAGE as u64
+            && libc::makedev(major, minor) == self.st.st_dev
+            && m.inode == self.st.st_ino
+    }
+}
+
+impl Drop for ProbeMapping {
+    fn drop(&mut self) {
+        // SAFETY: the mapping made in `of`, unmapped once.
+        unsafe { libc::munmap(self.start as *mut libc::c_void, PAGE) };
+    }
 }
 
 #[cfg(test)]

@@ -56,14 +56,26 @@ fn as_maps(m: &MappedFile) -> (u64, u64, (u32, u32), u64) {
 fn tells_our_own_mappings_as_maps_does() {
     let Some(program) = program() else { return };
     let pid = std::process::id() as i32;
+    // A file of ours mapped on no overlay (in a VM sharing its host's
+    // root, every other file is mapped through one: those are left out).
+    let (probe, _) = super::super::files::written_probe_file().expect("probe");
+    let mapped = ProbeMapping::of(&probe).expect("mapped");
     // Other tests map and unmap files meanwhile: the two must agree once.
     for _ in 0..5 {
         let before = from_maps(pid);
-        let told = program.files_of(pid).expect("our mappings").mappings;
+        let told = program
+            .files_of_skipping_backing(pid)
+            .expect("our mappings")
+            .mappings;
         let after = from_maps(pid);
-        let told: Vec<_> = told.iter().map(as_maps).collect();
         if before == after {
-            assert_eq!(told, before);
+            assert!(told.iter().any(|m| mapped.is_told_as(m)), "{told:?}");
+            let told: Vec<_> = told.iter().map(as_maps).collect();
+            assert!(
+                told.iter().all(|m| before.contains(m)),
+                "{told:?}\n{before:?}"
+            );
+            eprintln!("{} of {} file mappings told", told.len(), before.len());
             return;
         }
     }
@@ -210,10 +222,14 @@ fn tells_a_deleted_file_and_a_mapping_past_offset_0_as_maps_does() {
     let (plain_meta, other_meta) = (meta(&plain), meta(&other));
     let maps = [(&*plain, 0), (&*other, 4096), (&*plain, 4096), (&*gone, 0)];
     let mapper = Mapper::start(&maps, Some(&gone));
-    let told = program.files_of(mapper.pid()).expect("mappings").mappings;
-    assert_eq!(
-        told.iter().map(as_maps).collect::<Vec<_>>(),
-        from_maps(mapper.pid())
+    let told = program
+        .files_of_skipping_backing(mapper.pid())
+        .expect("mappings")
+        .mappings;
+    let maps = from_maps(mapper.pid());
+    assert!(
+        told.iter().map(as_maps).all(|m| maps.contains(&m)),
+        "{told:?}\n{maps:?}"
     );
     let of =
         |inode: u64| -> Vec<&MappedFile> { told.iter().filter(|m| m.inode == inode).collect() };
@@ -243,7 +259,10 @@ fn a_rename_changes_the_path_key() {
     let inode = std::fs::metadata(&first).expect("stat").ino();
     let mapper = Mapper::start(&[(&first, 0)], None);
     let key = || {
-        let told = program.files_of(mapper.pid()).expect("mappings").mappings;
+        let told = program
+            .files_of_skipping_backing(mapper.pid())
+            .expect("mappings")
+            .mappings;
         told.iter()
             .find(|m| m.inode == inode)
             .expect("mapped")
@@ -276,25 +295,29 @@ fn a_mapping_through_overlayfs_is_left_to_maps() {
 #[test]
 fn tells_our_working_directory_root_and_executable_as_stat_does() {
     let Some(program) = program() else { return };
-    let ours = program.files_of(std::process::id() as i32).expect("ours");
+    let ours = program
+        .files_of_skipping_backing(std::process::id() as i32)
+        .expect("ours");
     let task = ours.task.expect("not exiting");
+    let mut compared = 0;
     for (link, node) in [("cwd", task.cwd), ("root", task.root), ("exe", task.exe)] {
         let node = node.unwrap_or_else(|| panic!("no {link}"));
-        let st = std::fs::metadata(format!("/proc/self/{link}")).expect("stat");
-        assert_eq!(
-            (node.user_dev(), node.inode),
-            (st.dev(), st.ino()),
-            "{link}"
-        );
         // A file system's root dentry is never hashed (and not deleted).
         let is_root = node.path_key.parent == node.path_key.dentry;
         assert!(node.path_key.hashed || is_root, "{link}");
-        if let Some(told) = node.generic_stat() {
-            assert_eq!(told.st_mode, st.mode(), "{link}");
-            assert_eq!(told.st_nlink, st.nlink(), "{link}");
-            assert_eq!(told.st_size, st.size() as i64, "{link}");
-        }
+        // Where stat gives the inode's own fields (not an overlay's, a
+        // network file system's: the VMs' root).
+        let Some(told) = node.generic_stat() else {
+            continue;
+        };
+        let st = std::fs::metadata(format!("/proc/self/{link}")).expect("stat");
+        assert_eq!((told.st_dev, told.st_ino), (st.dev(), st.ino()), "{link}");
+        assert_eq!(told.st_mode, st.mode(), "{link}");
+        assert_eq!(told.st_nlink, st.nlink(), "{link}");
+        assert_eq!(told.st_size, st.size() as i64, "{link}");
+        compared += 1;
     }
+    eprintln!("{compared} of cwd, root and exe compared with stat");
 }
 
 #[test]
@@ -317,7 +340,9 @@ fn a_removed_working_directory_is_unhashed() {
     let mut line = String::new();
     let out = child.stdout.take().expect("stdout");
     std::io::BufRead::read_line(&mut std::io::BufReader::new(out), &mut line).expect("ready");
-    let told = program.files_of(child.id() as i32).expect("told");
+    let told = program
+        .files_of_skipping_backing(child.id() as i32)
+        .expect("told");
     let _ = child.kill();
     let _ = child.wait();
     let cwd = told.task.expect("task").cwd.expect("cwd");

@@ -18,6 +18,7 @@ mod fuse;
 mod harness;
 mod json;
 mod kernel_listing;
+mod kernel_mappings;
 mod live;
 mod manual;
 mod netns;

@@ -84,7 +84,7 @@ impl Scanner {
         files: &mut Vec<OpenFile>,
     ) {
         let before = files.len();
-        let told = told.and_then(|told| self.mappings_from_kernel(place, told, bufs));
+        let told = told.and_then(|told| self.mappings_from_kernel(place, told, exe, bufs));
         if let Some(told) = told {
             if self.list_mappings(place, exe, told, files) {
                 return;

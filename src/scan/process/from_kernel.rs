@@ -72,6 +72,7 @@ impl Scanner {
         &self,
         place: &ProcEntry,
         told: Vec<MappedFile>,
+        exe: Option<(Dev, u64)>,
         bufs: &mut Buffers,
     ) -> Option<Vec<(Mapping, Option<PathKey>)>> {
         let mut unique = UniqueMappings::default();
@@ -81,6 +82,11 @@ impl Scanner {
             let dev = Dev { major, minor };
             // maps' test for an anonymous mapping (see parse_maps).
             if major == 0 && minor == 0 && m.inode == 0 {
+                continue;
+            }
+            // The executable has its txt row, not a mem one: its path is
+            // not needed here.
+            if Some((dev, m.inode)) == exe {
                 continue;
             }
             if !unique.is_new(dev, m.inode) {
