@@ -32,8 +32,10 @@ use super::{MappedFile, ProcessFiles};
 /// (and `task_files::STRUCTS`).
 pub(super) const STRUCTS: &[(&str, &[&str])] = &[
     ("vm_area_struct", &["vm_start", "vm_end", "vm_file"]),
-    ("file", &["f_path", "f_mode"]),
+    ("file", &["f_path", "f_mode", "f_inode"]),
     ("bpf_iter_meta", &["seq_num"]),
+    // Only asked whether it is there (see `MappingsProgram::backing_files`).
+    ("backing_file", &["user_path"]),
 ];
 
 /// The task_vma iterator's context: meta, task, vma (8 bytes each).
@@ -90,6 +92,15 @@ pub(super) fn program(found: &Found) -> Result<Vec<u8>, String> {
     a.store_imm(Width::W, FP, r + 8, FILE_MAPPING as i32);
     let f_path = a.offset_of(f("file", "f_path")?, 16);
     task_files::write_node(&mut a, found, f_path, r + 32, Attributes::Identity)?;
+    // The identity maps prints: the file's own inode (`file_inode`), which
+    // before Linux 6.8 is not the path's for a file opened with a "fake"
+    // path (an overlayfs mapping's).
+    a.load_field(Width::DW, R1, R9, f("file", "f_inode")?);
+    a.load_field(Width::DW, R3, R1, f("inode", "i_ino")?);
+    a.store(Width::DW, FP, r + 32 + 40, R3);
+    a.load_field(Width::DW, R1, R1, f("inode", "i_sb")?);
+    a.load_field(Width::W, R3, R1, f("super_block", "s_dev")?);
+    a.store(Width::W, FP, r + 32 + 64, R3);
     seq_write(&mut a, r, RECORD);
     a.put(out);
     a.mov_imm(R0, 0);
@@ -109,11 +120,23 @@ enum Untold {
     BackingFile,
 }
 
+/// What to do with a mapping of a file marked `FMODE_NOACCOUNT`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum NoAccount {
+    /// Before Linux 6.8 maps shows every file by `file_inode` and
+    /// `f_path`, what the program reads, an overlay's too.
+    AsAnyFile,
+    /// Since 6.8 a backing file's maps line is its user path's
+    /// (`file_user_path`, `file_user_inode`): the whole process is read
+    /// from maps.
+    Untold,
+    /// Left out (rlsof's own, at load; tests).
+    Skipped,
+}
+
 /// What `bytes` (the program's output over one process) tells of
-/// process `pid` itself. A mapping of a backing file makes the whole
-/// output untold, unless `skip_backing` (rlsof's own, at load: its
-/// libraries may be mapped through an overlay).
-fn parse(bytes: &[u8], pid: u32, skip_backing: bool) -> Result<ProcessFiles, Untold> {
+/// process `pid` itself.
+fn parse(bytes: &[u8], pid: u32, no_account: NoAccount) -> Result<ProcessFiles, Untold> {
     let mut files = ProcessFiles {
         task: None,
         mappings: Vec::new(),
@@ -139,10 +162,11 @@ fn parse(bytes: &[u8], pid: u32, skip_backing: bool) -> Result<ProcessFiles, Unt
             continue;
         }
         if word(r, 12) & FMODE_NOACCOUNT != 0 {
-            if skip_backing {
-                continue;
+            match no_account {
+                NoAccount::AsAnyFile => {}
+                NoAccount::Skipped => continue,
+                NoAccount::Untold => return Err(Untold::BackingFile),
             }
-            return Err(Untold::BackingFile);
         }
         let Some(node) = identity_at(r, 32) else {
             continue;
@@ -162,7 +186,11 @@ fn parse(bytes: &[u8], pid: u32, skip_backing: bool) -> Result<ProcessFiles, Unt
 }
 
 /// The mappings program, loaded.
-pub struct MappingsProgram(Program);
+pub struct MappingsProgram {
+    program: Program,
+    /// How a `FMODE_NOACCOUNT` file's mapping is told on this kernel.
+    no_account: NoAccount,
+}
 
 static SHARED: std::sync::OnceLock<Option<MappingsProgram>> = std::sync::OnceLock::new();
 
@@ -186,8 +214,11 @@ impl MappingsProgram {
     }
 
     fn load_checked() -> Option<MappingsProgram> {
-        let program = MappingsProgram(Program::load(Reports::Mappings)?);
-        if let Err(why) = program.0.iterates_by_process() {
+        let program = MappingsProgram {
+            program: Program::load(Reports::Mappings)?,
+            no_account: MappingsProgram::backing_files(),
+        };
+        if let Err(why) = program.program.iterates_by_process() {
             say(format_args!("rlsof_mappings: {why}"));
             return None;
         }
@@ -196,9 +227,9 @@ impl MappingsProgram {
         let (probe, _) = super::files::written_probe_file()?;
         let mapped = ProbeMapping::of(&probe)?;
         let pid = std::process::id();
-        let ours = program
-            .0
-            .output_over(Some(pid), |bytes| Some(parse(bytes, pid, true)));
+        let ours = program.program.output_over(Some(pid), |bytes| {
+            Some(parse(bytes, pid, NoAccount::Skipped))
+        });
         let ours = match ours {
             Some(Ok(ours)) => ours,
             Some(Err(why)) => {
@@ -250,20 +281,30 @@ impl MappingsProgram {
         Some(program)
     }
 
+    /// Whether this kernel's backing files (6.8 and later: `struct
+    /// backing_file` has a `user_path`) have a maps line of another
+    /// file's than the one the program reads.
+    fn backing_files() -> NoAccount {
+        match super::program::kernel_btf().map(|found| found.field("backing_file", "user_path")) {
+            Ok(Ok(_)) => NoAccount::Untold,
+            _ => NoAccount::AsAnyFile,
+        }
+    }
+
     /// The same, a backing file's mappings left out (tests: a VM's
     /// libraries may all be mapped through overlays).
     #[cfg(test)]
     fn files_of_skipping_backing(&self, pid: i32) -> Option<ProcessFiles> {
-        self.0.output_over(Some(pid as u32), |bytes| {
-            parse(bytes, pid as u32, true).ok()
+        self.program.output_over(Some(pid as u32), |bytes| {
+            parse(bytes, pid as u32, NoAccount::Skipped).ok()
         })
     }
 
     /// Process `pid`'s file mappings, working directory, root and
     /// executable; None when the kernel could not tell them all.
     pub fn files_of(&self, pid: i32) -> Option<ProcessFiles> {
-        self.0.output_over(Some(pid as u32), |bytes| {
-            parse(bytes, pid as u32, false).ok()
+        self.program.output_over(Some(pid as u32), |bytes| {
+            parse(bytes, pid as u32, self.no_account).ok()
         })
     }
 }
