@@ -34,8 +34,8 @@ pub(super) const STRUCTS: &[(&str, &[&str])] = &[
     ("vm_area_struct", &["vm_start", "vm_end", "vm_file"]),
     ("file", &["f_path", "f_mode", "f_inode"]),
     ("bpf_iter_meta", &["seq_num"]),
-    // Only asked whether it is there (see `MappingsProgram::backing_files`).
-    ("backing_file", &["user_path"]),
+    // Since Linux 6.8 (see `MappingsProgram::backing_files`).
+    ("backing_file", &["file", "user_path"]),
 ];
 
 /// The task_vma iterator's context: meta, task, vma (8 bytes each).
@@ -90,6 +90,19 @@ pub(super) fn program(found: &Found) -> Result<Vec<u8>, String> {
         a.store(width, FP, r + at, R3);
     }
     a.store_imm(Width::W, FP, r + 8, FILE_MAPPING as i32);
+    let write = a.label();
+    if let Ok(user_path) = found.field("backing_file", "user_path") {
+        // Since Linux 6.8 maps shows a backing file (an overlay's, FUSE
+        // passthrough's; all are FMODE_NOACCOUNT) by its user path, kept
+        // past the file in its `struct backing_file`.
+        let plain = a.label();
+        a.load(Width::W, R3, FP, r + 12);
+        a.and_imm(R3, FMODE_NOACCOUNT as i32);
+        a.jump_if(If::Eq, R3, 0, plain);
+        task_files::write_node_read_past(&mut a, found, user_path, r + 32)?;
+        a.jump(write);
+        a.put(plain);
+    }
     let f_path = a.offset_of(f("file", "f_path")?, 16);
     task_files::write_node(&mut a, found, f_path, r + 32, Attributes::Identity)?;
     // The identity maps prints: the file's own inode (`file_inode`), which
@@ -101,6 +114,7 @@ pub(super) fn program(found: &Found) -> Result<Vec<u8>, String> {
     a.load_field(Width::DW, R1, R1, f("inode", "i_sb")?);
     a.load_field(Width::W, R3, R1, f("super_block", "s_dev")?);
     a.store(Width::W, FP, r + 32 + 64, R3);
+    a.put(write);
     seq_write(&mut a, r, RECORD);
     a.put(out);
     a.mov_imm(R0, 0);
@@ -115,28 +129,11 @@ enum Untold {
     Damaged,
     /// No task record: not visited (a kernel thread, no mappings, gone).
     NotVisited,
-    /// A mapping whose maps line is not the file's own
-    /// (`FMODE_NOACCOUNT`).
-    BackingFile,
-}
-
-/// What to do with a mapping of a file marked `FMODE_NOACCOUNT`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum NoAccount {
-    /// Before Linux 6.8 maps shows every file by `file_inode` and
-    /// `f_path`, what the program reads, an overlay's too.
-    AsAnyFile,
-    /// Since 6.8 a backing file's maps line is its user path's
-    /// (`file_user_path`, `file_user_inode`): the whole process is read
-    /// from maps.
-    Untold,
-    /// Left out (rlsof's own, at load; tests).
-    Skipped,
 }
 
 /// What `bytes` (the program's output over one process) tells of
 /// process `pid` itself.
-fn parse(bytes: &[u8], pid: u32, no_account: NoAccount) -> Result<ProcessFiles, Untold> {
+fn parse(bytes: &[u8], pid: u32) -> Result<ProcessFiles, Untold> {
     let mut files = ProcessFiles {
         task: None,
         mappings: Vec::new(),
@@ -161,13 +158,6 @@ fn parse(bytes: &[u8], pid: u32, no_account: NoAccount) -> Result<ProcessFiles, 
             files.task = task_files::task_files(r);
             continue;
         }
-        if word(r, 12) & FMODE_NOACCOUNT != 0 {
-            match no_account {
-                NoAccount::AsAnyFile => {}
-                NoAccount::Skipped => continue,
-                NoAccount::Untold => return Err(Untold::BackingFile),
-            }
-        }
         let Some(node) = identity_at(r, 32) else {
             continue;
         };
@@ -188,8 +178,6 @@ fn parse(bytes: &[u8], pid: u32, no_account: NoAccount) -> Result<ProcessFiles, 
 /// The mappings program, loaded.
 pub struct MappingsProgram {
     program: Program,
-    /// How a `FMODE_NOACCOUNT` file's mapping is told on this kernel.
-    no_account: NoAccount,
 }
 
 static SHARED: std::sync::OnceLock<Option<MappingsProgram>> = std::sync::OnceLock::new();
@@ -216,7 +204,6 @@ impl MappingsProgram {
     fn load_checked() -> Option<MappingsProgram> {
         let program = MappingsProgram {
             program: Program::load(Reports::Mappings)?,
-            no_account: MappingsProgram::backing_files(),
         };
         if let Err(why) = program.program.iterates_by_process() {
             say(format_args!("rlsof_mappings: {why}"));
@@ -227,9 +214,9 @@ impl MappingsProgram {
         let (probe, _) = super::files::written_probe_file()?;
         let mapped = ProbeMapping::of(&probe)?;
         let pid = std::process::id();
-        let ours = program.program.output_over(Some(pid), |bytes| {
-            Some(parse(bytes, pid, NoAccount::Skipped))
-        });
+        let ours = program
+            .program
+            .output_over(Some(pid), |bytes| Some(parse(bytes, pid)));
         let ours = match ours {
             Some(Ok(ours)) => ours,
             Some(Err(why)) => {
@@ -281,31 +268,11 @@ impl MappingsProgram {
         Some(program)
     }
 
-    /// Whether this kernel's backing files (6.8 and later: `struct
-    /// backing_file` has a `user_path`) have a maps line of another
-    /// file's than the one the program reads.
-    fn backing_files() -> NoAccount {
-        match super::program::kernel_btf().map(|found| found.field("backing_file", "user_path")) {
-            Ok(Ok(_)) => NoAccount::Untold,
-            _ => NoAccount::AsAnyFile,
-        }
-    }
-
-    /// The same, a backing file's mappings left out (tests: a VM's
-    /// libraries may all be mapped through overlays).
-    #[cfg(test)]
-    fn files_of_skipping_backing(&self, pid: i32) -> Option<ProcessFiles> {
-        self.program.output_over(Some(pid as u32), |bytes| {
-            parse(bytes, pid as u32, NoAccount::Skipped).ok()
-        })
-    }
-
     /// Process `pid`'s file mappings, working directory, root and
     /// executable; None when the kernel could not tell them all.
     pub fn files_of(&self, pid: i32) -> Option<ProcessFiles> {
-        self.program.output_over(Some(pid as u32), |bytes| {
-            parse(bytes, pid as u32, self.no_account).ok()
-        })
+        self.program
+            .output_over(Some(pid as u32), |bytes| parse(bytes, pid as u32).ok())
     }
 }
 

@@ -63,10 +63,7 @@ fn tells_our_own_mappings_as_maps_does() {
     // Other tests map and unmap files meanwhile: the two must agree once.
     for _ in 0..5 {
         let before = from_maps(pid);
-        let told = program
-            .files_of_skipping_backing(pid)
-            .expect("our mappings")
-            .mappings;
+        let told = program.files_of(pid).expect("our mappings").mappings;
         let after = from_maps(pid);
         if before == after {
             assert!(told.iter().any(|m| mapped.is_told_as(m)), "{told:?}");
@@ -222,10 +219,7 @@ fn tells_a_deleted_file_and_a_mapping_past_offset_0_as_maps_does() {
     let (plain_meta, other_meta) = (meta(&plain), meta(&other));
     let maps = [(&*plain, 0), (&*other, 4096), (&*plain, 4096), (&*gone, 0)];
     let mapper = Mapper::start(&maps, Some(&gone));
-    let told = program
-        .files_of_skipping_backing(mapper.pid())
-        .expect("mappings")
-        .mappings;
+    let told = program.files_of(mapper.pid()).expect("mappings").mappings;
     let maps = from_maps(mapper.pid());
     assert!(
         told.iter().map(as_maps).all(|m| maps.contains(&m)),
@@ -259,10 +253,7 @@ fn a_rename_changes_the_path_key() {
     let inode = std::fs::metadata(&first).expect("stat").ino();
     let mapper = Mapper::start(&[(&first, 0)], None);
     let key = || {
-        let told = program
-            .files_of_skipping_backing(mapper.pid())
-            .expect("mappings")
-            .mappings;
+        let told = program.files_of(mapper.pid()).expect("mappings").mappings;
         told.iter()
             .find(|m| m.inode == inode)
             .expect("mapped")
@@ -277,11 +268,12 @@ fn a_rename_changes_the_path_key() {
     assert_eq!(key(), before);
 }
 
-/// Since Linux 6.8 left to maps (its line is the overlay's path and
-/// inode, the program reads the real file's); before, told as maps tells
-/// it (the real file's inode, the overlay's path).
+/// Told as maps tells it: before Linux 6.8 by the real file's inode and
+/// the overlay's path (what the mapped file holds), since by the
+/// overlay's path and inode (kept in the backing file around the real
+/// file).
 #[test]
-fn a_mapping_through_overlayfs_is_told_as_maps_tells_it_or_left_to_maps() {
+fn a_mapping_through_overlayfs_is_told_as_maps_tells_it() {
     let Some(program) = program() else { return };
     let Some((_mounts, through_overlay)) = Mounts::new("overlay").with_overlay("lib.so") else {
         return;
@@ -292,12 +284,8 @@ fn a_mapping_through_overlayfs_is_told_as_maps_tells_it_or_left_to_maps() {
     )
     .into_owned();
     assert!(maps.contains(&*through_overlay.to_string_lossy()), "{maps}");
-    let told = program.files_of(mapper.pid());
-    if program.no_account == NoAccount::Untold {
-        assert_eq!(told, None);
-        return;
-    }
-    let told: Vec<_> = told.expect("told").mappings.iter().map(as_maps).collect();
+    let told = program.files_of(mapper.pid()).expect("told");
+    let told: Vec<_> = told.mappings.iter().map(as_maps).collect();
     let line = maps
         .lines()
         .find(|l| l.ends_with(&*through_overlay.to_string_lossy()))
@@ -311,9 +299,7 @@ fn a_mapping_through_overlayfs_is_told_as_maps_tells_it_or_left_to_maps() {
 #[test]
 fn tells_our_working_directory_root_and_executable_as_stat_does() {
     let Some(program) = program() else { return };
-    let ours = program
-        .files_of_skipping_backing(std::process::id() as i32)
-        .expect("ours");
+    let ours = program.files_of(std::process::id() as i32).expect("ours");
     let task = ours.task.expect("not exiting");
     let mut compared = 0;
     for (link, node) in [("cwd", task.cwd), ("root", task.root), ("exe", task.exe)] {
@@ -356,9 +342,7 @@ fn a_removed_working_directory_is_unhashed() {
     let mut line = String::new();
     let out = child.stdout.take().expect("stdout");
     std::io::BufRead::read_line(&mut std::io::BufReader::new(out), &mut line).expect("ready");
-    let told = program
-        .files_of_skipping_backing(child.id() as i32)
-        .expect("told");
+    let told = program.files_of(child.id() as i32).expect("told");
     let _ = child.kill();
     let _ = child.wait();
     let cwd = told.task.expect("task").cwd.expect("cwd");

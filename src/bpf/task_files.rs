@@ -5,8 +5,8 @@
 //! and stat of `/proc/PID/cwd`, `root` and `exe` otherwise tell.
 
 use super::asm::{Asm, If, Label, Width, FP, R1, R2, R3, R4, R5, R6, R8, R9};
-use super::btf::Found;
-use super::program::{long, word, BPF_FUNC_SEQ_WRITE, CTX_META};
+use super::btf::{Field, Found};
+use super::program::{long, word, BPF_FUNC_PROBE_READ_KERNEL, BPF_FUNC_SEQ_WRITE, CTX_META};
 use super::{KernelNode, PathKey, TaskFiles};
 
 /// The members read besides the mappings program's own.
@@ -154,6 +154,62 @@ pub(super) fn write_node(
     a.store(Width::DW, FP, at + 56, R3);
     a.put(done);
     Ok(())
+}
+
+/// Writes at `at` the identity node ([`Attributes::Identity`]) of the
+/// `struct path` `path` of the `struct backing_file` around the file in
+/// r9: past the `struct file` the verifier lets the program read, so
+/// each field is copied with `bpf_probe_read_kernel` (a NULL pointer on
+/// the way reads as zeros). Clobbers r1 to r5.
+pub(super) fn write_node_read_past(
+    a: &mut Asm,
+    found: &Found,
+    path: Field,
+    at: i16,
+) -> Result<(), String> {
+    let f = |s, m| found.field(s, m);
+    if found.field("backing_file", "file")?.offset != 0 || path.size != 16 {
+        return Err("backing_file: not a file and a path after it".into());
+    }
+    // The mount and the dentry.
+    a.mov(R3, R9);
+    a.add_imm(R3, path.offset as i32);
+    probe_read(a, at, 16);
+    let dentry = at + 8;
+    let d_hash = f("dentry", "d_hash")?.offset as i32;
+    let copies = [
+        (dentry, f("dentry", "d_parent")?.offset as i32, at + 16, 8),
+        (dentry, f("dentry", "d_name")?.offset as i32, at + 24, 8),
+        (dentry, d_hash + 8, at + 32, 8),
+        // The inode into the size's slot, its superblock into the
+        // magic's, both cleared after.
+        (dentry, f("dentry", "d_inode")?.offset as i32, at + 48, 8),
+        (at + 48, f("inode", "i_ino")?.offset as i32, at + 40, 8),
+        (at + 48, f("inode", "i_sb")?.offset as i32, at + 56, 8),
+        (
+            at + 56,
+            f("super_block", "s_dev")?.offset as i32,
+            at + 64,
+            4,
+        ),
+    ];
+    for (pointer_at, offset, to, size) in copies {
+        a.load(Width::DW, R3, FP, pointer_at);
+        a.add_imm(R3, offset);
+        probe_read(a, to, size);
+    }
+    a.store_imm(Width::DW, FP, at + 48, 0);
+    a.store_imm(Width::DW, FP, at + 56, 0);
+    Ok(())
+}
+
+/// Copies `size` bytes from the kernel address in r3 to the stack at `to`
+/// (zeros where it cannot be read). Clobbers r0 to r5.
+fn probe_read(a: &mut Asm, to: i16, size: i32) {
+    a.mov(R1, FP);
+    a.add_imm(R1, i32::from(to));
+    a.mov_imm(R2, size);
+    a.call(BPF_FUNC_PROBE_READ_KERNEL);
 }
 
 /// The node at `at` of record `r`; None when it has no inode.

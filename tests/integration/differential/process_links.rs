@@ -14,8 +14,8 @@ use std::process::{Child, Command};
 struct Scratch(PathBuf);
 
 impl Scratch {
-    fn new() -> Scratch {
-        let dir = std::env::temp_dir().join(format!("rlsof-links-{}", std::process::id()));
+    fn new(tag: &str) -> Scratch {
+        let dir = std::env::temp_dir().join(format!("rlsof-{tag}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("scratch dir");
         Scratch(dir)
@@ -67,7 +67,7 @@ fn odd_working_directories_roots_and_executables() {
     if !require_lsof() || !require_root() {
         return;
     }
-    let scratch = Scratch::new();
+    let scratch = Scratch::new("links");
     let (shared, gone, jail) = (
         scratch.0.join("shared dir"),
         scratch.0.join("removed dir"),
@@ -119,4 +119,61 @@ fn odd_working_directories_roots_and_executables() {
     // view of the links along).
     same_as_lsof_everywhere(&["-a", "-p", &pids, "-d", "cwd,rtd,txt"]);
     same_as_lsof_everywhere(&["-a", "-p", &pids, "-d", "cwd,rtd,txt,mem,DEL"]);
+}
+
+/// Runs `mount ARGS`; false (and says why) where it fails.
+fn mount(args: &[&str]) -> bool {
+    let out = Command::new("mount").args(args).output().expect("mount");
+    if !out.status.success() {
+        eprintln!(
+            "skipped: mount {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    out.status.success()
+}
+
+/// A process working in an overlay and mapping files through it (its
+/// maps lines are the overlay's paths; since Linux 6.8 the mapped file
+/// is a "backing file" around the real one): the same as lsof on every
+/// path.
+#[test]
+fn a_process_in_an_overlay_mapping_files_through_it() {
+    if !require_lsof() || !require_root() {
+        return;
+    }
+    let scratch = Scratch::new("overlay-links");
+    let base = scratch.0.join("layers");
+    std::fs::create_dir(&base).expect("dir");
+    let on = |s: &Path| s.to_str().expect("UTF-8").to_string();
+    if !mount(&["-t", "tmpfs", "rlsof-layers", &on(&base)]) {
+        return;
+    }
+    for dir in ["lower", "upper", "work", "merged"] {
+        std::fs::create_dir(base.join(dir)).expect("layer");
+    }
+    std::fs::write(base.join("lower/lower.bin"), [1u8; 8192]).expect("file");
+    let options = format!(
+        "lowerdir={0}/lower,upperdir={0}/upper,workdir={0}/work",
+        on(&base)
+    );
+    let merged = base.join("merged");
+    let mounted = mount(&["-t", "overlay", "overlay", "-o", &options, &on(&merged)]);
+    if mounted {
+        std::fs::write(merged.join("upper.bin"), [2u8; 8192]).expect("file");
+        let mapping = format!(
+            "import mmap\nos.chdir({0})\nopened = [open(n, 'rb') for n in ('lower.bin', 'upper.bin')]\nkept = [mmap.mmap(f.fileno(), 4096, prot=mmap.PROT_READ) for f in opened]",
+            python_str(&merged)
+        );
+        let holder = Holder::start(&mapping, false);
+        let output = same_as_lsof_everywhere(&["-p", &holder.pid]);
+        let text = String::from_utf8_lossy(&output.stdout);
+        for name in ["lower.bin", "upper.bin"] {
+            let shown = format!("{}\n", merged.join(name).display());
+            assert!(text.contains(&shown), "no {shown:?} in:\n{text}");
+        }
+        drop(holder);
+        let _ = Command::new("umount").arg(&merged).status();
+    }
+    let _ = Command::new("umount").arg(&base).status();
 }
