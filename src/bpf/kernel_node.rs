@@ -2,7 +2,7 @@
 //! (`super::mappings`) tells it: a mapped file, or a process's working
 //! directory, root or executable.
 
-use super::listed::{user_dev, GENERIC_STAT_MAGICS};
+use super::listed::{stat_of, user_dev, GENERIC_STAT_MAGICS};
 use super::MappedFile;
 use super::PathKey;
 
@@ -32,15 +32,9 @@ impl KernelNode {
     /// same (see `super::listed`); None where only `stat` can tell.
     pub fn generic_stat(&self) -> Option<libc::stat> {
         GENERIC_STAT_MAGICS.contains(&self.magic).then(|| {
-            // SAFETY: all-zero is a valid stat (plain integers).
-            let mut st: libc::stat = unsafe { std::mem::zeroed() };
-            st.st_dev = user_dev(self.dev);
-            st.st_ino = self.inode;
-            st.st_mode = self.mode;
-            st.st_nlink = u64::from(self.nlink) as libc::nlink_t;
-            st.st_rdev = user_dev(self.rdev);
-            st.st_size = self.size;
-            st
+            stat_of(
+                self.dev, self.inode, self.mode, self.nlink, self.rdev, self.size,
+            )
         })
     }
 }

@@ -35,15 +35,9 @@ pub struct ListedFile {
 impl ListedFile {
     /// What `stat` of the file gives, for the fields a listing prints.
     pub fn stat(&self) -> libc::stat {
-        // SAFETY: all-zero is a valid stat (plain integers).
-        let mut st: libc::stat = unsafe { std::mem::zeroed() };
-        st.st_dev = user_dev(self.dev);
-        st.st_ino = self.inode;
-        st.st_mode = self.mode;
-        st.st_nlink = u64::from(self.nlink) as libc::nlink_t;
-        st.st_rdev = user_dev(self.rdev);
-        st.st_size = self.size;
-        st
+        stat_of(
+            self.dev, self.inode, self.mode, self.nlink, self.rdev, self.size,
+        )
     }
 }
 
@@ -142,6 +136,27 @@ impl ListedFile {
         }
         mode
     }
+}
+
+/// What `stat` gives of an inode whose fields the kernel told (devices
+/// in the kernel's encoding): the fields a listing prints, the rest zero.
+pub(super) fn stat_of(
+    dev: u32,
+    inode: u64,
+    mode: u32,
+    nlink: u32,
+    rdev: u32,
+    size: i64,
+) -> libc::stat {
+    // SAFETY: all-zero is a valid stat (plain integers).
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    st.st_dev = user_dev(dev);
+    st.st_ino = inode;
+    st.st_mode = mode;
+    st.st_nlink = u64::from(nlink) as libc::nlink_t;
+    st.st_rdev = user_dev(rdev);
+    st.st_size = size;
+    st
 }
 
 /// A kernel-internal device number (`MKDEV`: major << 20 | minor) as

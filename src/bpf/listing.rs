@@ -18,8 +18,8 @@ use super::btf::Found;
 use super::debug::say;
 use super::listed::{GENERIC_STAT_MAGICS, REMOTE_MAGICS};
 use super::program::{
-    long, or_close_on_exec, word, Program, Reports, BPF_FUNC_PROBE_READ_KERNEL, BPF_FUNC_SEQ_WRITE,
-    CTX_FD, CTX_FILE, CTX_META, CTX_TASK,
+    long, or_close_on_exec, seq_write, word, Program, Reports, BPF_FUNC_PROBE_READ_KERNEL,
+    BPF_FUNC_SEQ_WRITE, CTX_FD, CTX_FILE, CTX_META, CTX_TASK,
 };
 use super::{ListedFile, ListingFilter};
 
@@ -107,12 +107,7 @@ pub(super) fn program(found: &Found, filter: ListingFilter) -> Result<Vec<u8>, S
     a.mov_imm(R3, PATH_ROOM as i32);
     a.call(BPF_FUNC_D_PATH);
     a.store(Width::W, FP, h + 64, R0);
-    a.load(Width::DW, R1, R6, CTX_META);
-    a.load(Width::DW, R1, R1, 0); // meta->seq
-    a.mov(R2, FP);
-    a.add_imm(R2, i32::from(h));
-    a.mov_imm(R3, HEADER as i32);
-    a.call(BPF_FUNC_SEQ_WRITE);
+    seq_write(&mut a, h, HEADER);
     // The path's length, bounded for the verifier (an errno, negative,
     // reads as more than the room).
     a.load(Width::W, R3, FP, h + 64);

@@ -24,8 +24,9 @@ use std::os::fd::{AsRawFd, OwnedFd};
 use super::asm::{Asm, If, Width, FP, R0, R1, R3, R6, R7, R8, R9};
 use super::btf::Found;
 use super::debug::say;
+use super::program::seq_write;
 use super::program::{long, word, Program, Reports, CTX_META, CTX_TASK};
-use super::task_files::{self, identity_at, seq_write, Attributes, NODE, TASK, TASK_RECORD};
+use super::task_files::{self, identity_at, Attributes, NODE, TASK, TASK_RECORD};
 use super::{MappedFile, ProcessFiles};
 
 /// The members the program reads besides the ones every program does

@@ -525,6 +525,17 @@ pub(super) struct Iteration {
     _link: OwnedFd,
 }
 
+/// Writes `len` bytes of the stack from `at` to the iteration's output
+/// (r6: the context; clobbers r0 to r5).
+pub(super) fn seq_write(a: &mut Asm, at: i16, len: usize) {
+    a.load(Width::DW, R1, R6, CTX_META);
+    a.load(Width::DW, R1, R1, 0); // meta->seq
+    a.mov(R2, FP);
+    a.add_imm(R2, i32::from(at));
+    a.mov_imm(R3, len as i32);
+    a.call(BPF_FUNC_SEQ_WRITE);
+}
+
 /// The socket a record written by the socket program (RECORD bytes)
 /// tells of.
 pub(super) fn record(r: &[u8]) -> HeldSocket {

@@ -4,9 +4,9 @@
 //! [`KernelNode`]: the path's key and the inode's fields, what readlink
 //! and stat of `/proc/PID/cwd`, `root` and `exe` otherwise tell.
 
-use super::asm::{Asm, If, Label, Width, FP, R1, R2, R3, R4, R5, R6, R8, R9};
+use super::asm::{Asm, If, Label, Width, FP, R1, R2, R3, R4, R5, R8, R9};
 use super::btf::{Field, Found};
-use super::program::{long, word, BPF_FUNC_PROBE_READ_KERNEL, BPF_FUNC_SEQ_WRITE, CTX_META};
+use super::program::{long, seq_write, word, BPF_FUNC_PROBE_READ_KERNEL};
 use super::{KernelNode, PathKey, TaskFiles};
 
 /// The members read besides the mappings program's own.
@@ -71,17 +71,6 @@ pub(super) fn write_record(a: &mut Asm, found: &Found) -> Result<(), String> {
     a.store(Width::W, FP, t + 12, R3);
     seq_write(a, t, TASK_RECORD);
     Ok(())
-}
-
-/// Writes `len` bytes of the stack from `at` to the iteration's output
-/// (r6: the context; clobbers r0 to r5).
-pub(super) fn seq_write(a: &mut Asm, at: i16, len: usize) {
-    a.load(Width::DW, R1, R6, CTX_META);
-    a.load(Width::DW, R1, R1, 0); // meta->seq
-    a.mov(R2, FP);
-    a.add_imm(R2, i32::from(at));
-    a.mov_imm(R3, len as i32);
-    a.call(BPF_FUNC_SEQ_WRITE);
 }
 
 /// Which of the inode's fields a node carries.

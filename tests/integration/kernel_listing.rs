@@ -134,15 +134,13 @@ fn holding_open(paths: &[&Path]) -> Child {
     holder
 }
 
-/// On how many `/proc/PID/fd` links rlsof makes system call `call` for
-/// `args` (0 where strace cannot trace).
-fn calls_on_links_of(pid: &str, args: &[&str], call: &str) -> usize {
-    if !have("strace", &["-c", "-o", "/dev/null", "true"]) {
-        return 0;
-    }
-    let report = std::env::temp_dir().join(format!("rlsof-links-{}.strace", std::process::id()));
+/// What `strace -f -y -e trace=CALLS` shows of `rlsof ARGS` with the
+/// kernel's programs asked for from the first process
+/// (`RLSOF_KERNEL_LISTING=1`).
+pub(super) fn traced_at_once(args: &[&str], calls: &str) -> String {
+    let report = std::env::temp_dir().join(format!("rlsof-traced-{}.strace", std::process::id()));
     Command::new("strace")
-        .args(["-f", "-y", "-e", &format!("trace={call}"), "-o"])
+        .args(["-f", "-y", "-e", &format!("trace={calls}"), "-o"])
         .arg(&report)
         .arg(env!("CARGO_BIN_EXE_rlsof"))
         .args(args)
@@ -153,6 +151,16 @@ fn calls_on_links_of(pid: &str, args: &[&str], call: &str) -> usize {
         .expect("strace");
     let text = std::fs::read_to_string(&report).unwrap_or_default();
     let _ = std::fs::remove_file(&report);
+    text
+}
+
+/// On how many `/proc/PID/fd` links rlsof makes system call `call` for
+/// `args` (0 where strace cannot trace).
+fn calls_on_links_of(pid: &str, args: &[&str], call: &str) -> usize {
+    if !have("strace", &["-c", "-o", "/dev/null", "true"]) {
+        return 0;
+    }
+    let text = traced_at_once(args, call);
     // A long link is read again into a larger buffer: count descriptors.
     let dir = format!("</proc/{pid}/fd>, \"");
     let mut named: Vec<&str> = text

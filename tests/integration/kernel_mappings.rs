@@ -9,6 +9,7 @@
 use std::collections::BTreeSet;
 use std::process::{Child, Command, Stdio};
 
+use super::kernel_listing::traced_at_once;
 use super::syscalls::{have, kernel_iterators_testable};
 use crate::common::{assert_same_as_lsof, require_lsof};
 
@@ -99,20 +100,7 @@ fn processes_holding_the_same_files_cost_no_link_or_maps_read_each() {
     let pids: Vec<String> = sleepers.iter().map(|c| c.id().to_string()).collect();
     let files = mapped_files(sleepers[0].id()).len();
     let args = ["-n", "-P", "-p", &pids.join(",")];
-    let report =
-        std::env::temp_dir().join(format!("rlsof-same-files-{}.strace", std::process::id()));
-    Command::new("strace")
-        .args(["-f", "-y", "-e", "trace=readlinkat,openat", "-o"])
-        .arg(&report)
-        .arg(env!("CARGO_BIN_EXE_rlsof"))
-        .args(args)
-        .env("RLSOF_KERNEL_LISTING", "1")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .expect("strace");
-    let text = std::fs::read_to_string(&report).unwrap_or_default();
-    let _ = std::fs::remove_file(&report);
+    let text = traced_at_once(&args, "readlinkat,openat");
     let of_a_sleeper = |l: &&str| pids.iter().any(|p| l.contains(&format!("</proc/{p}>, \"")));
     let calls: Vec<&str> = text.lines().filter(of_a_sleeper).collect();
     let count = |call: &str, names: &[&str]| {
