@@ -162,7 +162,13 @@ pub(super) fn stat_of(
 /// A kernel-internal device number (`MKDEV`: major << 20 | minor) as
 /// `stat` encodes it for user space (`new_encode_dev`, glibc's makedev).
 pub(super) fn user_dev(kernel: u32) -> libc::dev_t {
-    libc::makedev(kernel >> 20, kernel & 0xf_ffff)
+    let (major, minor) = major_minor(kernel);
+    libc::makedev(major, minor)
+}
+
+/// A kernel-internal device number's major and minor.
+pub(super) fn major_minor(kernel: u32) -> (u32, u32) {
+    (kernel >> 20, kernel & 0xf_ffff)
 }
 
 #[cfg(test)]

@@ -15,9 +15,9 @@
 //! The caller makes each path once a run from the mapping's
 //! `/proc/PID/map_files/` link (see `crate::scan::process`), for
 //! all the processes that map the same file through the same mount.
-//! The device and inode are the mapped inode's, as maps prints them for
-//! any file that is not a "backing" file; see [`MappingsProgram::files_of`]
-//! for those.
+//! The device, inode and key are those maps prints the line of: the
+//! mapped file's own, or since Linux 6.8 a backing file's user path's
+//! (an overlay's; see [`FMODE_NOACCOUNT`]).
 
 use std::os::fd::{AsRawFd, OwnedFd};
 
@@ -35,7 +35,7 @@ pub(super) const STRUCTS: &[(&str, &[&str])] = &[
     ("vm_area_struct", &["vm_start", "vm_end", "vm_file"]),
     ("file", &["f_path", "f_mode", "f_inode"]),
     ("bpf_iter_meta", &["seq_num"]),
-    // Since Linux 6.8 (see `MappingsProgram::backing_files`).
+    // Since Linux 6.8 (see `task_files::write_node_read_past`).
     ("backing_file", &["file", "user_path"]),
 ];
 
@@ -48,11 +48,10 @@ const RECORD: usize = 32 + NODE;
 const FILE_MAPPING: u32 = 1;
 const AT: i16 = -(RECORD as i16);
 /// `FMODE_NOACCOUNT` (bit 29 since Linux 4.19): set on every file the
-/// kernel opens for itself on a user's behalf: the real file behind an
-/// overlayfs or FUSE-passthrough mapping (a "backing file", 6.6 and
-/// later), or behind overlayfs's fake path (before). maps shows such a
-/// mapping under its user-visible path and inode, not the real file's
-/// the program reads: those processes are read from maps.
+/// kernel opens for itself on a user's behalf, among them (since 6.8)
+/// every "backing file": the real file behind an overlayfs or
+/// FUSE-passthrough mapping, which maps shows by the user's path and
+/// inode, kept in the `struct backing_file` around it.
 const FMODE_NOACCOUNT: u32 = 1 << 29;
 
 /// The program: r6 = ctx, r7 = the mapping, r8 = the task, r9 = its file;
@@ -105,7 +104,7 @@ pub(super) fn program(found: &Found) -> Result<Vec<u8>, String> {
         a.put(plain);
     }
     let f_path = a.offset_of(f("file", "f_path")?, 16);
-    task_files::write_node(&mut a, found, f_path, r + 32, Attributes::Identity)?;
+    task_files::write_node(&mut a, found, f_path, r + 32, Attributes::KeyOnly)?;
     // The identity maps prints: the file's own inode (`file_inode`), which
     // before Linux 6.8 is not the path's for a file opened with a "fake"
     // path (an overlayfs mapping's).

@@ -66,7 +66,7 @@ pub use stream::SocketsInPidOrder;
 #[cfg(not(all(target_pointer_width = "64", target_endian = "little")))]
 pub use unsupported::{held_sockets, FilesProgram, SocketsInPidOrder, SocketsProgram};
 
-pub use kernel_node::{KernelNode, ProcessFiles, TaskFiles};
+pub use kernel_node::{KernelNode, MappedFile, PathKey, ProcessFiles, TaskFiles};
 pub use listed::{ListedFile, ListingFilter};
 #[cfg(not(all(target_pointer_width = "64", target_endian = "little")))]
 pub use unsupported::{ListingProgram, MappingsProgram};
@@ -75,43 +75,6 @@ pub use unsupported::{ListingProgram, MappingsProgram};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 #[cfg(all(target_pointer_width = "64", target_endian = "little"))]
 use std::sync::atomic::{AtomicUsize, Ordering};
-
-/// One mapping of a file into a process, as the kernel holds it (see
-/// [`MappingsProgram`]): the mapping's addresses, the inode maps prints,
-/// and what tells the file's path apart from every other's, without the
-/// path itself (see [`PathKey`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MappedFile {
-    pub start: u64,
-    pub end: u64,
-    /// The kernel's encoding (major << 20 | minor).
-    pub dev: u32,
-    pub inode: u64,
-    pub path_key: PathKey,
-}
-
-impl MappedFile {
-    /// The device as maps prints it: (major, minor).
-    pub fn device(&self) -> (u32, u32) {
-        (self.dev >> 20, self.dev & 0xf_ffff)
-    }
-}
-
-/// What the kernel's `d_path` makes a file's path from, as the program
-/// read it: the mount and dentry (addresses in the kernel, compared only),
-/// and of the dentry what a rename or an unlink changes (its parent, its
-/// name's hash and length, whether it is hashed: `d_path` adds
-/// " (deleted)" to an unhashed one). Two mappings with equal keys, read
-/// in one run, have the same path in maps, a rename of a directory above
-/// the file between the two reads excepted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct PathKey {
-    pub mount: u64,
-    pub dentry: u64,
-    pub parent: u64,
-    pub name_hash_len: u64,
-    pub hashed: bool,
-}
 
 /// One open socket file of a process.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

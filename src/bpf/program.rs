@@ -102,8 +102,9 @@ pub(super) enum Reports {
     /// Each open file with its inode's fields and its path (see
     /// `super::listing`), those the filter leaves aside excepted.
     Listing(super::ListingFilter),
-    /// Each mapping of a file, with its inode and, for a file's first
-    /// mapping, its path (see `super::mappings`).
+    /// Each mapping of a file, with its inode and what its path is made
+    /// from, and the task's cwd, root and executable (see
+    /// `super::mappings`).
     Mappings,
 }
 

@@ -73,16 +73,17 @@ pub(super) fn write_record(a: &mut Asm, found: &Found) -> Result<(), String> {
     Ok(())
 }
 
-/// Which of the inode's fields a node carries.
+/// What of a node [`write_node`] writes.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(super) enum Attributes {
-    /// What `stat` would give (a cwd, root or executable row is made of
-    /// them).
+    /// The path's key and what `stat` would give of the inode (a cwd,
+    /// root or executable row is made of them).
     All,
-    /// The device and inode number only: a mapped file is stat'ed by its
-    /// path (as lsof does), and each field read is a cache line of the
-    /// inode or superblock the walk of every mapping would touch.
-    Identity,
+    /// The path's key only: a mapping's identity is its file's inode
+    /// (`file_inode`), which the caller writes, and a mapped file is
+    /// stat'ed by its path (as lsof does); each field read here would be
+    /// a cache line of an inode or superblock for every mapping walked.
+    KeyOnly,
 }
 
 /// Writes at `at` the node of the `struct path` at offset `path` of the
@@ -116,18 +117,14 @@ pub(super) fn write_node(
     let d_hash = a.offset_of(f("dentry", "d_hash")?, 16);
     a.load(Width::DW, R3, R4, d_hash + 8);
     a.store(Width::DW, FP, at + 32, R3);
-    a.load_field(Width::DW, R5, R4, f("dentry", "d_inode")?);
-    a.jump_if(If::Eq, R5, 0, done);
-    a.load_field(Width::DW, R3, R5, f("inode", "i_ino")?);
-    a.store(Width::DW, FP, at + 40, R3);
-    a.load_field(Width::DW, R1, R5, f("inode", "i_sb")?);
-    a.load_field(Width::W, R3, R1, f("super_block", "s_dev")?);
-    a.store(Width::W, FP, at + 64, R3);
-    if attributes == Attributes::Identity {
+    if attributes == Attributes::KeyOnly {
         a.put(done);
         return Ok(());
     }
+    a.load_field(Width::DW, R5, R4, f("dentry", "d_inode")?);
+    a.jump_if(If::Eq, R5, 0, done);
     let fields = [
+        (Width::DW, f("inode", "i_ino")?, 40),
         (Width::DW, f("inode", "i_size")?, 48),
         (Width::W, f("inode", "i_rdev")?, 68),
         (Width::W, f("inode", "i_nlink")?, 72),
@@ -138,18 +135,23 @@ pub(super) fn write_node(
     }
     a.load_field(Width::H, R3, R5, f("inode", "i_mode")?);
     a.store(Width::W, FP, at + 76, R3);
+    // The file system: a NULL superblock reads as zeros.
     a.load_field(Width::DW, R1, R5, f("inode", "i_sb")?);
+    a.load_field(Width::W, R3, R1, f("super_block", "s_dev")?);
+    a.store(Width::W, FP, at + 64, R3);
     a.load_field(Width::DW, R3, R1, f("super_block", "s_magic")?);
     a.store(Width::DW, FP, at + 56, R3);
     a.put(done);
     Ok(())
 }
 
-/// Writes at `at` the identity node ([`Attributes::Identity`]) of the
-/// `struct path` `path` of the `struct backing_file` around the file in
+/// Writes at `at` the node of the `struct path` `path` of the
+/// `struct backing_file` around the file in
 /// r9: past the `struct file` the verifier lets the program read, so
 /// each field is copied with `bpf_probe_read_kernel` (a NULL pointer on
-/// the way reads as zeros). Clobbers r1 to r5.
+/// the way reads as zeros): its key, and as its identity its inode's
+/// number and device (the other fields zero, as a mapping's). Clobbers
+/// r0 to r5.
 pub(super) fn write_node_read_past(
     a: &mut Asm,
     found: &Found,
@@ -207,8 +209,9 @@ fn node_at(r: &[u8], at: usize) -> Option<KernelNode> {
     (node.mode != 0).then_some(node)
 }
 
-/// The node at `at` of record `r`, written with [`Attributes::Identity`]
-/// (its other fields zero); None when it has no dentry.
+/// The node at `at` of record `r` as a mapping's carries it: its key,
+/// device and inode number (its other fields zero); None when it has no
+/// dentry.
 pub(super) fn identity_at(r: &[u8], at: usize) -> Option<KernelNode> {
     let node = KernelNode {
         path_key: PathKey {

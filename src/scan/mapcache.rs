@@ -87,21 +87,21 @@ impl MappedStats {
     }
 }
 
-/// The path maps would print for a mapped file, as the kernel's
-/// listing of mappings keys it (see [`crate::bpf::PathKey`]): made once a
-/// run from one process's `map_files` link, for every process that maps
-/// the file through the same mount.
+/// Paths as the kernel's mappings program keys them (see
+/// [`crate::bpf::PathKey`]): each read once a run through one process's
+/// link (its `map_files`, cwd, root or exe), for every process that holds
+/// the same file through the same mount.
 #[derive(Default)]
-pub(crate) struct MappingPaths {
+pub(crate) struct KeptPaths {
     generations: Mutex<Generations<MappedFileKey, Box<[u8]>>>,
 }
 
 /// A mapped file: what its path is made from, its device and inode.
 type MappedFileKey = (PathKey, Dev, u64);
 
-impl MappingPaths {
-    /// The path kept for the file (`key`, `dev`, `inode`), as maps prints
-    /// it (escapes and " (deleted)" included).
+impl KeptPaths {
+    /// The path kept for the file (`key`, `dev`, `inode`), as it was
+    /// kept.
     pub(crate) fn get(&self, key: PathKey, dev: Dev, inode: u64) -> Option<Box<[u8]>> {
         lock(&self.generations).get(&(key, dev, inode)).cloned()
     }

@@ -78,6 +78,12 @@ impl UniqueMappings {
     }
 }
 
+/// Whether a mapping of device `dev` and inode `inode` is anonymous to
+/// maps (as `[heap]`, or a mapping of no file): device 00:00, inode 0.
+pub(crate) fn is_anonymous(dev: Dev, inode: u64) -> bool {
+    dev.major == 0 && dev.minor == 0 && inode == 0
+}
+
 /// A path as maps prints it, split from its " (deleted)" mark.
 pub(crate) fn split_deleted(path: &[u8]) -> (&[u8], bool) {
     match path.strip_suffix(b" (deleted)") {
@@ -161,7 +167,7 @@ fn parse_line(line: &[u8]) -> Option<LineMapping<'_>> {
         minor: hex(minor)?,
     };
     let inode = decimal(fields[4])?;
-    if dev.major == 0 && dev.minor == 0 && inode == 0 {
+    if is_anonymous(dev, inode) {
         return None;
     }
     let (start, end) = split_at_byte(fields[0], b'-')?;

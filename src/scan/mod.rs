@@ -135,10 +135,11 @@ pub struct Scanner {
     sockets: Box<dyn SocketLookup + Send>,
     /// stat results of mapped files that matched their maps entry.
     mapped: mapcache::MappedStats,
-    /// Paths of mapped files, and of cwd, root and exe links, where the
-    /// kernel lists mappings (maps escapes newlines, links do not).
-    mapping_paths: mapcache::MappingPaths,
-    link_paths: mapcache::MappingPaths,
+    /// Where the kernel lists mappings: mapped files' paths as maps
+    /// prints them (a newline escaped, " (deleted)" included), and cwd,
+    /// root and exe links' paths as readlink gives them.
+    mapping_paths: mapcache::KeptPaths,
+    link_paths: mapcache::KeptPaths,
     /// The devices of sockfs and pipefs, once seen.
     pseudo_devs: pseudo::PseudoDevs,
     shared_anon_inode: pseudo::SharedAnonInode,
@@ -201,8 +202,8 @@ impl Scanner {
             mqueue: OnceLock::new(),
             sockets,
             mapped: mapcache::MappedStats::default(),
-            mapping_paths: mapcache::MappingPaths::default(),
-            link_paths: mapcache::MappingPaths::default(),
+            mapping_paths: mapcache::KeptPaths::default(),
+            link_paths: mapcache::KeptPaths::default(),
             pseudo_devs: pseudo::PseudoDevs::default(),
             shared_anon_inode: pseudo::SharedAnonInode::default(),
             fd_counts_seen: AtomicBool::new(false),
@@ -231,8 +232,8 @@ impl Scanner {
             locks: OnceLock::new(),
             sockets,
             mapped: mapcache::MappedStats::default(),
-            mapping_paths: mapcache::MappingPaths::default(),
-            link_paths: mapcache::MappingPaths::default(),
+            mapping_paths: mapcache::KeptPaths::default(),
+            link_paths: mapcache::KeptPaths::default(),
             listable_sockets: OnceLock::new(),
             ..self
         }

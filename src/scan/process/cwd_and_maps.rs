@@ -101,7 +101,7 @@ impl Scanner {
 
     /// Adds a row for each of `mapped`. A mapping with a path key has a
     /// path just read from its `map_files` link (see
-    /// `kernel_mappings`): the path is kept for other processes once it
+    /// `from_kernel`): the path is kept for other processes once it
     /// proves to be the file's; false when it does not (the process
     /// mapped another file at those addresses since the kernel told of
     /// the mapping: maps is read instead).

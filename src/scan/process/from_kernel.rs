@@ -9,7 +9,9 @@
 use super::{Buffers, ProcEntry};
 use crate::bpf::{KernelNode, MappedFile, PathKey, ProcessFiles};
 use crate::model::{Dev, FdName, OpenFile};
-use crate::scan::maps::{as_maps_prints, map_files_link, split_deleted, Mapping, UniqueMappings};
+use crate::scan::maps::{
+    as_maps_prints, is_anonymous, map_files_link, split_deleted, Mapping, UniqueMappings,
+};
 use crate::scan::node;
 use crate::scan::Scanner;
 
@@ -80,8 +82,7 @@ impl Scanner {
         for m in told {
             let (major, minor) = m.device();
             let dev = Dev { major, minor };
-            // maps' test for an anonymous mapping (see parse_maps).
-            if major == 0 && minor == 0 && m.inode == 0 {
+            if is_anonymous(dev, m.inode) {
                 continue;
             }
             // The executable has its txt row, not a mem one: its path is
